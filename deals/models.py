@@ -1,0 +1,158 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Company, Contact, ExternalIdModel
+
+
+class PipelineStage(models.Model):
+    class Outcome(models.TextChoices):
+        OPEN = "open", _("Open")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=4, choices=Outcome.choices, default=Outcome.OPEN
+    )
+    default_win_probability = models.PositiveSmallIntegerField(
+        _("default win probability"),
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("pipeline stage")
+        verbose_name_plural = _("pipeline stages")
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(ExternalIdModel):
+    name = models.CharField(_("name"), max_length=255)
+    sku = models.CharField(_("SKU"), max_length=100, blank=True)
+    price = models.DecimalField(_("price"), max_digits=18, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LostReason(models.Model):
+    """The catalogue of lost reasons; it keeps the spelling a reason was created with."""
+
+    name = models.CharField(_("name"), max_length=255)
+
+    class Meta:
+        verbose_name = _("lost reason")
+        verbose_name_plural = _("lost reasons")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="lostreason_name_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Deal(ExternalIdModel):
+    name = models.CharField(_("name"), max_length=255, blank=True)
+    contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deals",
+    )
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deals",
+    )
+    stage = models.ForeignKey(
+        PipelineStage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="deals"
+    )
+    # Empty means "the stage's default" (METRICS.md section 3).
+    win_probability = models.PositiveSmallIntegerField(
+        _("win probability"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default=settings.INSIGHTS_CURRENCY)
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, db_index=True)
+    lost_reason = models.ForeignKey(
+        LostReason,
+        verbose_name=_("lost reason"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deals",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deals",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        ordering = ["-created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id or f"Deal {self.pk}"
+
+    @property
+    def effective_win_probability(self) -> int:
+        if self.win_probability is not None:
+            return self.win_probability
+        return self.stage.default_win_probability
+
+    @property
+    def status(self) -> str:
+        """'won', 'lost' or 'open' as METRICS.md section 3 defines it."""
+        if self.stage.outcome == PipelineStage.Outcome.LOST:
+            return PipelineStage.Outcome.LOST
+        if self.stage.outcome == PipelineStage.Outcome.WON or self.effective_win_probability == 100:
+            return PipelineStage.Outcome.WON
+        return PipelineStage.Outcome.OPEN
+
+
+class DealItem(models.Model):
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="deal_items"
+    )
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=2)
+    unit_price = models.DecimalField(_("unit price"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("deal item")
+        verbose_name_plural = _("deal items")
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.product}"
+
+    @property
+    def revenue(self):
+        return self.quantity * self.unit_price

@@ -1,0 +1,202 @@
+"""Periods, presets, months and buckets (METRICS.md section 1).
+
+All dates here are local calendar dates in settings.TIME_ZONE; a period is a closed range.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone
+
+GRANULARITIES = ("day", "week", "month", "auto")
+
+PAST_PRESETS = (
+    "yesterday",
+    "last_7_days",
+    "last_14_days",
+    "last_30_days",
+    "last_90_days",
+    "last_week",
+    "last_month",
+    "last_quarter",
+    "last_year",
+)
+CURRENT_PRESETS = ("today", "this_week", "this_month", "this_quarter", "this_year")
+NEXT_PRESETS = (
+    "tomorrow",
+    "next_7_days",
+    "next_30_days",
+    "next_week",
+    "next_month",
+    "next_quarter",
+    "next_year",
+)
+PRESETS = PAST_PRESETS + CURRENT_PRESETS + NEXT_PRESETS
+DEFAULT_PRESET = "last_30_days"
+
+
+class PeriodError(ValueError):
+    """A period parameter is wrong; `param` names it for the API's 400 body."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(message)
+        self.param = param
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    preset: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.start > self.end:
+            raise PeriodError("start", "start must be on or before end")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def months(self) -> list[Period]:
+        """The calendar months intersecting the period, each cut to it (M(P) = len)."""
+        return buckets(self, "month")
+
+    @property
+    def month_count(self) -> int:
+        return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+def local_today() -> date:
+    return timezone.localdate()
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar date of an aware timestamp in settings.TIME_ZONE."""
+    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date()
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _month_end(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def preset_period(name: str, today: date | None = None) -> Period:
+    """The period a preset names, relative to `today` (default: the local date now)."""
+    today = today or local_today()
+    one = timedelta(days=1)
+    week_start = today - timedelta(days=today.weekday())
+    month_start = _month_start(today)
+    quarter_start = _quarter_start(today)
+    year_start = date(today.year, 1, 1)
+    ranges: dict[str, tuple[date, date]] = {
+        "yesterday": (today - one, today - one),
+        "today": (today, today),
+        "tomorrow": (today + one, today + one),
+        "this_week": (week_start, week_start + timedelta(days=6)),
+        "last_week": (week_start - timedelta(days=7), week_start - one),
+        "next_week": (week_start + timedelta(days=7), week_start + timedelta(days=13)),
+        "this_month": (month_start, _month_end(today)),
+        "last_month": (_add_months(month_start, -1), month_start - one),
+        "next_month": (_add_months(month_start, 1), _month_end(_add_months(month_start, 1))),
+        "this_quarter": (quarter_start, _add_months(quarter_start, 3) - one),
+        "last_quarter": (_add_months(quarter_start, -3), quarter_start - one),
+        "next_quarter": (_add_months(quarter_start, 3), _add_months(quarter_start, 6) - one),
+        "this_year": (year_start, date(today.year, 12, 31)),
+        "last_year": (date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)),
+        "next_year": (date(today.year + 1, 1, 1), date(today.year + 1, 12, 31)),
+    }
+    for days in (7, 14, 30, 90):
+        ranges[f"last_{days}_days"] = (today - timedelta(days=days), today - one)
+    for days in (7, 30):
+        ranges[f"next_{days}_days"] = (today + one, today + timedelta(days=days))
+    if name not in ranges:
+        raise PeriodError("preset", f"unknown preset {name!r}; one of: {', '.join(PRESETS)}")
+    start, end = ranges[name]
+    return Period(start, end, preset=name)
+
+
+def resolve_granularity(period: Period, granularity: str = "auto") -> str:
+    if granularity not in GRANULARITIES:
+        raise PeriodError(
+            "granularity", f"unknown granularity {granularity!r}; one of: day, week, month, auto"
+        )
+    if granularity != "auto":
+        return granularity
+    if period.days <= 31:
+        return "day"
+    if period.days <= 183:
+        return "week"
+    return "month"
+
+
+def buckets(period: Period, granularity: str = "auto") -> list[Period]:
+    """Each day, ISO week or calendar month intersecting the period, cut to it."""
+    granularity = resolve_granularity(period, granularity)
+    result: list[Period] = []
+    cursor = period.start
+    while cursor <= period.end:
+        if granularity == "day":
+            bucket_end = cursor
+        elif granularity == "week":
+            bucket_end = cursor + timedelta(days=6 - cursor.weekday())
+        else:
+            bucket_end = _month_end(cursor)
+        bucket_end = min(bucket_end, period.end)
+        result.append(Period(cursor, bucket_end))
+        cursor = bucket_end + timedelta(days=1)
+    return result
+
+
+def parse_period(
+    *,
+    preset: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    today: date | None = None,
+) -> Period:
+    """The period of an API or dashboard request: a preset, or start and end, or the default."""
+    if preset and (start or end):
+        raise PeriodError("preset", "give either preset or start and end, not both")
+    if preset:
+        return preset_period(preset, today)
+    if start is None and end is None:
+        return preset_period(DEFAULT_PRESET, today)
+    if not start:
+        raise PeriodError("start", "start is required when end is given")
+    if not end:
+        raise PeriodError("end", "end is required when start is given")
+    start_date = _parse_date("start", start)
+    end_date = _parse_date("end", end)
+    if start_date > end_date:
+        raise PeriodError("start", f"start {start} is after end {end}")
+    return Period(start_date, end_date)
+
+
+def _parse_date(param: str, value: str) -> date:
+    try:
+        if len(value) != 10:
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise PeriodError(param, f"{value!r} is not a date in the form YYYY-MM-DD") from None
