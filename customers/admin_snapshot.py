@@ -1,0 +1,1 @@
+"""Admin for the customer snapshot: explanations, rules, data quality (identity)."""
