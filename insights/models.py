@@ -38,3 +38,25 @@ class RebuildRun(models.Model):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class CustomerStats(models.Model):
+    """Per-customer totals for lists and filters, written by the rebuild (all time)."""
+
+    customer = models.OneToOneField(
+        "customers.Customer", primary_key=True, on_delete=models.CASCADE, related_name="stats"
+    )
+    lifetime_revenue = models.DecimalField(
+        _("lifetime revenue"), max_digits=20, decimal_places=2, default=0, db_index=True
+    )
+    won_deals = models.PositiveIntegerField(_("won deals"), default=0, db_index=True)
+    deals = models.PositiveIntegerField(_("deals"), default=0, db_index=True)
+    chat_rooms = models.PositiveIntegerField(_("chat rooms"), default=0)
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer totals")
+        verbose_name_plural = _("customer totals")
+
+    def __str__(self) -> str:
+        return f"stats of customer {self.customer_id}"
