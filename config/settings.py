@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "deals",
     "chats",
     "insights",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -109,7 +110,6 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 315
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or None
@@ -126,25 +126,46 @@ if CELERY_BROKER_URL is None:
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: an anonymous request then gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every endpoint needs insights.view_insights (CONTRACT.md section 4).
+    "DEFAULT_PERMISSION_CLASSES": ["insights.api.permissions.CanViewInsights"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"user": env("API_THROTTLE_RATE", default="600/minute")},
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env("API_THROTTLE_RATE", default="600/minute"),
+        "anon": env("API_ANON_THROTTLE_RATE", default="60/minute"),
+    },
+    "EXCEPTION_HANDLER": "insights.api.errors.api_exception_handler",
+    "DATETIME_FORMAT": "iso-8601",
+    "COERCE_DECIMAL_TO_STRING": True,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wawasan Customer Insights API",
-    "DESCRIPTION": "Deduplicated customers and the figures of METRICS.md.",
+    "DESCRIPTION": (
+        "Deduplicated customers and the figures of METRICS.md. Every endpoint needs an "
+        "authenticated user (session or `Authorization: Token <key>`) with the "
+        "`insights.view_insights` permission."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema describes the data, so it is guarded like the data.
+    "SERVE_PERMISSIONS": ["insights.api.permissions.CanViewInsights"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
+# CORS is off unless origins are listed (comma-separated) and only ever covers the API.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
 
 # --- Wawasan --------------------------------------------------------------------------------
 INSIGHTS_DEFAULT_REGION = env("INSIGHTS_DEFAULT_REGION", default="ID")

@@ -1,0 +1,29 @@
+from django.contrib import admin
+
+from .models import ExportRecord
+
+
+@admin.register(ExportRecord)
+class ExportRecordAdmin(admin.ModelAdmin):
+    """Read-only: an audit trail is written by the exports, never edited by hand."""
+
+    list_display = ("created_at", "username", "endpoint", "format", "row_count", "params")
+    list_filter = ("format", "endpoint", "created_at")
+    search_fields = ("username",)
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+    readonly_fields = (
+        "created_at",
+        "user",
+        "username",
+        "endpoint",
+        "format",
+        "row_count",
+        "params",
+    )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

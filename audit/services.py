@@ -1,0 +1,25 @@
+"""Writes of the audit trail."""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from .models import ExportRecord
+
+
+def export_record_create(
+    *,
+    user: AbstractBaseUser | AnonymousUser | None,
+    endpoint: str,
+    params: dict[str, list[str] | str],
+    row_count: int,
+    format: str,
+) -> ExportRecord:
+    """Record one export: who, which filter, how many rows, in which format."""
+    real_user = user if user is not None and user.is_authenticated else None
+    return ExportRecord.objects.create(
+        user=real_user,
+        username=real_user.get_username() if real_user is not None else "",
+        endpoint=endpoint,
+        params=params,
+        row_count=row_count,
+        format=format,
+    )

@@ -1,0 +1,19 @@
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+VIEW_INSIGHTS_PERMISSION = "insights.view_insights"
+
+
+class CanViewInsights(BasePermission):
+    """An authenticated user holding insights.view_insights (CONTRACT.md section 4).
+
+    Anonymous requests fail the check before the permission lookup, so DRF answers 401 (or 403
+    for a session-only client); an authenticated user without the permission gets 403.
+    """
+
+    message = "You need the insights.view_insights permission."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm(VIEW_INSIGHTS_PERMISSION))
