@@ -1,0 +1,28 @@
+"""Admin URLs of the Customer Insights pages, mounted in config/urls.py before admin.site.urls.
+
+`admin.site.admin_view` gives them the admin's login redirect and staff check; the views add
+the insights permissions on top.
+"""
+
+from django.contrib import admin
+from django.urls import path
+
+from . import dashboard
+
+urlpatterns = [
+    path(
+        "dashboard/",
+        admin.site.admin_view(dashboard.dashboard_view),
+        name="insights_dashboard",
+    ),
+    path(
+        "dashboard/recompute/",
+        admin.site.admin_view(dashboard.recompute_view),
+        name="insights_recompute",
+    ),
+    path(
+        "customer360/<int:customer_id>/",
+        admin.site.admin_view(dashboard.customer360_view),
+        name="insights_customer360",
+    ),
+]
