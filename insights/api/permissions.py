@@ -1,6 +1,10 @@
+from typing import TYPE_CHECKING
+
 from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
-from rest_framework.views import APIView
+
+if TYPE_CHECKING:  # rest_framework.views imports this module through the settings: no cycle
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
 
 VIEW_INSIGHTS_PERMISSION = "insights.view_insights"
 
@@ -14,6 +18,6 @@ class CanViewInsights(BasePermission):
 
     message = "You need the insights.view_insights permission."
 
-    def has_permission(self, request: Request, view: APIView) -> bool:
+    def has_permission(self, request: "Request", view: "APIView") -> bool:
         user = request.user
         return bool(user and user.is_authenticated and user.has_perm(VIEW_INSIGHTS_PERMISSION))

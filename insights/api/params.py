@@ -1,0 +1,111 @@
+"""Query parameters of the API, validated by DRF serializers (CONTRACT.md section 4).
+
+Each serializer's `validated_data` holds the keyword arguments of an insights.queries
+function: `period` (an insights.periods.Period) plus its own options. Help texts are the
+METRICS.md wording, so the OpenAPI schema documents every parameter.
+"""
+
+from typing import Any
+
+from django.core.validators import RegexValidator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from insights.periods import GRANULARITIES, PRESETS, PeriodError, parse_period, resolve_granularity
+
+PRESET_HELP = (
+    "A named period relative to today (the local date now, settings.TIME_ZONE). Past: "
+    "`yesterday`, `last_7_days`, `last_14_days`, `last_30_days`, `last_90_days` (the N days "
+    "ending yesterday), `last_week`, `last_month`, `last_quarter`, `last_year` (the previous "
+    "whole calendar week/month/quarter/year). Current: `today`, `this_week`, `this_month`, "
+    "`this_quarter`, `this_year` (the whole calendar period that contains today). Next: "
+    "`tomorrow`, `next_7_days`, `next_30_days` (the N days starting tomorrow), `next_week`, "
+    "`next_month`, `next_quarter`, `next_year`. Not together with start/end; with neither, "
+    "`last_30_days`."
+)
+START_HELP = (
+    "First local date of the period P = [start, end], a closed range (YYYY-MM-DD); "
+    "needs `end`, not together with `preset`."
+)
+END_HELP = (
+    "Last local date of the period P = [start, end], included (YYYY-MM-DD); "
+    "needs `start`, on or after it."
+)
+GRANULARITY_HELP = (
+    "Trend buckets: each calendar day, ISO week (Monday to Sunday) or calendar month that "
+    "intersects P, cut to P. `auto` picks `day` when P has at most 31 days, `week` when at "
+    "most 183, else `month`."
+)
+
+_ISO_DATE = RegexValidator(r"^\d{4}-\d{2}-\d{2}$", "Enter a date in the form YYYY-MM-DD.")
+
+
+@extend_schema_field(OpenApiTypes.DATE)
+class IsoDateField(serializers.CharField):
+    """A YYYY-MM-DD string, parsed later by insights.periods so the rules live in one place."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(required=False, validators=[_ISO_DATE], **kwargs)
+
+
+class PeriodParams(serializers.Serializer):
+    """`preset`, or `start` and `end`; validated_data = {"period": Period}."""
+
+    preset = serializers.ChoiceField(choices=PRESETS, required=False, help_text=PRESET_HELP)
+    start = IsoDateField(help_text=START_HELP)
+    end = IsoDateField(help_text=END_HELP)
+
+    # The names under which this serializer's period parameters reach the client.
+    param_names = {"preset": "preset", "start": "start", "end": "end"}
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            period = parse_period(
+                preset=attrs.pop("preset", None),
+                start=attrs.pop("start", None),
+                end=attrs.pop("end", None),
+            )
+        except PeriodError as error:
+            raise serializers.ValidationError(
+                {self.param_names.get(error.param, error.param): [error.message]}
+            ) from None
+        return {**attrs, "period": period}
+
+
+class TrendParams(PeriodParams):
+    """A period and a trend granularity; validated granularity is the resolved one."""
+
+    granularity = serializers.ChoiceField(
+        choices=GRANULARITIES, default="auto", help_text=GRANULARITY_HELP
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        attrs["granularity"] = resolve_granularity(attrs["period"], attrs["granularity"])
+        return attrs
+
+
+class DemographicsParams(PeriodParams):
+    scope = serializers.ChoiceField(
+        choices=("all", "new"),
+        default="all",
+        help_text=(
+            "`all`: over Base(P), the customers first seen on or before `end`; "
+            "`new`: over the customers first seen in P."
+        ),
+    )
+
+
+class TopProductsParams(PeriodParams):
+    order = serializers.ChoiceField(
+        choices=("frequency", "revenue"),
+        default="frequency",
+        help_text=(
+            "`frequency` sorts by won_deals desc, revenue desc, name; "
+            "`revenue` by revenue desc, won_deals desc, name."
+        ),
+    )
+    limit = serializers.IntegerField(
+        min_value=1, max_value=100, default=10, help_text="How many products, 1 to 100."
+    )

@@ -1,0 +1,289 @@
+"""Response shapes of the API (CONTRACT.md section 4), with METRICS.md wording as help texts.
+
+Counts are integers; money, percentages, averages and quantities are decimal strings with two
+places ("37.50"), so clients never meet float rounding.
+"""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from insights.periods import GRANULARITIES, PRESETS
+
+
+def Money(help_text: str, **kwargs: Any) -> serializers.DecimalField:  # noqa: N802
+    """A decimal rendered as a string with exactly two places."""
+    return serializers.DecimalField(
+        max_digits=None, decimal_places=2, coerce_to_string=True, help_text=help_text, **kwargs
+    )
+
+
+def Count(help_text: str, **kwargs: Any) -> serializers.IntegerField:  # noqa: N802
+    return serializers.IntegerField(help_text=help_text, **kwargs)
+
+
+class PeriodSerializer(serializers.Serializer):
+    start = serializers.DateField(help_text="First local date of the period P (included).")
+    end = serializers.DateField(help_text="Last local date of the period P (included).")
+    preset = serializers.ChoiceField(
+        choices=PRESETS, allow_null=True, help_text="The preset that named P, or null for dates."
+    )
+    months = Count("M(P): how many calendar months intersect P (1 Jan–31 Mar is 3).")
+    granularity = serializers.ChoiceField(
+        choices=[g for g in GRANULARITIES if g != "auto"],
+        allow_null=True,
+        help_text="The resolved bucket granularity of a trend endpoint; null on the others.",
+    )
+
+
+COMPUTED_AT_HELP = (
+    "When the last successful rebuild finished (the figures are as of then); null if never."
+)
+
+
+class InsightsResponse(serializers.Serializer):
+    period = PeriodSerializer()
+    computed_at = serializers.DateTimeField(allow_null=True, help_text=COMPUTED_AT_HELP)
+
+
+# --- A. Growth --------------------------------------------------------------------------------
+class GrowthBucketSerializer(serializers.Serializer):
+    start = serializers.DateField(help_text="First local date of the bucket b.")
+    end = serializers.DateField(help_text="Last local date of the bucket b.")
+    total = Count("|Base(b)|: customers first seen on or before the bucket's end.")
+    new = Count("Customers first seen in b.")
+    inactive = Count(
+        "Customers in Base(b) with no chat room created in b and no deal created in b."
+    )
+
+
+class GrowthSerializer(InsightsResponse):
+    total_customers = Count("|Base(P)|: customers first seen on or before `end`.")
+    new_customers = Count("Customers first seen in P.")
+    monthly_avg_new_customers = Money("new_customers / M(P).")
+    inactive_customers = Count(
+        "Customers in Base(P) with no chat room created in P and no deal created in P."
+    )
+    monthly_avg_inactive_customers = Money(
+        "Mean, over the months m of P, of inactive_customers for the period m ∩ P."
+    )
+    trend = GrowthBucketSerializer(many=True, help_text="One entry per bucket of P.")
+
+
+# --- B. Demographics --------------------------------------------------------------------------
+class LabelCountSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="The label as written; `Other` for none.")
+    customers = Count("Customers with this label.")
+
+
+class DemographicsSerializer(InsightsResponse):
+    by_source = LabelCountSerializer(
+        many=True,
+        help_text=(
+            "Customers per source (the first non-blank source of their records), `Other` for "
+            "none; sorted by count desc, then label."
+        ),
+    )
+    by_company = LabelCountSerializer(
+        many=True,
+        help_text=(
+            "Customers per company (of the first CRM contact that has one), `Other` for none; "
+            "sorted by count desc, then label."
+        ),
+    )
+
+
+# --- C. Sales lifecycle -----------------------------------------------------------------------
+class AssociationBucketSerializer(serializers.Serializer):
+    start = serializers.DateField(help_text="First local date of the bucket b.")
+    end = serializers.DateField(help_text="Last local date of the bucket b.")
+    customers_with_deals = Count("Customers in Base(b) with at least one deal in Deals(b).")
+    total_customers = Count("|Base(b)|.")
+    pct = Money("100 × customers_with_deals / total_customers for b.")
+
+
+class SalesSerializer(InsightsResponse):
+    total_customers = Count("|Base(P)|: customers first seen on or before `end`.")
+    customers_with_deals = Count(
+        "Customers in Base(P) with at least one deal in Deals(P) (deals created in P that "
+        "belong to a customer in Base(P))."
+    )
+    deal_association_pct = Money("100 × customers_with_deals / total_customers.")
+    customers_with_won_deals = Count(
+        "Customers in Base(P) with at least one deal in Deals(P) that is won (even if it "
+        "closed after P)."
+    )
+    won_customers_pct = Money("100 × customers_with_won_deals / customers_with_deals.")
+    total_deal_size = Money("Sum of the values of Deals(P).")
+    avg_deal_size_per_customer = Money("total_deal_size / customers_with_deals.")
+    association_trend = AssociationBucketSerializer(
+        many=True, help_text="Per bucket b: customers_with_deals, total_customers, pct for b."
+    )
+
+
+# --- E. Lost reasons --------------------------------------------------------------------------
+class LostReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="The lost reason as written; `Unspecified` if blank.")
+    deals = Count("Lost deals with this reason whose close date is in P.")
+    customers = Count("Distinct customers among those deals that belong to one.")
+
+
+class LostReasonsSerializer(InsightsResponse):
+    reasons = LostReasonSerializer(many=True, help_text="Sorted by deals desc, then reason.")
+
+
+# --- F. Top products --------------------------------------------------------------------------
+class ProductSerializer(serializers.Serializer):
+    product = serializers.CharField(help_text="The product name as written.")
+    won_deals = Count("Distinct won deals closed in P that include the product.")
+    quantity = Money("Sum of the quantity on those deals' lines.")
+    revenue = Money("Sum of line revenue (quantity × unit_price) on those deals' lines.")
+
+
+class TopProductsSerializer(InsightsResponse):
+    products = ProductSerializer(
+        many=True,
+        help_text="Products of won deals whose close date is in P, with or without a customer.",
+    )
+
+
+# --- R. RFM -----------------------------------------------------------------------------------
+class SegmentSerializer(serializers.Serializer):
+    segment = serializers.CharField(help_text="The RFM segment name (METRICS.md order).")
+    customers = Count("Customers with a won deal closed in P whose R and F scores give it.")
+    revenue = Money("Their monetary: the sum of the values of their won deals closed in P.")
+
+
+class RfmSerializer(InsightsResponse):
+    segments = SegmentSerializer(many=True, help_text="All ten segments in METRICS.md order.")
+
+
+# --- K. Revenue -------------------------------------------------------------------------------
+class RevenueSerializer(InsightsResponse):
+    revenue = Money("Values of won deals that belong to a customer, with close date in P.")
+    paying_customers = Count("Customers with at least one won deal in P.")
+    avg_revenue_per_customer = Money("revenue / paying_customers.")
+    top_20pct_revenue_share = Money(
+        "Revenue of the top ⌈0.2 × paying_customers⌉ customers by their revenue in P, "
+        "as % of revenue."
+    )
+    avg_lifetime_value = Money(
+        "Revenue with close date ≤ end / customers with at least one won deal closed ≤ end."
+    )
+    one_time_customers = Count(
+        "Of the paying_customers, those with exactly 1 won deal closed on or before end."
+    )
+    repeat_customers = Count(
+        "Of the paying_customers, those with 2 or more won deals closed on or before end."
+    )
+
+
+# --- Customers --------------------------------------------------------------------------------
+class CompanyRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CustomerSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Stable across rebuilds while its records last.")
+    display_name = serializers.CharField()
+    primary_email = serializers.CharField()
+    primary_phone = serializers.CharField()
+    source = serializers.CharField(
+        help_text="Source of the first record (by created_at, CRM before chat) with one; `Other`."
+    )
+    company = CompanyRefSerializer(
+        allow_null=True, help_text="Company of the first CRM contact that has one; null: Other."
+    )
+    first_seen_at = serializers.DateTimeField(help_text="Earliest created_at of its records.")
+    record_count = Count("How many CRM and chat contacts make up this customer.")
+    lifetime_revenue = Money(
+        "Values of its won deals of all time, as of the last rebuild; null before one.",
+        allow_null=True,
+    )
+
+
+class RecordSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=("contact", "chat_contact"))
+    id = serializers.IntegerField()
+    external_id = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+    email = serializers.CharField(help_text="As typed.")
+    phone = serializers.CharField(help_text="As typed.")
+    email_key = serializers.CharField(help_text="Trimmed, lower-cased email; empty: no key.")
+    phone_key = serializers.CharField(help_text="E.164 phone; empty: no key.")
+    source = serializers.CharField(help_text="A CRM contact's source, a chat contact's channel.")
+    company = CompanyRefSerializer(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ProductRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class DealItemSerializer(serializers.Serializer):
+    product = ProductRefSerializer()
+    quantity = Money("Quantity on the line.")
+    unit_price = Money("Unit price.")
+    revenue = Money("quantity × unit_price.")
+
+
+class DealSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField(allow_null=True)
+    name = serializers.CharField()
+    stage = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=("won", "lost", "open"),
+        help_text=(
+            "lost when its stage's outcome is lost; otherwise won when its stage's outcome is "
+            "won or its win probability is 100; otherwise open."
+        ),
+    )
+    amount = Money("The deal's value.")
+    currency = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    lost_reason = serializers.CharField(allow_null=True)
+    items = DealItemSerializer(many=True)
+
+
+class ChatRoomSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    external_id = serializers.CharField(allow_null=True)
+    chat_contact_id = serializers.IntegerField()
+    channel = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    agent = serializers.CharField()
+    csat_score = serializers.IntegerField(allow_null=True)
+
+
+class CustomerRfmSerializer(serializers.Serializer):
+    period = PeriodSerializer(help_text="The period the scores are computed for.")
+    recency_days = Count("end − the latest close date of its won deals in P.", allow_null=True)
+    frequency = Count("How many won deals it closed in P.", allow_null=True)
+    monetary = Money("Sum of the values of those won deals.", allow_null=True)
+    r = Count("Recency score 1–5.", allow_null=True)
+    f = Count("Frequency score 1–5.", allow_null=True)
+    m = Count("Monetary score 1–5.", allow_null=True)
+    segment = serializers.CharField(
+        allow_null=True, help_text="RFM segment; null when no won deal closed in P."
+    )
+
+
+class CustomerDetailSerializer(CustomerSerializer):
+    records = RecordSerializer(many=True, help_text="CRM contacts and chat contacts merged here.")
+    deals = DealSerializer(many=True, help_text="Deals of its CRM contacts, newest first.")
+    chat_rooms = ChatRoomSerializer(many=True, help_text="Rooms of its chat contacts.")
+    rfm = CustomerRfmSerializer(help_text="RFM scores for the requested period.")
+    explanation = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="Why these records are one customer: the shared keys linking them.",
+    )
+
+
+class MergedCustomerSerializer(serializers.Serializer):
+    merged_into = serializers.IntegerField(help_text="The id of the customer that absorbed it.")
+    detail = serializers.CharField()

@@ -1,0 +1,21 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from . import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("insights/growth/", views.GrowthApi.as_view(), name="growth"),
+    path("insights/demographics/", views.DemographicsApi.as_view(), name="demographics"),
+    path("insights/sales/", views.SalesApi.as_view(), name="sales"),
+    path("insights/lost-reasons/", views.LostReasonsApi.as_view(), name="lost-reasons"),
+    path("insights/top-products/", views.TopProductsApi.as_view(), name="top-products"),
+    path("insights/rfm/", views.RfmApi.as_view(), name="rfm"),
+    path("insights/revenue/", views.RevenueApi.as_view(), name="revenue"),
+    path("customers/", views.CustomerListApi.as_view(), name="customer-list"),
+    path("customers/<int:pk>/", views.CustomerDetailApi.as_view(), name="customer-detail"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/swagger/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="swagger"),
+    path("schema/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]
