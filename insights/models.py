@@ -60,3 +60,113 @@ class CustomerStats(models.Model):
 
     def __str__(self) -> str:
         return f"stats of customer {self.customer_id}"
+
+
+# --- Rollups (written only by insights.rollup; see its docstring for the design) -------------
+# Days are stored as proleptic ordinals (date.toordinal()) of local dates in settings.TIME_ZONE:
+# plain integers compare, subtract and index the same on SQLite and PostgreSQL.
+# Money is stored as integer cents (line revenue as 1/10000) so sums are exact on every database.
+
+
+class DealFact(models.Model):
+    """One row per deal with its resolved customer, local days, status and value (rebuild input)."""
+
+    deal_id = models.BigIntegerField(primary_key=True)
+    customer_id = models.BigIntegerField(null=True, db_index=True)
+    first_seen_day = models.IntegerField(null=True)
+    created_day = models.IntegerField(db_index=True)
+    close_day = models.IntegerField(db_index=True)
+    status = models.CharField(max_length=4)  # won | lost | open (METRICS.md section 3)
+    amount_cents = models.BigIntegerField()
+    reason = models.CharField(max_length=255, blank=True)  # lost reason label, "Unspecified"
+
+    class Meta:
+        verbose_name = _("deal fact")
+
+    def __str__(self) -> str:
+        return f"deal {self.deal_id} {self.status}"
+
+
+class GapCell(models.Model):
+    """Distinct-customer counts for any range ("gap encoding", see insights.rollup).
+
+    `customers` customers have an event on `day` whose previous event day is `prev` (0: none);
+    `fs` is 0, or the customer's first-seen day when it is later than `day`.
+    """
+
+    metric = models.CharField(max_length=8)
+    dim = models.CharField(max_length=255, default="", blank=True)
+    prev = models.IntegerField()
+    day = models.IntegerField()
+    fs = models.IntegerField(default=0)
+    customers = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("distinct-customer cell")
+        indexes = [models.Index(fields=["metric", "dim", "day", "prev"], name="gapcell_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.prev}->{self.day}: {self.customers}"
+
+
+class DailySum(models.Model):
+    """Additive figures per local day (and dimension); `fs` as in GapCell."""
+
+    metric = models.CharField(max_length=8)
+    dim = models.CharField(max_length=255, default="", blank=True)
+    day = models.IntegerField()
+    fs = models.IntegerField(default=0)
+    count = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(default=0)  # cents; product revenue in 1/10000
+    quantity = models.BigIntegerField(default=0)  # hundredths
+
+    class Meta:
+        verbose_name = _("daily sum")
+        indexes = [models.Index(fields=["metric", "day", "dim"], name="dailysum_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.dim} {self.day}"
+
+
+class RepeatCell(models.Model):
+    """Customers by the close days of their first and second won deal (a2 NULL: none)."""
+
+    a1 = models.IntegerField()
+    a2 = models.IntegerField(null=True)
+    customers = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("repeat-purchase cell")
+        indexes = [models.Index(fields=["a1", "a2"], name="repeatcell_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.a1}/{self.a2}: {self.customers}"
+
+
+class CustomerWonDay(models.Model):
+    """Won deals of a customer per close day: the input of RFM and the top-20% share."""
+
+    customer_id = models.BigIntegerField()
+    day = models.IntegerField()
+    won_deals = models.IntegerField()
+    revenue_cents = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("customer won day")
+        indexes = [models.Index(fields=["day", "customer_id"], name="customerwonday_lookup")]
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id} day {self.day}"
+
+
+class FigureCache(models.Model):
+    """Answers of insights.queries, keyed by version, time zone, run and parameters."""
+
+    key = models.CharField(max_length=255, unique=True)
+    payload = models.JSONField()
+
+    class Meta:
+        verbose_name = _("cached figure")
+
+    def __str__(self) -> str:
+        return self.key

@@ -7,12 +7,37 @@ averages are Decimal quantised to 0.01 (ROUND_HALF_UP); counts are int.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextvars
+import json
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from .periods import Period
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connection, transaction
+
+from customers.models import Company
+from deals.models import Product
+
+from .models import (
+    CustomerWonDay,
+    DailySum,
+    FigureCache,
+    GapCell,
+    RebuildRun,
+    RepeatCell,
+)
+from .periods import Period, buckets
+
+logger = logging.getLogger(__name__)
+
+T_GAP = GapCell._meta.db_table
+T_SUM = DailySum._meta.db_table
+T_REPEAT = RepeatCell._meta.db_table
+T_WONDAY = CustomerWonDay._meta.db_table
 
 SEGMENTS: tuple[str, ...] = (
     "Champions",
@@ -128,47 +153,546 @@ class RevenueKpis:
     repeat_customers: int
 
 
+# --- Helpers ---------------------------------------------------------------------------------
+
+# Bump when a payload's shape or a definition changes: old cache rows are then never read.
+CACHE_VERSION = 1
+# While a rebuild warms the cache, keys use the id of the run being committed.
+_run_override: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "insights_run_override", default=None
+)
+CENT = Decimal("0.01")
+SCOPES = ("all", "new")
+ORDERS = ("frequency", "revenue")
+
+
+def _div(num: int, den: int, *, scale: int = 1, unit: int = 1) -> Decimal:
+    """(num / unit) × scale / den, rounded half-up to 0.01 in exact integers; 0 when den is 0."""
+    if den == 0:
+        return Decimal("0.00")
+    numerator = abs(num) * scale * 100
+    denominator = abs(den) * unit
+    hundredths = (2 * numerator + denominator) // (2 * denominator)
+    sign = -1 if (num < 0) != (den < 0) else 1
+    return (Decimal(sign * hundredths) / 100).quantize(CENT)
+
+
+def _money(amount: int, unit: int = 100) -> Decimal:
+    return _div(amount, 1, unit=unit)
+
+
+def _rows(sql: str, params: dict[str, Any]) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _int(sql: str, params: dict[str, Any]) -> int:
+    # PostgreSQL returns SUM(bigint) as numeric: int() makes both databases alike.
+    return int(_rows(sql, params)[0][0] or 0)
+
+
+def _run_id() -> int:
+    override = _run_override.get()
+    if override is not None:
+        return override
+    run_id = (
+        RebuildRun.objects.filter(status=RebuildRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    return run_id or 0
+
+
+def cache_key(name: str, *params: object) -> str:
+    parts = [f"v{CACHE_VERSION}", settings.TIME_ZONE, str(_run_id()), name, *map(str, params)]
+    return "|".join(parts)
+
+
+def _cached(name: str, params: tuple, compute: Callable[[], Any]) -> Any:
+    """The JSON payload of a figure: from FigureCache, or computed from rollups and stored."""
+    key = cache_key(name, *params)
+    payload = FigureCache.objects.filter(key=key).values_list("payload", flat=True).first()
+    if payload is not None:
+        return payload
+    payload = json.loads(json.dumps(compute()))  # the same shape as a cached one
+    try:
+        with transaction.atomic():
+            FigureCache.objects.create(key=key, payload=payload)
+    except (IntegrityError, DatabaseError) as error:
+        # Another reader stored it first, or a rebuild holds the SQLite write lock: serve anyway.
+        logger.info("figure cache not stored for %s: %s", key, error)
+    return payload
+
+
+def _distinct(metric: str, start: int, end: int) -> int:
+    """Distinct customers with a `metric` event in [start, end] (gap encoding, rollup.py)."""
+    # Index gapcell_lookup (metric, dim, day, prev): a range scan over the period's days.
+    sql = f"""
+        SELECT COALESCE(SUM(customers), 0) FROM {T_GAP}
+        WHERE metric = %(metric)s AND dim = '' AND day >= %(start)s AND day <= %(end)s
+          AND prev < %(start)s AND fs <= %(end)s
+    """
+    return _int(sql, {"metric": metric, "start": start, "end": end})
+
+
+def _total_before(day: int) -> int:
+    """Customers first seen on or before `day`."""
+    sql = f"SELECT COALESCE(SUM(count), 0) FROM {T_SUM} WHERE metric = 'new' AND day <= %(day)s"
+    return _int(sql, {"day": day})
+
+
+def _new_by_day(start: int, end: int) -> dict[int, int]:
+    sql = f"""
+        SELECT day, SUM(count) FROM {T_SUM}
+        WHERE metric = 'new' AND day >= %(start)s AND day <= %(end)s GROUP BY day
+    """
+    return {int(day): int(count) for day, count in _rows(sql, {"start": start, "end": end})}
+
+
+class _Totals:
+    """|Base(b)| and new customers for any sub-range of a period from one read of daily counts."""
+
+    def __init__(self, period: Period) -> None:
+        self.start = period.start.toordinal()
+        self.before = _total_before(self.start - 1)
+        self.daily = _new_by_day(self.start, period.end.toordinal())
+
+    def new(self, start: int, end: int) -> int:
+        return sum(count for day, count in self.daily.items() if start <= day <= end)
+
+    def total(self, end: int) -> int:
+        return self.before + self.new(self.start, end)
+
+
+def _span(period: Period) -> tuple[int, int]:
+    return period.start.toordinal(), period.end.toordinal()
+
+
+# --- A. Customer growth ----------------------------------------------------------------------
+
+
+def _growth_payload(period: Period, granularity: str) -> dict[str, Any]:
+    totals = _Totals(period)
+
+    def inactive(part: Period) -> int:
+        start, end = _span(part)
+        return totals.total(end) - _distinct("act", start, end)
+
+    start, end = _span(period)
+    trend = [
+        [b.start.isoformat(), b.end.isoformat(), totals.total(b.end.toordinal()),
+         totals.new(*_span(b)), inactive(b)]
+        for b in buckets(period, granularity)
+    ]  # fmt: skip
+    months = period.months()
+    return {
+        "total": totals.total(end),
+        "new": totals.new(start, end),
+        "inactive": inactive(period),
+        "inactive_month_sum": sum(inactive(month) for month in months),
+        "months": len(months),
+        "trend": trend,
+    }
+
+
 def growth_overview(*, period: Period, granularity: str = "auto") -> Growth:
-    raise NotImplementedError
+    """METRICS.md A over the local-date period P (both ends included)."""
+    buckets(period, granularity)  # validates the granularity before touching the cache
+    data = _cached(
+        "growth",
+        (period.start, period.end, granularity),
+        lambda: _growth_payload(period, granularity),
+    )
+    return Growth(
+        total_customers=data["total"],
+        new_customers=data["new"],
+        monthly_avg_new_customers=_div(data["new"], data["months"]),
+        inactive_customers=data["inactive"],
+        monthly_avg_inactive_customers=_div(data["inactive_month_sum"], data["months"]),
+        trend=[
+            GrowthBucket(date.fromisoformat(s), date.fromisoformat(e), total, new, inactive)
+            for s, e, total, new, inactive in data["trend"]
+        ],
+    )
+
+
+# --- B. Demographics -------------------------------------------------------------------------
+
+
+def _demographics_payload(period: Period, scope: str) -> dict[str, Any]:
+    start, end = _span(period)
+    since = "AND day >= %(start)s" if scope == "new" else ""
+    result: dict[str, Any] = {}
+    for metric in ("src", "co"):
+        sql = f"""
+            SELECT dim, SUM(count) FROM {T_SUM}
+            WHERE metric = %(metric)s AND day <= %(end)s {since} GROUP BY dim
+        """
+        result[metric] = [
+            [dim, int(count)]
+            for dim, count in _rows(sql, {"metric": metric, "start": start, "end": end})
+            if count
+        ]
+    ids = [int(dim) for dim, _ in result["co"] if dim]
+    names = dict(Company.objects.filter(pk__in=ids).values_list("pk", "name"))
+    result["co"] = [
+        [names.get(int(dim), f"Company {dim}") if dim else "Other", dim or None, count]
+        for dim, count in result["co"]
+    ]
+    result["src"] = [[dim, None if dim == "Other" else dim, count] for dim, count in result["src"]]
+    return result
+
+
+def _label_sorted(rows: list[list]) -> list[LabelCount]:
+    # Code-point order in Python, the same on every database ("Referral" before "email").
+    ordered = sorted(rows, key=lambda row: (-row[2], row[0], row[1] or ""))
+    return [LabelCount(label=label, customers=count, key=key) for label, key, count in ordered]
 
 
 def demographics(*, period: Period, scope: str = "all") -> Demographics:
-    raise NotImplementedError
+    """METRICS.md B: customers per source and company over Base(P), or first seen in P."""
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}; one of: all, new")
+    data = _cached(
+        "demographics",
+        (period.start, period.end, scope),
+        lambda: _demographics_payload(period, scope),
+    )
+    return Demographics(by_source=_label_sorted(data["src"]), by_company=_label_sorted(data["co"]))
+
+
+# --- C. Sales lifecycle ----------------------------------------------------------------------
+
+
+def _sales_payload(period: Period, granularity: str) -> dict[str, Any]:
+    totals = _Totals(period)
+    start, end = _span(period)
+    sql = f"""
+        SELECT COALESCE(SUM(amount), 0) FROM {T_SUM}
+        WHERE metric = 'dval' AND day >= %(start)s AND day <= %(end)s AND fs <= %(end)s
+    """
+    trend = [
+        [b.start.isoformat(), b.end.isoformat(), _distinct("deal", *_span(b)),
+         totals.total(b.end.toordinal())]
+        for b in buckets(period, granularity)
+    ]  # fmt: skip
+    return {
+        "total": totals.total(end),
+        "with_deals": _distinct("deal", start, end),
+        "with_won": _distinct("wond", start, end),
+        "deal_cents": _int(sql, {"start": start, "end": end}),
+        "trend": trend,
+    }
 
 
 def sales_lifecycle(*, period: Period, granularity: str = "auto") -> SalesLifecycle:
-    raise NotImplementedError
+    """METRICS.md C over P: deals created in P of customers first seen on or before its end."""
+    buckets(period, granularity)
+    data = _cached(
+        "sales",
+        (period.start, period.end, granularity),
+        lambda: _sales_payload(period, granularity),
+    )
+    return SalesLifecycle(
+        total_customers=data["total"],
+        customers_with_deals=data["with_deals"],
+        deal_association_pct=_div(data["with_deals"], data["total"], scale=100),
+        customers_with_won_deals=data["with_won"],
+        won_customers_pct=_div(data["with_won"], data["with_deals"], scale=100),
+        total_deal_size=_money(data["deal_cents"]),
+        avg_deal_size_per_customer=_div(data["deal_cents"], data["with_deals"], unit=100),
+        association_trend=[
+            AssociationBucket(
+                date.fromisoformat(s),
+                date.fromisoformat(e),
+                with_deals,
+                total,
+                _div(with_deals, total, scale=100),
+            )
+            for s, e, with_deals, total in data["trend"]
+        ],  # fmt: skip
+    )
+
+
+# --- E. Lost reasons -------------------------------------------------------------------------
+
+
+def _lost_payload(period: Period) -> list[list]:
+    start, end = _span(period)
+    params = {"start": start, "end": end}
+    deals_sql = f"""
+        SELECT dim, SUM(count) FROM {T_SUM}
+        WHERE metric = 'lostd' AND day >= %(start)s AND day <= %(end)s GROUP BY dim
+    """
+    customers_sql = f"""
+        SELECT dim, SUM(customers) FROM {T_GAP}
+        WHERE metric = 'lost' AND day >= %(start)s AND day <= %(end)s AND prev < %(start)s
+        GROUP BY dim
+    """
+    customers = {dim: int(n) for dim, n in _rows(customers_sql, params)}
+    return [[dim, int(n), customers.get(dim, 0)] for dim, n in _rows(deals_sql, params)]
 
 
 def lost_reasons(*, period: Period) -> list[LostReasonRow]:
-    raise NotImplementedError
+    """METRICS.md E: lost deals closed in P per reason, deals desc then reason (code points)."""
+    data = _cached("lost", (period.start, period.end), lambda: _lost_payload(period))
+    rows = sorted(data, key=lambda row: (-row[1], row[0]))
+    return [LostReasonRow(reason=reason, deals=deals, customers=n) for reason, deals, n in rows]
+
+
+# --- F. Top products -------------------------------------------------------------------------
+
+
+def _products_payload(period: Period) -> list[list]:
+    start, end = _span(period)
+    sql = f"""
+        SELECT dim, SUM(count), SUM(quantity), SUM(amount) FROM {T_SUM}
+        WHERE metric = 'prod' AND day >= %(start)s AND day <= %(end)s GROUP BY dim
+    """
+    rows = _rows(sql, {"start": start, "end": end})
+    names = dict(Product.objects.filter(pk__in=[int(r[0]) for r in rows]).values_list("pk", "name"))
+    return [
+        [int(pid), names.get(int(pid), f"Product {pid}"), int(n), int(qty), int(revenue)]
+        for pid, n, qty, revenue in rows
+    ]
 
 
 def top_products(*, period: Period, order: str = "frequency", limit: int = 10) -> list[ProductRow]:
-    raise NotImplementedError
+    """METRICS.md F: products of won deals closed in P; revenue is quantity × unit price."""
+    if order not in ORDERS:
+        raise ValueError(f"unknown order {order!r}; one of: frequency, revenue")
+    limit = min(max(limit, 1), 100)
+    data = _cached("products", (period.start, period.end), lambda: _products_payload(period))
+    if order == "frequency":
+        data.sort(key=lambda row: (-row[2], -row[4], row[1], row[0]))
+    else:
+        data.sort(key=lambda row: (-row[4], -row[2], row[1], row[0]))
+    return [
+        ProductRow(
+            product_id=pid, product=name, won_deals=n,
+            quantity=_money(qty), revenue=_money(revenue, unit=10000),
+        )
+        for pid, name, n, qty, revenue in data[:limit]
+    ]  # fmt: skip
+
+
+# --- R. RFM ----------------------------------------------------------------------------------
+
+
+def rfm_segment(*, r: int, f: int) -> str:
+    """The segment of an R/F score pair: METRICS.md R, first match wins."""
+    if r == 5 and f in (4, 5):
+        return "Champions"
+    if r in (3, 4) and f in (4, 5):
+        return "Loyal Customers"
+    if r in (4, 5) and f in (2, 3):
+        return "Potential Loyalists"
+    if r == 5 and f == 1:
+        return "New Customers"
+    if r == 4 and f == 1:
+        return "Promising"
+    if r == 3 and f == 3:
+        return "Need Attention"
+    if r == 3 and f in (1, 2):
+        return "About To Sleep"
+    if r in (1, 2) and f == 5:
+        return "Can't Lose Them"
+    if r in (1, 2) and f in (3, 4):
+        return "At Risk"
+    if r in (1, 2) and f in (1, 2):
+        return "Hibernating"
+    raise ValueError(f"no segment for R={r} F={f}")
+
+
+def _rfm_sql(where: str = "") -> str:
+    """Per customer with a won deal closed in P: recency, frequency, monetary and scores.
+
+    RANK() is 1 + how many are strictly worse when ordered worst first; integer division of
+    non-negative integers floors. Index customerwonday_lookup (day, customer_id).
+    """
+    return f"""
+        WITH c AS (
+            SELECT customer_id, %(end)s - MAX(day) AS rec, SUM(won_deals) AS freq,
+                   SUM(revenue_cents) AS mon
+            FROM {T_WONDAY} WHERE day >= %(start)s AND day <= %(end)s GROUP BY customer_id
+        ), scored AS (
+            SELECT customer_id, rec, freq, mon,
+                   1 + (5 * (RANK() OVER (ORDER BY rec DESC) - 1)) / COUNT(*) OVER () AS r,
+                   1 + (5 * (RANK() OVER (ORDER BY mon ASC) - 1)) / COUNT(*) OVER () AS m
+            FROM c
+        ), repeat AS (
+            SELECT customer_id,
+                   2 + (4 * (RANK() OVER (ORDER BY freq ASC) - 1)) / COUNT(*) OVER () AS f
+            FROM c WHERE freq >= 2
+        )
+        SELECT s.customer_id, s.rec, s.freq, s.mon, s.r, COALESCE(p.f, 1) AS f, s.m
+        FROM scored s LEFT JOIN repeat p ON p.customer_id = s.customer_id
+        {where}
+    """
+
+
+def _rfm_grid_payload(period: Period) -> list[list[int]]:
+    start, end = _span(period)
+    sql = f"SELECT r, f, COUNT(*), SUM(mon) FROM ({_rfm_sql()}) x GROUP BY r, f"
+    return [
+        [int(r), int(f), int(n), int(mon)]
+        for r, f, n, mon in _rows(sql, {"start": start, "end": end})
+    ]
+
+
+def _rfm_cells(period: Period) -> list[list[int]]:
+    return _cached("rfm", (period.start, period.end), lambda: _rfm_grid_payload(period))
 
 
 def rfm_segments(*, period: Period) -> list[SegmentRow]:
-    raise NotImplementedError
+    """METRICS.md R: customers and their revenue in P per segment, all ten in order."""
+    customers = dict.fromkeys(SEGMENTS, 0)
+    revenue = dict.fromkeys(SEGMENTS, 0)
+    for r, f, n, mon in _rfm_cells(period):
+        segment = rfm_segment(r=r, f=f)
+        customers[segment] += n
+        revenue[segment] += mon
+    return [
+        SegmentRow(segment=s, customers=customers[s], revenue=_money(revenue[s])) for s in SEGMENTS
+    ]
 
 
 def rfm_grid(*, period: Period) -> list[list[int]]:
-    raise NotImplementedError
+    """grid[r-1][f-1] = customers with those R and F scores in P."""
+    grid = [[0] * 5 for _ in range(5)]
+    for r, f, n, _mon in _rfm_cells(period):
+        grid[r - 1][f - 1] = n
+    return grid
 
 
 def rfm_for_customers(*, period: Period, customer_ids: Sequence[int]) -> dict[int, CustomerRfm]:
-    raise NotImplementedError
+    """RFM of the given customers in P (ranked among all customers with a won deal in P)."""
+    ids = sorted({int(i) for i in customer_ids})
+    if not ids:
+        return {}
+    start, end = _span(period)
+    params: dict[str, Any] = {"start": start, "end": end}
+    params.update({f"id{n}": i for n, i in enumerate(ids)})
+    placeholders = ", ".join(f"%(id{n})s" for n in range(len(ids)))
+    sql = _rfm_sql(f"WHERE s.customer_id IN ({placeholders})")
+    result = {}
+    for cid, rec, freq, mon, r, f, m in _rows(sql, params):
+        result[int(cid)] = CustomerRfm(
+            customer_id=int(cid), recency_days=int(rec), frequency=int(freq),
+            monetary=_money(int(mon)), r=int(r), f=int(f), m=int(m),
+            segment=rfm_segment(r=int(r), f=int(f)),
+        )  # fmt: skip
+    return result
 
 
 def rfm_customer_ids(
     *, period: Period, segment: str | None = None, r: int | None = None, f: int | None = None
 ) -> list[int]:
-    raise NotImplementedError
+    """Customers in a segment and/or an R/F grid cell for P, by id."""
+    if segment is not None and segment not in SEGMENTS:
+        raise ValueError(f"unknown segment {segment!r}")
+    cells = [
+        (rr, ff)
+        for rr in range(1, 6)
+        for ff in range(1, 6)
+        if (segment is None or rfm_segment(r=rr, f=ff) == segment)
+        and (r is None or rr == r)
+        and (f is None or ff == f)
+    ]
+    if not cells:
+        return []
+    # Literal small ints from the loop above, not user text.
+    condition = " OR ".join(f"(x.r = {rr} AND x.f = {ff})" for rr, ff in cells)
+    start, end = _span(period)
+    sql = f"SELECT x.customer_id FROM ({_rfm_sql()}) x WHERE {condition} ORDER BY x.customer_id"
+    return [int(row[0]) for row in _rows(sql, {"start": start, "end": end})]
+
+
+# --- K. Revenue KPIs -------------------------------------------------------------------------
+
+
+def _revenue_payload(period: Period) -> dict[str, int]:
+    start, end = _span(period)
+    params = {"start": start, "end": end}
+    revenue_sql = f"""
+        SELECT COALESCE(SUM(amount), 0) FROM {T_SUM}
+        WHERE metric = 'rev' AND day >= %(start)s AND day <= %(end)s
+    """
+    lifetime_sql = (
+        f"SELECT COALESCE(SUM(amount), 0) FROM {T_SUM} WHERE metric = 'rev' AND day <= %(end)s"
+    )
+    ever_paid_sql = f"SELECT COALESCE(SUM(customers), 0) FROM {T_REPEAT} WHERE a1 <= %(end)s"
+    # Exactly one won deal closed <= end and a won deal in P: that deal is the first one.
+    one_time_sql = f"""
+        SELECT COALESCE(SUM(customers), 0) FROM {T_REPEAT}
+        WHERE a1 >= %(start)s AND a1 <= %(end)s AND (a2 IS NULL OR a2 > %(end)s)
+    """
+    # The top ceil(0.2 × n) customers by revenue in P; ties do not change the sum.
+    top_sql = f"""
+        SELECT COALESCE(SUM(rev), 0) FROM (
+            SELECT rev, ROW_NUMBER() OVER (ORDER BY rev DESC) AS rn, COUNT(*) OVER () AS n
+            FROM (
+                SELECT customer_id, SUM(revenue_cents) AS rev FROM {T_WONDAY}
+                WHERE day >= %(start)s AND day <= %(end)s GROUP BY customer_id
+            ) c
+        ) t WHERE rn <= (2 * n + 9) / 10
+    """
+    return {
+        "revenue": _int(revenue_sql, params),
+        "paying": _distinct("paid", start, end),
+        "top": _int(top_sql, params),
+        "lifetime": _int(lifetime_sql, params),
+        "ever_paid": _int(ever_paid_sql, params),
+        "one_time": _int(one_time_sql, params),
+    }
 
 
 def revenue_kpis(*, period: Period) -> RevenueKpis:
-    raise NotImplementedError
+    """METRICS.md K: won deals of customers, dated by close date (local), over P."""
+    data = _cached("revenue", (period.start, period.end), lambda: _revenue_payload(period))
+    return RevenueKpis(
+        revenue=_money(data["revenue"]),
+        paying_customers=data["paying"],
+        avg_revenue_per_customer=_div(data["revenue"], data["paying"], unit=100),
+        top_20pct_revenue_share=_div(data["top"], data["revenue"], scale=100),
+        avg_lifetime_value=_div(data["lifetime"], data["ever_paid"], unit=100),
+        one_time_customers=data["one_time"],
+        repeat_customers=data["paying"] - data["one_time"],
+    )
 
 
 def computed_at() -> datetime | None:
-    raise NotImplementedError
+    """When the rollups being read were committed: finished_at of the last successful rebuild."""
+    return (
+        RebuildRun.objects.filter(status=RebuildRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-id")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+
+
+# --- Cache warming (called by insights.rebuild inside its transaction) -----------------------
+
+
+def figures_warm(*, run_id: int, periods: Sequence[Period]) -> int:
+    """Compute and store every figure with default parameters for `periods` under `run_id`."""
+    token = _run_override.set(run_id)
+    try:
+        for period in periods:
+            growth_overview(period=period)
+            demographics(period=period, scope="all")
+            demographics(period=period, scope="new")
+            sales_lifecycle(period=period)
+            lost_reasons(period=period)
+            top_products(period=period)
+            rfm_segments(period=period)
+            revenue_kpis(period=period)
+    finally:
+        _run_override.reset(token)
+    return FigureCache.objects.count()
+
+
+def figures_cache_clear() -> None:
+    FigureCache.objects.all().delete()

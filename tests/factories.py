@@ -7,8 +7,9 @@ import factory
 from django.contrib.auth import get_user_model
 
 from chats.models import ChatContact, ChatRoom
-from customers.models import Company, Contact
+from customers.models import Company, Contact, Customer
 from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
+from insights.periods import local_date
 
 T0 = datetime(2026, 1, 15, 3, 0, tzinfo=UTC)  # 10:00 in Jakarta
 
@@ -107,3 +108,14 @@ class DealItemFactory(factory.django.DjangoModelFactory):
     product = factory.SubFactory(ProductFactory)
     quantity = Decimal("1")
     unit_price = Decimal("100000.00")
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    """A snapshot customer built directly (tests that must not depend on identity resolution)."""
+
+    class Meta:
+        model = Customer
+
+    first_seen_at = T0
+    first_seen_date = factory.LazyAttribute(lambda c: local_date(c.first_seen_at))
+    source = "Other"

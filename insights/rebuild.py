@@ -1,0 +1,93 @@
+"""Orchestration of a rebuild: lock, snapshot, rollups and cache in one transaction, recorded."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import date
+
+from django.utils import timezone
+
+from . import queries, rollup
+from .locks import locked_transaction
+from .models import FigureCache, RebuildRun
+from .periods import PRESETS, local_today, preset_period
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+
+def _snapshot_rebuild(*, full: bool, progress: Progress | None) -> dict[str, int]:
+    """customers.identity.snapshot_rebuild when it exists (issue 3), else a logged skip."""
+    try:
+        from customers.identity import snapshot_rebuild
+    except ImportError:
+        logger.warning("customers.identity.snapshot_rebuild not available; snapshot skipped")
+        return {}
+    return snapshot_rebuild(full=full, progress=progress) or {}
+
+
+def _preset_periods(today: date) -> list:
+    periods = {}
+    for name in PRESETS:
+        period = preset_period(name, today)
+        periods[(period.start, period.end)] = period
+    return list(periods.values())
+
+
+def insights_rebuild(
+    *, trigger: str, full: bool = False, progress: Progress | None = None, wait: bool = False
+) -> RebuildRun:
+    """Rebuild snapshot, rollups and figure cache atomically; returns the recorded run.
+
+    A second rebuild while one runs records status "skipped" (or waits when wait=True). On an
+    error the transaction rolls back, the previous results stay, the run records "failed" and
+    the error is re-raised.
+    """
+    run = RebuildRun.objects.create(trigger=trigger[:100], status=RebuildRun.Status.RUNNING)
+    timings: dict[str, float] = {}
+    try:
+        with locked_transaction(wait=wait) as acquired:
+            if not acquired:
+                logger.info("insights rebuild skipped: another rebuild is running")
+                run.status = RebuildRun.Status.SKIPPED
+                run.finished_at = timezone.now()
+                run.error = "another rebuild was running"
+                run.save(update_fields=["status", "finished_at", "error"])
+                return run
+            started = time.monotonic()
+            snapshot_rows = _snapshot_rebuild(full=full, progress=progress)
+            timings["snapshot"] = round(time.monotonic() - started, 3)
+
+            rows, rollup_timings = rollup.rollup_rebuild(progress=progress)
+            timings.update(rollup_timings)
+            rows.update({f"snapshot_{key}": value for key, value in snapshot_rows.items()})
+
+            started = time.monotonic()
+            if progress:
+                progress("cache", 0, 1)
+            FigureCache.objects.all().delete()
+            rows["figure_cache"] = queries.figures_warm(
+                run_id=run.pk, periods=_preset_periods(local_today())
+            )
+            timings["cache"] = round(time.monotonic() - started, 3)
+
+            # Committed with the rollups: readers switch to the new run in one step.
+            run.status = RebuildRun.Status.SUCCEEDED
+            run.finished_at = timezone.now()
+            run.rows = rows
+            run.timings = timings
+            run.save(update_fields=["status", "finished_at", "rows", "timings"])
+    except BaseException as error:
+        RebuildRun.objects.filter(pk=run.pk).update(
+            status=RebuildRun.Status.FAILED,
+            finished_at=timezone.now(),
+            timings=timings,
+            error=f"{type(error).__name__}: {error}"[:10000],
+        )
+        run.refresh_from_db()
+        logger.exception("insights rebuild %s failed", run.pk)
+        raise
+    return run

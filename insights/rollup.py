@@ -1,0 +1,340 @@
+"""Writes: rebuild every rollup of the metric engine from the raw tables and the snapshot.
+
+Design note
+-----------
+* Rollups are rebuilt in full from the raw deal/chat tables and the customer snapshot inside
+  the rebuild transaction (insights.rebuild); reading a figure (insights.queries) only reads
+  these rollups, never the raw CRM, chat or deal tables.
+* A day is the local date of a timestamp in settings.TIME_ZONE, stored as its proleptic
+  ordinal (an int). PostgreSQL computes it in SQL (`ts AT TIME ZONE tz`); SQLite has no time
+  zones, so the rebuild registers a deterministic Python function `w_day` on the connection
+  that converts each stored UTC text timestamp exactly (23:30 UTC on 31 Jan is 1 Feb in
+  Jakarta).
+* Money is integer cents (line revenue 1/10000): sums are exact on both databases, and
+  Decimals are made only when a figure is returned.
+* Distinct customers over ANY range use "gap encoding" (GapCell). For a customer and a kind
+  of event, take its distinct event days d1 < d2 < ... and emit (prev = d(i-1) or 0, day = di).
+  The customers with an event in [s, e] are the rows with s <= day <= e and prev < s: exactly
+  one per customer (its first event in the range). Rows are aggregated to
+  (metric, dim, prev, day, fs) -> customers, so the table size depends on days, not customers.
+  Base(P) (first seen <= end) is implied for the counted row when first_seen <= day; the rare
+  rows where the customer was first seen after the event keep that first-seen day in `fs`
+  (else 0) and every read adds `fs <= end`. Exact.
+  Metrics: act (chat room or deal created), deal (deal created), wond (won deal, by created
+  day), paid (won deal, by close day), lost (lost deal by close day, dim = reason label).
+* Additive figures are per-day sums (DailySum): new customers (total = running sum), per source
+  and company, deal values by created day (fs as above), revenue, lost deals per reason,
+  products (distinct won deals, quantity, revenue).
+* One-time vs repeat: per customer the close days of its first and second won deal (RepeatCell).
+* RFM and the top-20% share need per-customer ranks: CustomerWonDay (customer, close day,
+  won deals, revenue) is indexed by day and ranked in SQL with window functions.
+* insights.queries caches every answer in FigureCache under a key with a version, the time
+  zone and the id of the run that built the rollups; each rebuild clears and warms it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+
+from chats.models import ChatContact, ChatRoom
+from customers.models import Contact, Customer
+from deals.models import Deal, DealItem, LostReason, PipelineStage
+
+from .models import CustomerStats, CustomerWonDay, DailySum, DealFact, GapCell, RepeatCell
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+
+T_DEAL = Deal._meta.db_table
+T_STAGE = PipelineStage._meta.db_table
+T_REASON = LostReason._meta.db_table
+T_ITEM = DealItem._meta.db_table
+T_CONTACT = Contact._meta.db_table
+T_CUSTOMER = Customer._meta.db_table
+T_ROOM = ChatRoom._meta.db_table
+T_CHATCONTACT = ChatContact._meta.db_table
+T_FACT = DealFact._meta.db_table
+T_GAP = GapCell._meta.db_table
+T_SUM = DailySum._meta.db_table
+T_REPEAT = RepeatCell._meta.db_table
+T_WONDAY = CustomerWonDay._meta.db_table
+T_STATS = CustomerStats._meta.db_table
+
+ROLLUP_MODELS = (DealFact, GapCell, DailySum, RepeatCell, CustomerWonDay, CustomerStats)
+
+
+# --- Vendor-specific expressions -------------------------------------------------------------
+
+
+def _sqlite_local_day(value: str | None) -> int | None:
+    """Ordinal of the local date of a UTC timestamp as Django stores it in SQLite."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date().toordinal()
+
+
+def _sqlite_date_ordinal(value: str | None) -> int | None:
+    if value is None:
+        return None
+    return datetime.fromisoformat(value).date().toordinal()
+
+
+def register_sqlite_functions() -> None:
+    """Give the SQLite connection the local-day functions the rollup SQL uses."""
+    if connection.vendor != "sqlite":
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    raw.create_function("w_day", 1, _sqlite_local_day, deterministic=True)
+    raw.create_function("w_dord", 1, _sqlite_date_ordinal, deterministic=True)
+
+
+def _day(column: str) -> str:
+    """SQL for the local-day ordinal of a timestamp column (bound param %(tz)s)."""
+    if connection.vendor == "postgresql":
+        return f"((({column}) AT TIME ZONE %(tz)s)::date - DATE '0001-01-01' + 1)"
+    return f"w_day({column})"
+
+
+def _date_ordinal(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"({column} - DATE '0001-01-01' + 1)"
+    return f"w_dord({column})"
+
+
+def _hundredths(column: str) -> str:
+    # SQLite keeps decimals as REAL: x*100 is within 1e-6 of an integer, ROUND makes it exact.
+    return f"CAST(ROUND({column} * 100) AS BIGINT)"
+
+
+def _execute(sql: str, params: dict | None = None) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"tz": settings.TIME_ZONE, **(params or {})})
+        return max(cursor.rowcount, 0)
+
+
+# --- Phases ----------------------------------------------------------------------------------
+
+
+def rollup_clear() -> None:
+    """Delete every rollup row (inside the rebuild transaction; DELETE keeps readers unblocked)."""
+    for model in ROLLUP_MODELS:
+        _execute(f"DELETE FROM {model._meta.db_table}")
+
+
+def rollup_deal_facts() -> int:
+    """One row per deal: customer, local created/close days, status (METRICS.md 3), cents."""
+    sql = f"""
+        INSERT INTO {T_FACT} (deal_id, customer_id, first_seen_day, created_day, close_day,
+                              status, amount_cents, reason)
+        SELECT d.id, c.customer_id, {_date_ordinal("cu.first_seen_date")},
+               {_day("d.created_at")}, {_day("COALESCE(d.closed_at, d.created_at)")},
+               CASE WHEN s.outcome = 'lost' THEN 'lost'
+                    WHEN s.outcome = 'won'
+                      OR COALESCE(d.win_probability, s.default_win_probability) = 100 THEN 'won'
+                    ELSE 'open' END,
+               {_hundredths("d.amount")},
+               CASE WHEN s.outcome <> 'lost' THEN ''
+                    WHEN r.name IS NULL OR TRIM(r.name) = '' THEN 'Unspecified'
+                    ELSE r.name END
+        FROM {T_DEAL} d
+        JOIN {T_STAGE} s ON s.id = d.stage_id
+        LEFT JOIN {T_CONTACT} c ON c.id = d.contact_id
+        LEFT JOIN {T_CUSTOMER} cu ON cu.id = c.customer_id
+        LEFT JOIN {T_REASON} r ON r.id = d.lost_reason_id
+    """
+    return _execute(sql)
+
+
+def _gap_insert(metric: str, source: str) -> int:
+    """Gap-encode `source` (distinct rows dim, customer_id, day, fs) into GapCell."""
+    assert metric.isalnum()  # a code constant, inlined as a literal
+    sql = f"""
+        INSERT INTO {T_GAP} (metric, dim, prev, day, fs, customers)
+        SELECT '{metric}', g.dim, g.prev, g.day,
+               CASE WHEN g.fs > g.day THEN g.fs ELSE 0 END, COUNT(*)
+        FROM (
+            SELECT e.dim, e.day, e.fs,
+                   LAG(e.day, 1, 0) OVER (PARTITION BY e.dim, e.customer_id ORDER BY e.day) AS prev
+            FROM ({source}) e
+        ) g
+        GROUP BY g.dim, g.prev, g.day, CASE WHEN g.fs > g.day THEN g.fs ELSE 0 END
+    """
+    return _execute(sql)
+
+
+def rollup_gap_cells() -> int:
+    activity = f"""
+        SELECT DISTINCT '' AS dim, a.customer_id, a.day, {_date_ordinal("cu.first_seen_date")} AS fs
+        FROM (
+            SELECT cc.customer_id AS customer_id, {_day("r.created_at")} AS day
+            FROM {T_ROOM} r JOIN {T_CHATCONTACT} cc ON cc.id = r.chat_contact_id
+            WHERE cc.customer_id IS NOT NULL
+            UNION ALL
+            SELECT customer_id, created_day FROM {T_FACT} WHERE customer_id IS NOT NULL
+        ) a
+        JOIN {T_CUSTOMER} cu ON cu.id = a.customer_id
+    """
+    created = f"""
+        SELECT DISTINCT '' AS dim, customer_id, created_day AS day, first_seen_day AS fs
+        FROM {T_FACT} WHERE customer_id IS NOT NULL
+    """
+    won_created = created + " AND status = 'won'"
+    paid = f"""
+        SELECT DISTINCT '' AS dim, customer_id, close_day AS day, 0 AS fs
+        FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'won'
+    """
+    lost = f"""
+        SELECT DISTINCT reason AS dim, customer_id, close_day AS day, 0 AS fs
+        FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'lost'
+    """
+    rows = 0
+    for metric, source in (
+        ("act", activity),
+        ("deal", created),
+        ("wond", won_created),
+        ("paid", paid),
+        ("lost", lost),
+    ):
+        rows += _gap_insert(metric, source)
+    return rows
+
+
+def rollup_daily_sums() -> int:
+    columns = f"INSERT INTO {T_SUM} (metric, dim, day, fs, count, amount, quantity)"
+    first_seen = _date_ordinal("first_seen_date")
+    source = "CASE WHEN TRIM(source) = '' THEN 'Other' ELSE source END"
+    exception = "CASE WHEN first_seen_day > created_day THEN first_seen_day ELSE 0 END"
+    statements = (
+        f"""{columns} SELECT 'new', '', {first_seen}, 0, COUNT(*), 0, 0
+            FROM {T_CUSTOMER} GROUP BY first_seen_date""",
+        f"""{columns} SELECT 'src', {source}, {first_seen}, 0, COUNT(*), 0, 0
+            FROM {T_CUSTOMER} GROUP BY {source}, first_seen_date""",
+        f"""{columns} SELECT 'co', COALESCE(CAST(company_id AS TEXT), ''), {first_seen}, 0,
+                   COUNT(*), 0, 0
+            FROM {T_CUSTOMER} GROUP BY company_id, first_seen_date""",
+        f"""{columns} SELECT 'dval', '', created_day, {exception}, COUNT(*), SUM(amount_cents), 0
+            FROM {T_FACT} WHERE customer_id IS NOT NULL GROUP BY created_day, {exception}""",
+        f"""{columns} SELECT 'rev', '', close_day, 0, COUNT(*), SUM(amount_cents), 0
+            FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'won'
+            GROUP BY close_day""",
+        f"""{columns} SELECT 'lostd', reason, close_day, 0, COUNT(*), 0, 0
+            FROM {T_FACT} WHERE status = 'lost' GROUP BY reason, close_day""",
+        # A product twice in one deal counts the deal once (COUNT DISTINCT) and sums its lines.
+        f"""{columns} SELECT 'prod', CAST(i.product_id AS TEXT), f.close_day, 0,
+                   COUNT(DISTINCT i.deal_id),
+                   SUM({_hundredths("i.quantity")} * {_hundredths("i.unit_price")}),
+                   SUM({_hundredths("i.quantity")})
+            FROM {T_ITEM} i JOIN {T_FACT} f ON f.deal_id = i.deal_id
+            WHERE f.status = 'won' GROUP BY i.product_id, f.close_day""",
+    )
+    return sum(_execute(sql) for sql in statements)
+
+
+def rollup_repeat_cells() -> int:
+    sql = f"""
+        INSERT INTO {T_REPEAT} (a1, a2, customers)
+        SELECT a1, a2, COUNT(*) FROM (
+            SELECT customer_id,
+                   MIN(CASE WHEN rn = 1 THEN close_day END) AS a1,
+                   MIN(CASE WHEN rn = 2 THEN close_day END) AS a2
+            FROM (
+                SELECT customer_id, close_day,
+                       ROW_NUMBER() OVER (PARTITION BY customer_id
+                                          ORDER BY close_day, deal_id) AS rn
+                FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'won'
+            ) w
+            WHERE rn <= 2
+            GROUP BY customer_id
+        ) x
+        GROUP BY a1, a2
+    """
+    return _execute(sql)
+
+
+def rollup_customer_won_days() -> int:
+    sql = f"""
+        INSERT INTO {T_WONDAY} (customer_id, day, won_deals, revenue_cents)
+        SELECT customer_id, close_day, COUNT(*), SUM(amount_cents)
+        FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'won'
+        GROUP BY customer_id, close_day
+    """
+    return _execute(sql)
+
+
+def rollup_customer_stats() -> int:
+    """Per-customer all-time totals; last activity = latest chat room or deal created."""
+    revenue = (
+        "CAST(COALESCE(d.revenue, 0) AS NUMERIC) / 100"
+        if connection.vendor == "postgresql"
+        else "COALESCE(d.revenue, 0) / 100.0"
+    )
+    sql = f"""
+        INSERT INTO {T_STATS} (customer_id, lifetime_revenue, won_deals, deals, chat_rooms,
+                               last_activity_at)
+        SELECT cu.id, {revenue}, COALESCE(d.won, 0), COALESCE(d.deals, 0),
+               COALESCE(r.rooms, 0),
+               CASE WHEN r.last_at IS NULL THEN dl.last_at
+                    WHEN dl.last_at IS NULL THEN r.last_at
+                    WHEN r.last_at > dl.last_at THEN r.last_at
+                    ELSE dl.last_at END
+        FROM {T_CUSTOMER} cu
+        LEFT JOIN (
+            SELECT customer_id, COUNT(*) AS deals,
+                   SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) AS won,
+                   SUM(CASE WHEN status = 'won' THEN amount_cents ELSE 0 END) AS revenue
+            FROM {T_FACT} WHERE customer_id IS NOT NULL GROUP BY customer_id
+        ) d ON d.customer_id = cu.id
+        LEFT JOIN (
+            SELECT c.customer_id, MAX(dd.created_at) AS last_at
+            FROM {T_DEAL} dd JOIN {T_CONTACT} c ON c.id = dd.contact_id
+            WHERE c.customer_id IS NOT NULL GROUP BY c.customer_id
+        ) dl ON dl.customer_id = cu.id
+        LEFT JOIN (
+            SELECT cc.customer_id, COUNT(*) AS rooms, MAX(rr.created_at) AS last_at
+            FROM {T_ROOM} rr JOIN {T_CHATCONTACT} cc ON cc.id = rr.chat_contact_id
+            WHERE cc.customer_id IS NOT NULL GROUP BY cc.customer_id
+        ) r ON r.customer_id = cu.id
+    """
+    return _execute(sql)
+
+
+PHASES: tuple[tuple[str, Callable[[], int]], ...] = (
+    ("deal_facts", rollup_deal_facts),
+    ("gap_cells", rollup_gap_cells),
+    ("daily_sums", rollup_daily_sums),
+    ("repeat_cells", rollup_repeat_cells),
+    ("customer_won_days", rollup_customer_won_days),
+    ("customer_stats", rollup_customer_stats),
+)
+
+
+def rollup_rebuild(*, progress: Progress | None = None) -> tuple[dict[str, int], dict[str, float]]:
+    """Delete and rebuild every rollup; call inside a transaction. Returns (rows, timings)."""
+    register_sqlite_functions()
+    rows: dict[str, int] = {}
+    timings: dict[str, float] = {}
+    started = time.monotonic()
+    rollup_clear()
+    timings["clear"] = round(time.monotonic() - started, 3)
+    for index, (name, phase) in enumerate(PHASES):
+        if progress:
+            progress(name, index, len(PHASES))
+        started = time.monotonic()
+        rows[name] = phase()
+        timings[name] = round(time.monotonic() - started, 3)
+        logger.info("insights rollup %s: %s rows in %.2fs", name, rows[name], timings[name])
+    if progress:
+        progress("rollups", len(PHASES), len(PHASES))
+    return rows, timings
