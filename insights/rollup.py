@@ -334,7 +334,7 @@ def rollup_rebuild(*, progress: Progress | None = None) -> tuple[dict[str, int],
         started = time.monotonic()
         rows[name] = phase()
         timings[name] = round(time.monotonic() - started, 3)
-        logger.info("insights rollup %s: %s rows in %.2fs", name, rows[name], timings[name])
+        logger.debug("insights rollup %s: %s rows in %.2fs", name, rows[name], timings[name])
     if progress:
         progress("rollups", len(PHASES), len(PHASES))
     return rows, timings
