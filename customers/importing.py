@@ -14,13 +14,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache, partial
 from typing import Any, TextIO
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import models, transaction
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from chats.models import ChatContact, ChatRoom
@@ -151,6 +152,7 @@ class _Cells:
         return int(number)
 
 
+@cache
 def _field_length(model: type[models.Model], name: str) -> int:
     return model._meta.get_field(name).max_length
 
@@ -476,6 +478,7 @@ def import_records(
         if progress:
             progress(len(batch) + len(rejections))
 
+    spec_refs = spec.refs()
     with transaction.atomic() if atomic else nullcontext():
         batch: list[_Row] = []
         rejections: list[Rejection] = []
@@ -485,7 +488,7 @@ def import_records(
             parsed = _Cells(record)
             values = spec.parse(parsed)
             refs = {}
-            for ref in spec.refs():
+            for ref in spec_refs:
                 value = record.get(ref.column, "").strip()
                 if value:
                     refs[ref.column] = value
@@ -587,20 +590,7 @@ class _Loader:
             *compared,
             *(name for name in ("email_key", "phone_key") if name in batch[0].values),
         ]
-        objs = [
-            model(external_id=values["external_id"], **{name: values[name] for name in written})
-            for values in to_write
-        ]
-        # get_field accepts an attname ("stage_id") and gives the field, whose name upserts want.
-        update_fields = {model._meta.get_field(name).name for name in written}
-        if any(f.name == "updated_at" for f in model._meta.concrete_fields):
-            update_fields.add("updated_at")
-        model._default_manager.bulk_create(
-            objs,
-            update_conflicts=True,
-            unique_fields=["external_id"],
-            update_fields=sorted(update_fields),
-        )
+        _bulk_write(model, to_write, written)
 
 
 class _DealLoader(_Loader):
@@ -721,10 +711,71 @@ class _DealItemLoader(_Loader):
                     result.updated += 1
                 else:
                     result.created += 1
-            to_insert.extend(DealItem(**values) for values in rows)
+            to_insert.extend(rows)
         if replace:
             DealItem.objects.filter(deal_id__in=replace).delete()
-        DealItem.objects.bulk_create(to_insert)
+        _bulk_write(DealItem, to_insert, ["deal_id", *self.spec.fields], upsert=False)
+
+
+def _bulk_write(
+    model: type[models.Model],
+    rows: list[dict[str, Any]],
+    attnames: list[str],
+    *,
+    upsert: bool = True,
+) -> None:
+    """INSERT (ON CONFLICT (external_id) DO UPDATE) with executemany: one statement per batch.
+
+    `rows` hold attnames; `attnames` are the loaded ones, which a conflict overwrites.
+
+    The same SQL runs on SQLite (3.24+) and PostgreSQL. It skips bulk_create's per-value
+    compilation, which cost two thirds of a 100,000-deal load; the values are adapted here:
+    strings, numbers and decimals pass as they are, timestamps go through the field.
+    """
+    if not rows:
+        return
+    meta = model._meta
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    now = timezone.now()
+    # Every column is inserted (a new row needs the defaults Django would give it, e.g. the
+    # identity resolver's bookkeeping); a conflict updates only the loaded ones and updated_at.
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    defaults = {}
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            defaults[f.attname] = now
+        elif f.attname not in attnames and f.attname != "external_id":
+            defaults[f.attname] = f.get_default()
+    updated = [f.column for f in fields if f.attname in attnames or getattr(f, "auto_now", False)]
+    # Timestamps go through the field (SQLite stores them as UTC text); the rest pass as is.
+    adapters = [
+        partial(_prep, f, connection) if isinstance(f, models.DateTimeField) else None
+        for f in fields
+    ]
+    columns = ", ".join(quote(f.column) for f in fields)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    if upsert:
+        assignments = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in updated)
+        sql += f" ON CONFLICT ({quote('external_id')}) DO UPDATE SET {assignments}"
+    params = []
+    for row in rows:
+        values = []
+        for f, adapt in zip(fields, adapters, strict=True):
+            value = row[f.attname] if f.attname in row else defaults[f.attname]
+            values.append(adapt(value) if adapt is not None and value is not None else value)
+        params.append(values)
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
+def _prep(field: models.Field, connection: Any, value: Any) -> Any:
+    if connection.vendor == "sqlite":
+        # What Django's SQLite backend stores, without its per-value checks (a third of a load).
+        return str(value.astimezone(UTC).replace(tzinfo=None))
+    return field.get_db_prep_save(value, connection)
 
 
 def _item_key(values: dict[str, Any]) -> tuple[int, Decimal, Decimal]:
