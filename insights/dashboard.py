@@ -7,7 +7,6 @@ with `json_script`, so the page needs no second request and no inline script.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import logging
 from dataclasses import dataclass
@@ -566,10 +565,14 @@ def _explanation(customer: Customer) -> list[dict[str, Any]]:
     explain = getattr(identity, "customer_explanation", None)
     if explain is None:
         return []
-    edges = explain(customer=customer)
     return [
-        dataclasses.asdict(edge) if dataclasses.is_dataclass(edge) else {"": str(edge)}
-        for edge in edges
+        {
+            "source": getattr(edge, "source", ""),
+            "via": getattr(edge, "via", ""),
+            "key": getattr(edge, "key", ""),
+            "target": getattr(edge, "target", str(edge)),
+        }
+        for edge in explain(customer=customer)
     ]
 
 
