@@ -1,4 +1,4 @@
-"""Money for the reader's language: `Rp30.000.000` (Bahasa Indonesia), `IDR 30,000,000` (English)."""
+"""Money for the reader's language: `Rp30.000.000` in Indonesian, `IDR 30,000,000` in English."""
 
 from decimal import Decimal
 
