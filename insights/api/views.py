@@ -15,6 +15,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
@@ -134,6 +135,21 @@ class RevenueApi(InsightsApi):
         return asdict(queries.revenue_kpis(period=period))
 
 
+class JsonErrorsMixin:
+    """Errors are JSON whatever the success format (CSV, OpenAPI YAML): clients can parse them."""
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        renderer = getattr(request, "accepted_renderer", None)
+        if response.status_code >= 400 and not isinstance(renderer, JSONRenderer):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class SchemaApi(JsonErrorsMixin, SpectacularAPIView):
+    pass
+
+
 # --- Customers --------------------------------------------------------------------------------
 class CustomerPagination(PageNumberPagination):
     page_size = 50
@@ -159,7 +175,7 @@ FORMAT_PARAM = OpenApiParameter(
         tags=["customers"],
     )
 )
-class CustomerListApi(ListAPIView):
+class CustomerListApi(JsonErrorsMixin, ListAPIView):
     serializer_class = s.CustomerSerializer
     filterset_class = CustomerFilter
     pagination_class = CustomerPagination
@@ -177,14 +193,6 @@ class CustomerListApi(ListAPIView):
             params={key: values[-1] for key, values in request.query_params.lists()},
             endpoint=request.path,
         )
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        # Errors are JSON even on ?format=csv, so a client can read which parameter is wrong.
-        renderer = getattr(request, "accepted_renderer", None)
-        if response.status_code >= 400 and isinstance(renderer, CSVRenderer):
-            request.accepted_renderer = JSONRenderer()
-            request.accepted_media_type = JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
 
 
 @extend_schema_view(
