@@ -153,3 +153,137 @@ class Contact(ExternalIdModel, IdentityKeysModel):
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()
         return name or self.email or self.phone or f"Contact {self.pk}"
+
+
+class MatchRule(models.Model):
+    """A staff decision about two records that every rebuild honours (METRICS.md section 2).
+
+    "Always merge" adds a link between the two records; "never merge" keeps them in different
+    customers even when their keys connect them (see customers/identity.py for how).
+    Each side is one record: a CRM contact or a chat contact.
+    """
+
+    class Kind(models.TextChoices):
+        ALWAYS = "always", _("always merge")
+        NEVER = "never", _("never merge")
+
+    kind = models.CharField(_("rule"), max_length=10, choices=Kind.choices)
+    contact_a = models.ForeignKey(
+        Contact,
+        verbose_name=_("CRM contact A"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    chat_contact_a = models.ForeignKey(
+        "chats.ChatContact",
+        verbose_name=_("chat contact A"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    contact_b = models.ForeignKey(
+        Contact,
+        verbose_name=_("CRM contact B"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    chat_contact_b = models.ForeignKey(
+        "chats.ChatContact",
+        verbose_name=_("chat contact B"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    note = models.CharField(_("why"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("match rule")
+        verbose_name_plural = _("match rules")
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(contact_a__isnull=False, chat_contact_a__isnull=True)
+                | models.Q(contact_a__isnull=True, chat_contact_a__isnull=False),
+                name="matchrule_one_record_a",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(contact_b__isnull=False, chat_contact_b__isnull=True)
+                | models.Q(contact_b__isnull=True, chat_contact_b__isnull=False),
+                name="matchrule_one_record_b",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {node_label(self.node_a)} / {node_label(self.node_b)}"
+
+    @property
+    def node_a(self) -> int:
+        return record_node(crm_id=self.contact_a_id, chat_id=self.chat_contact_a_id)
+
+    @property
+    def node_b(self) -> int:
+        return record_node(crm_id=self.contact_b_id, chat_id=self.chat_contact_b_id)
+
+
+def record_node(*, crm_id: int | None, chat_id: int | None) -> int:
+    """Graph node of a record: CRM contact id → 2*id, chat contact id → 2*id+1."""
+    return 2 * crm_id if crm_id is not None else 2 * chat_id + 1
+
+
+def node_label(node: int) -> str:
+    return f"CRM contact {node // 2}" if node % 2 == 0 else f"chat contact {node // 2}"
+
+
+class PlaceholderKey(models.Model):
+    """A key carried by more than INSIGHTS_MAX_KEY_FANOUT records at the last resolution.
+
+    Not used for matching; listed in admin as a data-quality problem. Rewritten by the rebuild.
+    """
+
+    key = models.CharField(_("key"), max_length=254, primary_key=True)
+    fanout = models.PositiveIntegerField(_("records"))
+
+    class Meta:
+        verbose_name = _("placeholder key")
+        verbose_name_plural = _("placeholder keys")
+        ordering = ["-fanout", "key"]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class IdentityChange(models.Model):
+    """What the next incremental resolution must look at besides records with changed keys.
+
+    Written by signals: a deleted record leaves its customer and keys (its customer may split
+    or vanish, a key may stop being a placeholder); a new or removed rule leaves its two records.
+    Emptied by every rebuild.
+    """
+
+    customer_id = models.BigIntegerField(null=True)
+    node = models.BigIntegerField(null=True)
+    email_key = models.CharField(max_length=254, blank=True)
+    phone_key = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"change {self.pk}"
+
+
+from . import identity_signals  # noqa: E402, F401  (connects the change log; needs the models)
