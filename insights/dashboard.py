@@ -114,7 +114,7 @@ HELP = {
     ),
     "customers_with_deals": gettext_lazy("Customers with at least one deal created in the period."),
     "deal_association_pct": gettext_lazy("100 × customers with deals / total customers."),
-    "association_trend": gettext_lazy("Deal association % computed for each bucket."),
+    "association_trend": gettext_lazy("Deal association (%) computed for each bucket."),
     "customers_with_won_deals": gettext_lazy(
         "Customers with at least one deal created in the period that is won (even if it closed "
         "after the period)."
@@ -144,8 +144,8 @@ HELP = {
     "paying_customers": gettext_lazy("Customers with at least one won deal in the period."),
     "avg_revenue_per_customer": gettext_lazy("Revenue / paying customers."),
     "top_20pct_revenue_share": gettext_lazy(
-        "Revenue of the top 20% of paying customers by their revenue in the period, as % of "
-        "revenue."
+        "Revenue of the top ⌈0.2 × paying customers⌉ customers by their revenue in the period, "
+        "as a share of revenue (%)."
     ),
     "avg_lifetime_value": gettext_lazy(
         "Revenue closed on or before the end of the period / customers with at least one won "
@@ -429,7 +429,7 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
             ),
             _figure(
                 "top_20pct_revenue_share",
-                _("Top 20% revenue share"),
+                _("Revenue share of the top 20%"),
                 kpis.top_20pct_revenue_share,
                 "pct",
             ),
@@ -496,7 +496,9 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             params=params,
             period=params.period,
             selected_preset=params.period.preset or CUSTOM,
-            resolved_granularity=resolve_granularity(params.period, params.granularity),
+            resolved_granularity=GRANULARITY_LABELS[
+                resolve_granularity(params.period, params.granularity)
+            ],
             scope_all_query=params.query(scope="all"),
             scope_new_query=params.query(scope="new"),
             order_frequency_query=params.query(order="frequency"),
