@@ -273,14 +273,29 @@ class CustomerRfmSerializer(serializers.Serializer):
     )
 
 
+class ExplanationEdgeSerializer(serializers.Serializer):
+    # Optional fields: the edge comes from customers.identity, which owns its shape.
+    source = serializers.CharField(
+        required=False, help_text='The record already linked, e.g. "CRM contact 12".'
+    )
+    target = serializers.CharField(required=False, help_text="The record it brought in.")
+    via = serializers.CharField(
+        required=False, help_text='"phone", "email" or "always-merge rule".'
+    )
+    key = serializers.CharField(required=False, help_text="The shared key; empty for a rule.")
+
+
 class CustomerDetailSerializer(CustomerSerializer):
     records = RecordSerializer(many=True, help_text="CRM contacts and chat contacts merged here.")
     deals = DealSerializer(many=True, help_text="Deals of its CRM contacts, newest first.")
     chat_rooms = ChatRoomSerializer(many=True, help_text="Rooms of its chat contacts.")
     rfm = CustomerRfmSerializer(help_text="RFM scores for the requested period.")
-    explanation = serializers.ListField(
-        child=serializers.DictField(),
-        help_text="Why these records are one customer: the shared keys linking them.",
+    explanation = ExplanationEdgeSerializer(
+        many=True,
+        help_text=(
+            "Why these records are one customer: a spanning tree from its first record over "
+            "shared phone/email keys (and always-merge rules)."
+        ),
     )
 
 
