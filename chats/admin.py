@@ -1,0 +1,22 @@
+from django.contrib import admin
+
+from customers.admin import IdentitySearchMixin
+
+from .models import ChatContact, ChatRoom
+
+
+@admin.register(ChatContact)
+class ChatContactAdmin(IdentitySearchMixin, admin.ModelAdmin):
+    list_display = ["__str__", "channel", "email", "phone", "created_at", "external_id"]
+    list_filter = ["channel", "created_at"]
+    search_fields = ["name", "email", "phone", "external_id"]
+    readonly_fields = ["email_key", "phone_key"]
+
+
+@admin.register(ChatRoom)
+class ChatRoomAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "chat_contact", "created_at", "resolved_at", "agent", "csat_score"]
+    list_filter = ["csat_score", "chat_contact__channel", "created_at"]
+    list_select_related = ["chat_contact"]
+    search_fields = ["external_id", "agent", "chat_contact__name", "chat_contact__phone"]
+    autocomplete_fields = ["chat_contact"]

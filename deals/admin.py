@@ -1,0 +1,138 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Deal, DealItem, LostReason, PipelineStage, Product
+from .services import DealError, deal_closed_at, deal_status, lost_reason_clashing
+
+
+@admin.register(PipelineStage)
+class PipelineStageAdmin(admin.ModelAdmin):
+    list_display = ["name", "outcome", "default_win_probability", "order"]
+    list_editable = ["order"]
+    list_filter = ["outcome"]
+    search_fields = ["name"]
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["name", "sku", "price", "external_id"]
+    search_fields = ["name", "sku", "external_id"]
+
+
+class LostReasonForm(forms.ModelForm):
+    class Meta:
+        model = LostReason
+        fields = ["name"]
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        clash = lost_reason_clashing(name=name, exclude_pk=self.instance.pk)
+        if clash is not None:
+            raise forms.ValidationError(
+                _("“%(existing)s” is already in the catalogue; names ignore letter case."),
+                params={"existing": clash.name},
+                code="duplicate",
+            )
+        return name
+
+
+@admin.register(LostReason)
+class LostReasonAdmin(admin.ModelAdmin):
+    form = LostReasonForm
+    list_display = ["name", "deal_count"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(deal_count=Count("deals"))
+
+    @admin.display(description=_("deals"), ordering="deal_count")
+    def deal_count(self, obj: LostReason) -> int:
+        return obj.deal_count
+
+
+class DealItemInline(admin.TabularInline):
+    model = DealItem
+    extra = 1
+    autocomplete_fields = ["product"]
+
+
+class DealForm(forms.ModelForm):
+    class Meta:
+        model = Deal
+        fields = [
+            "name",
+            "external_id",
+            "contact",
+            "company",
+            "owner",
+            "stage",
+            "win_probability",
+            "lost_reason",
+            "created_at",
+            "closed_at",
+            "amount",
+            "currency",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        stage = cleaned.get("stage")
+        if stage is None:
+            return cleaned
+        previous = None
+        if self.instance.pk is not None and self.instance.stage_id is not None:
+            original = Deal.objects.select_related("stage").get(pk=self.instance.pk)
+            previous = deal_status(stage=original.stage, win_probability=original.win_probability)
+        try:
+            cleaned["closed_at"] = deal_closed_at(
+                stage=stage,
+                win_probability=cleaned.get("win_probability"),
+                lost_reason=cleaned.get("lost_reason"),
+                closed_at=cleaned.get("closed_at"),
+                previous_status=previous,
+                at=timezone.now(),
+            )
+        except DealError as error:
+            self.add_error(error.field, error.message)
+        return cleaned
+
+
+@admin.register(Deal)
+class DealAdmin(admin.ModelAdmin):
+    form = DealForm
+    inlines = [DealItemInline]
+    list_display = [
+        "__str__",
+        "contact",
+        "company",
+        "stage",
+        "amount",
+        "currency",
+        "created_at",
+        "closed_at",
+        "lost_reason",
+        "owner",
+    ]
+    list_filter = ["stage", "stage__outcome", "owner", "created_at", "lost_reason"]
+    list_select_related = ["contact", "company", "stage", "lost_reason", "owner"]
+    search_fields = [
+        "name",
+        "external_id",
+        "contact__first_name",
+        "contact__last_name",
+        "contact__email",
+        "company__name",
+    ]
+    autocomplete_fields = ["contact", "company", "stage", "lost_reason", "owner"]
+    date_hierarchy = "created_at"
+    fieldsets = [
+        (None, {"fields": ["name", "external_id", "contact", "company", "owner"]}),
+        (
+            _("Pipeline"),
+            {"fields": ["stage", "win_probability", "lost_reason", "created_at", "closed_at"]},
+        ),
+        (_("Value"), {"fields": ["amount", "currency"]}),
+    ]
