@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from chats.models import ChatContact, ChatRoom
 from customers.keys import email_key, phone_key
-from customers.models import Company, Contact
+from customers.models import Company, Contact, IdentityChange
 from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
 
 BATCH_SIZE = 5000
@@ -567,13 +567,14 @@ class _Loader:
             return
         model = self.spec.model
         compared = self.compared_fields()
+        identity = model in (Contact, ChatContact)
         existing = {
             values["external_id"]: values
             for values in model._default_manager.filter(
                 external_id__in=[row.values["external_id"] for row in batch]
-            ).values("external_id", *compared)
+            ).values("external_id", *compared, *(["customer_id"] if identity else []))
         }
-        to_write = []
+        to_write, touched_customers = [], []
         for row in batch:
             stored = existing.get(row.values["external_id"])
             if stored is None:
@@ -583,7 +584,16 @@ class _Loader:
                 continue
             else:
                 result.updated += 1
+                if identity and stored["customer_id"] is not None:
+                    touched_customers.append(stored["customer_id"])
             to_write.append(row.values)
+        if touched_customers:
+            # A changed created_at, source or company changes the customer's first seen, source
+            # or company without touching keys; the change log makes the next incremental
+            # identity resolution look at that customer again.
+            IdentityChange.objects.bulk_create(
+                IdentityChange(customer_id=customer_id) for customer_id in set(touched_customers)
+            )
         if not to_write:
             return
         written = [
