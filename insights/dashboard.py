@@ -514,7 +514,11 @@ def _rebuild_task() -> Any | None:
         tasks = importlib.import_module("insights.tasks")
     except ImportError:
         return None
-    return getattr(tasks, "rebuild_insights_task", None)
+    # insights.tasks names its task "insights.rebuild"; find it by that name, not the attribute.
+    for value in vars(tasks).values():
+        if getattr(value, "name", None) == "insights.rebuild" and hasattr(value, "delay"):
+            return value
+    return None
 
 
 @require_POST
