@@ -32,8 +32,8 @@ def lock_file_path(name: str) -> Path:
         and "mode=memory" not in database
     ):
         return Path(f"{database}.{name}.lock")
-    # In-memory test databases: one lock file per database name, in the temp dir.
-    digest = hashlib.sha1(database.encode()).hexdigest()[:12]
+    # An in-memory database lives in one process only: one lock file per process and name.
+    digest = hashlib.sha1(f"{os.getpid()}:{database}".encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"wawasan-{digest}.{name}.lock"
 
 
