@@ -1,0 +1,429 @@
+"""Realistic Indonesian demo data: CRM contacts, chat identities, deals and chat rooms.
+
+Deterministic for a seed and a reference day: every value comes from one random.Random(seed),
+and records get stable external ids ("demo-..."), so a second run upserts the same rows
+(customer ids stay put) and removes demo rows a smaller run no longer has.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import models, transaction
+
+from chats.models import ChatContact, ChatRoom
+from customers.keys import email_key, phone_key
+from customers.models import Company, Contact
+from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
+
+PREFIX = "demo-"
+HISTORY_DAYS = 548  # about 18 months up to today
+
+FIRST_NAMES = (
+    "Budi Agus Dewi Siti Rina Andi Putri Eko Wahyu Sri Dian Yusuf Ahmad Nur Indah Rizky Fajar "
+    "Ayu Bayu Citra Dimas Fitri Galih Hendra Intan Joko Kartika Lestari Maya Nanda Oka Pratiwi "
+    "Rahmat Sari Teguh Umar Vina Wulan Yoga Zahra Ketut Made Wayan Nyoman Gede Putu Bambang "
+    "Hadi Irfan Lina Mega Novi Reza Sinta Tono Yanti Asep Ujang Neneng Cecep"
+).split()
+LAST_NAMES = (
+    "Santoso Wijaya Saputra Pratama Hidayat Kusuma Setiawan Nugroho Lestari Siregar Nasution "
+    "Harahap Simanjuntak Hutapea Sitompul Wibowo Susanto Gunawan Halim Tanjung Lubis Rahayu "
+    "Purnama Permana Hakim Syahputra Sembiring Ginting Manurung Situmorang Sinaga Tambunan "
+    "Kurniawan Firmansyah Ramadhan Maulana Suryadi Hartono Salim Tan"
+).split()
+COMPANY_WORDS = (
+    "Maju Jaya Sejahtera Abadi Makmur Sentosa Karya Mandiri Nusantara Bintang Cahaya Sinar "
+    "Mulia Prima Utama Global Indo Mitra Sukses Berkah Agung Gemilang Lestari Perkasa Samudra "
+    "Harapan Kencana Artha Buana"
+).split()
+INDUSTRIES = [
+    "Retail",
+    "F&B",
+    "Manufaktur",
+    "Logistik",
+    "Pendidikan",
+    "Kesehatan",
+    "Properti",
+    "Teknologi",
+    "Perhotelan",
+    "",
+]
+SOURCES = [
+    ("Website", 30),
+    ("Referral", 20),
+    ("Iklan Instagram", 15),
+    ("Pameran", 8),
+    ("Telemarketing", 7),
+    ("Google Ads", 12),
+    ("", 8),
+]
+CHANNELS = [
+    ("WhatsApp", 55),
+    ("Instagram", 15),
+    ("Facebook", 8),
+    ("Live chat", 10),
+    ("Telegram", 4),
+    ("LINE", 3),
+    ("Email", 5),
+]
+MOBILE_PREFIXES = "811 812 813 821 822 823 852 853 856 857 858 877 878 881 895 896".split()
+FREE_MAIL = ["gmail.com", "gmail.com", "gmail.com", "yahoo.co.id", "yahoo.com", "outlook.com"]
+PRODUCTS = [
+    ("Paket Kasir Starter", 1_500_000),
+    ("Paket Kasir Pro", 3_750_000),
+    ("Mesin Kasir Android", 4_200_000),
+    ("Printer Struk Thermal", 850_000),
+    ("Laci Uang", 650_000),
+    ("Scanner Barcode", 725_000),
+    ("Langganan Cloud Bulanan", 299_000),
+    ("Langganan Cloud Tahunan", 2_990_000),
+    ("Modul Inventori", 1_200_000),
+    ("Modul Akuntansi", 1_800_000),
+    ("Modul Loyalti Pelanggan", 950_000),
+    ("Integrasi Marketplace", 2_500_000),
+    ("Integrasi WhatsApp Business", 1_100_000),
+    ("Pelatihan Staf (per sesi)", 500_000),
+    ("Instalasi di Lokasi", 750_000),
+    ("Dukungan Prioritas Tahunan", 3_000_000),
+    ("Tablet Menu Digital", 3_200_000),
+    ("Kios Pemesanan Mandiri", 12_500_000),
+    ("Lisensi Cabang Tambahan", 1_650_000),
+    ("Timbangan Digital", 1_350_000),
+    ("Label Printer", 1_050_000),
+    ("Paket Restoran Lengkap", 15_000_000),
+    ("Paket Minimarket Lengkap", 18_500_000),
+    ("Migrasi Data", 2_000_000),
+    ("Konsultasi Bisnis (per jam)", 400_000),
+]
+LOST_REASONS = [
+    ("Harga terlalu tinggi", 35),
+    ("Pilih kompetitor", 25),
+    ("Tidak ada anggaran", 15),
+    ("Tidak merespons", 15),
+    ("Waktu belum tepat", 7),
+    ("Fitur tidak sesuai", 5),
+    ("", 8),  # lost without a reason: "Unspecified" in the figures
+]
+REPS = [("rina", "Rina", "Kusuma"), ("agus", "Agus", "Setiawan"), ("dewi", "Dewi", "Lestari")]
+AGENTS = ["Sari", "Putri", "Andi", "Yoga", "Nanda"]
+# Placeholders above the fan-out limit (METRICS.md section 2): never used for matching.
+SHOP_PHONE = "021-5550-1234"
+NOREPLY_EMAIL = "noreply@tokoku.co.id"
+
+
+@dataclass
+class _Person:
+    first: str
+    last: str
+    mobile: str  # national significant number, e.g. "81234567890"
+    email: str  # canonical lower-case
+    first_day: date
+
+
+def _weighted(rng: random.Random, pairs: list[tuple[str, int]]) -> str:
+    return rng.choices([value for value, _ in pairs], weights=[w for _, w in pairs])[0]
+
+
+def _phone_written(rng: random.Random, mobile: str) -> str:
+    """The same number the many ways people type it."""
+    a, b, c = mobile[:3], mobile[3:7], mobile[7:]
+    return rng.choice(
+        [
+            f"0{a}-{b}-{c}",
+            f"+62 {a} {b} {c}",
+            f"62{mobile}",
+            f"(0{a}) {b} {c}",
+            f"0{mobile}",
+            f"+62{mobile}",
+            f"0{a} {b} {c}",
+            f"+62-{a}-{b}-{c}",
+            f"0{a}.{b}.{c}",
+        ]
+    )
+
+
+def _email_written(rng: random.Random, email: str) -> str:
+    local, domain = email.split("@")
+    return rng.choice(
+        [
+            email,
+            email,
+            f"{local.title()}@{domain}",
+            f"{local}@{domain.title()}",
+            email.upper(),
+            f" {email} ",
+        ]
+    )
+
+
+def demo_seed(*, people: int = 3000, seed: int = 42, today: date) -> dict[str, int]:
+    """Write the demo data set for `people` persons; returns the number of rows per model."""
+    rng = random.Random(seed)
+    tz = ZoneInfo(settings.TIME_ZONE)
+    # Early morning of the reference day, so "today" rarely holds a moment still to come.
+    now = datetime.combine(today, time(6, 0), tzinfo=tz)
+
+    def moment(day: date) -> datetime:
+        at = datetime.combine(day, time(rng.randint(8, 20), rng.randint(0, 59)), tzinfo=tz)
+        return min(at, now)
+
+    def later(start: datetime, min_hours: int, max_hours: int) -> datetime:
+        return min(start + timedelta(minutes=rng.randint(min_hours * 60, max_hours * 60)), now)
+
+    # --- Catalogue ---------------------------------------------------------------------------
+    products = [
+        Product(
+            external_id=f"{PREFIX}p-{n}",
+            name=name,
+            sku=f"SKU-{n + 1:03d}",
+            price=Decimal(price).quantize(Decimal("0.01")),
+        )
+        for n, (name, price) in enumerate(PRODUCTS)
+    ]
+    companies = []
+    for n in range(max(3, people // 15)):
+        words = rng.sample(COMPANY_WORDS, 2)
+        form = rng.choice(["PT", "PT", "PT", "CV"])
+        companies.append(
+            Company(
+                external_id=f"{PREFIX}co-{n}",
+                name=f"{form} {words[0]} {words[1]}" + (" Tbk" if rng.random() < 0.05 else ""),
+                industry=rng.choice(INDUSTRIES),
+                created_at=moment(today - timedelta(days=rng.randint(HISTORY_DAYS, 1500))),
+            )
+        )
+
+    # --- People and their records -------------------------------------------------------------
+    persons = []
+    used_mobiles: set[str] = set()
+    for n in range(people):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES + [""] * 6)
+        mobile = rng.choice(MOBILE_PREFIXES) + str(rng.randint(10**6, 10**8 - 1))
+        while mobile in used_mobiles:
+            mobile = rng.choice(MOBILE_PREFIXES) + str(rng.randint(10**6, 10**8 - 1))
+        used_mobiles.add(mobile)
+        local = f"{first}.{last}".strip(".").lower() + ("" if rng.random() < 0.3 else str(n))
+        # More people arrive recently: a growing business looks like one.
+        age = int(HISTORY_DAYS * (1 - rng.random() ** 0.7))
+        persons.append(
+            _Person(
+                first, last, mobile, f"{local}@{rng.choice(FREE_MAIL)}", today - timedelta(days=age)
+            )
+        )
+
+    contacts, chat_contacts = [], []
+    for n, person in enumerate(persons):
+        in_crm = rng.random() < 0.7
+        chat_count = (
+            rng.choices([0, 1, 2], weights=[30, 50, 20])[0] if in_crm else rng.choice([1, 1, 2])
+        )
+        if in_crm:
+            company = rng.choice(companies) if rng.random() < 0.4 else None
+            contacts.append(
+                Contact(
+                    external_id=f"{PREFIX}c-{n}",
+                    first_name=person.first,
+                    last_name=person.last,
+                    email=_email_written(rng, person.email) if rng.random() < 0.85 else "",
+                    phone=_phone_written(rng, person.mobile) if rng.random() < 0.8 else "",
+                    company=company,
+                    source=_weighted(rng, SOURCES),
+                    created_at=moment(person.first_day + timedelta(days=rng.randint(0, 20))),
+                )
+            )
+            contacts[-1].owner_username = rng.choice(REPS)[0]
+        channels = rng.sample([c for c, _ in CHANNELS], k=chat_count) if chat_count else []
+        for k, channel in enumerate(channels):
+            by_email = channel == "Email"
+            chat_contacts.append(
+                ChatContact(
+                    external_id=f"{PREFIX}cc-{n}-{k}",
+                    channel=channel,
+                    name=person.first
+                    if rng.random() < 0.5
+                    else f"{person.first} {person.last}".strip(),
+                    email=_email_written(rng, person.email)
+                    if by_email or rng.random() < 0.2
+                    else "",
+                    phone=_phone_written(rng, person.mobile)
+                    if not by_email and rng.random() < 0.9
+                    else "",
+                    created_at=moment(person.first_day + timedelta(days=rng.randint(0, 60))),
+                )
+            )
+    placeholders = min(55, max(3, people // 20))
+    for n in range(placeholders):
+        # Walk-in sales typed with the shop's own number, web forms with the no-reply address.
+        person = rng.choice(persons)
+        chat_contacts.append(
+            ChatContact(
+                external_id=f"{PREFIX}cc-shop-{n}",
+                channel="WhatsApp",
+                name=f"{person.first} (toko)",
+                phone=_phone_written(rng, "2155501234") if rng.random() < 0.5 else SHOP_PHONE,
+                created_at=moment(person.first_day),
+            )
+        )
+        contacts.append(
+            Contact(
+                external_id=f"{PREFIX}c-noreply-{n}",
+                first_name=rng.choice(FIRST_NAMES),
+                last_name=rng.choice(LAST_NAMES),
+                email=NOREPLY_EMAIL if rng.random() < 0.6 else NOREPLY_EMAIL.upper(),
+                source="Website",
+                created_at=moment(person.first_day),
+            )
+        )
+        contacts[-1].owner_username = rng.choice(REPS)[0]
+    for record in [*contacts, *chat_contacts]:
+        # bulk_create skips Model.save, which would compute these.
+        record.email_key, record.phone_key = email_key(record.email), phone_key(record.phone)
+
+    # --- Deals ------------------------------------------------------------------------------
+    deals, items = [], []
+    for contact in contacts:
+        if rng.random() > 0.55:
+            continue
+        for k in range(rng.choices([1, 2, 3, 4], weights=[55, 28, 12, 5])[0]):
+            created = later(contact.created_at, 1, 24 * 200)
+            age_days = (now - created).days
+            # Old deals are mostly decided; fresh ones mostly still open.
+            roll = rng.random() * (1 if age_days > 45 else 2.2)
+            stage = "Won" if roll < 0.42 else "Lost" if roll < 0.8 else None
+            if stage is None:
+                stage = rng.choice(["Qualification", "Proposal", "Negotiation"])
+            lines = []
+            for _ in range(rng.choices([1, 2, 3], weights=[50, 35, 15])[0]):
+                product = rng.choice(products)
+                quantity = Decimal(rng.choice([1, 1, 1, 2, 3, 5, 10]))
+                discount = Decimal(rng.choice([100, 100, 95, 90, 85])) / 100
+                lines.append((product, quantity, (product.price * discount).quantize(Decimal("1"))))
+            amount = sum((q * p for _, q, p in lines), Decimal(0))
+            deal = Deal(
+                external_id=f"{contact.external_id.replace('-c-', '-d-', 1)}-{k}",
+                name=f"{lines[0][0].name} – {contact.first_name}",
+                contact=contact,
+                company=contact.company,
+                win_probability=rng.choice([None, None, None, 25, 60])
+                if stage in ("Qualification", "Proposal", "Negotiation")
+                else None,
+                amount=amount.quantize(Decimal("0.01")),
+                currency=settings.INSIGHTS_CURRENCY,
+                created_at=created,
+                closed_at=later(created, 24 * 2, 24 * 60) if stage in ("Won", "Lost") else None,
+            )
+            # Names only: the rows they refer to are looked up at write time, outside the rng.
+            deal.stage_name, deal.owner_username = stage, contact.owner_username
+            deal.lost_reason_name = _weighted(rng, LOST_REASONS) if stage == "Lost" else ""
+            deals.append(deal)
+            items.extend(
+                DealItem(deal=deal, product=p, quantity=q, unit_price=price)
+                for p, q, price in lines
+            )
+
+    # --- Chat rooms -------------------------------------------------------------------------
+    rooms = []
+    for chat_contact in chat_contacts:
+        for k in range(rng.choices([1, 2, 3, 4], weights=[50, 30, 12, 8])[0]):
+            opened = later(chat_contact.created_at, 0, 24 * 120)
+            resolved = later(opened, 0, 48) if rng.random() < 0.9 else None
+            rooms.append(
+                ChatRoom(
+                    external_id=f"{chat_contact.external_id.replace('-cc-', '-room-', 1)}-{k}",
+                    chat_contact=chat_contact,
+                    created_at=opened,
+                    resolved_at=resolved,
+                    agent=rng.choice(AGENTS),
+                    csat_score=rng.choices([1, 2, 3, 4, 5], weights=[4, 6, 15, 35, 40])[0]
+                    if resolved and rng.random() < 0.7
+                    else None,
+                )
+            )
+
+    return _write(
+        products=products,
+        companies=companies,
+        contacts=contacts,
+        chat_contacts=chat_contacts,
+        deals=deals,
+        items=items,
+        rooms=rooms,
+    )
+
+
+@transaction.atomic
+def _write(*, products, companies, contacts, chat_contacts, deals, items, rooms) -> dict[str, int]:
+    users = {}
+    for username, first, last in REPS:
+        user, created = get_user_model().objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "is_staff": True}
+        )
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        users[username] = user
+    stages = {stage.name: stage for stage in PipelineStage.objects.all()}
+    reasons = {}
+    for name, _ in LOST_REASONS:
+        if name:
+            reason = LostReason.objects.filter(name__iexact=name).first()
+            reasons[name] = reason or LostReason.objects.create(name=name)
+    for record in [*contacts, *deals]:
+        record.owner = users[record.owner_username]
+    for deal in deals:
+        deal.stage = stages[deal.stage_name]
+        deal.lost_reason = reasons.get(deal.lost_reason_name)
+
+    # Children are written after their parents; bulk_create takes each parent's id from the
+    # object assigned to the foreign key once _upsert has set it.
+    _upsert(Product, products)
+    _upsert(Company, companies)
+    _upsert(Contact, contacts)
+    _upsert(ChatContact, chat_contacts)
+    _upsert(Deal, deals)
+    # Items have no external id: a demo deal's items are replaced wholesale.
+    DealItem.objects.filter(deal__external_id__startswith=PREFIX).delete()
+    DealItem.objects.bulk_create(items, batch_size=2000)
+    _upsert(ChatRoom, rooms)
+    return {
+        "products": len(products),
+        "companies": len(companies),
+        "contacts": len(contacts),
+        "chat_contacts": len(chat_contacts),
+        "deals": len(deals),
+        "deal_items": len(items),
+        "chat_rooms": len(rooms),
+    }
+
+
+# Bookkeeping the upsert must never overwrite (identity resolution owns it).
+_KEEP = {"id", "external_id", "customer", "resolved_email_key", "resolved_phone_key"}
+
+
+def _upsert(model: type[models.Model], objs: list[models.Model]) -> None:
+    """Insert or update by external id, then drop demo rows this run no longer has."""
+    fields = [f.name for f in model._meta.concrete_fields if f.name not in _KEEP]
+    model._default_manager.bulk_create(
+        objs,
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["external_id"],
+        update_fields=fields,
+    )
+    # PostgreSQL returns the ids of upserted rows, SQLite not always: read them back by key.
+    ids = dict(
+        model._default_manager.filter(external_id__startswith=PREFIX).values_list(
+            "external_id", "pk"
+        )
+    )
+    wanted = set()
+    for obj in objs:
+        obj.pk = ids[obj.external_id]
+        wanted.add(obj.external_id)
+    stale = [pk for external_id, pk in ids.items() if external_id not in wanted]
+    if stale:
+        model._default_manager.filter(pk__in=stale).delete()
