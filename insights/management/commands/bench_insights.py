@@ -4,6 +4,7 @@ See docs/BENCHMARKS.md for the results and how to read them.
 """
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -83,6 +84,7 @@ class Command(BaseCommand):
         if "rebuild" not in skipped:
             step("rebuild_full", lambda: measure.rebuild_subprocess(full=True))
         if "api" not in skipped:
+            step("vacuum_analyze", measure.database_analyze)
             step(
                 "api",
                 lambda: measure.api_latency(repeats=api_repeats, sql_repeats=sql_repeats),
@@ -101,6 +103,7 @@ class Command(BaseCommand):
             )
         results["targets"] = measure.targets(results)
         results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
         self._save(json_file, results)
         self.stdout.write(results_table(results))
         self.stdout.write(f"JSON: {json_file}")
