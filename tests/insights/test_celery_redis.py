@@ -1,0 +1,101 @@
+"""A real round trip: Redis broker, a `celery -A config worker` subprocess, the real task.
+
+Runs when WAWASAN_TEST_REDIS_URL is set (e.g. redis://127.0.0.1:6379/13); skipped otherwise,
+unless WAWASAN_REQUIRE_REDIS=1, which makes a missing Redis a failure (CI).
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from config.celery import app as celery_app
+from insights.models import RebuildRun
+from insights.tasks import ping, rebuild_insights
+
+REDIS_URL = os.environ.get("WAWASAN_TEST_REDIS_URL", "")
+ROOT = Path(settings.BASE_DIR)
+CELERY = str(Path(sys.executable).with_name("celery"))
+
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.skipif(
+        not REDIS_URL and os.environ.get("WAWASAN_REQUIRE_REDIS") != "1",
+        reason="set WAWASAN_TEST_REDIS_URL to run the Celery + Redis round trip",
+    ),
+]
+
+
+def _database_url(tmp: Path) -> str:
+    """The worker's database: this test database on PostgreSQL, a migrated file on SQLite."""
+    if connection.vendor == "postgresql":
+        params = connection.settings_dict
+        host = params["HOST"] or "127.0.0.1"
+        port = params["PORT"] or 5432
+        auth = params["USER"] + (f":{params['PASSWORD']}" if params["PASSWORD"] else "")
+        return f"postgres://{auth}@{host}:{port}/{params['NAME']}"
+    # An in-memory test database cannot be shared with another process.
+    url = f"sqlite:///{tmp / 'worker.sqlite3'}"
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "-v0"],
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, check=True, timeout=300,
+    )  # fmt: skip
+    return url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rebuild_task_round_trip_through_redis_and_a_worker():
+    assert REDIS_URL, "WAWASAN_REQUIRE_REDIS=1 but WAWASAN_TEST_REDIS_URL is not set"
+    # given: a worker on the same settings module, broker and result backend
+    tmp = Path(tempfile.mkdtemp(prefix="wawasan-celery-"))
+    database_url = _database_url(tmp)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": REDIS_URL,
+        "CELERY_RESULT_BACKEND": REDIS_URL,
+    }
+    saved = {key: celery_app.conf[key] for key in ("broker_url", "result_backend")}
+    saved_eager = celery_app.conf.task_always_eager
+    celery_app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
+    celery_app.control.purge()  # leftovers of an earlier, interrupted run
+    log = (tmp / "worker.log").open("w")
+    worker = subprocess.Popen(
+        [CELERY, "-A", "config", "worker", "--pool=solo", "--loglevel=INFO"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        # when
+        pong = ping.delay().get(timeout=90)
+        result = rebuild_insights.delay(trigger="redis round trip").get(timeout=180)
+
+        # then
+        assert pong == "pong"
+        assert result["status"] == "succeeded"
+        if connection.vendor == "postgresql":
+            run = RebuildRun.objects.get(pk=result["run_id"])
+            assert (run.status, run.trigger) == ("succeeded", "redis round trip")
+        else:
+            import sqlite3
+
+            with sqlite3.connect(tmp / "worker.sqlite3") as db:
+                row = db.execute(
+                    "SELECT status, trigger FROM insights_rebuildrun WHERE id = ?",
+                    [result["run_id"]],
+                ).fetchone()
+            assert row == ("succeeded", "redis round trip")
+    finally:
+        celery_app.conf.update(task_always_eager=saved_eager, **saved)
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        log.close()
