@@ -73,27 +73,14 @@ CUSTOMER_TABLE = "customers_customer"
 T_WORK = "identity_tmp_work"  # (kind, id): the records of this run (incremental only)
 T_KEYS = "identity_tmp_keys"  # (k): keys whose fan-out must be re-counted
 T_IDS = "identity_tmp_ids"  # (id): customer ids
-T_ATTR = "identity_tmp_attr"  # one row per customer of this run: which record gives what
+T_PICK = "identity_tmp_pick"  # records that give their customer an attribute, and which
 T_VALUES = "identity_tmp_values"
 T_MOVE = "identity_tmp_move"  # (kind, id, customer_id): records that change customer
 T_ALIAS = "identity_tmp_alias"  # (alias_id, customer_id): ids merged away in this run
 
-ATTR_COLUMNS = (
-    "customer_id",
-    "is_new",
-    "record_count",
-    "first_crm",
-    "first_chat",
-    "source_crm",
-    "source_chat",
-    "company_crm",
-    "name_crm",
-    "name_chat",
-    "email_crm",
-    "email_chat",
-    "phone_crm",
-    "phone_chat",
-)
+PICK_COLUMNS = ("kind", "id", "customer_id", "roles", "is_new", "record_count")
+# Role bits in T_PICK: the first record gives first_seen_at, then one bit per flag above.
+R_FIRST = 32
 
 
 # --- Public interface ---------------------------------------------------------------------------
@@ -504,33 +491,35 @@ def _write(cur, *, nodes, old, flags, labels, old_ids: np.ndarray) -> dict[str, 
     dead = np.setdiff1d(old_ids, claim, assume_unique=False)
     dead = np.setdiff1d(dead, aliases[:, 0])
 
-    # Which record gives each attribute: the first (in record order) with the flag.
-    attr = np.zeros((k, len(ATTR_COLUMNS)), dtype=np.int64)
-    attr[:, 0] = claim
-    attr[:, 1] = is_new
-    attr[:, 2] = np.bincount(labels, minlength=k)
-    col = 3
-    for flag in (None, F_SOURCE, F_COMPANY, F_NAME, F_EMAIL, F_PHONE):
-        mask = np.ones(n, bool) if flag is None else (flags & flag) > 0
-        pos = np.flatnonzero(mask)
-        got, first_idx = np.unique(labels[pos], return_index=True)
-        chosen = nodes[pos[first_idx]]
-        crm = chosen % 2 == 0
-        attr[got, col] = np.where(crm, chosen // 2, 0)
-        if flag == F_COMPANY:  # only CRM contacts have a company
-            col += 1
-            continue
-        attr[got, col + 1] = np.where(crm, 0, chosen // 2)
-        col += 2
-
-    _fill(cur, T_ATTR, ATTR_COLUMNS, attr)
+    # Which record gives each attribute: the first (in record order) with the flag. Most
+    # customers get everything from one or two records, so T_PICK stays near one row each.
+    roles = np.zeros(n, dtype=np.int64)
+    for bit in (R_FIRST, F_SOURCE, F_COMPANY, F_NAME, F_EMAIL, F_PHONE):
+        pos = np.flatnonzero((flags & bit) > 0) if bit != R_FIRST else np.arange(n)
+        _, first_idx = np.unique(labels[pos], return_index=True)
+        roles[pos[first_idx]] |= bit
+    picked = np.flatnonzero(roles)
+    record_count = np.bincount(labels, minlength=k)
+    pick = np.stack(
+        [
+            nodes[picked] % 2,
+            nodes[picked] // 2,
+            claim[labels[picked]],
+            roles[picked],
+            is_new[labels[picked]].astype(np.int64),
+            record_count[labels[picked]],
+        ],
+        axis=1,
+    )
+    _fill(cur, T_PICK, PICK_COLUMNS, pick)
     updated = _write_customers(cur)
     moved = np.flatnonzero(final != old)
     move = np.stack([nodes[moved] % 2, nodes[moved] // 2, final[moved]], axis=1)
     _fill(cur, T_MOVE, ("kind", "id", "customer_id"), move)
     for kind, table in ((0, CRM_TABLE), (1, CHAT_TABLE)):
         cur.execute(
-            f"UPDATE {table} SET customer_id = m.customer_id FROM {T_MOVE} m "
+            f"UPDATE {table} SET customer_id = m.customer_id, resolved_email_key = email_key, "
+            f"resolved_phone_key = phone_key FROM {T_MOVE} m "
             f"WHERE m.kind = {kind} AND m.id = {table}.id"
         )
     if len(aliases):
@@ -560,29 +549,34 @@ def _write(cur, *, nodes, old, flags, labels, old_ids: np.ndarray) -> dict[str, 
 
 
 def _write_customers(cur) -> int:
-    """Insert the new customers and update the changed ones from T_ATTR; return rows updated."""
+    """Insert the new customers and update the changed ones from T_PICK; return rows updated."""
     tz = settings.TIME_ZONE
     date_sql, date_params = connection.ops.datetime_cast_date_sql("first_seen_at", (), tz)
+    crm_name = "TRIM(r.first_name || ' ' || r.last_name)"
+    parts = []
+    for kind, table, source, company, name in (
+        (0, CRM_TABLE, "r.source", "r.company_id", crm_name),
+        (1, CHAT_TABLE, "r.channel", "NULL", "r.name"),
+    ):
+        parts.append(
+            f"SELECT p.customer_id, p.roles, p.is_new, p.record_count, r.created_at, "
+            f"{source} AS source, {company} AS company_id, {name} AS display_name, "
+            f"r.email_key, r.phone_key FROM {T_PICK} p JOIN {table} r ON r.id = p.id "
+            f"WHERE p.kind = {kind}"
+        )
+
+    def role(bit: int, column: str) -> str:
+        return f"MAX(CASE WHEN roles & {bit} <> 0 THEN {column} END)"
+
     cur.execute(
-        f"CREATE TEMP TABLE {T_VALUES} AS SELECT a.customer_id, a.is_new, a.record_count, "
-        "COALESCE(fc.created_at, fh.created_at) AS first_seen_at, "
-        "COALESCE(sc.source, sh.channel, 'Other') AS source, "
-        "cc.company_id AS company_id, "
-        "COALESCE(TRIM(nc.first_name || ' ' || nc.last_name), nh.name, '') AS display_name, "
-        "COALESCE(ec.email_key, eh.email_key, '') AS primary_email, "
-        "COALESCE(pc.phone_key, ph.phone_key, '') AS primary_phone "
-        f"FROM {T_ATTR} a "
-        f"LEFT JOIN {CRM_TABLE} fc ON fc.id = a.first_crm "
-        f"LEFT JOIN {CHAT_TABLE} fh ON fh.id = a.first_chat "
-        f"LEFT JOIN {CRM_TABLE} sc ON sc.id = a.source_crm "
-        f"LEFT JOIN {CHAT_TABLE} sh ON sh.id = a.source_chat "
-        f"LEFT JOIN {CRM_TABLE} cc ON cc.id = a.company_crm "
-        f"LEFT JOIN {CRM_TABLE} nc ON nc.id = a.name_crm "
-        f"LEFT JOIN {CHAT_TABLE} nh ON nh.id = a.name_chat "
-        f"LEFT JOIN {CRM_TABLE} ec ON ec.id = a.email_crm "
-        f"LEFT JOIN {CHAT_TABLE} eh ON eh.id = a.email_chat "
-        f"LEFT JOIN {CRM_TABLE} pc ON pc.id = a.phone_crm "
-        f"LEFT JOIN {CHAT_TABLE} ph ON ph.id = a.phone_chat"
+        f"CREATE TEMP TABLE {T_VALUES} AS SELECT customer_id, MAX(is_new) AS is_new, "
+        f"MAX(record_count) AS record_count, {role(R_FIRST, 'created_at')} AS first_seen_at, "
+        f"COALESCE({role(F_SOURCE, 'source')}, 'Other') AS source, "
+        f"{role(F_COMPANY, 'company_id')} AS company_id, "
+        f"COALESCE({role(F_NAME, 'display_name')}, '') AS display_name, "
+        f"COALESCE({role(F_EMAIL, 'email_key')}, '') AS primary_email, "
+        f"COALESCE({role(F_PHONE, 'phone_key')}, '') AS primary_phone "
+        f"FROM ({' UNION ALL '.join(parts)}) x GROUP BY customer_id"
     )
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     values = (
@@ -692,13 +686,13 @@ def _create_temp_tables(cur) -> None:
     cur.execute(f"CREATE TEMP TABLE {T_WORK} (kind {big}, id {big}, PRIMARY KEY (kind, id))")
     cur.execute(f"CREATE TEMP TABLE {T_KEYS} (k VARCHAR(254) PRIMARY KEY)")
     cur.execute(f"CREATE TEMP TABLE {T_IDS} (id {big} PRIMARY KEY)")
-    cur.execute(f"CREATE TEMP TABLE {T_ATTR} ({', '.join(f'{c} {big}' for c in ATTR_COLUMNS)})")
+    cur.execute(f"CREATE TEMP TABLE {T_PICK} ({', '.join(f'{c} {big}' for c in PICK_COLUMNS)})")
     cur.execute(f"CREATE TEMP TABLE {T_MOVE} (kind {big}, id {big}, customer_id {big})")
     cur.execute(f"CREATE TEMP TABLE {T_ALIAS} (alias_id {big}, customer_id {big})")
 
 
 def _drop_temp_tables(cur) -> None:
-    for table in (T_WORK, T_KEYS, T_IDS, T_ATTR, T_VALUES, T_MOVE, T_ALIAS):
+    for table in (T_WORK, T_KEYS, T_IDS, T_PICK, T_VALUES, T_MOVE, T_ALIAS):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -714,6 +708,8 @@ def _fill(cur, table: str, columns: Iterable[str], rows, *, text: bool = False) 
             f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
             copy.write(_pg_binary(arr))
+        # Autovacuum never analyses temp tables; without statistics the planner nests loops.
+        cur.execute(f"ANALYZE {table}")
         return
     marks = ", ".join(["%s"] * len(columns))
     data = rows.tolist() if isinstance(rows, np.ndarray) else rows
