@@ -1,8 +1,11 @@
 """Filters of the customers list: the drill-down querystring of docs/INTERFACES.md, plus a
 lifetime-revenue range and a search over name, email and phone in any format."""
 
+from datetime import date
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from chats.models import ChatContact
@@ -18,15 +21,29 @@ RFM_PARAMS = ("segment", "r", "f")
 SCORE_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
 
 
+def _documented(filter_class: type, schema: dict, description: str) -> type:
+    """A filter class whose OpenAPI schema is `schema` (drf-spectacular then takes the
+    description from it, not from help_text)."""
+    return extend_schema_field({**schema, "description": description})(
+        type(filter_class.__name__, (filter_class,), {})
+    )
+
+
+COMPANY_SCHEMA = {"type": "string", "pattern": r"^(\d{1,18}|none)$"}
+# CustomerStats.lifetime_revenue: at most 16 digits before and 2 after the point.
+MONEY_SCHEMA = {"type": "string", "format": "decimal", "pattern": r"^-?\d{1,16}(\.\d{1,2})?$"}
+
+
 class CustomerFilter(filters.FilterSet):
     source = filters.CharFilter(
         field_name="source",
         help_text="The source as written (a CRM source or a chat channel); `Other` = none.",
     )
-    company = filters.CharFilter(
-        method="filter_company",
-        help_text="A company id, or `none` for customers whose company is Other.",
-    )
+    company = _documented(
+        filters.CharFilter,
+        COMPANY_SCHEMA,
+        "A company id, or `none` for customers whose company is Other.",
+    )(method="filter_company")
     first_seen_from = filters.DateFilter(
         field_name="first_seen_date",
         lookup_expr="gte",
@@ -58,27 +75,23 @@ class CustomerFilter(filters.FilterSet):
         help_text="RFM frequency score 1–5 for the period rfm_start..rfm_end.",
     )
     rfm_start = filters.DateFilter(
-        method="filter_noop",
+        method="filter_rfm_period",
         help_text="First local date of the period the RFM segment / cell is computed for.",
     )
     rfm_end = filters.DateFilter(
-        method="filter_noop",
+        method="filter_rfm_period",
         help_text="Last local date of the period the RFM segment / cell is computed for.",
     )
-    revenue_min = filters.NumberFilter(
-        field_name="stats__lifetime_revenue",
-        lookup_expr="gte",
-        max_digits=18,
-        decimal_places=2,
-        help_text="Lifetime revenue (won deals of all time) at least this much.",
-    )
-    revenue_max = filters.NumberFilter(
-        field_name="stats__lifetime_revenue",
-        lookup_expr="lte",
-        max_digits=18,
-        decimal_places=2,
-        help_text="Lifetime revenue (won deals of all time) at most this much.",
-    )
+    revenue_min = _documented(
+        filters.NumberFilter,
+        MONEY_SCHEMA,
+        "Lifetime revenue (won deals of all time, as of the last rebuild) at least this much.",
+    )(field_name="stats__lifetime_revenue", lookup_expr="gte", max_digits=18, decimal_places=2)
+    revenue_max = _documented(
+        filters.NumberFilter,
+        MONEY_SCHEMA,
+        "Lifetime revenue (won deals of all time, as of the last rebuild) at most this much.",
+    )(field_name="stats__lifetime_revenue", lookup_expr="lte", max_digits=18, decimal_places=2)
     search = filters.CharFilter(
         method="filter_search",
         help_text=(
@@ -91,9 +104,12 @@ class CustomerFilter(filters.FilterSet):
         model = Customer
         fields: list[str] = []
 
-    def filter_noop(self, queryset: QuerySet, name: str, value: object) -> QuerySet:
+    def filter_noop(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # segment / r / f and their period work together; filter_queryset applies them at once.
         return queryset
+
+    def filter_rfm_period(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset  # read by filter_queryset with segment / r / f
 
     def filter_company(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value.lower() == "none":

@@ -302,3 +302,10 @@ class CustomerDetailSerializer(CustomerSerializer):
 class MergedCustomerSerializer(serializers.Serializer):
     merged_into = serializers.IntegerField(help_text="The id of the customer that absorbed it.")
     detail = serializers.CharField()
+
+
+class ErrorsSerializer(serializers.Serializer):
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Per parameter name, what is wrong with it.",
+    )

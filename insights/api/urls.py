@@ -1,9 +1,16 @@
-from django.urls import path
+from django.http import HttpRequest, JsonResponse
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from . import views
 
 app_name = "api"
+
+
+def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Unknown paths under the API answer JSON too (Django's own 404 page is HTML)."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
 
 urlpatterns = [
     path("insights/growth/", views.GrowthApi.as_view(), name="growth"),
@@ -18,4 +25,5 @@ urlpatterns = [
     path("schema/", views.SchemaApi.as_view(), name="schema"),
     path("schema/swagger/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="swagger"),
     path("schema/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    re_path(r"^(?P<path>.*)$", not_found),
 ]

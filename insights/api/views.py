@@ -34,7 +34,8 @@ from .export import CSVRenderer, customer_csv_response
 from .filters import CustomerFilter
 
 ERRORS_400 = OpenApiResponse(
-    description='A parameter is wrong: `{"errors": {"<parameter>": ["<what is wrong>"]}}`.'
+    s.ErrorsSerializer,
+    description='A parameter is wrong: `{"errors": {"<parameter>": ["<what is wrong>"]}}`.',
 )
 
 
@@ -172,6 +173,14 @@ FORMAT_PARAM = OpenApiParameter(
     get=extend_schema(
         summary="Deduplicated customers (filterable, searchable, exportable as CSV)",
         parameters=[FORMAT_PARAM],
+        responses={
+            (200, "application/json"): s.CustomerSerializer(many=True),
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR, description="Every filtered row, with a header row."
+            ),
+            400: ERRORS_400,
+            404: OpenApiResponse(description="No such page."),
+        },
         tags=["customers"],
     )
 )
@@ -198,7 +207,15 @@ class CustomerListApi(JsonErrorsMixin, ListAPIView):
 @extend_schema_view(
     get=extend_schema(
         summary="One customer, 360°: records, deals with items, chat rooms, RFM scores",
-        parameters=[p.PeriodParams],
+        parameters=[
+            OpenApiParameter(
+                "id",
+                OpenApiTypes.INT,
+                OpenApiParameter.PATH,
+                description="The customer id (a merged-away id redirects to the survivor).",
+            ),
+            p.PeriodParams,
+        ],
         responses={
             200: s.CustomerDetailSerializer,
             302: OpenApiResponse(
