@@ -8,11 +8,12 @@ from django.core.management import CommandError, call_command
 
 from chats.models import ChatContact, ChatRoom
 from customers.importing import import_records
-from customers.models import Company, Contact
+from customers.models import Company, Contact, IdentityChange
 from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
 from tests.factories import (
     CompanyFactory,
     ContactFactory,
+    CustomerFactory,
     DealFactory,
     DealItemFactory,
     ProductFactory,
@@ -451,3 +452,24 @@ def test_loading_is_batched_not_a_query_per_row(django_assert_max_num_queries):
     # then
     assert result.created == 300
     assert Contact.objects.filter(company__external_id="co-1").count() == 300
+
+
+def test_updating_a_resolved_contact_logs_an_identity_change(tmp_path):
+    # given
+    customer = CustomerFactory()
+    ContactFactory(external_id="c-1", source="Website", customer=customer)
+    ContactFactory(external_id="c-2", source="Website")
+    path = csv_file(
+        tmp_path,
+        "external_id,source,created_at\n"
+        "c-1,Referral,2026-01-15T10:00:00\n"
+        "c-2,Referral,2026-01-15T10:00:00\n",
+    )
+
+    # when
+    code, out, _ = run("contacts", path)
+
+    # then
+    assert (code, out.strip()) == (0, "created 0, updated 2, unchanged 0, rejected 0")
+    assert list(IdentityChange.objects.values_list("customer_id", flat=True)) == [customer.pk]
+    assert Contact.objects.get(external_id="c-1").customer == customer
