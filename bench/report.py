@@ -97,3 +97,124 @@ def results_table(results: dict[str, Any]) -> str:
         )
     )
     return "\n\n".join(out)
+
+
+def _md(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _phases(section: dict[str, Any]) -> str:
+    timings = section.get("timings") or {}
+    return ", ".join(f"{k} {v:g}" for k, v in sorted(timings.items(), key=lambda kv: -kv[1]))
+
+
+def results_markdown(results: dict[str, Any]) -> str:
+    """One run as the Markdown tables of docs/BENCHMARKS.md."""
+    people = results["people"]
+    out = [f"### {people:,} people", f"`{results.get('command', '')}`"]
+    out.append(
+        f"Started {results.get('started_at')}, finished {results.get('finished_at', '(running)')}; "
+        f"load average at start {results['machine'].get('load_average')}, "
+        f"at end {results.get('load_average_at_end')}."
+    )
+    tables = results.get("tables") or {}
+    gen = results.get("generation") or {}
+    out.append(
+        _md(
+            ["rows", "count"],
+            [[k, f"{v:,}"] for k, v in tables.items()]
+            + [["generation (COPY, not measured)", f"{gen.get('seconds', '-')} s"]],
+        )
+    )
+    steps = []
+    for key, label in (
+        ("identity_full", "identity resolution, full, first run (`snapshot_rebuild(full=True)`)"),
+        ("rebuild_full", "full rebuild, subprocess `rebuild_insights --full`"),
+        ("identity_incremental", "identity resolution, incremental after 1% change"),
+        ("rebuild_incremental", "rebuild (`insights_rebuild`, incremental) after another 1%"),
+    ):
+        section = results.get(key) or {}
+        steps.append(
+            [
+                label,
+                section.get("seconds", _status(section)),
+                section.get("peak_rss_mb", ""),
+                _phases(section),
+            ]
+        )
+    out.append(_md(["step", "seconds", "peak RSS (MB)", "phases (s), largest first"], steps))
+    imported = results.get("import") or {}
+    if "ratio" in imported:
+        out.append(
+            _md(
+                [f"{imported['rows']:,}-row deals CSV", "seconds", "rows/s"],
+                [
+                    [
+                        "`import_records deals`",
+                        imported["import_seconds"],
+                        f"{imported['import_rows_per_s']:,}",
+                    ],
+                    [
+                        "`COPY` into a bare table",
+                        imported["copy_seconds"],
+                        f"{imported['copy_rows_per_s']:,}",
+                    ],
+                    ["ratio import / COPY", f"{imported['ratio']:.3f}", ""],
+                ],
+            )  # fmt: skip
+        )
+    else:
+        out.append(f"Import: {_status(imported)}.")
+    api = (results.get("api") or {}).get("rows", [])
+    if api:
+        out.append(
+            _md(
+                [
+                    "endpoint",
+                    "period",
+                    "API p50 ms",
+                    "API p95 ms",
+                    "direct SQL p50 ms",
+                    "direct SQL p95 ms",
+                    "speed-up p50",
+                    "speed-up p95",
+                    "same figures",
+                ],
+                [
+                    [
+                        r["endpoint"],
+                        r.get("preset", ""),
+                        r.get("api_p50_ms", r.get("status")),
+                        r.get("api_p95_ms"),
+                        r.get("sql_p50_ms"),
+                        r.get("sql_p95_ms"),
+                        r.get("speedup_p50"),
+                        r.get("speedup_p95"),
+                        {True: "yes", False: "NO", None: "?"}.get(r.get("agree"), ""),
+                    ]
+                    for r in api
+                ],
+            )  # fmt: skip
+        )
+    out.append(
+        _md(
+            ["target (issue 7)", "limit", "measured", "verdict"],
+            [
+                [t["target"], f"{t['limit']:g}", t["value"], f"**{t['verdict']}**"]
+                for t in results.get("targets", [])
+            ],
+        )
+    )
+    return "\n\n".join(out)
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    for name in sys.argv[1:]:
+        with open(name, encoding="utf-8") as handle:
+            print(results_markdown(json.load(handle)))
+            print()

@@ -78,7 +78,6 @@ class Command(BaseCommand):
                     progress=lambda done, total: self.stderr.write(f"    {done:,}/{total:,}"),
                 ),
             )
-        results["tables"] = measure._table_counts()
         if "identity" not in skipped:
             step("identity_full", lambda: measure.identity_run(full=True))
         if "rebuild" not in skipped:
@@ -101,6 +100,7 @@ class Command(BaseCommand):
                     rows=import_rows, workdir=Path(tempfile.gettempdir()) / "wawasan-bench"
                 ),
             )
+        results["tables"] = measure._table_counts()
         results["targets"] = measure.targets(results)
         results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
