@@ -484,7 +484,11 @@ def _write(cur, *, nodes, old, flags, labels, old_ids: np.ndarray) -> dict[str, 
     np.minimum.at(claim, heir, olds)
     is_new = claim == np.iinfo(np.int64).max
     n_new = int(is_new.sum())
-    claim[is_new] = _reserve_ids(cur, n_new)
+    # New ids follow the components' first records, so ids read in first-seen order.
+    _, first_of_label = np.unique(labels, return_index=True)
+    new_labels = np.flatnonzero(is_new)
+    new_labels = new_labels[np.argsort(first_of_label[new_labels], kind="stable")]
+    claim[new_labels] = _reserve_ids(cur, n_new)
     final = claim[labels]
     merged = olds != claim[heir]
     aliases = np.stack([olds[merged], claim[heir[merged]]], axis=1)

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -232,6 +233,19 @@ class MatchRule(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {node_label(self.node_a)} / {node_label(self.node_b)}"
 
+    def clean(self) -> None:
+        for side, crm, chat in (
+            ("A", self.contact_a_id, self.chat_contact_a_id),
+            ("B", self.contact_b_id, self.chat_contact_b_id),
+        ):
+            if (crm is None) == (chat is None):
+                raise ValidationError(
+                    _("Record %(side)s must be one CRM contact or one chat contact.")
+                    % {"side": side}
+                )
+        if self.node_a == self.node_b:
+            raise ValidationError(_("A rule needs two different records."))
+
     @property
     def node_a(self) -> int:
         return record_node(crm_id=self.contact_a_id, chat_id=self.chat_contact_a_id)
@@ -284,6 +298,29 @@ class IdentityChange(models.Model):
 
     def __str__(self) -> str:
         return f"change {self.pk}"
+
+
+class ContactToFix(Contact):
+    """CRM contacts with an identity-key problem, listed for reps in the data-quality admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("CRM contact to fix")
+        verbose_name_plural = _("data quality: CRM contacts to fix")
+
+
+# chats.models imports this module; by here every name it needs exists, and INSTALLED_APPS
+# loads customers before chats.
+from chats.models import ChatContact  # noqa: E402
+
+
+class ChatContactToFix(ChatContact):
+    """Chat contacts with an identity-key problem, listed for reps in the data-quality admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("chat contact to fix")
+        verbose_name_plural = _("data quality: chat contacts to fix")
 
 
 from . import identity_signals  # noqa: E402, F401  (connects the change log; needs the models)
