@@ -250,3 +250,27 @@ def test_computed_at_is_null_before_any_rebuild(api):
     assert body["computed_at"] is None
     assert body["revenue"] == "0.00"
     assert body["paying_customers"] == 0
+
+
+def test_customer_detail_after_a_real_rebuild_explains_the_merge(api, seeded):
+    # given: Budi's chat contact and CRM contact share an email, so they are one customer
+    budi = api.get("/api/v1/customers/", {"search": "budi@example.com"}).json()["results"]
+    assert len(budi) == 1
+    # when
+    body = api.get(f"/api/v1/customers/{budi[0]['id']}/", JANUARY_QUERY).json()
+    # then
+    assert [record["kind"] for record in body["records"]] == ["chat_contact", "contact"]
+    assert body["record_count"] == 2
+    assert [(edge["via"], edge["key"]) for edge in body["explanation"]] == [
+        ("email", "budi@example.com")
+    ]
+    assert [(deal["status"], deal["lost_reason"]) for deal in body["deals"]] == [("lost", "Harga")]
+    assert body["rfm"]["segment"] is None
+
+
+def test_phone_search_in_another_format_after_a_real_rebuild(api, seeded):
+    # when
+    found = api.get("/api/v1/customers/", {"search": "+62 812-3456-7890"}).json()
+    # then
+    assert [row["display_name"] for row in found["results"]] == ["Ani Wijaya"]
+    assert found["results"][0]["lifetime_revenue"] == "400.50"
