@@ -23,6 +23,13 @@ def _record_deleted(sender, instance, **kwargs) -> None:
     )
 
 
+def _record_saved(sender, instance, created: bool, **kwargs) -> None:
+    # A new source, company, name or created_at changes the customer's attributes without
+    # touching keys; bulk writers (the importer) log their own changes.
+    if not created and instance.customer_id is not None:
+        IdentityChange.objects.create(customer_id=instance.customer_id)
+
+
 def _rule_changed(sender, instance: MatchRule, **kwargs) -> None:
     # A rule cascaded away with its record needs nothing more: the record deletion is logged.
     IdentityChange.objects.bulk_create(
@@ -32,5 +39,7 @@ def _rule_changed(sender, instance: MatchRule, **kwargs) -> None:
 
 pre_delete.connect(_record_deleted, sender="customers.Contact", dispatch_uid="identity_crm_del")
 pre_delete.connect(_record_deleted, sender="chats.ChatContact", dispatch_uid="identity_chat_del")
+post_save.connect(_record_saved, sender="customers.Contact", dispatch_uid="identity_crm_save")
+post_save.connect(_record_saved, sender="chats.ChatContact", dispatch_uid="identity_chat_save")
 post_save.connect(_rule_changed, sender=MatchRule, dispatch_uid="identity_rule_save")
 post_delete.connect(_rule_changed, sender=MatchRule, dispatch_uid="identity_rule_del")

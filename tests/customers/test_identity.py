@@ -308,3 +308,21 @@ def test_incremental_equals_full_after_mixed_edits(settings):
         frozenset({"h:b", "c:c", "c:d"}),
         *({frozenset({x}) for x in ("h:p1", "h:p2", "h:p3", "c:p4")}),
     }
+
+
+def test_attribute_edits_reach_the_customer_on_an_incremental_run():
+    # given
+    company = CompanyFactory(name="PT Baru")
+    contact = crm("a", email="a@x.id", source="Ads")
+    snapshot_rebuild()
+    # when: no key changes, only what the customer shows
+    edit(contact, source="Referral", company=company, first_name="Ani", last_name="")
+    counts = snapshot_rebuild()
+    # then
+    customer = Customer.objects.get()
+    assert (customer.source, customer.company, customer.display_name) == (
+        "Referral",
+        company,
+        "Ani",
+    )
+    assert (counts["full"], counts["updated"]) == (0, 1)
