@@ -208,12 +208,12 @@ def _incremental_scope(cur, *, limit: int) -> np.ndarray | None:
     for node, table in (("2*id", CRM_TABLE), ("2*id+1", CHAT_TABLE)):
         cur.execute(dirty_sql.format(node=node, table=table))
         dirty.extend(cur.fetchall())
-    total = _count_records(cur)
-    if len(dirty) > max(FULL_RUN_SHARE * total, FULL_RUN_MIN_DIRTY):
-        return None
     changes = list(
         IdentityChange.objects.values_list("customer_id", "node", "email_key", "phone_key")
     )
+    total = _count_records(cur)
+    if len(dirty) + len(changes) > max(FULL_RUN_SHARE * total, FULL_RUN_MIN_DIRTY):
+        return None
     if not dirty and not changes:
         return np.zeros(0, dtype=np.int64)
 
