@@ -48,6 +48,17 @@ def _database_url(tmp: Path) -> str:
     return url
 
 
+def _forget_connections() -> None:
+    """Drop the app's cached result backend and broker pools so a changed conf takes effect.
+
+    Earlier tests used the app in eager mode without a backend; Celery caches both per app.
+    """
+    celery_app._backend_cache = None
+    celery_app._local.__dict__.pop("backend", None)
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
 @pytest.mark.django_db(transaction=True)
 def test_rebuild_task_round_trip_through_redis_and_a_worker():
     assert REDIS_URL, "WAWASAN_REQUIRE_REDIS=1 but WAWASAN_TEST_REDIS_URL is not set"
@@ -64,6 +75,7 @@ def test_rebuild_task_round_trip_through_redis_and_a_worker():
     saved = {key: celery_app.conf[key] for key in ("broker_url", "result_backend")}
     saved_eager = celery_app.conf.task_always_eager
     celery_app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
+    _forget_connections()
     celery_app.control.purge()  # leftovers of an earlier, interrupted run
     log = (tmp / "worker.log").open("w")
     worker = subprocess.Popen(
@@ -92,6 +104,7 @@ def test_rebuild_task_round_trip_through_redis_and_a_worker():
             assert row == ("succeeded", "redis round trip")
     finally:
         celery_app.conf.update(task_always_eager=saved_eager, **saved)
+        _forget_connections()
         worker.terminate()
         try:
             worker.wait(timeout=30)
