@@ -83,7 +83,7 @@ def test_dashboard_in_a_real_browser(live_server, monkeypatch):
     insights_rebuild(trigger="browser-test")
     user = UserFactory(username="manager", is_staff=True, password="s3cret-pass")
     user.user_permissions.add(
-        *Permission.objects.filter(codename__in=["view_insights", "run_rebuild"])
+        *Permission.objects.filter(codename__in=["view_insights", "run_rebuild", "view_customer"])
     )
     problems: list[str] = []
 
@@ -139,6 +139,24 @@ def test_dashboard_in_a_real_browser(live_server, monkeypatch):
             assert "&rfm_end=" in url
             if admin.site.is_registered(Customer):
                 assert navigation.value.status == 200
+                assert page.locator("#changelist").count() == 1
+
+            # when: a customer's 360° page, in Bahasa Indonesia
+            problems.clear()
+            ani = Customer.objects.get(contacts__first_name="Ani")
+            page.goto(f"{live_server.url}/admin/insights/customer360/{ani.pk}/")
+            page.select_option("#id_language", "id")
+            with page.expect_navigation():
+                page.click(".insights-language button")
+
+            # then
+            assert page.locator("html").get_attribute("lang") == "id"
+            assert page.locator("#figure-lifetime-revenue .insights-value").inner_text() == (
+                "Rp32.500.000"
+            )
+            assert problems == []
+            if os.environ.get("WAWASAN_SCREENSHOT_360"):
+                page.screenshot(path=os.environ["WAWASAN_SCREENSHOT_360"], full_page=True)
         finally:
             browser.close()
 
