@@ -14,6 +14,7 @@ from deals.models import Deal, DealItem
 from insights import queries
 from insights.periods import Period
 
+# Ids beyond a signed 64-bit integer cannot exist and would overflow SQLite's integer binding.
 MAX_ID = 2**63 - 1
 
 

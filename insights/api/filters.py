@@ -15,8 +15,8 @@ from deals.models import Deal
 from insights import queries
 from insights.periods import PeriodError, parse_period
 
-# Ids beyond a signed 64-bit integer cannot exist and would overflow SQLite's integer binding.
-MAX_ID = 2**63 - 1
+from .customer360 import MAX_ID
+
 RFM_PARAMS = ("segment", "r", "f")
 SCORE_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
 

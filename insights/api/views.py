@@ -29,7 +29,13 @@ from insights import queries
 
 from . import params as p
 from . import serializers as s
-from .customer360 import customer_360, customer_list_queryset, customer_survivor_id, period_json
+from .customer360 import (
+    MAX_ID,
+    customer_360,
+    customer_list_queryset,
+    customer_survivor_id,
+    period_json,
+)
 from .export import CSVRenderer, customer_csv_response
 from .filters import CustomerFilter
 
@@ -235,7 +241,7 @@ class CustomerDetailApi(APIView):
         customer = customer_360(customer_id=pk, period=params.validated_data["period"])
         if customer is not None:
             return Response(s.CustomerDetailSerializer(customer).data)
-        survivor = customer_survivor_id(customer_id=pk) if pk <= 2**63 - 1 else None
+        survivor = customer_survivor_id(customer_id=pk) if pk <= MAX_ID else None
         if survivor is None:
             return Response({"detail": "No such customer."}, status=404)
         location = reverse("api:customer-detail", kwargs={"pk": survivor}, request=request)
