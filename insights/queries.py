@@ -161,6 +161,9 @@ CACHE_VERSION = 1
 _run_override: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "insights_run_override", default=None
 )
+_warm_collector: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "insights_warm_collector", default=None
+)
 CENT = Decimal("0.01")
 SCOPES = ("all", "new")
 ORDERS = ("frequency", "revenue")
@@ -213,6 +216,11 @@ def cache_key(name: str, *params: object) -> str:
 def _cached(name: str, params: tuple, compute: Callable[[], Any]) -> Any:
     """The JSON payload of a figure: from FigureCache, or computed from rollups and stored."""
     key = cache_key(name, *params)
+    collected = _warm_collector.get()
+    if collected is not None:  # warming an empty cache: no lookup, one bulk insert at the end
+        if key not in collected:
+            collected[key] = json.loads(json.dumps(compute()))
+        return collected[key]
     payload = FigureCache.objects.filter(key=key).values_list("payload", flat=True).first()
     if payload is not None:
         return payload
@@ -226,15 +234,33 @@ def _cached(name: str, params: tuple, compute: Callable[[], Any]) -> Any:
     return payload
 
 
-def _distinct(metric: str, start: int, end: int) -> int:
-    """Distinct customers with a `metric` event in [start, end] (gap encoding, rollup.py)."""
-    # Index gapcell_lookup (metric, dim, day, prev): a range scan over the period's days.
-    sql = f"""
-        SELECT COALESCE(SUM(customers), 0) FROM {T_GAP}
-        WHERE metric = %(metric)s AND dim = '' AND day >= %(start)s AND day <= %(end)s
-          AND prev < %(start)s AND fs <= %(end)s
+def _distinct_many(metric: str, ranges: Sequence[tuple[int, int]]) -> list[int]:
+    """Distinct customers with a `metric` event in each [start, end] (gap encoding, rollup.py).
+
+    One statement for all ranges (a period, its buckets and its months); for each range the
+    index gapcell_lookup (metric, dim, day, prev) gives a range scan over its days.
     """
-    return _int(sql, {"metric": metric, "start": start, "end": end})
+    if not ranges:
+        return []
+    params: dict[str, Any] = {"metric": metric}
+    rows = []
+    for n, (start, end) in enumerate(ranges):
+        params[f"s{n}"], params[f"e{n}"] = start, end
+        rows.append(f"({n}, %(s{n})s, %(e{n})s)")
+    sql = f"""
+        WITH b(i, s, e) AS (VALUES {", ".join(rows)})
+        SELECT b.i, COALESCE(SUM(g.customers), 0) FROM b
+        LEFT JOIN {T_GAP} g
+          ON g.metric = %(metric)s AND g.dim = '' AND g.day >= b.s AND g.day <= b.e
+         AND g.prev < b.s AND g.fs <= b.e
+        GROUP BY b.i
+    """
+    counts = {int(i): int(n) for i, n in _rows(sql, params)}
+    return [counts[n] for n in range(len(ranges))]
+
+
+def _distinct(metric: str, start: int, end: int) -> int:
+    return _distinct_many(metric, [(start, end)])[0]
 
 
 def _total_before(day: int) -> int:
@@ -275,23 +301,22 @@ def _span(period: Period) -> tuple[int, int]:
 
 def _growth_payload(period: Period, granularity: str) -> dict[str, Any]:
     totals = _Totals(period)
-
-    def inactive(part: Period) -> int:
-        start, end = _span(part)
-        return totals.total(end) - _distinct("act", start, end)
-
-    start, end = _span(period)
+    parts = buckets(period, granularity)
+    months = period.months()
+    spans = [_span(part) for part in (period, *parts, *months)]
+    active = _distinct_many("act", spans)
+    inactive = [totals.total(end) - n for (_start, end), n in zip(spans, active, strict=True)]
+    start, end = spans[0]
     trend = [
         [b.start.isoformat(), b.end.isoformat(), totals.total(b.end.toordinal()),
-         totals.new(*_span(b)), inactive(b)]
-        for b in buckets(period, granularity)
+         totals.new(*_span(b)), inactive[1 + n]]
+        for n, b in enumerate(parts)
     ]  # fmt: skip
-    months = period.months()
     return {
         "total": totals.total(end),
         "new": totals.new(start, end),
-        "inactive": inactive(period),
-        "inactive_month_sum": sum(inactive(month) for month in months),
+        "inactive": inactive[0],
+        "inactive_month_sum": sum(inactive[1 + len(parts) :]),
         "months": len(months),
         "trend": trend,
     }
@@ -373,14 +398,16 @@ def _sales_payload(period: Period, granularity: str) -> dict[str, Any]:
         SELECT COALESCE(SUM(amount), 0) FROM {T_SUM}
         WHERE metric = 'dval' AND day >= %(start)s AND day <= %(end)s AND fs <= %(end)s
     """
+    parts = buckets(period, granularity)
+    with_deals = _distinct_many("deal", [(start, end), *(_span(b) for b in parts)])
     trend = [
-        [b.start.isoformat(), b.end.isoformat(), _distinct("deal", *_span(b)),
+        [b.start.isoformat(), b.end.isoformat(), with_deals[1 + n],
          totals.total(b.end.toordinal())]
-        for b in buckets(period, granularity)
+        for n, b in enumerate(parts)
     ]  # fmt: skip
     return {
         "total": totals.total(end),
-        "with_deals": _distinct("deal", start, end),
+        "with_deals": with_deals[0],
         "with_won": _distinct("wond", start, end),
         "deal_cents": _int(sql, {"start": start, "end": end}),
         "trend": trend,
@@ -639,13 +666,18 @@ def _revenue_payload(period: Period) -> dict[str, int]:
             ) c
         ) t WHERE rn <= (2 * n + 9) / 10
     """
+    # One round trip: every part is a scalar subquery over a small rollup.
+    sql = f"""
+        SELECT ({revenue_sql}), ({top_sql}), ({lifetime_sql}), ({ever_paid_sql}), ({one_time_sql})
+    """
+    revenue, top, lifetime, ever_paid, one_time = (int(v or 0) for v in _rows(sql, params)[0])
     return {
-        "revenue": _int(revenue_sql, params),
+        "revenue": revenue,
         "paying": _distinct("paid", start, end),
-        "top": _int(top_sql, params),
-        "lifetime": _int(lifetime_sql, params),
-        "ever_paid": _int(ever_paid_sql, params),
-        "one_time": _int(one_time_sql, params),
+        "top": top,
+        "lifetime": lifetime,
+        "ever_paid": ever_paid,
+        "one_time": one_time,
     }
 
 
@@ -679,6 +711,8 @@ def computed_at() -> datetime | None:
 def figures_warm(*, run_id: int, periods: Sequence[Period]) -> int:
     """Compute and store every figure with default parameters for `periods` under `run_id`."""
     token = _run_override.set(run_id)
+    collected: dict[str, Any] = {}
+    collector_token = _warm_collector.set(collected)
     try:
         for period in periods:
             growth_overview(period=period)
@@ -690,8 +724,13 @@ def figures_warm(*, run_id: int, periods: Sequence[Period]) -> int:
             rfm_segments(period=period)
             revenue_kpis(period=period)
     finally:
+        _warm_collector.reset(collector_token)
         _run_override.reset(token)
-    return FigureCache.objects.count()
+    FigureCache.objects.bulk_create(
+        [FigureCache(key=key, payload=payload) for key, payload in collected.items()],
+        batch_size=500,
+    )
+    return len(collected)
 
 
 def figures_cache_clear() -> None:
