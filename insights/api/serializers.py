@@ -42,7 +42,7 @@ COMPUTED_AT_HELP = (
 
 
 class InsightsResponse(serializers.Serializer):
-    period = PeriodSerializer()
+    period = PeriodSerializer(help_text="The period P the figures are for.")
     computed_at = serializers.DateTimeField(allow_null=True, help_text=COMPUTED_AT_HELP)
 
 
@@ -180,15 +180,15 @@ class RevenueSerializer(InsightsResponse):
 
 # --- Customers --------------------------------------------------------------------------------
 class CompanyRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
+    id = serializers.IntegerField(help_text="The company id (the `company` filter value).")
+    name = serializers.CharField(help_text="The company name as written.")
 
 
 class CustomerSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="Stable across rebuilds while its records last.")
-    display_name = serializers.CharField()
-    primary_email = serializers.CharField()
-    primary_phone = serializers.CharField()
+    display_name = serializers.CharField(help_text="The name shown for the customer.")
+    primary_email = serializers.CharField(help_text="The email shown for the customer.")
+    primary_phone = serializers.CharField(help_text="The phone shown for the customer (E.164).")
     source = serializers.CharField(
         help_text="Source of the first record (by created_at, CRM before chat) with one; `Other`."
     )
@@ -204,36 +204,39 @@ class CustomerSerializer(serializers.Serializer):
 
 
 class RecordSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=("contact", "chat_contact"))
-    id = serializers.IntegerField()
-    external_id = serializers.CharField(allow_null=True)
-    name = serializers.CharField()
+    kind = serializers.ChoiceField(
+        choices=("contact", "chat_contact"),
+        help_text="`contact`: a CRM contact; `chat_contact`: one chat channel identity.",
+    )
+    id = serializers.IntegerField(help_text="The record's id (in its own table).")
+    external_id = serializers.CharField(allow_null=True, help_text="Id in the source system.")
+    name = serializers.CharField(help_text="The name on the record.")
     email = serializers.CharField(help_text="As typed.")
     phone = serializers.CharField(help_text="As typed.")
     email_key = serializers.CharField(help_text="Trimmed, lower-cased email; empty: no key.")
     phone_key = serializers.CharField(help_text="E.164 phone; empty: no key.")
     source = serializers.CharField(help_text="A CRM contact's source, a chat contact's channel.")
-    company = CompanyRefSerializer(allow_null=True)
-    created_at = serializers.DateTimeField()
+    company = CompanyRefSerializer(allow_null=True, help_text="A CRM contact's company.")
+    created_at = serializers.DateTimeField(help_text="When the record was created.")
 
 
 class ProductRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
+    id = serializers.IntegerField(help_text="The product id.")
+    name = serializers.CharField(help_text="The product name as written.")
 
 
 class DealItemSerializer(serializers.Serializer):
-    product = ProductRefSerializer()
+    product = ProductRefSerializer(help_text="The product on the line.")
     quantity = Money("Quantity on the line.")
     unit_price = Money("Unit price.")
     revenue = Money("quantity × unit_price.")
 
 
 class DealSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    external_id = serializers.CharField(allow_null=True)
-    name = serializers.CharField()
-    stage = serializers.CharField()
+    id = serializers.IntegerField(help_text="The deal id.")
+    external_id = serializers.CharField(allow_null=True, help_text="Id in the source system.")
+    name = serializers.CharField(help_text="The deal name.")
+    stage = serializers.CharField(help_text="The pipeline stage name.")
     status = serializers.ChoiceField(
         choices=("won", "lost", "open"),
         help_text=(
@@ -242,22 +245,24 @@ class DealSerializer(serializers.Serializer):
         ),
     )
     amount = Money("The deal's value.")
-    currency = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    closed_at = serializers.DateTimeField(allow_null=True)
-    lost_reason = serializers.CharField(allow_null=True)
-    items = DealItemSerializer(many=True)
+    currency = serializers.CharField(help_text="One currency per installation.")
+    created_at = serializers.DateTimeField(help_text="When the deal was created.")
+    closed_at = serializers.DateTimeField(
+        allow_null=True, help_text="When it closed; its close date falls back to created_at."
+    )
+    lost_reason = serializers.CharField(allow_null=True, help_text="The lost reason, if any.")
+    items = DealItemSerializer(many=True, help_text="Line items; revenue = quantity × unit_price.")
 
 
 class ChatRoomSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    external_id = serializers.CharField(allow_null=True)
-    chat_contact_id = serializers.IntegerField()
-    channel = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    resolved_at = serializers.DateTimeField(allow_null=True)
-    agent = serializers.CharField()
-    csat_score = serializers.IntegerField(allow_null=True)
+    id = serializers.IntegerField(help_text="The chat room id.")
+    external_id = serializers.CharField(allow_null=True, help_text="Id in the source system.")
+    chat_contact_id = serializers.IntegerField(help_text="The chat contact (record) it belongs to.")
+    channel = serializers.CharField(help_text="That chat contact's channel.")
+    created_at = serializers.DateTimeField(help_text="When the room was opened.")
+    resolved_at = serializers.DateTimeField(allow_null=True, help_text="When it was resolved.")
+    agent = serializers.CharField(help_text="The agent who handled it.")
+    csat_score = serializers.IntegerField(allow_null=True, help_text="CSAT score 1–5, if rated.")
 
 
 class CustomerRfmSerializer(serializers.Serializer):
@@ -301,7 +306,7 @@ class CustomerDetailSerializer(CustomerSerializer):
 
 class MergedCustomerSerializer(serializers.Serializer):
     merged_into = serializers.IntegerField(help_text="The id of the customer that absorbed it.")
-    detail = serializers.CharField()
+    detail = serializers.CharField(help_text="A sentence saying so.")
 
 
 class ErrorsSerializer(serializers.Serializer):

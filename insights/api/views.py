@@ -161,7 +161,20 @@ class SchemaApi(JsonErrorsMixin, SpectacularAPIView):
 class CustomerPagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
+    page_size_query_description = "Customers per page (default 50, at most 500)."
     max_page_size = 500
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        response = super().get_paginated_response_schema(schema)
+        descriptions = {
+            "count": "How many customers match the filters (all pages).",
+            "next": "URL of the next page, null on the last.",
+            "previous": "URL of the previous page, null on the first.",
+            "results": "This page's customers, by id.",
+        }
+        for name, text in descriptions.items():
+            response["properties"][name]["description"] = text
+        return response
 
 
 FORMAT_PARAM = OpenApiParameter(

@@ -30,6 +30,9 @@ def test_schema_documents_every_parameter_and_field(api):
         for parameter in item["get"]["parameters"]:
             if parameter["in"] == "query":
                 assert parameter.get("description"), (path, parameter["name"])
+    for name, component in schema["components"]["schemas"].items():
+        for field, spec in component.get("properties", {}).items():
+            assert spec.get("description"), (name, field)
     growth = schema["components"]["schemas"]["Growth"]["properties"]
     assert growth["monthly_avg_new_customers"]["description"] == "new_customers / M(P)."
     assert growth["monthly_avg_new_customers"]["format"] == "decimal"
