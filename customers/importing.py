@@ -458,7 +458,7 @@ def import_records(
 
     loader = (
         _DealItemLoader if kind == "deal_items" else _DealLoader if kind == "deals" else _Loader
-    )(spec)
+    )(spec, header)
     result = ImportResult()
 
     def emit(rejections: list[Rejection]) -> None:
@@ -520,9 +520,19 @@ def import_records(
 class _Loader:
     """Upserts rows of a kind with an external id."""
 
-    def __init__(self, spec: Kind):
+    # Fields read from a column of another name; the rest are read from their own name.
+    COLUMN_OF = {
+        "email_key": "email",
+        "phone_key": "phone",
+        "stage_id": "stage",
+        "lost_reason_id": "lost_reason",
+    }
+
+    def __init__(self, spec: Kind, header: list[str]):
         self.spec = spec
         self.refs = spec.refs()
+        self.header = set(header)
+        self.column_of = {**self.COLUMN_OF, **{ref.attname: ref.column for ref in self.refs}}
 
     def load(self, batch: list[_Row], result: ImportResult, rejections: list[Rejection]) -> None:
         good = self.resolve_refs(batch, rejections)
@@ -560,7 +570,12 @@ class _Loader:
         return batch
 
     def compared_fields(self) -> list[str]:
-        return [*self.spec.fields, *(ref.attname for ref in self.refs)]
+        # A column the file does not have leaves the stored value alone (an empty cell clears it).
+        return [
+            name
+            for name in [*self.spec.fields, *(ref.attname for ref in self.refs)]
+            if self.column_of.get(name, name) in self.header
+        ]
 
     def write(self, batch: list[_Row], result: ImportResult) -> None:
         if not batch:
@@ -598,7 +613,7 @@ class _Loader:
             return
         written = [
             *compared,
-            *(name for name in ("email_key", "phone_key") if name in batch[0].values),
+            *(name for name in ("email_key", "phone_key") if self.column_of[name] in self.header),
         ]
         _bulk_write(model, to_write, written)
 
@@ -606,8 +621,8 @@ class _Loader:
 class _DealLoader(_Loader):
     """Deals also resolve their stage (created when new) and lost reason (catalogue)."""
 
-    def __init__(self, spec: Kind):
-        super().__init__(spec)
+    def __init__(self, spec: Kind, header: list[str]):
+        super().__init__(spec, header)
         self.stages: dict[str, PipelineStage] = {s.name: s for s in PipelineStage.objects.all()}
         self.reasons: dict[str, LostReason] = {r.name.lower(): r for r in LostReason.objects.all()}
 
@@ -680,8 +695,8 @@ class _DealItemLoader(_Loader):
     anything else is created.
     """
 
-    def __init__(self, spec: Kind):
-        super().__init__(spec)
+    def __init__(self, spec: Kind, header: list[str]):
+        super().__init__(spec, header)
         self.seen: set[int] = set()
         # Items of a deal before this load not yet matched by a row; only for replaced deals.
         self.leftover: dict[int, Counter] = {}

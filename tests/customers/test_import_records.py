@@ -473,3 +473,19 @@ def test_updating_a_resolved_contact_logs_an_identity_change(tmp_path):
     assert (code, out.strip()) == (0, "created 0, updated 2, unchanged 0, rejected 0")
     assert list(IdentityChange.objects.values_list("customer_id", flat=True)) == [customer.pk]
     assert Contact.objects.get(external_id="c-1").customer == customer
+
+
+def test_a_column_missing_from_the_file_leaves_stored_values_alone(tmp_path):
+    # given
+    rina = UserFactory(username="rina")
+    ContactFactory(external_id="c-1", owner=rina, source="Referral", phone="0812-1111-2222")
+    path = csv_file(tmp_path, "external_id,first_name,created_at\nc-1,Ani,2026-01-15T10:00:00\n")
+
+    # when
+    code, out, _ = run("contacts", path)
+
+    # then
+    assert code == 0
+    contact = Contact.objects.get(external_id="c-1")
+    assert (contact.first_name, contact.owner, contact.source) == ("Ani", rina, "Referral")
+    assert (contact.phone, contact.phone_key) == ("0812-1111-2222", "+6281211112222")
