@@ -110,6 +110,13 @@ def _phases(section: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v:g}" for k, v in sorted(timings.items(), key=lambda kv: -kv[1]))
 
 
+def _bound(row: dict[str, Any], key: str) -> str:
+    value = row.get(key)
+    if value is None:
+        return ""
+    return f">= {value}" if row.get("sql_lower_bound") else str(value)
+
+
 def results_markdown(results: dict[str, Any]) -> str:
     """One run as the Markdown tables of docs/BENCHMARKS.md."""
     people = results["people"]
@@ -190,8 +197,8 @@ def results_markdown(results: dict[str, Any]) -> str:
                         r.get("api_p95_ms"),
                         r.get("sql_p50_ms"),
                         r.get("sql_p95_ms"),
-                        r.get("speedup_p50"),
-                        r.get("speedup_p95"),
+                        _bound(r, "speedup_p50"),
+                        _bound(r, "speedup_p95"),
                         {True: "yes", False: "NO", None: "?"}.get(r.get("agree"), ""),
                     ]
                     for r in api

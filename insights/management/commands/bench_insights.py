@@ -36,10 +36,16 @@ class Command(BaseCommand):
         parser.add_argument("--import-rows", type=int, default=100_000)
         parser.add_argument("--api-repeats", type=int, default=20)
         parser.add_argument("--sql-repeats", type=int, default=5)
+        parser.add_argument(
+            "--sql-budget", type=float, default=20.0, help="seconds of direct SQL per figure"
+        )
+        parser.add_argument(
+            "--sql-timeout", type=float, default=60.0, help="cancel one direct query after"
+        )
 
     def handle(self, *args, people: int, seed: int, skip_generate: bool, json_path: str | None,
                skip: str, import_rows: int, api_repeats: int, sql_repeats: int,
-               **options) -> None:  # fmt: skip
+               sql_budget: float, sql_timeout: float, **options) -> None:  # fmt: skip
         from bench import measure
         from bench.datagen import dataset_generate
         from bench.report import results_table
@@ -55,13 +61,21 @@ class Command(BaseCommand):
         json_file = Path(
             json_path or Path(settings.BASE_DIR) / f"bench/results/bench-{people}.json"
         )
-        results: dict = {
-            "command": "python manage.py bench_insights " + " ".join(sys.argv[2:]),
-            "people": people,
-            "seed": seed,
-            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": measure.machine(),
-        }
+        results: dict = {}
+        if skip_generate and json_file.exists():
+            # Resuming on the same data: keep the sections measured before.
+            results = json.loads(json_file.read_text(encoding="utf-8"))
+            results.setdefault("resumed", []).append(
+                {"command": " ".join(sys.argv[1:]), "machine": measure.machine()}
+            )
+        else:
+            results = {
+                "command": "python manage.py bench_insights " + " ".join(sys.argv[2:]),
+                "people": people,
+                "seed": seed,
+                "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": measure.machine(),
+            }
 
         def step(name: str, run) -> None:
             self.stderr.write(f"[{time.strftime('%H:%M:%S')}] {name}...")
@@ -86,7 +100,12 @@ class Command(BaseCommand):
             step("vacuum_analyze", measure.database_analyze)
             step(
                 "api",
-                lambda: measure.api_latency(repeats=api_repeats, sql_repeats=sql_repeats),
+                lambda: measure.api_latency(
+                    repeats=api_repeats,
+                    sql_repeats=sql_repeats,
+                    sql_budget_s=sql_budget,
+                    sql_timeout_s=sql_timeout,
+                ),
             )
         if "incremental" not in skipped:
             step("change_1pct_a", lambda: measure.records_change(fraction=0.01, seed=seed + 1))
