@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import struct
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +67,9 @@ F_SOURCE, F_COMPANY, F_NAME, F_EMAIL, F_PHONE = 1, 2, 4, 8, 16
 FULL_RUN_SHARE = 0.3
 FULL_RUN_MIN_DIRTY = 10_000
 FETCH_CHUNK = 100_000
+# Writing more rows than this (and this share of a table) rebuilds its indexes afterwards.
+BULK_INDEX_MIN_ROWS = 50_000
+BULK_INDEX_SHARE = 0.2
 
 CRM_TABLE = "customers_contact"
 CHAT_TABLE = "chats_chatcontact"
@@ -516,16 +520,19 @@ def _write(cur, *, nodes, old, flags, labels, old_ids: np.ndarray) -> dict[str, 
         axis=1,
     )
     _fill(cur, T_PICK, PICK_COLUMNS, pick)
-    updated = _write_customers(cur)
+    with _indexes_set_aside(cur, table=CUSTOMER_TABLE, rows=n_new):
+        updated = _write_customers(cur)
     moved = np.flatnonzero(final != old)
     move = np.stack([nodes[moved] % 2, nodes[moved] // 2, final[moved]], axis=1)
     _fill(cur, T_MOVE, ("kind", "id", "customer_id"), move)
+    kinds = nodes[moved] % 2
     for kind, table in ((0, CRM_TABLE), (1, CHAT_TABLE)):
-        cur.execute(
-            f"UPDATE {table} SET customer_id = m.customer_id, resolved_email_key = email_key, "
-            f"resolved_phone_key = phone_key FROM {T_MOVE} m "
-            f"WHERE m.kind = {kind} AND m.id = {table}.id"
-        )
+        with _indexes_set_aside(cur, table=table, rows=int((kinds == kind).sum())):
+            cur.execute(
+                f"UPDATE {table} SET customer_id = m.customer_id, resolved_email_key = email_key, "
+                f"resolved_phone_key = phone_key FROM {T_MOVE} m "
+                f"WHERE m.kind = {kind} AND m.id = {table}.id"
+            )
     if len(aliases):
         _fill(cur, T_ALIAS, ("alias_id", "customer_id"), aliases)
         alias_table = CustomerAlias._meta.db_table
@@ -609,6 +616,44 @@ def _write_customers(cur) -> int:
         [*date_params, now, now],
     )
     return max(updated, 0)
+
+
+@contextmanager
+def _indexes_set_aside(cur, *, table: str, rows: int) -> Iterator[None]:
+    """On PostgreSQL, drop a table's plain indexes around a write to a large share of its rows.
+
+    Each changed row otherwise costs one random insert into every index (a record table has
+    eleven); rebuilding them afterwards is a sort each, several times cheaper once the indexes
+    outgrow shared buffers. It happens on the first full resolution and after mass edits. The
+    indexes return with their own definitions in the same transaction (DDL is transactional), but
+    the table stays locked against other sessions until the rebuild commits. Indexes behind
+    constraints (primary key, unique) stay.
+    """
+    if connection.vendor != "postgresql" or rows < BULK_INDEX_MIN_ROWS:
+        yield
+        return
+    cur.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+    if rows < BULK_INDEX_SHARE * max(cur.fetchone()[0], 1):
+        yield
+        return
+    cur.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s "
+        "AND i.schemaname = current_schema() AND NOT EXISTS (SELECT 1 FROM pg_constraint c "
+        "WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))"
+        "::regclass)",
+        [table],
+    )
+    indexes = cur.fetchall()
+    for name, _ in indexes:
+        cur.execute(f'DROP INDEX "{name}"')
+    yield
+    # CREATE INDEX refuses a table with queued foreign-key checks: run them now (they would run
+    # at commit anyway), then defer again as Django declares its constraints.
+    cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    cur.execute("SET CONSTRAINTS ALL DEFERRED")
+    cur.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sorts for the rebuilds below
+    for _, definition in indexes:
+        cur.execute(definition)
 
 
 def _mark_resolved(cur, *, scoped: bool) -> None:

@@ -326,3 +326,31 @@ def test_attribute_edits_reach_the_customer_on_an_incremental_run():
         "Ani",
     )
     assert (counts["full"], counts["updated"]) == (0, 1)
+
+
+def test_mass_write_sets_indexes_aside_and_restores_them(monkeypatch):
+    # given: thresholds low enough that a tiny first run counts as a mass write
+    from django.db import connection
+
+    from customers import identity
+
+    if connection.vendor != "postgresql":
+        pytest.skip("indexes are set aside on PostgreSQL only")
+    monkeypatch.setattr(identity, "BULK_INDEX_MIN_ROWS", 1)
+    crm("a", email="a@x.id", company=CompanyFactory())
+    chat("b", email="a@x.id")
+
+    def indexes() -> list[tuple[str, str]]:
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
+                "('customers_contact', 'chats_chatcontact', 'customers_customer') ORDER BY 1"
+            )
+            return cur.fetchall()
+
+    before = indexes()
+    # when
+    snapshot_rebuild(full=True)
+    # then
+    assert indexes() == before
+    assert partition() == {frozenset({"c:a", "h:b"})}
