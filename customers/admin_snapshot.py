@@ -198,10 +198,10 @@ class CustomerAdmin(admin.ModelAdmin):
     def records(self, obj: Customer):
         rows = []
         for record in obj.contacts.order_by("created_at", "id"):
-            rows.append((record, _("CRM contact"), record.source, "customers_contact_change"))
+            rows.append((record, 0, _("CRM contact"), record.source, "customers_contact_change"))
         for record in obj.chat_contacts.order_by("created_at", "id"):
-            rows.append((record, _("chat contact"), record.channel, "chats_chatcontact_change"))
-        rows.sort(key=lambda row: (row[0].created_at, row[1] != _("CRM contact"), row[0].pk))
+            rows.append((record, 1, _("chat contact"), record.channel, "chats_chatcontact_change"))
+        rows.sort(key=lambda row: (row[0].created_at, row[1], row[0].pk))  # record order
         return format_html(
             "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th>"
             "<th>{}</th></tr></thead><tbody>{}</tbody></table>",
@@ -227,7 +227,7 @@ class CustomerAdmin(admin.ModelAdmin):
                         source or "—",
                         record.external_id or "—",
                     )
-                    for record, kind, source, url in rows
+                    for record, _order, kind, source, url in rows
                 ),
             ),
         )
