@@ -231,18 +231,20 @@ def _incremental_scope(cur, *, limit: int) -> np.ndarray | None:
     spread = usable_now | flipped
     if spread:
         _fill(cur, T_KEYS, ("k",), [(k,) for k in sorted(spread)], text=True)
-        for table in (CRM_TABLE, CHAT_TABLE):
+        for kind, table in ((0, CRM_TABLE), (1, CHAT_TABLE)):
+            # One query per key column: an OR of two IN lists defeats the key indexes.
             cur.execute(
-                f"SELECT DISTINCT customer_id FROM {table} WHERE customer_id IS NOT NULL AND "
-                f"(email_key IN (SELECT k FROM {T_KEYS}) OR phone_key IN (SELECT k FROM {T_KEYS}))"
+                " UNION ".join(
+                    f"SELECT 2*id+{kind}, customer_id FROM {table} "
+                    f"WHERE {col} IN (SELECT k FROM {T_KEYS})"
+                    for col in ("email_key", "phone_key")
+                )
             )
-            customers.update(row[0] for row in cur.fetchall())
-            cur.execute(
-                f"SELECT {'2*id' if table == CRM_TABLE else '2*id+1'} FROM {table} "
-                f"WHERE customer_id IS NULL AND "
-                f"(email_key IN (SELECT k FROM {T_KEYS}) OR phone_key IN (SELECT k FROM {T_KEYS}))"
-            )
-            dirty_nodes.update(row[0] for row in cur.fetchall())
+            for node, customer_id in cur.fetchall():
+                if customer_id is None:
+                    dirty_nodes.add(node)
+                else:
+                    customers.add(customer_id)
     if rule_nodes:
         for kind, table in ((0, CRM_TABLE), (1, CHAT_TABLE)):
             ids = [n // 2 for n in rule_nodes if n % 2 == kind]
@@ -705,6 +707,16 @@ def _customer_records(*, customer_id: int) -> list[tuple[int, str, str, str]]:
 
 
 def _count_records(cur) -> int:
+    """Records in both tables; on PostgreSQL the planner's estimate (enough for a threshold)."""
+    if connection.vendor == "postgresql":
+        cur.execute(
+            "SELECT COALESCE(SUM(GREATEST(reltuples, 0)), 0) FROM pg_class "
+            "WHERE oid IN (%s::regclass, %s::regclass)",
+            [CRM_TABLE, CHAT_TABLE],
+        )
+        estimate = int(cur.fetchone()[0])
+        if estimate > 0:
+            return estimate
     cur.execute(f"SELECT (SELECT COUNT(*) FROM {CRM_TABLE}) + (SELECT COUNT(*) FROM {CHAT_TABLE})")
     return cur.fetchone()[0]
 
@@ -756,17 +768,26 @@ def _fill(cur, table: str, columns: Iterable[str], rows, *, text: bool = False) 
         with cur.cursor.copy(
             f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
         ) as copy:
-            copy.write(_pg_binary(arr))
-        # Autovacuum never analyses temp tables; without statistics the planner nests loops.
+            copy.write(PG_COPY_HEADER)
+            for start in range(0, len(arr), FETCH_CHUNK):  # bounded buffers, not one big bytes
+                copy.write(_pg_binary_rows(arr[start : start + FETCH_CHUNK]))
+            copy.write(PG_COPY_TRAILER)
+    else:
+        marks = ", ".join(["%s"] * len(columns))
+        data = rows.tolist() if isinstance(rows, np.ndarray) else rows
+        cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", data)
+    if connection.vendor == "postgresql":
+        # Autovacuum never analyses temp tables; without statistics the planner guesses a
+        # thousand rows and scans whole record tables instead of probing their key indexes.
         cur.execute(f"ANALYZE {table}")
-        return
-    marks = ", ".join(["%s"] * len(columns))
-    data = rows.tolist() if isinstance(rows, np.ndarray) else rows
-    cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", data)
 
 
-def _pg_binary(arr: np.ndarray) -> bytes:
-    """PostgreSQL binary COPY payload for an int64 matrix (all columns BIGINT NOT NULL)."""
+PG_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+PG_COPY_TRAILER = struct.pack(">h", -1)
+
+
+def _pg_binary_rows(arr: np.ndarray) -> bytes:
+    """PostgreSQL binary COPY rows for an int64 matrix (all columns BIGINT NOT NULL)."""
     rows, cols = arr.shape
     fields = [("n", ">i2")]
     for c in range(cols):
@@ -776,5 +797,4 @@ def _pg_binary(arr: np.ndarray) -> bytes:
     for c in range(cols):
         out[f"l{c}"] = 8
         out[f"v{c}"] = arr[:, c]
-    header = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
-    return header + out.tobytes() + struct.pack(">h", -1)
+    return out.tobytes()
