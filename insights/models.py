@@ -91,7 +91,8 @@ class GapCell(models.Model):
     """Distinct-customer counts for any range ("gap encoding", see insights.rollup).
 
     `customers` customers have an event on `day` whose previous event day is `prev` (0: none);
-    `fs` is 0, or the customer's first-seen day when it is later than `day`.
+    `fs` is 0, or the customer's first-seen day when it is later than `day` (those rows are
+    stored under the metric name + "x").
     """
 
     metric = models.CharField(max_length=8)
@@ -100,6 +101,9 @@ class GapCell(models.Model):
     day = models.IntegerField()
     fs = models.IntegerField(default=0)
     customers = models.BigIntegerField()
+    # Running sum of `customers` over prev ascending within (metric, dim, day): the customers
+    # of `day` whose previous event is before any s > prev are read with one index seek.
+    cum = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("distinct-customer cell")

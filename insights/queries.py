@@ -237,26 +237,41 @@ def _cached(name: str, params: tuple, compute: Callable[[], Any]) -> Any:
 def _distinct_many(metric: str, ranges: Sequence[tuple[int, int]]) -> list[int]:
     """Distinct customers with a `metric` event in each [start, end] (gap encoding, rollup.py).
 
-    One statement for all ranges (a period, its buckets and its months); for each range the
-    index gapcell_lookup (metric, dim, day, prev) gives a range scan over its days.
+    One statement for all ranges (a period, its buckets and its months): per day of a range,
+    one seek on gapcell_lookup (metric, dim, day, prev) for the running sum at the largest
+    prev < start; plus the few first-seen exception cells (metric + "x") with fs <= end.
     """
     if not ranges:
         return []
-    params: dict[str, Any] = {"metric": metric}
+    params: dict[str, Any] = {"metric": metric, "exceptions": f"{metric}x"}
     rows = []
     for n, (start, end) in enumerate(ranges):
         params[f"s{n}"], params[f"e{n}"] = start, end
-        rows.append(f"({n}, %(s{n})s, %(e{n})s)")
+        rows.append(f"({n}, CAST(%(s{n})s AS INTEGER), CAST(%(e{n})s AS INTEGER))")
     sql = f"""
-        WITH b(i, s, e) AS (VALUES {", ".join(rows)})
-        SELECT b.i, COALESCE(SUM(g.customers), 0) FROM b
-        LEFT JOIN {T_GAP} g
-          ON g.metric = %(metric)s AND g.dim = '' AND g.day >= b.s AND g.day <= b.e
+        WITH RECURSIVE b(i, s, e) AS (VALUES {", ".join(rows)}),
+        d(i, s, e, day) AS (
+            SELECT i, s, e, s FROM b
+            UNION ALL
+            SELECT i, s, e, day + 1 FROM d WHERE day < e
+        )
+        SELECT d.i, COALESCE(SUM((
+            SELECT g.cum FROM {T_GAP} g
+            WHERE g.metric = %(metric)s AND g.dim = '' AND g.day = d.day AND g.prev < d.s
+            ORDER BY g.prev DESC LIMIT 1
+        )), 0)
+        FROM d GROUP BY d.i
+        UNION ALL
+        SELECT b.i + {len(ranges)}, COALESCE(SUM(g.customers), 0) FROM b
+        JOIN {T_GAP} g
+          ON g.metric = %(exceptions)s AND g.dim = '' AND g.day >= b.s AND g.day <= b.e
          AND g.prev < b.s AND g.fs <= b.e
         GROUP BY b.i
     """
-    counts = {int(i): int(n) for i, n in _rows(sql, params)}
-    return [counts[n] for n in range(len(ranges))]
+    counts = [0] * len(ranges)
+    for i, n in _rows(sql, params):
+        counts[int(i) % len(ranges)] += int(n or 0)
+    return counts
 
 
 def _distinct(metric: str, start: int, end: int) -> int:

@@ -17,9 +17,12 @@ Design note
   The customers with an event in [s, e] are the rows with s <= day <= e and prev < s: exactly
   one per customer (its first event in the range). Rows are aggregated to
   (metric, dim, prev, day, fs) -> customers, so the table size depends on days, not customers.
+  A running sum `cum` over prev within each day turns a read into one index seek per day of
+  the range: sum over d in [s, e] of cum at the largest prev < s.
   Base(P) (first seen <= end) is implied for the counted row when first_seen <= day; the rare
   rows where the customer was first seen after the event keep that first-seen day in `fs`
-  (else 0) and every read adds `fs <= end`. Exact.
+  (else 0), are stored under metric + "x" and are read with the extra condition fs <= end.
+  Exact.
   Metrics: act (chat room or deal created), deal (deal created), wond (won deal, by created
   day), paid (won deal, by close day), lost (lost deal by close day, dim = reason label).
 * Additive figures are per-day sums (DailySum): new customers (total = running sum), per source
@@ -161,15 +164,22 @@ def _gap_insert(metric: str, source: str) -> int:
     """Gap-encode `source` (distinct rows dim, customer_id, day, fs) into GapCell."""
     assert metric.isalnum()  # a code constant, inlined as a literal
     sql = f"""
-        INSERT INTO {T_GAP} (metric, dim, prev, day, fs, customers)
-        SELECT '{metric}', g.dim, g.prev, g.day,
-               CASE WHEN g.fs > g.day THEN g.fs ELSE 0 END, COUNT(*)
+        INSERT INTO {T_GAP} (metric, dim, prev, day, fs, customers, cum)
+        SELECT CASE WHEN c.fs = 0 THEN '{metric}' ELSE '{metric}x' END, c.dim, c.prev, c.day,
+               c.fs, c.n,
+               SUM(c.n) OVER (PARTITION BY c.fs = 0, c.dim, c.day ORDER BY c.prev, c.fs
+                              ROWS UNBOUNDED PRECEDING)
         FROM (
-            SELECT e.dim, e.day, e.fs,
-                   LAG(e.day, 1, 0) OVER (PARTITION BY e.dim, e.customer_id ORDER BY e.day) AS prev
-            FROM ({source}) e
-        ) g
-        GROUP BY g.dim, g.prev, g.day, CASE WHEN g.fs > g.day THEN g.fs ELSE 0 END
+            SELECT g.dim, g.prev, g.day, CASE WHEN g.fs > g.day THEN g.fs ELSE 0 END AS fs,
+                   COUNT(*) AS n
+            FROM (
+                SELECT e.dim, e.day, e.fs,
+                       LAG(e.day, 1, 0) OVER (PARTITION BY e.dim, e.customer_id
+                                              ORDER BY e.day) AS prev
+                FROM ({source}) e
+            ) g
+            GROUP BY g.dim, g.prev, g.day, CASE WHEN g.fs > g.day THEN g.fs ELSE 0 END
+        ) c
     """
     return _execute(sql)
 
