@@ -36,12 +36,29 @@ class IdentityKeysModel(models.Model):
     class Meta:
         abstract = True
 
+    # Written only by identity resolution, in SQL. A save from an instance loaded before the last
+    # rebuild would put its stale values back (and lose the record's customer), so a plain save
+    # of an existing row leaves them alone.
+    RESOLUTION_FIELDS = frozenset({"customer", "resolved_email_key", "resolved_phone_key"})
+
     def save(self, *args, **kwargs):
         self.email_key = email_key(self.email)
         self.phone_key = phone_key(self.phone)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"email", "phone"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "email_key", "phone_key"}
+        elif (
+            update_fields is None
+            and not args
+            and not self._state.adding
+            and not kwargs.get("force_insert")
+            and self.pk is not None
+        ):
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name not in self.RESOLUTION_FIELDS
+            ]
         super().save(*args, **kwargs)
 
 

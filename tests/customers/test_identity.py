@@ -354,3 +354,18 @@ def test_mass_write_sets_indexes_aside_and_restores_them(monkeypatch):
     # then
     assert indexes() == before
     assert partition() == {frozenset({"c:a", "h:b"})}
+
+
+def test_saving_a_stale_instance_keeps_the_record_with_its_customer():
+    # given: an instance loaded before the rebuild gave the record its customer
+    contact = crm("a", email="a@x.id")
+    snapshot_rebuild()
+    customer_id = Contact.objects.get(pk=contact.pk).customer_id
+    # when: it is edited and saved without reloading
+    contact.phone = "0811111111"
+    contact.save()
+    counts = snapshot_rebuild()
+    # then
+    assert Contact.objects.get(pk=contact.pk).customer_id == customer_id
+    assert Customer.objects.get().primary_phone == "+62811111111"
+    assert counts["created"] == 0
