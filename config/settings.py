@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "chats",
     "insights",
     "audit",
+    "accounts",
 ]
 
 MIDDLEWARE = [
