@@ -65,7 +65,10 @@ class InsightsApi(APIView):
             "computed_at": queries.computed_at(),
             **self.figures(**options),
         }
-        return Response(self.output_class(payload).data)
+        return Response(self.render(payload))
+
+    def render(self, payload: dict[str, Any]) -> dict[str, Any]:
+        return self.output_class(payload).data
 
 
 def _insights_schema(params: type[serializers.Serializer], output: type, summary: str):
@@ -95,7 +98,20 @@ class DemographicsApi(InsightsApi):
     output_class = s.DemographicsSerializer
 
     def figures(self, *, period, scope) -> dict[str, Any]:
-        return asdict(queries.demographics(period=period, scope=scope))
+        result = queries.demographics(period=period, scope=scope)
+        return {
+            name: [{"label": row.label, "customers": row.customers} for row in rows]
+            for name, rows in (("by_source", result.by_source), ("by_company", result.by_company))
+        }
+
+    def render(self, payload: dict[str, Any]) -> dict[str, Any]:
+        # by_company lists every company (25,000 at a million customers): dataclasses.asdict
+        # and a DRF field per cell cost ~300 ms there, so the two lists, already plain
+        # {label, customers} dicts of str and int, skip the serializer; the rest goes through it.
+        lists = {name: payload.pop(name) for name in ("by_source", "by_company")}
+        data = self.output_class({**payload, "by_source": [], "by_company": []}).data
+        data.update(lists)
+        return data
 
 
 @_insights_schema(p.TrendParams, s.SalesSerializer, "Sales lifecycle (METRICS.md 4.C)")
