@@ -89,7 +89,33 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         # Other work on the machine skews every timing: record how busy it was.
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        "git_head": _git_head(),
+        "git_uncommitted": _git_uncommitted(),
     }
+
+
+def _git_uncommitted() -> list[str]:
+    """Python files changed but not committed: the run measured them too."""
+    try:
+        lines = subprocess.run(  # noqa: S603, S607 - fixed git command
+            ["git", "status", "--short", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.splitlines()
+    except OSError:
+        return []
+    return [line[3:] for line in lines if line.endswith(".py")]
+
+
+def _git_head() -> str:
+    """The commit measured; other engineers change the tree during runs, so name it."""
+    try:
+        return subprocess.run(  # noqa: S603, S607 - fixed git command
+            ["git", "log", "-1", "--format=%h %s"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()[:120]
+    except OSError:
+        return ""
 
 
 def _table_counts() -> dict[str, int]:

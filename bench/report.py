@@ -110,6 +110,14 @@ def _phases(section: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v:g}" for k, v in sorted(timings.items(), key=lambda kv: -kv[1]))
 
 
+def _load(section: dict[str, Any]) -> str:
+    """When a step ran and the 1/5/15-minute load average before and after it (shared machine)."""
+    if "load_average_before" not in section:
+        return ""
+    before, after = section["load_average_before"], section.get("load_average_after")
+    return f"{section.get('measured_at', '')[11:16]} UTC, {before} → {after}"
+
+
 def _bound(row: dict[str, Any], key: str) -> str:
     value = row.get(key)
     if value is None:
@@ -126,6 +134,18 @@ def results_markdown(results: dict[str, Any]) -> str:
         f"load average at start {results['machine'].get('load_average')}, "
         f"at end {results.get('load_average_at_end')}."
     )
+    for resumed in results.get("resumed", []):
+        machine = resumed.get("machine", {})
+        out.append(
+            f"Resumed: `{resumed.get('command')}`, load average {machine.get('load_average')}"
+            + (f", tree at `{machine['git_head']}`" if machine.get("git_head") else "")
+            + (
+                f" plus uncommitted {', '.join(machine['git_uncommitted'])}"
+                if machine.get("git_uncommitted")
+                else ""
+            )
+            + "."
+        )
     tables = results.get("tables") or {}
     gen = results.get("generation") or {}
     out.append(
@@ -149,9 +169,11 @@ def results_markdown(results: dict[str, Any]) -> str:
                 section.get("seconds", _status(section)),
                 section.get("peak_rss_mb", ""),
                 _phases(section),
+                _load(section),
             ]
         )
-    out.append(_md(["step", "seconds", "peak RSS (MB)", "phases (s), largest first"], steps))
+    header = ["step", "seconds", "peak RSS (MB)", "phases (s), largest first", "measured, load"]
+    out.append(_md(header, steps))
     imported = results.get("import") or {}
     if "ratio" in imported:
         out.append(

@@ -79,7 +79,13 @@ class Command(BaseCommand):
 
         def step(name: str, run) -> None:
             self.stderr.write(f"[{time.strftime('%H:%M:%S')}] {name}...")
+            load_before = [round(x, 2) for x in os.getloadavg()]
             results[name] = run()
+            if isinstance(results[name], dict):
+                # The machine is shared: keep the load next to each figure, not only per run.
+                results[name]["load_average_before"] = load_before
+                results[name]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+                results[name]["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             self.stderr.write(f"    {json.dumps(results[name], default=str)[:400]}")
             self._save(json_file, results)
 
