@@ -6,6 +6,7 @@ All dates here are local calendar dates in settings.TIME_ZONE; a period is a clo
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -193,9 +194,13 @@ def parse_period(
     return Period(start_date, end_date)
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _parse_date(param: str, value: str) -> date:
     try:
-        if len(value) != 10:
+        # fromisoformat alone also takes week dates such as 2026-W01-1.
+        if not _ISO_DATE.fullmatch(value):
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:

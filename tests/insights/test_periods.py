@@ -84,6 +84,7 @@ def test_auto_granularity_thresholds():
         ({"end": "2026-01-01"}, "start"),
         ({"start": "2026-02-30", "end": "2026-03-01"}, "start"),
         ({"start": "2026-3-1", "end": "2026-03-01"}, "start"),
+        ({"start": "2026-W01-1", "end": "2026-03-01"}, "start"),
         ({"start": "2026-03-02", "end": "2026-03-01"}, "start"),
     ],
 )
