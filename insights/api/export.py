@@ -10,6 +10,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from rest_framework.renderers import BaseRenderer
 
+from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_phone
 from audit.services import export_record_create
 
 CUSTOMER_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -25,6 +26,12 @@ CUSTOMER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("record_count", "record_count"),
     ("lifetime_revenue", "stats__lifetime_revenue"),
 )
+# Columns holding personal data, masked for users without accounts.view_personal_data.
+MASKED_COLUMNS = {
+    "display_name": mask_name,
+    "primary_email": mask_email,
+    "primary_phone": mask_phone,
+}
 # A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 2000
@@ -62,15 +69,24 @@ def csv_cell(value: object) -> str:
     return text
 
 
-def customer_csv_lines(*, queryset: QuerySet) -> Iterator[str]:
-    """Header line, then one line per customer in queryset order, read in chunks."""
+def customer_csv_lines(*, queryset: QuerySet, masked: bool = False) -> Iterator[str]:
+    """Header line, then one line per customer in queryset order, read in chunks.
+
+    masked: names, emails and phones go out masked (the reader lacks view_personal_data).
+    """
     writer = csv.writer(_Echo())
     yield writer.writerow([header for header, _ in CUSTOMER_COLUMNS])
     rows: Iterable[tuple] = queryset.values_list(*(path for _, path in CUSTOMER_COLUMNS)).iterator(
         chunk_size=CHUNK_SIZE
     )
+    masks = [MASKED_COLUMNS.get(header) if masked else None for header, _ in CUSTOMER_COLUMNS]
     for row in rows:
-        yield writer.writerow([csv_cell(value) for value in row])
+        yield writer.writerow(
+            [
+                csv_cell(mask(value) if mask else value)
+                for mask, value in zip(masks, row, strict=True)
+            ]
+        )
 
 
 def customer_csv_response(
@@ -82,7 +98,8 @@ def customer_csv_response(
         user=user, endpoint=endpoint, params=params, row_count=row_count, format="csv"
     )
     response = StreamingHttpResponse(
-        customer_csv_lines(queryset=queryset), content_type="text/csv; charset=utf-8"
+        customer_csv_lines(queryset=queryset, masked=not can_see_personal_data(user)),
+        content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'

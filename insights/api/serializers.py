@@ -8,6 +8,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_phone
 from insights.periods import GRANULARITIES, PRESETS
 
 
@@ -184,11 +185,51 @@ class CompanyRefSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="The company name as written.")
 
 
+def personal_data_masked(context: dict[str, Any]) -> bool:
+    """Whether the reader of this response lacks accounts.view_personal_data.
+
+    Fails closed: without a request in the context there is no user to vouch for, so masked.
+    The permission check is cached on the user object after its first call (the API's own
+    view_insights check made it), so masking costs no query per row.
+    """
+    request = context.get("request")
+    return not can_see_personal_data(getattr(request, "user", None))
+
+
+PERSONAL_FIELDS = (
+    ("display_name", mask_name),
+    ("primary_email", mask_email),
+    ("primary_phone", mask_phone),
+)
+RECORD_PERSONAL_FIELDS = (
+    ("name", mask_name),
+    ("email", mask_email),
+    ("phone", mask_phone),
+    ("email_key", mask_email),
+    ("phone_key", mask_phone),
+)
+
+
+def _mask_fields(data: dict[str, Any], fields: tuple) -> None:
+    for name, mask in fields:
+        if name in data:
+            data[name] = mask(data[name])
+
+
 class CustomerSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="Stable across rebuilds while its records last.")
-    display_name = serializers.CharField(help_text="The name shown for the customer.")
-    primary_email = serializers.CharField(help_text="The email shown for the customer.")
-    primary_phone = serializers.CharField(help_text="The phone shown for the customer (E.164).")
+    display_name = serializers.CharField(
+        help_text="The name shown for the customer; masked (`A** W*****`) without "
+        "view_personal_data."
+    )
+    primary_email = serializers.CharField(
+        help_text="The email shown for the customer; masked (`a***@x.id`) without "
+        "view_personal_data."
+    )
+    primary_phone = serializers.CharField(
+        help_text="The phone shown for the customer (E.164); masked (`+62 812 **** 7890`) "
+        "without view_personal_data."
+    )
     source = serializers.CharField(
         help_text="Source of the first record (by created_at, CRM before chat) with one; `Other`."
     )
@@ -201,6 +242,12 @@ class CustomerSerializer(serializers.Serializer):
         "Values of its won deals of all time, as of the last rebuild; null before one.",
         allow_null=True,
     )
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if personal_data_masked(self.context):
+            _mask_fields(data, PERSONAL_FIELDS)
+        return data
 
 
 class RecordSerializer(serializers.Serializer):
@@ -302,6 +349,18 @@ class CustomerDetailSerializer(CustomerSerializer):
             "shared phone/email keys (and always-merge rules)."
         ),
     )
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)  # masks the customer's own fields
+        if personal_data_masked(self.context):
+            for record in data.get("records", []):
+                _mask_fields(record, RECORD_PERSONAL_FIELDS)
+            for edge in data.get("explanation", []):
+                # The shared key is a phone or an email; a rule's key is empty.
+                key = edge.get("key")
+                if key:
+                    edge["key"] = mask_email(key) if "@" in key else mask_phone(key)
+        return data
 
 
 class MergedCustomerSerializer(serializers.Serializer):

@@ -269,7 +269,8 @@ class CustomerDetailApi(APIView):
         params.is_valid(raise_exception=True)
         customer = customer_360(customer_id=pk, period=params.validated_data["period"])
         if customer is not None:
-            return Response(s.CustomerDetailSerializer(customer).data)
+            serializer = s.CustomerDetailSerializer(customer, context={"request": request})
+            return Response(serializer.data)
         survivor = customer_survivor_id(customer_id=pk) if pk <= MAX_ID else None
         if survivor is None:
             return Response({"detail": "No such customer."}, status=404)

@@ -45,8 +45,13 @@ def _fresh_throttle_counts():
 
 @pytest.fixture
 def viewer(db):
+    # Also sees personal data: these tests read names, emails and phones as stored (the
+    # masked view of a user without accounts.view_personal_data is tested in tests/accounts).
     user = UserFactory(username="viewer")
-    user.user_permissions.add(Permission.objects.get(codename="view_insights"))
+    user.user_permissions.add(
+        Permission.objects.get(codename="view_insights"),
+        Permission.objects.get(codename="view_personal_data"),
+    )
     return user
 
 
