@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_phone
 from chats.models import ChatContact, ChatRoom
 from customers.models import Contact, Customer, CustomerAlias
 from deals.models import Deal, DealItem, PipelineStage
@@ -610,8 +611,36 @@ def customer_lifetime_revenue(*, customer: Customer) -> Decimal:
     return total["s"] or Decimal("0.00")
 
 
-def customer_360(*, customer: Customer) -> dict[str, Any]:
-    """Records, deals, chat rooms and a timeline for one customer in a fixed number of queries."""
+def _mask_key(key: str) -> str:
+    return mask_email(key) if "@" in key else mask_phone(key)
+
+
+def mask_customer(customer: Customer) -> None:
+    """Mask the customer's name, email and phone in memory, for a page that never saves it."""
+    customer.display_name = mask_name(customer.display_name)
+    customer.primary_email = mask_email(customer.primary_email)
+    customer.primary_phone = mask_phone(customer.primary_phone)
+
+
+def _mask_record(record: Contact | ChatContact) -> None:
+    # In memory only, before anything renders str(record) (the table and the timeline).
+    if isinstance(record, Contact):
+        record.first_name = mask_name(record.first_name)
+        record.last_name = mask_name(record.last_name)
+    else:
+        record.name = mask_name(record.name)
+    record.email = mask_email(record.email)
+    record.phone = mask_phone(record.phone)
+    record.email_key = mask_email(record.email_key)
+    record.phone_key = mask_phone(record.phone_key)
+
+
+def customer_360(*, customer: Customer, masked: bool = False) -> dict[str, Any]:
+    """Records, deals, chat rooms and a timeline for one customer in a fixed number of queries.
+
+    masked: the records' names, emails, phones and keys are masked (the reader lacks
+    accounts.view_personal_data); the model instances returned must then never be saved.
+    """
     deals_qs = Deal.objects.select_related("stage", "lost_reason").prefetch_related(
         Prefetch("items", queryset=DealItem.objects.select_related("product").order_by("id"))
     )
@@ -626,6 +655,9 @@ def customer_360(*, customer: Customer) -> dict[str, Any]:
         .prefetch_related(Prefetch("rooms", queryset=ChatRoom.objects.order_by("created_at", "id")))
         .order_by("created_at", "id")
     )
+    if masked:
+        for record in (*contacts, *chat_contacts):
+            _mask_record(record)
     deals = sorted(
         (deal for contact in contacts for deal in contact.deals.all()),
         key=lambda d: (d.created_at, d.id),
@@ -680,6 +712,14 @@ def customer360_view(request: HttpRequest, customer_id: int) -> HttpResponse:
             query = request.GET.urlencode()
             return redirect(f"{target}?{query}" if query else target)
         customer = get_object_or_404(Customer, pk=customer_id)
+    # The permission is cached on the user by _require's check: no extra query.
+    masked = not can_see_personal_data(request.user)
+    if masked:
+        mask_customer(customer)
+    explanation = _explanation(customer)
+    if masked:
+        for edge in explanation:
+            edge["key"] = _mask_key(edge["key"]) if edge["key"] else edge["key"]
     context: dict[str, Any] = {
         **admin.site.each_context(request),
         "title": _("Customer 360°: %(name)s") % {"name": customer},
@@ -690,8 +730,9 @@ def customer360_view(request: HttpRequest, customer_id: int) -> HttpResponse:
         ],
         "raw": {k: request.GET.get(k, "") for k in ("preset", "start", "end")},
         "lifetime_revenue": customer_lifetime_revenue(customer=customer),
-        "explanation": _explanation(customer),
-        **customer_360(customer=customer),
+        "explanation": explanation,
+        "personal_data_masked": masked,
+        **customer_360(customer=customer, masked=masked),
     }
     status = 200
     try:

@@ -38,8 +38,12 @@ def fake(monkeypatch):
 
 @pytest.fixture
 def viewer(client, db):
+    # Also sees personal data; the masked page is tested in tests/accounts.
     user = UserFactory(is_staff=True)
-    user.user_permissions.add(Permission.objects.get(codename="view_insights"))
+    user.user_permissions.add(
+        Permission.objects.get(codename="view_insights"),
+        Permission.objects.get(codename="view_personal_data"),
+    )
     client.force_login(user)
     return user
 
