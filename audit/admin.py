@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ExportRecord
+from .models import ErasureRecord, ExportRecord
 
 
 @admin.register(ExportRecord)
@@ -21,6 +21,24 @@ class ExportRecordAdmin(admin.ModelAdmin):
         "row_count",
         "params",
     )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ErasureRecord)
+class ErasureRecordAdmin(admin.ModelAdmin):
+    """Read-only: written by customers.erasure.customer_erase, never by hand."""
+
+    list_display = ("created_at", "username", "customer_id", "counts", "rebuild_run_id")
+    list_filter = ("created_at",)
+    search_fields = ("username", "customer_id")
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+    readonly_fields = ("created_at", "user", "username", "customer_id", "counts", "rebuild_run_id")
 
     def has_add_permission(self, request) -> bool:
         return False

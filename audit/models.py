@@ -29,3 +29,37 @@ class ExportRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.username} {self.row_count} rows"
+
+
+class ErasureRecord(models.Model):
+    """One erasure of a person (UU PDP / GDPR): who erased, when, and how much went.
+
+    Keeps no personal data by design: no name, email, phone or key of the erased person, only
+    the id their customer had (an opaque number the rest of the database no longer knows) and
+    counts. The note is never filled from the erased records.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("erased by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="erasure_records",
+    )
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    created_at = models.DateTimeField(_("erased at"), auto_now_add=True, db_index=True)
+    customer_id = models.BigIntegerField(_("customer id"))
+    # {"contacts": n, "chat_contacts": n, "chat_rooms": n, "deals_detached": n, ...}
+    counts = models.JSONField(_("records removed"), default=dict, blank=True)
+    rebuild_run_id = models.BigIntegerField(_("rebuild run"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("erasure record")
+        verbose_name_plural = _("erasure records")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.created_at:%Y-%m-%d %H:%M} {self.username} erased customer {self.customer_id}"
+        )

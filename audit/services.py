@@ -2,7 +2,7 @@
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from .models import ExportRecord
+from .models import ErasureRecord, ExportRecord
 
 
 def export_record_create(
@@ -22,4 +22,20 @@ def export_record_create(
         params=params,
         row_count=row_count,
         format=format,
+    )
+
+
+def erasure_record_create(
+    *,
+    user: AbstractBaseUser | AnonymousUser | None,
+    customer_id: int,
+    counts: dict[str, int],
+) -> ErasureRecord:
+    """Record one erasure: who, when, which (now meaningless) customer id, how many records."""
+    real_user = user if user is not None and user.is_authenticated else None
+    return ErasureRecord.objects.create(
+        user=real_user,
+        username=real_user.get_username() if real_user is not None else "",
+        customer_id=customer_id,
+        counts=counts,
     )

@@ -5,15 +5,18 @@ are written only by identity resolution, so they are read-only here. Reps steer 
 match rules and fix the records listed under data quality.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from .erasure import customer_erase
 from .identity import customer_explanation, customer_resolve_id
 from .models import (
     ChatContactToFix,
@@ -153,6 +156,54 @@ class CustomerAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_erase_permission(self, request, obj=None) -> bool:
+        # Erasure is the one way a customer leaves the snapshot by hand; the model's delete
+        # permission grants it (the plain delete stays off: it would leave the records behind).
+        return request.user.is_superuser or request.user.has_perm("customers.delete_customer")
+
+    actions = ["erase_person"]
+
+    @admin.action(description=_("Erase this person"), permissions=["erase"])
+    def erase_person(self, request, queryset):
+        """Leads to the confirmation page; one person at a time, so nobody erases by accident."""
+        ids = list(queryset.values_list("pk", flat=True)[:2])
+        if len(ids) != 1:
+            self.message_user(
+                request, _("Select exactly one customer to erase."), level=messages.WARNING
+            )
+            return None
+        return HttpResponseRedirect(reverse("admin:customers_customer_erase", args=[ids[0]]))
+
+    def erase_view(self, request, customer_id: int):
+        """GET: what will go, with a confirm button; POST: erase and record the audit entry."""
+        if not self.has_erase_permission(request):
+            raise PermissionDenied
+        customer = Customer.objects.filter(pk=customer_id).first()
+        if customer is None:
+            raise Http404(_("No such customer."))
+        if request.method == "POST":
+            record = customer_erase(customer=customer, erased_by=request.user)
+            self.message_user(
+                request,
+                _("Customer %(id)s was erased: %(contacts)s CRM and %(chats)s chat records.")
+                % {
+                    "id": customer_id,
+                    "contacts": record.counts["contacts"],
+                    "chats": record.counts["chat_contacts"],
+                },
+                level=messages.SUCCESS,
+            )
+            return HttpResponseRedirect(reverse("admin:customers_customer_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Erase this person"),
+            "customer": customer,
+            "contacts": customer.contacts.count(),
+            "chat_contacts": customer.chat_contacts.count(),
+        }
+        return TemplateResponse(request, "admin/customers/customer/erase_confirm.html", context)
+
     def get_changelist(self, request, **kwargs):
         return DrilldownChangeList
 
@@ -167,6 +218,11 @@ class CustomerAdmin(admin.ModelAdmin):
                 "resolve/<int:customer_id>/",
                 self.admin_site.admin_view(self.resolve_view),
                 name="customers_customer_resolve",
+            ),
+            path(
+                "<int:customer_id>/erase/",
+                self.admin_site.admin_view(self.erase_view),
+                name="customers_customer_erase",
             ),
             *super().get_urls(),
         ]
@@ -192,6 +248,9 @@ class CustomerAdmin(admin.ModelAdmin):
                 )
                 url = reverse("admin:customers_customer_change", args=[resolved])
                 return HttpResponseRedirect(url)
+        if object_id.isdigit() and self.has_erase_permission(request):
+            url = reverse("admin:customers_customer_erase", args=[int(object_id)])
+            extra_context = {**(extra_context or {}), "erase_url": url}
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("records"))
