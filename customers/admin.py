@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.db.models import Q
 
+from accounts.admin_scoping import OwnerScopedAdminMixin
+
 from . import admin_snapshot  # noqa: F401  (snapshot, rules and data-quality admin)
 from .keys import email_key, phone_key
 from .models import Company, Contact
@@ -34,7 +36,7 @@ class CompanyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(IdentitySearchMixin, admin.ModelAdmin):
+class ContactAdmin(OwnerScopedAdminMixin, IdentitySearchMixin, admin.ModelAdmin):
     list_display = ["__str__", "email", "phone", "company", "source", "owner", "created_at"]
     list_filter = ["source", "owner", "created_at"]
     list_select_related = ["company", "owner"]

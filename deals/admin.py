@@ -4,6 +4,8 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_scoping import OwnerScopedAdminMixin
+
 from .models import Deal, DealItem, LostReason, PipelineStage, Product
 from .services import DealError, deal_closed_at, deal_status, lost_reason_clashing
 
@@ -101,8 +103,9 @@ class DealForm(forms.ModelForm):
 
 
 @admin.register(Deal)
-class DealAdmin(admin.ModelAdmin):
+class DealAdmin(OwnerScopedAdminMixin, admin.ModelAdmin):
     form = DealForm
+    owner_scoped_relations = ("contact",)
     inlines = [DealItemInline]
     list_display = [
         "__str__",
