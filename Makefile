@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo test lint format migrate clean
+.PHONY: install demo test lint format migrate clean screenshot
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ lint: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+screenshot: install  ## the README picture, from a running `make demo`
+	$(PY) scripts/screenshot.py http://$(HOST):$(PORT) docs/screenshots/dashboard.png
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles
