@@ -17,14 +17,14 @@ def can_see_personal_data(user: Any) -> bool:
 
 
 def mask_name(name: str | None) -> str:
-    """"Ani Wijaya" → "A** W*****": each word keeps its first letter."""
+    """ "Ani Wijaya" → "A** W*****": each word keeps its first letter."""
     if not name:
         return name or ""
     return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())
 
 
 def mask_email(email: str | None) -> str:
-    """"ani@x.id" → "a***@x.id": the local part keeps its first letter, the domain stays."""
+    """ "ani@x.id" → "a***@x.id": the local part keeps its first letter, the domain stays."""
     if not email:
         return email or ""
     local, at, domain = email.strip().rpartition("@")
@@ -34,9 +34,10 @@ def mask_email(email: str | None) -> str:
 
 
 def mask_phone(phone: str | None, *, region: str = "ID") -> str:
-    """"+6281234567890" → "+62 812 **** 7890": country code, first 3 and last 4 national digits.
+    """ "+6281234567890" → "+62 812 **** 7890": country code, first 3 and last 4 national digits.
 
-    A number phonenumbers cannot parse keeps only its last 4 digits.
+    A short number keeps at most its last 2 digits; a number phonenumbers cannot parse keeps
+    only its last 4 digits (of more than 4).
     """
     if not phone:
         return phone or ""
@@ -46,6 +47,7 @@ def mask_phone(phone: str | None, *, region: str = "ID") -> str:
         digits = "".join(ch for ch in phone if ch.isdigit())
         return f"**** {digits[-4:]}" if len(digits) > 4 else "****"
     national = str(parsed.national_number)
-    if len(national) <= 7:  # too short to show both ends without revealing it all
-        return f"+{parsed.country_code} **** {national[-min(4, len(national) - 3):]}"
+    if len(national) <= 7:  # too short to show both ends: at most the last 2 of 6 or 7 digits
+        tail = f" {national[-2:]}" if len(national) >= 6 else ""
+        return f"+{parsed.country_code} ****{tail}"
     return f"+{parsed.country_code} {national[:3]} **** {national[-4:]}"

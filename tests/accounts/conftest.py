@@ -1,0 +1,43 @@
+"""Fixtures of the access-control tests: one staff user per role group of the migration."""
+
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+
+from customers.models import Customer
+from insights.periods import local_date
+from tests.factories import UserFactory
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts():
+    # The API's throttle history lives in the cache; each test starts with none.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def member(db) -> Callable:
+    """member("Sales rep", username="rita"): a staff user in that group (from the migration)."""
+
+    def make(group: str, *, username: str | None = None):
+        user = UserFactory(username=username or group.lower().replace(" ", "_"), is_staff=True)
+        user.groups.add(Group.objects.get(name=group))
+        return user
+
+    return make
+
+
+def snapshot_customer(**fields) -> Customer:
+    """A snapshot customer written directly: first seen 10 Jan 2026, 10:00 Jakarta."""
+    moment = datetime(2026, 1, 10, 10, 0, tzinfo=JAKARTA)
+    return Customer.objects.create(
+        first_seen_at=moment, first_seen_date=local_date(moment), **fields
+    )
