@@ -9,7 +9,15 @@ from .rebuild import insights_rebuild
 
 
 @shared_task(
-    name="insights.rebuild", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=3
+    name="insights.rebuild",
+    autoretry_for=(OperationalError,),
+    # 5, 10, 20, 40, 80 s: a PostgreSQL restart takes seconds. Celery's default full jitter
+    # drew the first countdowns from 0-1 s and 0-2 s, so all retries could land inside one
+    # restart; one nightly task under a lock has no thundering herd for jitter to spread.
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=False,
+    max_retries=5,
 )
 def rebuild_insights(trigger: str = "celery", full: bool = False) -> dict[str, object]:
     # OperationalError (connection lost, lock timeout) can heal; a bug in a phase cannot.
