@@ -29,7 +29,8 @@ RANGE = {"preset": "custom", "start": "2026-02-01", "end": "2026-03-14"}
 @pytest.fixture
 def viewer(client, db):
     user = UserFactory(is_staff=True)
-    for codename in ("view_insights", "run_rebuild"):
+    # view_personal_data: the 360 page shows names and emails only to those who may see them.
+    for codename in ("view_insights", "run_rebuild", "view_personal_data"):
         user.user_permissions.add(Permission.objects.get(codename=codename))
     client.force_login(user)
     return user
