@@ -414,11 +414,25 @@ KINDS: dict[str, Kind] = {
 # --- Reading --------------------------------------------------------------------------------
 
 
+# A cell may hold a long note, but a quote never closed would read the rest of the file into
+# one cell: past this size the file is refused, so memory stays bounded whatever the file.
+MAX_CELL_CHARS = 16 * 1024 * 1024
+
+
 def _records(stream: TextIO) -> Iterator[tuple[int, list[str]]]:
     """(physical line where the record starts, cells); the header is line 1, blank lines skipped."""
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL_CHARS))
     reader = csv.reader(stream)
     previous_end = 0
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise ImportFileError(
+                f"line {previous_end + 1}: {error}; the rows before it were loaded"
+            ) from None
         start = previous_end + 1
         previous_end = reader.line_num
         if not cells or all(not cell.strip() for cell in cells):
@@ -487,6 +501,10 @@ def import_records(
             record = dict(zip(header, cells, strict=False))
             parsed = _Cells(record)
             values = spec.parse(parsed)
+            for column, cell in record.items():
+                if "\x00" in cell:
+                    # PostgreSQL text cannot hold NUL; refuse the row rather than fail the batch.
+                    parsed.fail(column, "contains a NUL character")
             refs = {}
             for ref in spec_refs:
                 value = record.get(ref.column, "").strip()
@@ -824,14 +842,20 @@ def _item_key(values: dict[str, Any]) -> tuple[int, Decimal, Decimal]:
 
 
 def rejected_rows_writer(header: Iterable[str], out: TextIO) -> Callable[[Rejection], None]:
-    """A csv writer for rejected rows: the original cells plus a `reason` column."""
+    """A csv writer for rejected rows: the original cells plus a `reason` column.
+
+    The file is meant to be opened in a spreadsheet and fixed, so a cell a spreadsheet would run
+    as a formula gets a leading apostrophe, by the API export's rule (CSV injection).
+    """
+    from insights.api.export import csv_cell  # the one rule; insights imports customers
+
     header = list(header)
     writer = csv.writer(out)
-    writer.writerow([*header, "reason"])
+    writer.writerow([csv_cell(name) for name in [*header, "reason"]])
 
     def write(rejection: Rejection) -> None:
         cells = list(rejection.values[: len(header)])
         cells += [""] * (len(header) - len(cells))
-        writer.writerow([*cells, rejection.reason])
+        writer.writerow([csv_cell(cell) for cell in [*cells, rejection.reason]])
 
     return write
