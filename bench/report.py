@@ -138,7 +138,7 @@ def results_markdown(results: dict[str, Any]) -> str:
         machine = resumed.get("machine", {})
         out.append(
             f"Resumed: `{resumed.get('command')}`, load average {machine.get('load_average')}"
-            + (f", tree at `{machine['git_head']}`" if machine.get("git_head") else "")
+            + (f", tree at `{machine['git_head'].split()[0]}`" if machine.get("git_head") else "")
             + (
                 f" plus uncommitted {', '.join(machine['git_uncommitted'])}"
                 if machine.get("git_uncommitted")
@@ -172,7 +172,8 @@ def results_markdown(results: dict[str, Any]) -> str:
                 _load(section),
             ]
         )
-    header = ["step", "seconds", "peak RSS (MB)", "phases (s), largest first", "measured, load"]
+    header = ["step", "seconds", "peak RSS (MB)", "phases (s), largest first"]
+    header.append("finished, load before → after")
     out.append(_md(header, steps))
     imported = results.get("import") or {}
     if "ratio" in imported:
