@@ -157,3 +157,18 @@ def test_admin_action_leads_to_the_confirmation_page(client):
     assert response.status_code == 302
     assert response.url == reverse("admin:customers_customer_erase", args=[person.pk])
     assert Customer.objects.filter(pk=person.pk).exists()
+
+
+def test_erasures_are_listed_read_only_in_the_audit_admin(client):
+    # given
+    ani, _chat, _budi = _people()
+    customer_erase(customer=Customer.objects.get(contacts=ani), erased_by=None)
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+
+    # when
+    listing = client.get(reverse("admin:audit_erasurerecord_changelist"))
+    adding = client.get(reverse("admin:audit_erasurerecord_add"))
+
+    # then
+    assert listing.status_code == 200 and "contacts" in listing.content.decode()
+    assert adding.status_code == 403

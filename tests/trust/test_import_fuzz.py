@@ -6,6 +6,7 @@ import random
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -194,3 +195,17 @@ def test_random_mixtures_of_good_and_bad_rows_keep_every_good_row(tmp_path):
     assert set(Contact.objects.values_list("external_id", flat=True)) == good
     assert f"created {len(good)}," in out and f"rejected {200 - len(good)}" in out
     assert code == 1
+
+
+def test_a_long_import_keeps_no_sql_text_in_memory_with_debug_on(settings):
+    # given: DEBUG on, where Django logs every statement's SQL, and three batches of rows
+    settings.DEBUG = True
+    lines = [f"c-{n},Ani,ani{n}@contoh.id,,2026-01-05" for n in range(30)]
+    stream = io.StringIO(HEADER + "\n".join(lines) + "\n")
+
+    # when
+    result = import_records(kind="contacts", stream=stream, batch_size=10)
+
+    # then
+    assert result.created == 30
+    assert len(connection.queries_log) == 0
