@@ -90,13 +90,15 @@ def _load(world, order) -> None:
             email=email,
             source=source,
             company=firm,
-            created_at=at(_moment(seen)),
+            # METRICS.md §2 breaks created_at ties by record id, i.e. by insertion order:
+            # distinct minutes per person keep "order does not matter" a property of the data.
+            created_at=at(_moment(seen)) + timedelta(minutes=i),
         )
         if chats:
             chat = ChatContactFactory(
                 external_id=f"cc{i}",
                 email=email or f"only{i}@x.id",
-                created_at=at(_moment(seen + 1)),
+                created_at=at(_moment(seen + 1)) + timedelta(minutes=i),
             )
             ChatRoomFactory(
                 external_id=f"r{i}", chat_contact=chat, created_at=at(_moment(seen + 2))
