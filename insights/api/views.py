@@ -98,10 +98,10 @@ class DemographicsApi(InsightsApi):
     output_class = s.DemographicsSerializer
 
     def figures(self, *, period, scope) -> dict[str, Any]:
-        result = queries.demographics(period=period, scope=scope)
+        rows = queries.demographics_rows(period=period, scope=scope)
         return {
-            name: [{"label": row.label, "customers": row.customers} for row in rows]
-            for name, rows in (("by_source", result.by_source), ("by_company", result.by_company))
+            name: [{"label": label, "customers": count} for label, _key, count in rows[stored]]
+            for name, stored in (("by_source", "src"), ("by_company", "co"))
         }
 
     def render(self, payload: dict[str, Any]) -> dict[str, Any]:
