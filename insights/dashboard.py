@@ -40,6 +40,7 @@ from .periods import (
     PAST_PRESETS,
     Period,
     PeriodError,
+    buckets,
     parse_period,
     resolve_granularity,
 )
@@ -205,6 +206,7 @@ def dashboard_params(*, query: QueryDict, today: date | None = None) -> Dashboar
         raise PeriodError(
             "order", _("Unknown order %(value)r: frequency or revenue.") % {"value": order}
         )
+    buckets(period, granularity)  # raises PeriodError for more buckets than a chart can hold
     return DashboardParams(period=period, granularity=granularity, scope=scope, order=order)
 
 

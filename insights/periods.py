@@ -39,6 +39,10 @@ NEXT_PRESETS = (
 )
 PRESETS = PAST_PRESETS + CURRENT_PRESETS + NEXT_PRESETS
 DEFAULT_PRESET = "last_30_days"
+# Bounds on what a request may ask for: a fuzzer's 0001-01-01..9999-12-31 by day would be
+# 3.6 million buckets, each a range to count.
+MAX_PERIOD_DAYS = 50 * 366
+MAX_BUCKETS = 1000
 
 
 class PeriodError(ValueError):
@@ -154,6 +158,17 @@ def resolve_granularity(period: Period, granularity: str = "auto") -> str:
 def buckets(period: Period, granularity: str = "auto") -> list[Period]:
     """Each day, ISO week or calendar month intersecting the period, cut to it."""
     granularity = resolve_granularity(period, granularity)
+    count = {
+        "day": period.days,
+        "week": (period.end - period.start).days // 7 + 2,
+        "month": period.month_count,
+    }[granularity]
+    if count > MAX_BUCKETS:
+        raise PeriodError(
+            "granularity",
+            f"{granularity} buckets over this period would be about {count}; at most "
+            f"{MAX_BUCKETS}: choose a coarser granularity or a shorter period",
+        )
     result: list[Period] = []
     cursor = period.start
     while cursor <= period.end:
@@ -191,6 +206,8 @@ def parse_period(
     end_date = _parse_date("end", end)
     if start_date > end_date:
         raise PeriodError("start", f"start {start} is after end {end}")
+    if (end_date - start_date).days + 1 > MAX_PERIOD_DAYS:
+        raise PeriodError("end", f"a period may span at most {MAX_PERIOD_DAYS} days")
     return Period(start_date, end_date)
 
 

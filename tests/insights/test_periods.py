@@ -85,6 +85,7 @@ def test_auto_granularity_thresholds():
         ({"start": "2026-02-30", "end": "2026-03-01"}, "start"),
         ({"start": "2026-3-1", "end": "2026-03-01"}, "start"),
         ({"start": "2026-W01-1", "end": "2026-03-01"}, "start"),
+        ({"start": "0001-01-01", "end": "9999-12-31"}, "end"),
         ({"start": "2026-03-02", "end": "2026-03-01"}, "start"),
     ],
 )
@@ -96,3 +97,13 @@ def test_bad_period_parameters_name_the_parameter(kwargs, param):
 
 def test_no_parameters_means_last_30_days():
     assert parse_period(today=TODAY) == preset_period("last_30_days", TODAY)
+
+
+def test_too_many_buckets_is_a_granularity_error():
+    # given: 1,001 days by day
+    period = Period(date(2020, 1, 1), date(2022, 9, 27))
+    # when / then
+    with pytest.raises(PeriodError) as error:
+        buckets(period, "day")
+    assert error.value.param == "granularity"
+    assert len(buckets(period, "week")) == 144
