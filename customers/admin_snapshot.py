@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -210,7 +211,10 @@ class CustomerAdmin(admin.ModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
-        return queryset.filter(customer_search_q(search_term)), False
+        match = customer_search_q(search_term)
+        if search_term.strip().isdigit():  # staff paste customer ids into the admin search
+            match |= Q(pk=int(search_term.strip()))
+        return queryset.filter(match), False
 
     def get_urls(self):
         return [

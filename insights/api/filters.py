@@ -3,14 +3,13 @@ lifetime-revenue range and a search over name, email and phone in any format."""
 
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
-from chats.models import ChatContact
-from customers.keys import email_key, phone_key
-from customers.models import Contact, Customer
+from customers.models import Customer
+from customers.snapshot_filters import customer_search_q
 from deals.models import Deal
 from insights import queries
 from insights.periods import PeriodError, parse_period
@@ -124,31 +123,9 @@ class CustomerFilter(filters.FilterSet):
         return queryset.filter(has if value == "yes" else ~has)
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        text = value.strip()
-        if not text:
+        if not value.strip():
             return queryset
-        match = (
-            Q(display_name__icontains=text)
-            | Q(primary_email__icontains=text)
-            | Q(primary_phone=text)
-            | Exists(
-                Contact.objects.filter(customer_id=OuterRef("pk")).filter(
-                    Q(first_name__icontains=text) | Q(last_name__icontains=text)
-                )
-            )
-            | Exists(ChatContact.objects.filter(customer_id=OuterRef("pk"), name__icontains=text))
-        )
-        # A phone or email in any format is reduced to its identity key (METRICS.md section 2)
-        # and matched on the indexed keys of the member records.
-        for key, field in ((phone_key(text), "phone_key"), (email_key(text), "email_key")):
-            if key:
-                primary = "primary_phone" if field == "phone_key" else "primary_email__iexact"
-                match |= (
-                    Q(**{primary: key})
-                    | Exists(Contact.objects.filter(customer_id=OuterRef("pk"), **{field: key}))
-                    | Exists(ChatContact.objects.filter(customer_id=OuterRef("pk"), **{field: key}))
-                )
-        return queryset.filter(match)
+        return queryset.filter(customer_search_q(value))
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = super().filter_queryset(queryset)
