@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "insights",
     "audit",
     "accounts",
+    "demo",
+    "bench",
 ]
 
 MIDDLEWARE = [

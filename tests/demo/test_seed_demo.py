@@ -6,9 +6,9 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from chats.models import ChatContact, ChatRoom
-from customers.demo import NOREPLY_EMAIL, demo_seed
 from customers.models import Contact
 from deals.models import Deal, DealItem, LostReason
+from demo.seed import NOREPLY_EMAIL, demo_seed
 
 pytestmark = pytest.mark.django_db
 

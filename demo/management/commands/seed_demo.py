@@ -1,9 +1,9 @@
-"""`python manage.py seed_demo [--people N] [--seed S]`: the demo data set (customers.demo)."""
+"""`python manage.py seed_demo [--people N] [--seed S]`: the demo data set (demo.seed)."""
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from customers.demo import demo_seed
+from demo.seed import demo_seed
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
     createdb wawasan_bench
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wawasan_bench .venv/bin/python manage.py migrate
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/wawasan_bench \\
-        .venv/bin/python -m customers.identity_benchmark --records 1000000
+        .venv/bin/python -m bench.identity --records 1000000
 
 Loads N CRM contacts and N chat contacts with COPY (people share phones and emails across
 both; a few shop numbers and noreply addresses exceed the fan-out limit), then times a full
