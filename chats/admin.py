@@ -1,8 +1,9 @@
 from django.contrib import admin
 
 from customers.admin import IdentitySearchMixin
+from customers.admin_snapshot import RecordsToFixAdmin
 
-from .models import ChatContact, ChatRoom
+from .models import ChatContact, ChatContactToFix, ChatRoom
 
 
 @admin.register(ChatContact)
@@ -20,3 +21,13 @@ class ChatRoomAdmin(admin.ModelAdmin):
     list_select_related = ["chat_contact"]
     search_fields = ["external_id", "agent", "chat_contact__name", "chat_contact__phone"]
     autocomplete_fields = ["chat_contact"]
+
+
+@admin.register(ChatContactToFix)
+class ChatContactToFixAdmin(RecordsToFixAdmin):
+    """Moved from customers/admin_snapshot.py with its proxy model (customers imports no chats)."""
+
+    list_display = ["id", "__str__", "channel", "email", "phone", "problems", "customer", "fix"]
+    search_fields = ["name", "email", "phone", "external_id"]
+    edit_url_name = "chats_chatcontact_change"
+    view_permission = "chats.view_chatcontact"

@@ -2,10 +2,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Customer, ExternalIdModel, IdentityKeysModel
+from customers.records import ExternalIdModel, ResolvedRecord, customer_link
 
 
-class ChatContact(ExternalIdModel, IdentityKeysModel):
+class ChatContact(ResolvedRecord):
     """One identity on one chat channel (a WhatsApp number, an Instagram handle...)."""
 
     class Channel(models.TextChoices):
@@ -22,16 +22,7 @@ class ChatContact(ExternalIdModel, IdentityKeysModel):
     name = models.CharField(_("name"), max_length=255, blank=True)
     created_at = models.DateTimeField(_("created at"), db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
-    customer = models.ForeignKey(
-        Customer,
-        null=True,
-        blank=True,
-        editable=False,
-        on_delete=models.SET_NULL,
-        related_name="chat_contacts",
-    )
-    resolved_email_key = models.CharField(max_length=254, blank=True, editable=False)
-    resolved_phone_key = models.CharField(max_length=32, blank=True, editable=False)
+    customer = customer_link(related_name="chat_contacts")
 
     class Meta:
         verbose_name = _("chat contact")
@@ -40,6 +31,15 @@ class ChatContact(ExternalIdModel, IdentityKeysModel):
 
     def __str__(self) -> str:
         return self.name or self.email or self.phone or f"{self.channel} {self.pk}"
+
+
+class ChatContactToFix(ChatContact):
+    """Chat contacts with an identity-key problem, listed for reps in the data-quality admin."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("chat contact to fix")
+        verbose_name_plural = _("data quality: chat contacts to fix")
 
 
 class ChatRoom(ExternalIdModel):

@@ -19,13 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .erasure import customer_erase
 from .identity import customer_explanation, customer_resolve_id
-from .models import (
-    ChatContactToFix,
-    ContactToFix,
-    Customer,
-    MatchRule,
-    PlaceholderKey,
-)
+from .models import ContactToFix, Customer, MatchRule, PlaceholderKey
 from .quality import PROBLEMS, problem_q
 from .snapshot_filters import DrilldownError, customer_drilldown, customer_search_q
 
@@ -365,7 +359,7 @@ class PlaceholderKeyAdmin(admin.ModelAdmin):
             (f"{url}?{query}", label)
             for url, label in (
                 (_admin_url("customers_contacttofix_changelist"), _("CRM contacts")),
-                (_admin_url("customers_chatcontacttofix_changelist"), _("chat contacts")),
+                (_admin_url("chats_chatcontacttofix_changelist"), _("chat contacts")),
             )
             if url
         ]
@@ -459,11 +453,3 @@ class ContactToFixAdmin(RecordsToFixAdmin):
     search_fields = ["first_name", "last_name", "email", "phone", "external_id"]
     edit_url_name = "customers_contact_change"
     view_permission = "customers.view_contact"
-
-
-@admin.register(ChatContactToFix)
-class ChatContactToFixAdmin(RecordsToFixAdmin):
-    list_display = ["id", "__str__", "channel", "email", "phone", "problems", "customer", "fix"]
-    search_fields = ["name", "email", "phone", "external_id"]
-    edit_url_name = "chats_chatcontact_change"
-    view_permission = "chats.view_chatcontact"

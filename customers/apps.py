@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class CustomersConfig(AppConfig):
     name = "customers"
     verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from .identity_signals import identity_signals_connect  # needs the models loaded
+
+        identity_signals_connect()

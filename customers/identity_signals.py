@@ -37,9 +37,13 @@ def _rule_changed(sender, instance: MatchRule, **kwargs) -> None:
     )
 
 
-pre_delete.connect(_record_deleted, sender="customers.Contact", dispatch_uid="identity_crm_del")
-pre_delete.connect(_record_deleted, sender="chats.ChatContact", dispatch_uid="identity_chat_del")
-post_save.connect(_record_saved, sender="customers.Contact", dispatch_uid="identity_crm_save")
-post_save.connect(_record_saved, sender="chats.ChatContact", dispatch_uid="identity_chat_save")
-post_save.connect(_rule_changed, sender=MatchRule, dispatch_uid="identity_rule_save")
-post_delete.connect(_rule_changed, sender=MatchRule, dispatch_uid="identity_rule_del")
+def identity_signals_connect() -> None:
+    """Called once from CustomersConfig.ready(), when every model is loaded."""
+    pre_delete.connect(_record_deleted, sender="customers.Contact", dispatch_uid="identity_crm_del")
+    pre_delete.connect(
+        _record_deleted, sender="chats.ChatContact", dispatch_uid="identity_chat_del"
+    )
+    post_save.connect(_record_saved, sender="customers.Contact", dispatch_uid="identity_crm_save")
+    post_save.connect(_record_saved, sender="chats.ChatContact", dispatch_uid="identity_chat_save")
+    post_save.connect(_rule_changed, sender=MatchRule, dispatch_uid="identity_rule_save")
+    post_delete.connect(_rule_changed, sender=MatchRule, dispatch_uid="identity_rule_del")

@@ -3,63 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .keys import email_key, phone_key
-
-
-class ExternalIdModel(models.Model):
-    """A record that may come from a source system: upserted by its external id.
-
-    Records typed in admin have no external id; NULLs never collide on the unique index.
-    """
-
-    external_id = models.CharField(
-        _("external id"), max_length=100, unique=True, null=True, blank=True
-    )
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.external_id == "":
-            self.external_id = None
-        super().save(*args, **kwargs)
-
-
-class IdentityKeysModel(models.Model):
-    """Email and phone as typed, with their normalised identity keys (METRICS.md section 2)."""
-
-    email = models.CharField(_("email"), max_length=254, blank=True)
-    phone = models.CharField(_("phone"), max_length=64, blank=True)
-    email_key = models.CharField(max_length=254, blank=True, db_index=True, editable=False)
-    phone_key = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
-
-    class Meta:
-        abstract = True
-
-    # Written only by identity resolution, in SQL. A save from an instance loaded before the last
-    # rebuild would put its stale values back (and lose the record's customer), so a plain save
-    # of an existing row leaves them alone.
-    RESOLUTION_FIELDS = frozenset({"customer", "resolved_email_key", "resolved_phone_key"})
-
-    def save(self, *args, **kwargs):
-        self.email_key = email_key(self.email)
-        self.phone_key = phone_key(self.phone)
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None and {"email", "phone"} & set(update_fields):
-            kwargs["update_fields"] = {*update_fields, "email_key", "phone_key"}
-        elif (
-            update_fields is None
-            and not args
-            and not self._state.adding
-            and not kwargs.get("force_insert")
-            and self.pk is not None
-        ):
-            kwargs["update_fields"] = [
-                f.name
-                for f in self._meta.concrete_fields
-                if not f.primary_key and f.name not in self.RESOLUTION_FIELDS
-            ]
-        super().save(*args, **kwargs)
+from .records import ExternalIdModel, ResolvedRecord, customer_link
 
 
 class Company(ExternalIdModel):
@@ -131,7 +75,7 @@ class CustomerAlias(models.Model):
         return f"{self.alias_id} → {self.customer_id}"
 
 
-class Contact(ExternalIdModel, IdentityKeysModel):
+class Contact(ResolvedRecord):
     """A CRM contact, as the sales team keeps it."""
 
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
@@ -155,18 +99,7 @@ class Contact(ExternalIdModel, IdentityKeysModel):
     )
     created_at = models.DateTimeField(_("created at"), db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
-    customer = models.ForeignKey(
-        Customer,
-        null=True,
-        blank=True,
-        editable=False,
-        on_delete=models.SET_NULL,
-        related_name="contacts",
-    )
-    # Keys as of the last identity resolution; a difference (or no customer yet) marks the
-    # record for the next incremental one.
-    resolved_email_key = models.CharField(max_length=254, blank=True, editable=False)
-    resolved_phone_key = models.CharField(max_length=32, blank=True, editable=False)
+    customer = customer_link(related_name="contacts")
 
     class Meta:
         verbose_name = _("contact")
@@ -329,20 +262,3 @@ class ContactToFix(Contact):
         proxy = True
         verbose_name = _("CRM contact to fix")
         verbose_name_plural = _("data quality: CRM contacts to fix")
-
-
-# chats.models imports this module; by here every name it needs exists, and INSTALLED_APPS
-# loads customers before chats.
-from chats.models import ChatContact  # noqa: E402
-
-
-class ChatContactToFix(ChatContact):
-    """Chat contacts with an identity-key problem, listed for reps in the data-quality admin."""
-
-    class Meta:
-        proxy = True
-        verbose_name = _("chat contact to fix")
-        verbose_name_plural = _("data quality: chat contacts to fix")
-
-
-from . import identity_signals  # noqa: E402, F401  (connects the change log; needs the models)
