@@ -25,6 +25,7 @@ from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from chats.models import ChatContact, ChatRoom
+from common.csv_cells import csv_cell
 from customers.keys import email_key, phone_key
 from customers.models import Company, Contact, IdentityChange
 from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
@@ -861,8 +862,6 @@ def rejected_rows_writer(header: Iterable[str], out: TextIO) -> Callable[[Reject
     The file is meant to be opened in a spreadsheet and fixed, so a cell a spreadsheet would run
     as a formula gets a leading apostrophe, by the API export's rule (CSV injection).
     """
-    from insights.api.export import csv_cell  # the one rule; insights imports customers
-
     header = list(header)
     writer = csv.writer(out)
     writer.writerow([csv_cell(name) for name in [*header, "reason"]])

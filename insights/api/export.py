@@ -2,7 +2,6 @@
 
 import csv
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -12,6 +11,7 @@ from rest_framework.renderers import BaseRenderer
 
 from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_phone
 from audit.services import export_record_create
+from common.csv_cells import csv_cell
 
 CUSTOMER_COLUMNS: tuple[tuple[str, str], ...] = (
     # (header, values() path)
@@ -32,8 +32,6 @@ MASKED_COLUMNS = {
     "primary_email": mask_email,
     "primary_phone": mask_phone,
 }
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK_SIZE = 2000
 
 
@@ -53,20 +51,6 @@ class _Echo:
 
     def write(self, value: str) -> str:
         return value
-
-
-def csv_cell(value: object) -> str:
-    """One cell as text: decimals with two places, local ISO timestamps, formulas neutralised."""
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if hasattr(value, "tzinfo") and hasattr(value, "isoformat"):
-        return timezone.localtime(value).isoformat()  # type: ignore[arg-type]
-    text = str(value)
-    if isinstance(value, str) and text.startswith(FORMULA_PREFIXES):
-        return "'" + text
-    return text
 
 
 def customer_csv_lines(*, queryset: QuerySet, masked: bool = False) -> Iterator[str]:
