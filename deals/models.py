@@ -4,14 +4,17 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from customers.models import Company, Contact, ExternalIdModel
+from customers.models import Company, Contact
+from customers.records import ExternalIdModel
+
+from . import rules
 
 
 class PipelineStage(models.Model):
     class Outcome(models.TextChoices):
-        OPEN = "open", _("Open")
-        WON = "won", _("Won")
-        LOST = "lost", _("Lost")
+        OPEN = rules.OPEN, _("Open")
+        WON = rules.WON, _("Won")
+        LOST = rules.LOST, _("Lost")
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     outcome = models.CharField(
@@ -130,12 +133,12 @@ class Deal(ExternalIdModel):
 
     @property
     def status(self) -> str:
-        """'won', 'lost' or 'open' as METRICS.md section 3 defines it."""
-        if self.stage.outcome == PipelineStage.Outcome.LOST:
-            return PipelineStage.Outcome.LOST
-        if self.stage.outcome == PipelineStage.Outcome.WON or self.effective_win_probability == 100:
-            return PipelineStage.Outcome.WON
-        return PipelineStage.Outcome.OPEN
+        """'won', 'lost' or 'open' as METRICS.md section 3 defines it (deals/rules.py)."""
+        return rules.deal_status(
+            stage_outcome=self.stage.outcome,
+            stage_default_win_probability=self.stage.default_win_probability,
+            win_probability=self.win_probability,
+        )
 
 
 class DealItem(models.Model):

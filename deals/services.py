@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from . import rules
 from .models import LostReason, PipelineStage
 
 
@@ -15,13 +16,12 @@ class DealError(Exception):
 
 
 def deal_status(*, stage: PipelineStage, win_probability: int | None) -> str:
-    """'won', 'lost' or 'open' as METRICS.md section 3 defines it."""
-    if stage.outcome == PipelineStage.Outcome.LOST:
-        return PipelineStage.Outcome.LOST
-    probability = stage.default_win_probability if win_probability is None else win_probability
-    if stage.outcome == PipelineStage.Outcome.WON or probability == 100:
-        return PipelineStage.Outcome.WON
-    return PipelineStage.Outcome.OPEN
+    """'won', 'lost' or 'open' as METRICS.md section 3 defines it (deals/rules.py)."""
+    return rules.deal_status(
+        stage_outcome=stage.outcome,
+        stage_default_win_probability=stage.default_win_probability,
+        win_probability=win_probability,
+    )
 
 
 def deal_closed_at(

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q, Sum
+from django.db.models import Prefetch, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -30,6 +30,7 @@ from django.views.decorators.http import require_POST
 from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_phone
 from chats.models import ChatContact, ChatRoom
 from customers.models import Contact, Customer, CustomerAlias
+from deals import rules as deal_rules
 from deals.models import Deal, DealItem, PipelineStage
 
 from . import queries
@@ -585,15 +586,6 @@ def _explanation(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
-# A deal counts towards lifetime revenue when won (METRICS.md section 3): not lost, and a won
-# stage or a win probability of 100 (its own, else the stage's default).
-WON_DEAL = ~Q(stage__outcome=PipelineStage.Outcome.LOST) & (
-    Q(stage__outcome=PipelineStage.Outcome.WON)
-    | Q(win_probability=100)
-    | Q(win_probability__isnull=True, stage__default_win_probability=100)
-)
-
-
 def customer_lifetime_revenue(*, customer: Customer) -> Decimal:
     """Sum of the values of the customer's won deals of all time: CustomerStats, else one SUM."""
     try:
@@ -609,7 +601,9 @@ def customer_lifetime_revenue(*, customer: Customer) -> Decimal:
         )
         if value is not None:
             return value
-    total = Deal.objects.filter(WON_DEAL, contact__customer=customer).aggregate(s=Sum("amount"))
+    total = Deal.objects.filter(deal_rules.won_q(), contact__customer=customer).aggregate(
+        s=Sum("amount")
+    )
     return total["s"] or Decimal("0.00")
 
 

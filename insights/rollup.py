@@ -48,6 +48,7 @@ from django.db import connection
 
 from chats.models import ChatContact, ChatRoom
 from customers.models import Contact, Customer
+from deals import rules as deal_rules
 from deals.models import Deal, DealItem, LostReason, PipelineStage
 
 from .models import CustomerStats, CustomerWonDay, DailySum, DealFact, GapCell, RepeatCell
@@ -143,10 +144,7 @@ def rollup_deal_facts() -> int:
                               status, amount_cents, reason)
         SELECT d.id, c.customer_id, {_date_ordinal("cu.first_seen_date")},
                {_day("d.created_at")}, {_day("COALESCE(d.closed_at, d.created_at)")},
-               CASE WHEN s.outcome = 'lost' THEN 'lost'
-                    WHEN s.outcome = 'won'
-                      OR COALESCE(d.win_probability, s.default_win_probability) = 100 THEN 'won'
-                    ELSE 'open' END,
+               {deal_rules.status_sql(deal="d", stage="s")},
                {_hundredths("d.amount")},
                CASE WHEN s.outcome <> 'lost' THEN ''
                     WHEN r.name IS NULL OR TRIM(r.name) = '' THEN 'Unspecified'
