@@ -116,6 +116,7 @@ def snapshot_rebuild(*, full: bool = False, progress: Progress | None = None) ->
         labels = _components(cur, nodes=nodes, scoped=scoped)
         labels = _apply_never_rules(cur, nodes=nodes, labels=labels)
         report("ids", 0, len(nodes))
+        assert old_ids is not None  # set by the incremental scope, else by the full pass
         counts = _write(cur, nodes=nodes, old=old, flags=flags, labels=labels, old_ids=old_ids)
         _mark_resolved(cur, scoped=scoped)
         if last_change is not None:
