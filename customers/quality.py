@@ -1,6 +1,6 @@
 """Data-quality lists: records whose identity keys keep them from matching (METRICS.md §2)."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from .models import PlaceholderKey
 
@@ -31,7 +31,3 @@ def problem_q(problem: str | None = None) -> Q:
     if problem is not None:
         return conditions[problem]
     return conditions[NO_USABLE_KEY] | conditions[BAD_PHONE] | conditions[BAD_EMAIL]
-
-
-def records_to_fix(*, queryset: QuerySet, problem: str | None = None) -> QuerySet:
-    return queryset.filter(problem_q(problem))

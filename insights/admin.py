@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from .models import RebuildRun
-from .tasks import rebuild_insights
+from .tasks import rebuild_queue
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def rebuild_enqueue(*, request: HttpRequest) -> None:
     if not request.user.has_perm("insights.run_rebuild"):
         raise PermissionDenied
     try:
-        rebuild_insights.delay(trigger=f"admin: {request.user.get_username()}")
+        rebuild_queue(trigger=f"admin: {request.user.get_username()}")
     except Exception as error:  # a failed in-process run or an unreachable broker
         logger.exception("rebuild from admin failed")
         messages.error(request, _("The rebuild failed: %(error)s") % {"error": error})

@@ -7,7 +7,6 @@ with `json_script`, so the page needs no second request and no inline script.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,7 +16,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Sum
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -28,12 +27,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_phone
-from chats.models import ChatContact, ChatRoom
-from customers.models import Contact, Customer, CustomerAlias
+from chats.models import ChatContact
+from customers.models import Contact, Customer
 from deals import rules as deal_rules
-from deals.models import Deal, DealItem, PipelineStage
+from deals.models import Deal, PipelineStage
 
 from . import queries
+from .api.customer360 import customer_explanation_rows, customer_records, customer_survivor_id
+from .models import CustomerStats
 from .periods import (
     CURRENT_PRESETS,
     GRANULARITIES,
@@ -45,13 +46,13 @@ from .periods import (
     parse_period,
     resolve_granularity,
 )
+from .queries import ORDERS, SCOPES
+from .tasks import rebuild_queue
 
 logger = logging.getLogger(__name__)
 
 VIEW_PERM = "insights.view_insights"
 REBUILD_PERM = "insights.run_rebuild"
-SCOPES = ("all", "new")
-ORDERS = ("frequency", "revenue")
 CUSTOM = "custom"
 
 PRESET_LABELS = {
@@ -512,32 +513,13 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "admin/insights/dashboard.html", context, status=status)
 
 
-def _rebuild_task() -> Any | None:
-    """The Celery task of insights.tasks, imported lazily: the app may run without it."""
-    try:
-        tasks = importlib.import_module("insights.tasks")
-    except ImportError:
-        return None
-    # insights.tasks names its task "insights.rebuild"; find it by that name, not the attribute.
-    for value in vars(tasks).values():
-        if getattr(value, "name", None) == "insights.rebuild" and hasattr(value, "delay"):
-            return value
-    return None
-
-
 @require_POST
 def recompute_view(request: HttpRequest) -> HttpResponseRedirect:
     """POST admin/insights/dashboard/recompute/: queue a rebuild, then back to the page."""
     _require(request, REBUILD_PERM)
     trigger = f"admin:{request.user.get_username()}"
     try:
-        task = _rebuild_task()
-        if task is not None:
-            task.delay(trigger=trigger)
-        else:
-            from celery import current_app
-
-            current_app.send_task("insights.rebuild", kwargs={"trigger": trigger})
+        rebuild_queue(trigger=trigger)
     except Exception:  # noqa: BLE001 - any broker/task failure becomes a message, and is logged
         logger.exception("could not start an insights rebuild from the dashboard")
         messages.error(request, _("The recompute could not be started; see the server log."))
@@ -554,53 +536,15 @@ def recompute_view(request: HttpRequest) -> HttpResponseRedirect:
 
 
 # --- Customer 360° ----------------------------------------------------------------------------
-def _resolve_alias(customer_id: int) -> int | None:
-    try:
-        identity = importlib.import_module("customers.identity")
-    except ImportError:
-        identity = None
-    resolve = getattr(identity, "customer_resolve_id", None)
-    if resolve is not None:
-        return resolve(customer_id=customer_id)
-    alias = CustomerAlias.objects.filter(alias_id=customer_id).values_list("customer_id").first()
-    return alias[0] if alias else None
-
-
-def _explanation(customer: Customer) -> list[dict[str, Any]]:
-    """Why the records are one customer, if identity resolution offers the explanation."""
-    try:
-        identity = importlib.import_module("customers.identity")
-    except ImportError:
-        return []
-    explain = getattr(identity, "customer_explanation", None)
-    if explain is None:
-        return []
-    return [
-        {
-            "source": getattr(edge, "source", ""),
-            "via": getattr(edge, "via", ""),
-            "key": getattr(edge, "key", ""),
-            "target": getattr(edge, "target", str(edge)),
-        }
-        for edge in explain(customer=customer)
-    ]
-
-
 def customer_lifetime_revenue(*, customer: Customer) -> Decimal:
     """Sum of the values of the customer's won deals of all time: CustomerStats, else one SUM."""
-    try:
-        models = importlib.import_module("insights.models")
-    except ImportError:  # pragma: no cover - insights.models always exists
-        models = None
-    stats_model = getattr(models, "CustomerStats", None)
-    if stats_model is not None:
-        value = (
-            stats_model.objects.filter(customer=customer)
-            .values_list("lifetime_revenue", flat=True)
-            .first()
-        )
-        if value is not None:
-            return value
+    value = (
+        CustomerStats.objects.filter(customer=customer)
+        .values_list("lifetime_revenue", flat=True)
+        .first()
+    )
+    if value is not None:
+        return value
     total = Deal.objects.filter(deal_rules.won_q(), contact__customer=customer).aggregate(
         s=Sum("amount")
     )
@@ -637,31 +581,12 @@ def customer_360(*, customer: Customer, masked: bool = False) -> dict[str, Any]:
     masked: the records' names, emails, phones and keys are masked (the reader lacks
     accounts.view_personal_data); the model instances returned must then never be saved.
     """
-    deals_qs = Deal.objects.select_related("stage", "lost_reason").prefetch_related(
-        Prefetch("items", queryset=DealItem.objects.select_related("product").order_by("id"))
-    )
-    contacts = list(
-        Contact.objects.filter(customer=customer)
-        .select_related("company", "owner")
-        .prefetch_related(Prefetch("deals", queryset=deals_qs.order_by("created_at", "id")))
-        .order_by("created_at", "id")
-    )
-    chat_contacts = list(
-        ChatContact.objects.filter(customer=customer)
-        .prefetch_related(Prefetch("rooms", queryset=ChatRoom.objects.order_by("created_at", "id")))
-        .order_by("created_at", "id")
-    )
+    found = customer_records(customer=customer)
+    contacts, chat_contacts = found.contacts, found.chat_contacts
+    deals, rooms = found.deals, found.rooms
     if masked:
         for record in (*contacts, *chat_contacts):
             _mask_record(record)
-    deals = sorted(
-        (deal for contact in contacts for deal in contact.deals.all()),
-        key=lambda d: (d.created_at, d.id),
-    )
-    rooms = sorted(
-        (room for chat in chat_contacts for room in chat.rooms.all()),
-        key=lambda r: (r.created_at, r.id),
-    )
     scores = [room.csat_score for room in rooms if room.csat_score is not None]
     timeline: list[tuple[datetime, int, str, str]] = []
     for contact in contacts:
@@ -702,8 +627,8 @@ def customer360_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     _require(request, VIEW_PERM)
     customer = Customer.objects.select_related("company").filter(pk=customer_id).first()
     if customer is None:
-        survivor = _resolve_alias(customer_id)
-        if survivor is not None and survivor != customer_id:
+        survivor = customer_survivor_id(customer_id=customer_id)
+        if survivor is not None:
             target = reverse("insights_customer360", args=[survivor])
             query = request.GET.urlencode()
             return redirect(f"{target}?{query}" if query else target)
@@ -712,7 +637,7 @@ def customer360_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     masked = not can_see_personal_data(request.user)
     if masked:
         mask_customer(customer)
-    explanation = _explanation(customer)
+    explanation = customer_explanation_rows(customer=customer)
     if masked:
         for edge in explanation:
             edge["key"] = _mask_key(edge["key"]) if edge["key"] else edge["key"]

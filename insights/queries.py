@@ -755,7 +755,3 @@ def figures_warm(*, run_id: int, periods: Sequence[Period]) -> int:
         batch_size=500,
     )
     return len(collected)
-
-
-def figures_cache_clear() -> None:
-    FigureCache.objects.all().delete()

@@ -9,6 +9,8 @@ from datetime import date
 
 from django.utils import timezone
 
+from customers.identity import snapshot_rebuild
+
 from . import queries, rollup
 from .locks import locked_transaction
 from .models import FigureCache, RebuildRun
@@ -17,16 +19,6 @@ from .periods import PRESETS, local_today, preset_period
 logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
-
-
-def _snapshot_rebuild(*, full: bool, progress: Progress | None) -> dict[str, int]:
-    """customers.identity.snapshot_rebuild when it exists (issue 3), else a logged skip."""
-    try:
-        from customers.identity import snapshot_rebuild
-    except ImportError:
-        logger.warning("customers.identity.snapshot_rebuild not available; snapshot skipped")
-        return {}
-    return snapshot_rebuild(full=full, progress=progress) or {}
 
 
 def _preset_periods(today: date) -> list:
@@ -58,7 +50,7 @@ def insights_rebuild(
                 run.save(update_fields=["status", "finished_at", "error"])
                 return run
             started = time.monotonic()
-            snapshot_rows = _snapshot_rebuild(full=full, progress=progress)
+            snapshot_rows = snapshot_rebuild(full=full, progress=progress)
             timings["snapshot"] = round(time.monotonic() - started, 3)
 
             rows, rollup_timings = rollup.rollup_rebuild(progress=progress)

@@ -1,4 +1,4 @@
-"""Reads of the customers endpoints: the list queryset, the 360° view and merged-away ids.
+"""Reads of one customer and the list: the 360° view (API and admin page), merged-away ids.
 
 Every read is a fixed number of queries whatever the number of records, deals or rooms.
 """
@@ -9,7 +9,8 @@ from typing import Any
 from django.db.models import F, Prefetch, QuerySet
 
 from chats.models import ChatContact, ChatRoom
-from customers.models import Contact, Customer, CustomerAlias
+from customers.identity import customer_explanation, customer_resolve_id
+from customers.models import Contact, Customer
 from deals.models import Deal, DealItem
 from insights import queries
 from insights.periods import Period
@@ -29,28 +30,61 @@ def customer_list_queryset() -> QuerySet[Customer]:
 
 def customer_survivor_id(*, customer_id: int) -> int | None:
     """The customer a merged-away id now belongs to, or None when it was never merged."""
-    try:
-        from customers.identity import customer_resolve_id
-    except ImportError:  # identity resolution not installed yet: read the alias table directly
-        customer_resolve_id = None
-    if customer_resolve_id is not None:
-        survivor = customer_resolve_id(customer_id=customer_id)
-    else:
-        survivor = (
-            CustomerAlias.objects.filter(alias_id=customer_id)
-            .values_list("customer_id", flat=True)
-            .first()
-        )
+    survivor = customer_resolve_id(customer_id=customer_id)
     return survivor if survivor != customer_id else None
+
+
+@dataclasses.dataclass
+class CustomerRecords:
+    """What a customer is made of, read once for the API and the admin's 360° page.
+
+    Lists are in created_at, id order; contacts carry company and owner, deals their stage,
+    lost reason and items with products, rooms their chat contact.
+    """
+
+    contacts: list[Contact]
+    chat_contacts: list[ChatContact]
+    deals: list[Deal]
+    rooms: list[ChatRoom]
+
+
+def customer_records(*, customer: Customer) -> CustomerRecords:
+    """The customer's records, deals and chat rooms in five queries, however many there are."""
+    deals_qs = Deal.objects.select_related("stage", "lost_reason").prefetch_related(
+        Prefetch("items", queryset=DealItem.objects.select_related("product").order_by("id"))
+    )
+    contacts = list(
+        Contact.objects.filter(customer=customer)
+        .select_related("company", "owner")
+        .prefetch_related(Prefetch("deals", queryset=deals_qs.order_by("created_at", "id")))
+        .order_by("created_at", "id")
+    )
+    chat_contacts = list(
+        ChatContact.objects.filter(customer=customer)
+        .prefetch_related(Prefetch("rooms", queryset=ChatRoom.objects.order_by("created_at", "id")))
+        .order_by("created_at", "id")
+    )
+    deals = sorted(
+        (deal for contact in contacts for deal in contact.deals.all()),
+        key=lambda d: (d.created_at, d.id),
+    )
+    rooms = sorted(
+        (room for chat in chat_contacts for room in chat.rooms.all()),
+        key=lambda r: (r.created_at, r.id),
+    )
+    return CustomerRecords(contacts=contacts, chat_contacts=chat_contacts, deals=deals, rooms=rooms)
+
+
+def customer_explanation_rows(*, customer: Customer) -> list[dict[str, Any]]:
+    """Why the records are one customer (customers.identity), one dict per link."""
+    return [dataclasses.asdict(edge) for edge in customer_explanation(customer=customer)]
 
 
 def _company(company: Any) -> dict[str, Any] | None:
     return {"id": company.pk, "name": company.name} if company is not None else None
 
 
-def _records(customer: Customer) -> list[dict[str, Any]]:
-    contacts = Contact.objects.filter(customer=customer).select_related("company")
-    chats = ChatContact.objects.filter(customer=customer)
+def _records(found: CustomerRecords) -> list[dict[str, Any]]:
     records = [
         {
             "kind": "contact",
@@ -66,7 +100,7 @@ def _records(customer: Customer) -> list[dict[str, Any]]:
             "created_at": c.created_at,
             "_order": (c.created_at, 0, c.pk),
         }
-        for c in contacts
+        for c in found.contacts
     ] + [
         {
             "kind": "chat_contact",
@@ -82,7 +116,7 @@ def _records(customer: Customer) -> list[dict[str, Any]]:
             "created_at": c.created_at,
             "_order": (c.created_at, 1, c.pk),
         }
-        for c in chats
+        for c in found.chat_contacts
     ]
     # The order of METRICS.md section 2: created_at, CRM before chat, id.
     records.sort(key=lambda record: record["_order"])
@@ -91,12 +125,10 @@ def _records(customer: Customer) -> list[dict[str, Any]]:
     return records
 
 
-def _deals(customer: Customer) -> list[dict[str, Any]]:
-    deals = (
-        Deal.objects.filter(contact__customer=customer)
-        .select_related("stage", "lost_reason")
-        .prefetch_related(Prefetch("items", DealItem.objects.select_related("product")))
-        .order_by("-created_at", "id")
+def _deals(found: CustomerRecords) -> list[dict[str, Any]]:
+    # Newest first, ties by id (sorted is stable).
+    deals = sorted(
+        sorted(found.deals, key=lambda d: d.id), key=lambda d: d.created_at, reverse=True
     )
     return [
         {
@@ -124,11 +156,9 @@ def _deals(customer: Customer) -> list[dict[str, Any]]:
     ]
 
 
-def _chat_rooms(customer: Customer) -> list[dict[str, Any]]:
-    rooms = (
-        ChatRoom.objects.filter(chat_contact__customer=customer)
-        .select_related("chat_contact")
-        .order_by("-created_at", "id")
+def _chat_rooms(found: CustomerRecords) -> list[dict[str, Any]]:
+    rooms = sorted(
+        sorted(found.rooms, key=lambda r: r.id), key=lambda r: r.created_at, reverse=True
     )
     return [
         {
@@ -152,22 +182,6 @@ def _rfm(customer: Customer, period: Period) -> dict[str, Any]:
     return {"period": period_json(period), **values}
 
 
-def _explanation(customer: Customer) -> list[dict[str, Any]]:
-    try:
-        from customers.identity import customer_explanation
-    except ImportError:  # identity resolution not installed yet
-        return []
-    edges = customer_explanation(customer=customer)
-    return [
-        dataclasses.asdict(edge)
-        if dataclasses.is_dataclass(edge)
-        else dict(edge)
-        if isinstance(edge, dict)
-        else {"text": str(edge)}
-        for edge in edges
-    ]
-
-
 def period_json(period: Period, granularity: str | None = None) -> dict[str, Any]:
     """The `period` object of every insights response."""
     return {
@@ -187,9 +201,10 @@ def customer_360(*, customer_id: int, period: Period) -> Customer | None:
     if customer is None:
         return None
     # Attached as attributes so one serializer reads list rows and the detail alike.
-    customer.records = _records(customer)
-    customer.deals = _deals(customer)
-    customer.chat_rooms = _chat_rooms(customer)
+    found = customer_records(customer=customer)
+    customer.records = _records(found)
+    customer.deals = _deals(found)
+    customer.chat_rooms = _chat_rooms(found)
     customer.rfm = _rfm(customer, period)
-    customer.explanation = _explanation(customer)
+    customer.explanation = customer_explanation_rows(customer=customer)
     return customer

@@ -81,5 +81,5 @@ def room(contact: Contact, *, created: str) -> None:
 
 def rebuild():
     """A rebuild over the customers as the test built them (identity resolution left out)."""
-    with patch("insights.rebuild._snapshot_rebuild", return_value={}):
+    with patch("insights.rebuild.snapshot_rebuild", return_value={}):
         return insights_rebuild(trigger="test")

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from insights import dashboard
+from insights import tasks
 from insights.periods import CURRENT_PRESETS, NEXT_PRESETS, PAST_PRESETS
 from tests.factories import UserFactory
 from tests.insights.dashboard_fakes import FakeQueries
@@ -316,7 +316,7 @@ def test_recompute_queues_the_task_and_redirects_back(client, fake, db):
     task = mock.Mock()
 
     # when
-    with mock.patch.object(dashboard, "_rebuild_task", return_value=task):
+    with mock.patch.object(tasks, "rebuild_insights", task):
         response = client.post(
             reverse("insights_recompute"), {"next": URL + "?preset=this_month"}, follow=True
         )
@@ -328,22 +328,17 @@ def test_recompute_queues_the_task_and_redirects_back(client, fake, db):
     assert "Recompute started." in response.content.decode()
 
 
-def test_recompute_falls_back_to_send_task_by_name(client, fake, db):
+def test_recompute_never_redirects_off_site(client, fake, db):
     # given
-    user = _staff("view_insights", "run_rebuild")
-    client.force_login(user)
+    client.force_login(_staff("view_insights", "run_rebuild"))
+    task = mock.Mock()
 
     # when
-    with (
-        mock.patch.object(dashboard, "_rebuild_task", return_value=None),
-        mock.patch("celery.current_app.send_task") as send_task,
-    ):
+    with mock.patch.object(tasks, "rebuild_insights", task):
         response = client.post(reverse("insights_recompute"), {"next": "https://evil.example/"})
 
     # then
-    send_task.assert_called_once_with(
-        "insights.rebuild", kwargs={"trigger": f"admin:{user.username}"}
-    )
+    task.delay.assert_called_once()
     assert response["Location"] == URL
 
 
@@ -368,7 +363,7 @@ def test_recompute_failure_is_a_message(client, fake, db):
     task.delay.side_effect = ConnectionError("broker down")
 
     # when
-    with mock.patch.object(dashboard, "_rebuild_task", return_value=task):
+    with mock.patch.object(tasks, "rebuild_insights", task):
         response = client.post(reverse("insights_recompute"), follow=True)
 
     # then

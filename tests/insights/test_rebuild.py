@@ -1,6 +1,8 @@
 """The rebuild: atomic, locked, idempotent, recorded; the command, task, schedule and admin."""
 
 import os
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
 from unittest.mock import patch
@@ -179,7 +181,7 @@ def test_reading_a_cached_figure_takes_two_queries(django_assert_num_queries):
 
 def test_command_on_an_empty_database_succeeds(capsys):
     # when
-    with patch("insights.rebuild._snapshot_rebuild", return_value={}):
+    with patch("insights.rebuild.snapshot_rebuild", return_value={}):
         call_command("rebuild_insights")
 
     # then
@@ -193,14 +195,14 @@ def test_command_fails_with_a_command_error_when_the_rebuild_fails():
         raise RuntimeError("identity broke")
 
     # when / then
-    with patch("insights.rebuild._snapshot_rebuild", broken), pytest.raises(CommandError):
+    with patch("insights.rebuild.snapshot_rebuild", broken), pytest.raises(CommandError):
         call_command("rebuild_insights", "--full")
     assert RebuildRun.objects.get().status == RebuildRun.Status.FAILED
 
 
 def test_celery_tasks_run_the_rebuild():
     # when (no broker in tests: the task runs in-process)
-    with patch("insights.rebuild._snapshot_rebuild", return_value={}):
+    with patch("insights.rebuild.snapshot_rebuild", return_value={}):
         result = rebuild_insights.delay(trigger="test").get()
 
     # then
@@ -235,8 +237,29 @@ def test_admin_rebuild_now_needs_the_permission(client):
 
     client.force_login(runner)
     assert "Rebuild now" in client.get(reverse("admin:insights_rebuildrun_changelist")).text
-    with patch("insights.rebuild._snapshot_rebuild", return_value={}):
+    with patch("insights.rebuild.snapshot_rebuild", return_value={}):
         response = client.post(url)
     assert response.status_code == 302
     assert RebuildRun.objects.get().status == RebuildRun.Status.SUCCEEDED
     assert RebuildRun.objects.get().trigger == "admin: runner"
+
+
+def test_a_missing_scipy_stops_the_rebuild_from_loading(tmp_path):
+    # given a Python where scipy cannot be imported (identity resolution needs it)
+    code = (
+        "import sys; sys.modules['scipy'] = None\n"
+        "import os, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings')\n"
+        "django.setup()\n"
+        "import insights.rebuild\n"
+    )
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+
+    # when the rebuild module is loaded
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+
+    # then it fails at once, naming scipy, instead of skipping the snapshot and "succeeding"
+    assert result.returncode == 1
+    assert "ModuleNotFoundError" in result.stderr
+    assert "scipy" in result.stderr

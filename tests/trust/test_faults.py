@@ -59,7 +59,7 @@ PHASES = ["snapshot", "clear", *(name for name, _ in rollup.PHASES), "cache"]
 def _break(phase: str):
     """A patch that makes one phase of the rebuild raise."""
     if phase == "snapshot":
-        return patch("insights.rebuild._snapshot_rebuild", _crash)
+        return patch("insights.rebuild.snapshot_rebuild", _crash)
     if phase == "clear":
         return patch.object(rollup, "rollup_clear", _crash)
     if phase == "cache":
