@@ -90,36 +90,44 @@ class DealFact(models.Model):
 class GapCell(models.Model):
     """Distinct-customer counts for any range ("gap encoding", see insights.rollup).
 
-    `customers` customers have an event on `day` whose previous event day is `prev` (0: none);
-    `fs` is 0, or the customer's first-seen day when it is later than `day` (those rows are
-    stored under the metric name + "x").
+    `customers` customers have a `metric` event on `day` whose previous event of that kind was
+    on `previous_day` (0: none). Metric names are in insights/metric_keys.py.
     """
 
-    metric = models.CharField(max_length=8)
+    metric = models.CharField(max_length=32)
     dim = models.CharField(max_length=255, default="", blank=True)
-    prev = models.IntegerField()
+    # The customer's previous event day of this metric (0: this is the first one).
+    previous_day = models.IntegerField()
     day = models.IntegerField()
-    fs = models.IntegerField(default=0)
+    # 0, or the customer's first-seen day when it is later than `day`; those rows are stored
+    # under metric_keys.seen_later(metric) and count only when first seen by the period's end.
+    first_seen_later = models.IntegerField(default=0)
     customers = models.BigIntegerField()
-    # Running sum of `customers` over prev ascending within (metric, dim, day): the customers
-    # of `day` whose previous event is before any s > prev are read with one index seek.
-    cum = models.BigIntegerField(default=0)
+    # Running sum of `customers` over previous_day ascending within (metric, dim, day): the
+    # customers of `day` whose previous event is before any s > previous_day, in one index seek.
+    running_customers = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("distinct-customer cell")
-        indexes = [models.Index(fields=["metric", "dim", "day", "prev"], name="gapcell_lookup")]
+        constraints = [
+            # The grain, and the index of every read (metric, dim, day, previous_day < s).
+            models.UniqueConstraint(
+                fields=["metric", "dim", "day", "previous_day", "first_seen_later"],
+                name="gapcell_grain",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.metric} {self.prev}->{self.day}: {self.customers}"
+        return f"{self.metric} {self.previous_day}->{self.day}: {self.customers}"
 
 
 class DailySum(models.Model):
-    """Additive figures per local day (and dimension); `fs` as in GapCell."""
+    """Additive figures per local day (and dimension); `first_seen_later` as in GapCell."""
 
-    metric = models.CharField(max_length=8)
+    metric = models.CharField(max_length=32)
     dim = models.CharField(max_length=255, default="", blank=True)
     day = models.IntegerField()
-    fs = models.IntegerField(default=0)
+    first_seen_later = models.IntegerField(default=0)
     count = models.BigIntegerField(default=0)
     amount = models.BigIntegerField(default=0)  # cents; product revenue in 1/10000
     quantity = models.BigIntegerField(default=0)  # hundredths
@@ -127,24 +135,39 @@ class DailySum(models.Model):
     class Meta:
         verbose_name = _("daily sum")
         indexes = [models.Index(fields=["metric", "day", "dim"], name="dailysum_lookup")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "dim", "day", "first_seen_later"], name="dailysum_grain"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.metric} {self.dim} {self.day}"
 
 
 class RepeatCell(models.Model):
-    """Customers by the close days of their first and second won deal (a2 NULL: none)."""
+    """Customers by the close days of their first and second won deal."""
 
-    a1 = models.IntegerField()
-    a2 = models.IntegerField(null=True)
+    first_won_day = models.IntegerField()
+    second_won_day = models.IntegerField(null=True)  # NULL: no second won deal
     customers = models.BigIntegerField()
 
     class Meta:
         verbose_name = _("repeat-purchase cell")
-        indexes = [models.Index(fields=["a1", "a2"], name="repeatcell_lookup")]
+        indexes = [
+            models.Index(fields=["first_won_day", "second_won_day"], name="repeatcell_lookup")
+        ]
+        constraints = [
+            # One row per pair; NULL second days are one group too (GROUP BY), so not distinct.
+            models.UniqueConstraint(
+                fields=["first_won_day", "second_won_day"],
+                name="repeatcell_grain",
+                nulls_distinct=False,
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.a1}/{self.a2}: {self.customers}"
+        return f"{self.first_won_day}/{self.second_won_day}: {self.customers}"
 
 
 class CustomerWonDay(models.Model):
@@ -157,7 +180,10 @@ class CustomerWonDay(models.Model):
 
     class Meta:
         verbose_name = _("customer won day")
-        indexes = [models.Index(fields=["day", "customer_id"], name="customerwonday_lookup")]
+        constraints = [
+            # The grain, and the index of every read (by day, then customer).
+            models.UniqueConstraint(fields=["day", "customer_id"], name="customerwonday_grain"),
+        ]
 
     def __str__(self) -> str:
         return f"customer {self.customer_id} day {self.day}"

@@ -22,6 +22,7 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from customers.models import Company
 from deals.models import Product
 
+from . import metric_keys as keys
 from .models import (
     CustomerWonDay,
     DailySum,
@@ -238,12 +239,13 @@ def _distinct_many(metric: str, ranges: Sequence[tuple[int, int]]) -> list[int]:
     """Distinct customers with a `metric` event in each [start, end] (gap encoding, rollup.py).
 
     One statement for all ranges (a period, its buckets and its months): per day of a range,
-    one seek on gapcell_lookup (metric, dim, day, prev) for the running sum at the largest
-    prev < start; plus the few first-seen exception cells (metric + "x") with fs <= end.
+    one seek on gapcell_grain (metric, dim, day, previous_day, ...) for the running sum at the
+    largest previous_day < start; plus the few cells of customers first seen after the event
+    (metric_keys.seen_later) with first_seen_later <= end.
     """
     if not ranges:
         return []
-    params: dict[str, Any] = {"metric": metric, "exceptions": f"{metric}x"}
+    params: dict[str, Any] = {"metric": metric, "exceptions": keys.seen_later(metric)}
     rows = []
     for n, (start, end) in enumerate(ranges):
         params[f"s{n}"], params[f"e{n}"] = start, end
@@ -256,16 +258,17 @@ def _distinct_many(metric: str, ranges: Sequence[tuple[int, int]]) -> list[int]:
             SELECT i, s, e, day + 1 FROM d WHERE day < e
         )
         SELECT d.i, COALESCE(SUM((
-            SELECT g.cum FROM {T_GAP} g
-            WHERE g.metric = %(metric)s AND g.dim = '' AND g.day = d.day AND g.prev < d.s
-            ORDER BY g.prev DESC LIMIT 1
+            SELECT g.running_customers FROM {T_GAP} g
+            WHERE g.metric = %(metric)s AND g.dim = '' AND g.day = d.day
+              AND g.previous_day < d.s
+            ORDER BY g.previous_day DESC LIMIT 1
         )), 0)
         FROM d GROUP BY d.i
         UNION ALL
         SELECT b.i + {len(ranges)}, COALESCE(SUM(g.customers), 0) FROM b
         JOIN {T_GAP} g
           ON g.metric = %(exceptions)s AND g.dim = '' AND g.day >= b.s AND g.day <= b.e
-         AND g.prev < b.s AND g.fs <= b.e
+         AND g.previous_day < b.s AND g.first_seen_later <= b.e
         GROUP BY b.i
     """
     counts = [0] * len(ranges)
@@ -280,16 +283,19 @@ def _distinct(metric: str, start: int, end: int) -> int:
 
 def _total_before(day: int) -> int:
     """Customers first seen on or before `day`."""
-    sql = f"SELECT COALESCE(SUM(count), 0) FROM {T_SUM} WHERE metric = 'new' AND day <= %(day)s"
-    return _int(sql, {"day": day})
+    sql = f"""
+        SELECT COALESCE(SUM(count), 0) FROM {T_SUM} WHERE metric = %(metric)s AND day <= %(day)s
+    """
+    return _int(sql, {"day": day, "metric": keys.NEW_CUSTOMERS})
 
 
 def _new_by_day(start: int, end: int) -> dict[int, int]:
     sql = f"""
         SELECT day, SUM(count) FROM {T_SUM}
-        WHERE metric = 'new' AND day >= %(start)s AND day <= %(end)s GROUP BY day
+        WHERE metric = %(metric)s AND day >= %(start)s AND day <= %(end)s GROUP BY day
     """
-    return {int(day): int(count) for day, count in _rows(sql, {"start": start, "end": end})}
+    params = {"start": start, "end": end, "metric": keys.NEW_CUSTOMERS}
+    return {int(day): int(count) for day, count in _rows(sql, params)}
 
 
 class _Totals:
@@ -319,7 +325,7 @@ def _growth_payload(period: Period, granularity: str) -> dict[str, Any]:
     parts = buckets(period, granularity)
     months = period.months()
     spans = [_span(part) for part in (period, *parts, *months)]
-    active = _distinct_many("act", spans)
+    active = _distinct_many(keys.ACTIVE, spans)
     inactive = [totals.total(end) - n for (_start, end), n in zip(spans, active, strict=True)]
     start, end = spans[0]
     trend = [
@@ -365,12 +371,12 @@ def _demographics_payload(period: Period, scope: str) -> dict[str, Any]:
     start, end = _span(period)
     since = "AND day >= %(start)s" if scope == "new" else ""
     result: dict[str, Any] = {}
-    for metric in ("src", "co"):
+    for name, metric in (("src", keys.NEW_BY_SOURCE), ("co", keys.NEW_BY_COMPANY)):
         sql = f"""
             SELECT dim, SUM(count) FROM {T_SUM}
             WHERE metric = %(metric)s AND day <= %(end)s {since} GROUP BY dim
         """
-        result[metric] = [
+        result[name] = [
             [dim, int(count)]
             for dim, count in _rows(sql, {"metric": metric, "start": start, "end": end})
             if count
@@ -420,10 +426,11 @@ def _sales_payload(period: Period, granularity: str) -> dict[str, Any]:
     start, end = _span(period)
     sql = f"""
         SELECT COALESCE(SUM(amount), 0) FROM {T_SUM}
-        WHERE metric = 'dval' AND day >= %(start)s AND day <= %(end)s AND fs <= %(end)s
+        WHERE metric = %(metric)s AND day >= %(start)s AND day <= %(end)s
+          AND first_seen_later <= %(end)s
     """
     parts = buckets(period, granularity)
-    with_deals = _distinct_many("deal", [(start, end), *(_span(b) for b in parts)])
+    with_deals = _distinct_many(keys.DEAL_CREATED, [(start, end), *(_span(b) for b in parts)])
     trend = [
         [b.start.isoformat(), b.end.isoformat(), with_deals[1 + n],
          totals.total(b.end.toordinal())]
@@ -432,8 +439,8 @@ def _sales_payload(period: Period, granularity: str) -> dict[str, Any]:
     return {
         "total": totals.total(end),
         "with_deals": with_deals[0],
-        "with_won": _distinct("wond", start, end),
-        "deal_cents": _int(sql, {"start": start, "end": end}),
+        "with_won": _distinct(keys.WON_CREATED, start, end),
+        "deal_cents": _int(sql, {"start": start, "end": end, "metric": keys.DEAL_VALUE_CREATED}),
         "trend": trend,
     }
 
@@ -472,14 +479,20 @@ def sales_lifecycle(*, period: Period, granularity: str = "auto") -> SalesLifecy
 
 def _lost_payload(period: Period) -> list[list]:
     start, end = _span(period)
-    params = {"start": start, "end": end}
+    params = {
+        "start": start,
+        "end": end,
+        "deals": keys.LOST_DEALS,
+        "customers": keys.LOST_CLOSED,
+    }
     deals_sql = f"""
         SELECT dim, SUM(count) FROM {T_SUM}
-        WHERE metric = 'lostd' AND day >= %(start)s AND day <= %(end)s GROUP BY dim
+        WHERE metric = %(deals)s AND day >= %(start)s AND day <= %(end)s GROUP BY dim
     """
     customers_sql = f"""
         SELECT dim, SUM(customers) FROM {T_GAP}
-        WHERE metric = 'lost' AND day >= %(start)s AND day <= %(end)s AND prev < %(start)s
+        WHERE metric = %(customers)s AND day >= %(start)s AND day <= %(end)s
+          AND previous_day < %(start)s
         GROUP BY dim
     """
     customers = {dim: int(n) for dim, n in _rows(customers_sql, params)}
@@ -500,9 +513,9 @@ def _products_payload(period: Period) -> list[list]:
     start, end = _span(period)
     sql = f"""
         SELECT dim, SUM(count), SUM(quantity), SUM(amount) FROM {T_SUM}
-        WHERE metric = 'prod' AND day >= %(start)s AND day <= %(end)s GROUP BY dim
+        WHERE metric = %(metric)s AND day >= %(start)s AND day <= %(end)s GROUP BY dim
     """
-    rows = _rows(sql, {"start": start, "end": end})
+    rows = _rows(sql, {"start": start, "end": end, "metric": keys.PRODUCT_SALES})
     names = dict(Product.objects.filter(pk__in=[int(r[0]) for r in rows]).values_list("pk", "name"))
     return [
         [int(pid), names.get(int(pid), f"Product {pid}"), int(n), int(qty), int(revenue)]
@@ -561,7 +574,7 @@ def _rfm_sql(where: str = "") -> str:
     """Per customer with a won deal closed in P: recency, frequency, monetary and scores.
 
     RANK() is 1 + how many are strictly worse when ordered worst first; integer division of
-    non-negative integers floors. Index customerwonday_lookup (day, customer_id).
+    non-negative integers floors. Index customerwonday_grain (day, customer_id).
     """
     return f"""
         WITH c AS (
@@ -666,19 +679,23 @@ def rfm_customer_ids(
 
 def _revenue_payload(period: Period) -> dict[str, int]:
     start, end = _span(period)
-    params = {"start": start, "end": end}
+    params = {"start": start, "end": end, "revenue": keys.WON_REVENUE}
     revenue_sql = f"""
         SELECT COALESCE(SUM(amount), 0) FROM {T_SUM}
-        WHERE metric = 'rev' AND day >= %(start)s AND day <= %(end)s
+        WHERE metric = %(revenue)s AND day >= %(start)s AND day <= %(end)s
     """
     lifetime_sql = (
-        f"SELECT COALESCE(SUM(amount), 0) FROM {T_SUM} WHERE metric = 'rev' AND day <= %(end)s"
+        f"SELECT COALESCE(SUM(amount), 0) FROM {T_SUM} "
+        "WHERE metric = %(revenue)s AND day <= %(end)s"
     )
-    ever_paid_sql = f"SELECT COALESCE(SUM(customers), 0) FROM {T_REPEAT} WHERE a1 <= %(end)s"
+    ever_paid_sql = (
+        f"SELECT COALESCE(SUM(customers), 0) FROM {T_REPEAT} WHERE first_won_day <= %(end)s"
+    )
     # Exactly one won deal closed <= end and a won deal in P: that deal is the first one.
     one_time_sql = f"""
         SELECT COALESCE(SUM(customers), 0) FROM {T_REPEAT}
-        WHERE a1 >= %(start)s AND a1 <= %(end)s AND (a2 IS NULL OR a2 > %(end)s)
+        WHERE first_won_day >= %(start)s AND first_won_day <= %(end)s
+          AND (second_won_day IS NULL OR second_won_day > %(end)s)
     """
     # The top ceil(0.2 × n) customers by revenue in P; ties do not change the sum.
     top_sql = f"""
@@ -697,7 +714,7 @@ def _revenue_payload(period: Period) -> dict[str, int]:
     revenue, top, lifetime, ever_paid, one_time = (int(v or 0) for v in _rows(sql, params)[0])
     return {
         "revenue": revenue,
-        "paying": _distinct("paid", start, end),
+        "paying": _distinct(keys.WON_CLOSED, start, end),
         "top": top,
         "lifetime": lifetime,
         "ever_paid": ever_paid,

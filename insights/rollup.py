@@ -13,22 +13,25 @@ Design note
 * Money is integer cents (line revenue 1/10000): sums are exact on both databases, and
   Decimals are made only when a figure is returned.
 * Distinct customers over ANY range use "gap encoding" (GapCell). For a customer and a kind
-  of event, take its distinct event days d1 < d2 < ... and emit (prev = d(i-1) or 0, day = di).
-  The customers with an event in [s, e] are the rows with s <= day <= e and prev < s: exactly
-  one per customer (its first event in the range). Rows are aggregated to
-  (metric, dim, prev, day, fs) -> customers, so the table size depends on days, not customers.
-  A running sum `cum` over prev within each day turns a read into one index seek per day of
-  the range: sum over d in [s, e] of cum at the largest prev < s.
+  of event, take its distinct event days d1 < d2 < ... and emit
+  (previous_day = d(i-1) or 0, day = di). The customers with an event in [s, e] are the rows
+  with s <= day <= e and previous_day < s: exactly one per customer (its first event in the
+  range). Rows are aggregated to (metric, dim, previous_day, day, first_seen_later) ->
+  customers, so the table size depends on days, not customers. A running sum
+  `running_customers` over previous_day within each day turns a read into one index seek per
+  day of the range: sum over d in [s, e] of running_customers at the largest previous_day < s.
   Base(P) (first seen <= end) is implied for the counted row when first_seen <= day; the rare
-  rows where the customer was first seen after the event keep that first-seen day in `fs`
-  (else 0), are stored under metric + "x" and are read with the extra condition fs <= end.
-  Exact.
-  Metrics: act (chat room or deal created), deal (deal created), wond (won deal, by created
-  day), paid (won deal, by close day), lost (lost deal by close day, dim = reason label).
+  rows where the customer was first seen after the event keep that first-seen day in
+  `first_seen_later` (else 0), are stored under metric_keys.seen_later(metric) and are read
+  with the extra condition first_seen_later <= end. Exact.
+  Metrics (insights/metric_keys.py): active (chat room or deal created), deal_created,
+  won_created (won deal, by created day), won_closed (won deal, by close day), lost_closed
+  (lost deal by close day, dim = reason label).
 * Additive figures are per-day sums (DailySum): new customers (total = running sum), per source
   and company, deal values by created day (fs as above), revenue, lost deals per reason,
   products (distinct won deals, quantity, revenue).
-* One-time vs repeat: per customer the close days of its first and second won deal (RepeatCell).
+* One-time vs repeat: per customer the close days of its first and second won deal
+  (RepeatCell.first_won_day, second_won_day).
 * RFM and the top-20% share need per-customer ranks: CustomerWonDay (customer, close day,
   won deals, revenue) is indexed by day and ranked in SQL with window functions.
 * insights.queries caches every answer in FigureCache under a key with a version, the time
@@ -51,6 +54,7 @@ from customers.models import Contact, Customer
 from deals import rules as deal_rules
 from deals.models import Deal, DealItem, LostReason, PipelineStage
 
+from . import metric_keys as keys
 from .models import CustomerStats, CustomerWonDay, DailySum, DealFact, GapCell, RepeatCell
 
 logger = logging.getLogger(__name__)
@@ -160,10 +164,12 @@ def rollup_deal_facts() -> int:
 
 def _gap_insert(metric: str, source: str) -> int:
     """Gap-encode `source` (distinct rows dim, customer_id, day, fs) into GapCell."""
-    assert metric.isalnum()  # a code constant, inlined as a literal
+    assert metric.replace("_", "").isalnum()  # a code constant, inlined as a literal
     sql = f"""
-        INSERT INTO {T_GAP} (metric, dim, prev, day, fs, customers, cum)
-        SELECT CASE WHEN c.fs = 0 THEN '{metric}' ELSE '{metric}x' END, c.dim, c.prev, c.day,
+        INSERT INTO {T_GAP} (metric, dim, previous_day, day, first_seen_later, customers,
+                             running_customers)
+        SELECT CASE WHEN c.fs = 0 THEN '{metric}' ELSE '{keys.seen_later(metric)}' END,
+               c.dim, c.prev, c.day,
                c.fs, c.n,
                SUM(c.n) OVER (PARTITION BY c.fs = 0, c.dim, c.day ORDER BY c.prev, c.fs
                               ROWS UNBOUNDED PRECEDING)
@@ -209,38 +215,39 @@ def rollup_gap_cells() -> int:
     """
     rows = 0
     for metric, source in (
-        ("act", activity),
-        ("deal", created),
-        ("wond", won_created),
-        ("paid", paid),
-        ("lost", lost),
+        (keys.ACTIVE, activity),
+        (keys.DEAL_CREATED, created),
+        (keys.WON_CREATED, won_created),
+        (keys.WON_CLOSED, paid),
+        (keys.LOST_CLOSED, lost),
     ):
         rows += _gap_insert(metric, source)
     return rows
 
 
 def rollup_daily_sums() -> int:
-    columns = f"INSERT INTO {T_SUM} (metric, dim, day, fs, count, amount, quantity)"
+    columns = f"INSERT INTO {T_SUM} (metric, dim, day, first_seen_later, count, amount, quantity)"
     first_seen = _date_ordinal("first_seen_date")
     source = "CASE WHEN TRIM(source) = '' THEN 'Other' ELSE source END"
     exception = "CASE WHEN first_seen_day > created_day THEN first_seen_day ELSE 0 END"
     statements = (
-        f"""{columns} SELECT 'new', '', {first_seen}, 0, COUNT(*), 0, 0
+        f"""{columns} SELECT '{keys.NEW_CUSTOMERS}', '', {first_seen}, 0, COUNT(*), 0, 0
             FROM {T_CUSTOMER} GROUP BY first_seen_date""",
-        f"""{columns} SELECT 'src', {source}, {first_seen}, 0, COUNT(*), 0, 0
+        f"""{columns} SELECT '{keys.NEW_BY_SOURCE}', {source}, {first_seen}, 0, COUNT(*), 0, 0
             FROM {T_CUSTOMER} GROUP BY {source}, first_seen_date""",
-        f"""{columns} SELECT 'co', COALESCE(CAST(company_id AS TEXT), ''), {first_seen}, 0,
-                   COUNT(*), 0, 0
+        f"""{columns} SELECT '{keys.NEW_BY_COMPANY}', COALESCE(CAST(company_id AS TEXT), ''),
+                   {first_seen}, 0, COUNT(*), 0, 0
             FROM {T_CUSTOMER} GROUP BY company_id, first_seen_date""",
-        f"""{columns} SELECT 'dval', '', created_day, {exception}, COUNT(*), SUM(amount_cents), 0
+        f"""{columns} SELECT '{keys.DEAL_VALUE_CREATED}', '', created_day, {exception}, COUNT(*),
+                   SUM(amount_cents), 0
             FROM {T_FACT} WHERE customer_id IS NOT NULL GROUP BY created_day, {exception}""",
-        f"""{columns} SELECT 'rev', '', close_day, 0, COUNT(*), SUM(amount_cents), 0
+        f"""{columns} SELECT '{keys.WON_REVENUE}', '', close_day, 0, COUNT(*), SUM(amount_cents), 0
             FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'won'
             GROUP BY close_day""",
-        f"""{columns} SELECT 'lostd', reason, close_day, 0, COUNT(*), 0, 0
+        f"""{columns} SELECT '{keys.LOST_DEALS}', reason, close_day, 0, COUNT(*), 0, 0
             FROM {T_FACT} WHERE status = 'lost' GROUP BY reason, close_day""",
         # A product twice in one deal counts the deal once (COUNT DISTINCT) and sums its lines.
-        f"""{columns} SELECT 'prod', CAST(i.product_id AS TEXT), f.close_day, 0,
+        f"""{columns} SELECT '{keys.PRODUCT_SALES}', CAST(i.product_id AS TEXT), f.close_day, 0,
                    COUNT(DISTINCT i.deal_id),
                    SUM({_hundredths("i.quantity")} * {_hundredths("i.unit_price")}),
                    SUM({_hundredths("i.quantity")})
@@ -252,7 +259,7 @@ def rollup_daily_sums() -> int:
 
 def rollup_repeat_cells() -> int:
     sql = f"""
-        INSERT INTO {T_REPEAT} (a1, a2, customers)
+        INSERT INTO {T_REPEAT} (first_won_day, second_won_day, customers)
         SELECT a1, a2, COUNT(*) FROM (
             SELECT customer_id,
                    MIN(CASE WHEN rn = 1 THEN close_day END) AS a1,
