@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from .erasure import customer_erase
 from .identity import customer_explanation, customer_resolve_id
 from .models import ContactToFix, Customer, MatchRule, PlaceholderKey
-from .quality import PROBLEMS, problem_q
+from .quality import PROBLEMS, problem_q, record_problems
 from .snapshot_filters import DrilldownError, customer_drilldown, customer_search_q
 
 # Handled by the changelist below rather than by sidebar filters (dates and RFM have no
@@ -427,15 +427,13 @@ class RecordsToFixAdmin(admin.ModelAdmin):
     @admin.display(description=_("problems"))
     def problems(self, obj):
         placeholders = getattr(self, "_placeholders", set())
-        found = []
-        if (not obj.email_key or obj.email_key in placeholders) and (
-            not obj.phone_key or obj.phone_key in placeholders
-        ):
-            found.append(PROBLEMS["no_key"])
-        if obj.phone.strip() and not obj.phone_key:
-            found.append(PROBLEMS["bad_phone"])
-        if obj.email.strip() and not obj.email_key:
-            found.append(PROBLEMS["bad_email"])
+        found = record_problems(
+            email=obj.email,
+            phone=obj.phone,
+            email_key=obj.email_key,
+            phone_key=obj.phone_key,
+            placeholders=placeholders,
+        )
         for key in (obj.email_key, obj.phone_key):
             if key in placeholders:
                 found.append(_("placeholder %(key)s") % {"key": key})

@@ -31,3 +31,22 @@ def problem_q(problem: str | None = None) -> Q:
     if problem is not None:
         return conditions[problem]
     return conditions[NO_USABLE_KEY] | conditions[BAD_PHONE] | conditions[BAD_EMAIL]
+
+
+def record_problems(
+    *, email: str, phone: str, email_key: str, phone_key: str, placeholders: set[str]
+) -> list[str]:
+    """The problems of one record, by the rule of problem_q, for a record already in memory.
+
+    `placeholders` is the set of PlaceholderKey keys; the admin reads it once per page.
+    """
+    found = []
+    if (not email_key or email_key in placeholders) and (
+        not phone_key or phone_key in placeholders
+    ):
+        found.append(PROBLEMS[NO_USABLE_KEY])
+    if phone.strip() and not phone_key:
+        found.append(PROBLEMS[BAD_PHONE])
+    if email.strip() and not email_key:
+        found.append(PROBLEMS[BAD_EMAIL])
+    return found
