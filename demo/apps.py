@@ -1,9 +1,8 @@
 from django.apps import AppConfig
-from django.utils.translation import gettext_lazy as _
 
 
 class DemoConfig(AppConfig):
-    """Holds the seed_demo and ensure_demo_admin commands; no models."""
+    """Holds the seed_demo and ensure_demo_admin commands; no models, so never shown in admin."""
 
     name = "demo"
-    verbose_name = _("Demo")
+    verbose_name = "Demo"
