@@ -1,4 +1,6 @@
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 
@@ -158,11 +160,12 @@ class RepeatCell(models.Model):
             models.Index(fields=["first_won_day", "second_won_day"], name="repeatcell_lookup")
         ]
         constraints = [
-            # One row per pair; NULL second days are one group too (GROUP BY), so not distinct.
+            # One row per pair; a NULL second day is one group too (GROUP BY), so it is compared
+            # as 0, which no day ordinal is (NULLS NOT DISTINCT exists on PostgreSQL 15+ only).
             models.UniqueConstraint(
-                fields=["first_won_day", "second_won_day"],
+                F("first_won_day"),
+                Coalesce(F("second_won_day"), Value(0)),
                 name="repeatcell_grain",
-                nulls_distinct=False,
             ),
         ]
 

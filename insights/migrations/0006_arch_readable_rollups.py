@@ -4,6 +4,7 @@ Rows already stored are renamed in place, so figures read the same before the ne
 """
 
 from django.db import migrations, models
+from django.db.models.functions import Coalesce
 
 # Metric names before and after (insights/metric_keys.py); "x" marked the first-seen-later rows.
 GAP = {
@@ -88,9 +89,9 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="repeatcell",
             constraint=models.UniqueConstraint(
-                fields=("first_won_day", "second_won_day"),
+                models.F("first_won_day"),
+                Coalesce(models.F("second_won_day"), models.Value(0)),
                 name="repeatcell_grain",
-                nulls_distinct=False,
             ),
         ),
         migrations.AddConstraint(

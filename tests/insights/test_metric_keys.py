@@ -55,6 +55,17 @@ def test_the_grain_is_unique():
         DailySum.objects.create(metric=row.metric, dim=row.dim, day=row.day, count=1)
 
 
+def test_repeat_cells_with_no_second_won_day_are_one_row():
+    # given a customer with one won deal: (first day, NULL)
+    RepeatCell.objects.create(first_won_day=739000, second_won_day=None, customers=1)
+
+    # when / then: NULL is not distinct here (a second NULL row is the same grain)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RepeatCell.objects.create(first_won_day=739000, second_won_day=None, customers=1)
+    RepeatCell.objects.create(first_won_day=739000, second_won_day=739001, customers=1)
+    assert RepeatCell.objects.count() == 2
+
+
 def test_no_insights_module_names_a_metric_by_its_old_abbreviation():
     # A branch written before the rename would read zeros from the renamed rows: fail loudly.
     old = "|".join(OLD_NAMES)
