@@ -13,6 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from insights.periods import GRANULARITIES, PRESETS, PeriodError, parse_period, resolve_granularity
+from insights.queries import ORDERS, SCOPES
 
 PRESET_HELP = (
     "A named period relative to today (the local date now, settings.TIME_ZONE). Past: "
@@ -88,7 +89,7 @@ class TrendParams(PeriodParams):
 
 class DemographicsParams(PeriodParams):
     scope = serializers.ChoiceField(
-        choices=("all", "new"),
+        choices=SCOPES,
         default="all",
         help_text=(
             "`all`: over Base(P), the customers first seen on or before `end`; "
@@ -99,7 +100,7 @@ class DemographicsParams(PeriodParams):
 
 class TopProductsParams(PeriodParams):
     order = serializers.ChoiceField(
-        choices=("frequency", "revenue"),
+        choices=ORDERS,
         default="frequency",
         help_text=(
             "`frequency` sorts by won_deals desc, revenue desc, name; "
