@@ -732,6 +732,13 @@ def computed_at() -> datetime | None:
 # --- Cache warming (called by insights.rebuild inside its transaction) -----------------------
 
 
+def customer_value_warm(period: Period) -> None:
+    # Imported here: insights.customer_value reads through this module's cache helpers.
+    from .customer_value import customer_value
+
+    customer_value(period=period)
+
+
 def figures_warm(*, run_id: int, periods: Sequence[Period]) -> int:
     """Compute and store every figure with default parameters for `periods` under `run_id`."""
     token = _run_override.set(run_id)
@@ -747,6 +754,7 @@ def figures_warm(*, run_id: int, periods: Sequence[Period]) -> int:
             top_products(period=period)
             rfm_segments(period=period)
             revenue_kpis(period=period)
+            customer_value_warm(period)
     finally:
         _warm_collector.reset(collector_token)
         _run_override.reset(token)

@@ -9,7 +9,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from . import queries, rollup
+from . import customer_value, queries, rollup
 from .locks import locked_transaction
 from .models import FigureCache, RebuildRun
 from .periods import PRESETS, local_today, preset_period
@@ -64,6 +64,12 @@ def insights_rebuild(
             rows, rollup_timings = rollup.rollup_rebuild(progress=progress)
             timings.update(rollup_timings)
             rows.update({f"snapshot_{key}": value for key, value in snapshot_rows.items()})
+
+            started = time.monotonic()
+            if progress:
+                progress("customer_value", 0, 1)
+            rows["customer_value"] = customer_value.customer_value_rebuild()
+            timings["customer_value"] = round(time.monotonic() - started, 3)
 
             started = time.monotonic()
             if progress:
