@@ -95,13 +95,24 @@ def bgnbd_fit(
         value = -float(np.dot(w, bgnbd_log_likelihood(r, alpha, a, b, x, t_x, T))) / total
         return value if np.isfinite(value) else 1e300
 
-    result = optimize.minimize(
-        objective, _BGNBD_START, method="L-BFGS-B", bounds=[_LOG_BOUND] * 4,
-        options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
-    )  # fmt: skip
+    result = _minimize(objective, _BGNBD_START)
     _check(result, "BG/NBD")
     r, alpha, a, b = (float(v) for v in np.exp(result.x))
     return BgNbdFit(r=r, alpha=alpha, a=a, b=b, log_likelihood=-float(result.fun) * total)
+
+
+def _minimize(objective, start: Floats) -> optimize.OptimizeResult:
+    """L-BFGS-B (numerical gradient); when its line search gives up, which happens on flat
+    ridges near the optimum, Nelder-Mead from where it stopped confirms or moves the point."""
+    bounds = [_LOG_BOUND] * len(start)
+    options = {"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9}
+    result = optimize.minimize(objective, start, method="L-BFGS-B", bounds=bounds, options=options)
+    if result.success:
+        return result
+    return optimize.minimize(
+        objective, result.x, method="Nelder-Mead", bounds=bounds,
+        options={"maxiter": 20000, "xatol": 1e-9, "fatol": 1e-13},
+    )  # fmt: skip
 
 
 def _check(result: optimize.OptimizeResult, model: str) -> None:
@@ -134,18 +145,64 @@ def bgnbd_expected_purchases(
     after Euler's transformation 2F1(a,b;c;z) = (1−z)^(c−a−b) 2F1(c−a, c−b; c; z) with
     1−z = (α+T)/(α+T+t): it equals (1−z)^(a−1) · 2F1(a+b−1−r, a−1; a+b+x−1; z). The original
     series diverges like (1−z)^(c−a−b) as z → 1 when x is large (c−a−b = a−1−r−x < 0) and
-    cancels against a vanishing power; the transformed one has c−a−b = r+x+1−a > 0 for x ≥ 1
-    (and typical r, a when x = 0), converges at z = 1 and needs no cancellation.
+    cancels against a vanishing power; the transformed one has c−a−b = r+x+1−a > 0 for x ≥ 1.
+
+    scipy's 2F1 still overflows when a and b are large (hundreds: a fit with almost no
+    drop-out), giving inf · 0. There the same quantity is computed from its definition, the
+    expectation over the drop-out probability p ~ Beta(a, b+x) of an alive customer of
+    (1 − (1 + p·t/(α+T))^−(r+x)) / p (the gamma-distributed rate integrated out), by
+    64-point Gauss-Jacobi quadrature; that value lies in (0, (r+x)·t/(α+T)], which also
+    serves to detect a failed 2F1.
     """
     x, t_x, T = _arrays(x, t_x, T)
     r, alpha, a, b = fit.r, fit.alpha, fit.a, fit.b
     z = horizon / (alpha + T + horizon)
     log_one_minus_z = np.log(alpha + T) - np.log(alpha + T + horizon)
-    term = np.exp((a - 1.0) * log_one_minus_z) * special.hyp2f1(
-        a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z
-    )
-    numerator = (a + b + x - 1.0) / (a - 1.0) * (1.0 - term)
-    return numerator * bgnbd_p_alive(fit, x, t_x, T)
+    with np.errstate(all="ignore"):
+        term = np.exp((a - 1.0) * log_one_minus_z) * special.hyp2f1(
+            a + b - 1.0 - r, a - 1.0, a + b + x - 1.0, z
+        )
+        if_alive = (a + b + x - 1.0) / (a - 1.0) * (1.0 - term)
+    ceiling = (r + x) * horizon / (alpha + T)
+    bad = ~np.isfinite(if_alive) | (if_alive < 0.0) | (if_alive > ceiling * (1.0 + 1e-9))
+    if np.any(bad):
+        if_alive = np.where(bad, 0.0, if_alive)
+        if_alive[bad] = _expected_if_alive_by_quadrature(fit, horizon, x[bad], T[bad])
+    return if_alive * bgnbd_p_alive(fit, x, t_x, T)
+
+
+def _expected_if_alive_by_quadrature(fit: BgNbdFit, horizon: float, x: Floats, T: Floats) -> Floats:
+    result = np.empty_like(x)
+    for value in np.unique(x):
+        rows = x == value
+        p, weights = _beta_nodes(fit.a, fit.b + value)
+        kappa = horizon / (fit.alpha + T[rows])
+        g = -np.expm1(-(fit.r + value) * np.log1p(np.outer(kappa, p))) / p
+        result[rows] = g @ weights
+    return result
+
+
+def _beta_nodes(a: float, c: float) -> tuple[Floats, Floats]:
+    """Nodes and weights (summing to 1) for expectations over p ~ Beta(a, c)."""
+    # Gauss-Jacobi: weight (1−y)^(c−1) (1+y)^(a−1) on [−1, 1] is Beta(a, c) in p = (1+y)/2.
+    with np.errstate(all="ignore"):
+        nodes, weights = special.roots_jacobi(64, c - 1.0, a - 1.0)
+        weights = weights / weights.sum()
+    if np.all(np.isfinite(nodes)) and np.all(np.isfinite(weights)):
+        return (1.0 + nodes) / 2.0, weights
+    # a + c beyond ~1000 overflows scipy's normalising constant 2^(a+c−1). Then integrate in
+    # v = ln p, where the density ∝ exp(a·v + (c−1)·ln(1 − e^v)) is smooth, with 400-point
+    # Gauss-Legendre over ±20 standard deviations of ln p (digamma/trigamma moments).
+    mean = special.digamma(a) - special.digamma(a + c)
+    sd = np.sqrt(special.polygamma(1, a) - special.polygamma(1, a + c))
+    low, high = mean - 20.0 * sd, min(mean + 20.0 * sd, -1e-300)
+    y, w = np.polynomial.legendre.leggauss(400)
+    v = (high - low) / 2.0 * y + (high + low) / 2.0
+    log_density = a * v + (c - 1.0) * np.log(-np.expm1(v)) + np.log(w)
+    weights = np.exp(log_density - special.logsumexp(log_density))
+    if not (np.all(np.isfinite(v)) and np.all(np.isfinite(weights))):
+        raise ModelError(f"expected purchases cannot be computed for Beta({a:.3g}, {c:.3g})")
+    return np.exp(v), weights
 
 
 # --- Gamma-Gamma ------------------------------------------------------------------------------
@@ -183,10 +240,7 @@ def gamma_gamma_fit(x: ArrayLike, m: ArrayLike, weights: ArrayLike | None = None
         value = -float(np.dot(w, gamma_gamma_log_likelihood(p, q, gamma, x, m))) / total
         return value if np.isfinite(value) else 1e300
 
-    result = optimize.minimize(
-        objective, _GG_START, method="L-BFGS-B", bounds=[_LOG_BOUND] * 3,
-        options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
-    )  # fmt: skip
+    result = _minimize(objective, _GG_START)
     _check(result, "Gamma-Gamma")
     p, q, gamma = (float(v) for v in np.exp(result.x))
     if q <= 1.0:

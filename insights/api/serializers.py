@@ -242,6 +242,18 @@ class CustomerSerializer(serializers.Serializer):
         "Values of its won deals of all time, as of the last rebuild; null before one.",
         allow_null=True,
     )
+    p_alive = serializers.FloatField(
+        allow_null=True,
+        help_text=(
+            "The probability that this customer still buys from you (BG/NBD, as of today, "
+            "from its buying days); null when it has no buying day or the model is not fitted."
+        ),
+    )
+    predicted_clv = Money(
+        "Predicted value of its won deals in the next 365 days: expected buying days × "
+        "expected value of a buying day (BG/NBD + Gamma-Gamma, not discounted); null as p_alive.",
+        allow_null=True,
+    )
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -342,6 +354,10 @@ class CustomerDetailSerializer(CustomerSerializer):
     deals = DealSerializer(many=True, help_text="Deals of its CRM contacts, newest first.")
     chat_rooms = ChatRoomSerializer(many=True, help_text="Rooms of its chat contacts.")
     rfm = CustomerRfmSerializer(help_text="RFM scores for the requested period.")
+    expected_purchases = serializers.FloatField(
+        allow_null=True,
+        help_text="Expected number of buying days in the next 365 days (BG/NBD); null as p_alive.",
+    )
     explanation = ExplanationEdgeSerializer(
         many=True,
         help_text=(
