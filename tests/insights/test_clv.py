@@ -3,6 +3,7 @@ from the papers' formulas without any transformation), and the fits' guards."""
 
 import numpy as np
 import pytest
+from scipy import optimize
 
 from insights import clv
 
@@ -106,3 +107,13 @@ def test_expected_purchases_when_hyp2f1_overflows(x, T, t, if_alive):
     alive = clv.bgnbd_p_alive(LARGE_AB, [x], [T - 10.0 if x else 0.0], [T])[0]
     got = clv.bgnbd_expected_purchases(LARGE_AB, t, [x], [T - 10.0 if x else 0.0], [T])[0]
     assert got == pytest.approx(if_alive * alive, rel=1e-10)
+
+
+def test_bgnbd_gradient_matches_finite_differences():
+    # given the analytic gradient the fit uses
+    x, t_x, T = _customers()
+    objective = clv._BgNbdObjective(x, t_x, T, np.arange(1.0, 21.0))
+    # when / then, at a few points of log-parameter space
+    for point in ([0.0, 1.0, 0.5, -0.3], np.log([0.243, 30.9, 0.793, 2.426])):
+        error = optimize.check_grad(lambda v: objective(v)[0], lambda v: objective(v)[1], point)
+        assert error < 1e-5 * max(1.0, np.abs(objective(point)[1]).max())
