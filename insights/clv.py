@@ -81,15 +81,23 @@ def bgnbd_log_likelihood(
 
 
 def bgnbd_fit(
-    x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    weights: ArrayLike | None = None,
+    start: BgNbdFit | None = None,
 ) -> BgNbdFit:
-    """Maximum-likelihood r, α, a, b over customers (or distinct triples with `weights`)."""
+    """Maximum-likelihood r, α, a, b over customers (or distinct triples with `weights`).
+
+    `start`: a previous fit to start from (a nearby as-of date converges in fewer steps).
+    """
     x, t_x, T = _arrays(x, t_x, T)
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=np.float64)
     if float(w[x > 0].sum()) < MIN_REPEAT_CUSTOMERS:
         raise ModelError(f"fewer than {MIN_REPEAT_CUSTOMERS} customers with a repeat buying day")
     objective = _BgNbdObjective(x, t_x, T, w)
-    result = _minimize(objective, _BGNBD_START)
+    first = _BGNBD_START if start is None else np.log([start.r, start.alpha, start.a, start.b])
+    result = _minimize(objective, first)
     _check(result, "BG/NBD")
     r, alpha, a, b = (float(v) for v in np.exp(result.x))
     return BgNbdFit(r=r, alpha=alpha, a=a, b=b, log_likelihood=-float(result.fun) * objective.total)
@@ -274,8 +282,13 @@ def gamma_gamma_log_likelihood(
     )
 
 
-def gamma_gamma_fit(x: ArrayLike, m: ArrayLike, weights: ArrayLike | None = None) -> GammaGammaFit:
-    """Maximum-likelihood p, q, γ over customers with x ≥ 1 and m > 0."""
+def gamma_gamma_fit(
+    x: ArrayLike,
+    m: ArrayLike,
+    weights: ArrayLike | None = None,
+    start: GammaGammaFit | None = None,
+) -> GammaGammaFit:
+    """Maximum-likelihood p, q, γ over customers with x ≥ 1 and m > 0 (`start` as above)."""
     x, m = _arrays(x, m)
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=np.float64)
     usable = (x > 0) & (m > 0)
@@ -300,7 +313,8 @@ def gamma_gamma_fit(x: ArrayLike, m: ArrayLike, weights: ArrayLike | None = None
             return 1e300, np.zeros(3)
         return -value, grad
 
-    result = _minimize(objective, _GG_START)
+    first = _GG_START if start is None else np.log([start.p, start.q, start.gamma])
+    result = _minimize(objective, first)
     _check(result, "Gamma-Gamma")
     p, q, gamma = (float(v) for v in np.exp(result.x))
     if q <= 1.0:

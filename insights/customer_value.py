@@ -65,28 +65,27 @@ class Triples:
     revenue_cents: np.ndarray
 
 
-def _triples(as_of: int) -> Triples:
-    sql = f"""
-        SELECT c.x, c.last_day - c.first_day, %(as_of)s - c.first_day, COUNT(*),
-               SUM(c.repeat_revenue), SUM(c.revenue)
-        FROM ({_CALIBRATION_SQL}) c
-        GROUP BY c.x, c.last_day - c.first_day, c.first_day
-    """
-    rows = queries._rows(sql, {"as_of": as_of})
-    data = np.array(rows, dtype=np.float64).reshape(-1, 6)
-    return Triples(*(data[:, i] for i in range(6)))
+Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def _value_pairs(as_of: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct (x, m in currency units, customers) of the customers with x > 0."""
+def _inputs(as_of: int) -> tuple[Triples, Pairs]:
+    """Distinct triples (tag 0) and, for x > 0, distinct (x, repeat revenue) (tag 1) in one
+    statement over one calibration pass."""
     sql = f"""
-        SELECT c.x, c.repeat_revenue, COUNT(*) FROM ({_CALIBRATION_SQL}) c
-        WHERE c.x > 0 GROUP BY c.x, c.repeat_revenue
+        WITH c AS ({_CALIBRATION_SQL})
+        SELECT 0, x, last_day - first_day, %(as_of)s - first_day, COUNT(*),
+               SUM(repeat_revenue), SUM(revenue)
+        FROM c GROUP BY x, last_day - first_day, first_day
+        UNION ALL
+        SELECT 1, x, repeat_revenue, 0, COUNT(*), 0, 0
+        FROM c WHERE x > 0 GROUP BY x, repeat_revenue
     """
-    data = np.array(queries._rows(sql, {"as_of": as_of}), dtype=np.float64).reshape(-1, 3)
-    x = data[:, 0]
-    m = np.divide(data[:, 1], 100.0 * x, out=np.zeros_like(x), where=x > 0)
-    return x, m, data[:, 2]
+    data = np.array(queries._rows(sql, {"as_of": as_of}), dtype=np.float64).reshape(-1, 7)
+    tri, pair = data[data[:, 0] == 0], data[data[:, 0] == 1]
+    triples = Triples(*(tri[:, i] for i in range(1, 7)))
+    x = pair[:, 1]
+    m = np.divide(pair[:, 2], 100.0 * x, out=np.zeros_like(x), where=x > 0)
+    return triples, (x, m, pair[:, 4])
 
 
 def _holdout_actual(as_of: int, horizon: int) -> dict[int, int]:
@@ -108,11 +107,55 @@ class Fits:
     gamma_gamma: clv.GammaGammaFit
 
 
-def _fits(triples: Triples, pairs: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Fits:
+def _fits(triples: Triples, pairs: Pairs, start: Fits | None = None) -> Fits:
     """Both fits, or clv.ModelError when either cannot be fitted."""
-    bgnbd = clv.bgnbd_fit(triples.x, triples.t_x, triples.T, weights=triples.customers)
+    bgnbd = clv.bgnbd_fit(
+        triples.x, triples.t_x, triples.T, weights=triples.customers,
+        start=start.bgnbd if start else None,
+    )  # fmt: skip
     x, m, n = pairs
-    return Fits(bgnbd=bgnbd, gamma_gamma=clv.gamma_gamma_fit(x, m, weights=n))
+    gamma_gamma = clv.gamma_gamma_fit(x, m, weights=n, start=start.gamma_gamma if start else None)
+    return Fits(bgnbd=bgnbd, gamma_gamma=gamma_gamma)
+
+
+def _stored_fit() -> tuple[int | None, Fits | None, str]:
+    """(as-of day, fits or None, message) of the rebuild's own fit (CustomerValueFit)."""
+    row = CustomerValueFit.objects.first()
+    if row is None:
+        return None, None, ""
+    if not row.fitted:
+        return row.as_of_day, None, row.message
+    fits = Fits(
+        bgnbd=clv.BgNbdFit(r=row.r, alpha=row.alpha, a=row.a, b=row.b, log_likelihood=0.0),
+        gamma_gamma=clv.GammaGammaFit(p=row.p, q=row.q, gamma=row.gamma, log_likelihood=0.0),
+    )
+    return row.as_of_day, fits, row.message
+
+
+def _fits_for(as_of: int, triples: Triples, pairs: Pairs) -> Fits:
+    """The fit for as-of day `as_of`. The rebuild's own as-of date reuses the parameters it
+    stored (log-likelihoods recomputed from the same inputs); any other date is fitted,
+    starting from those parameters."""
+    stored_day, stored, message = _stored_fit()
+    if stored_day == as_of:
+        if stored is None:
+            raise clv.ModelError(message or "not fitted")
+        return _with_likelihood(stored, triples, pairs)
+    return _fits(triples, pairs, start=stored)
+
+
+def _with_likelihood(fits: Fits, triples: Triples, pairs: Pairs) -> Fits:
+    g, v = fits.bgnbd, fits.gamma_gamma
+    ll_g = float(np.dot(triples.customers, clv.bgnbd_log_likelihood(
+        g.r, g.alpha, g.a, g.b, triples.x, triples.t_x, triples.T)))  # fmt: skip
+    x, m, n = pairs
+    usable = (x > 0) & (m > 0)
+    ll_v = float(np.dot(n[usable], clv.gamma_gamma_log_likelihood(
+        v.p, v.q, v.gamma, x[usable], m[usable])))  # fmt: skip
+    return Fits(
+        bgnbd=clv.BgNbdFit(r=g.r, alpha=g.alpha, a=g.a, b=g.b, log_likelihood=ll_g),
+        gamma_gamma=clv.GammaGammaFit(p=v.p, q=v.q, gamma=v.gamma, log_likelihood=ll_v),
+    )
 
 
 def _parameters(fits: Fits | None) -> dict[str, float | None]:
@@ -131,7 +174,7 @@ def _histogram(p_alive: np.ndarray, weights: np.ndarray) -> list[int]:
 def customer_value_payload(*, as_of: date, horizon: int, today: date) -> dict[str, Any]:
     """The JSON payload of insights/customer-value/ for as-of date A (money in cents)."""
     a = as_of.toordinal()
-    triples = _triples(a)
+    triples, pairs = _inputs(a)
     customers = int(triples.customers.sum())
     payload: dict[str, Any] = {
         "fitted": False,
@@ -148,7 +191,7 @@ def customer_value_payload(*, as_of: date, horizon: int, today: date) -> dict[st
         "message": "",
     }
     try:
-        fits = _fits(triples, _value_pairs(a))
+        fits = _fits_for(a, triples, pairs)
     except clv.ModelError as error:
         payload["message"] = str(error)
         return payload
@@ -236,7 +279,7 @@ def customer_value_rebuild(*, today: date | None = None) -> int:
     CustomerValue.objects.all().delete()
     CustomerValueFit.objects.all().delete()
     try:
-        fits = _fits(_triples(a), _value_pairs(a))
+        fits = _fits(*_inputs(a))
     except clv.ModelError as error:
         CustomerValueFit.objects.create(
             as_of_day=a, horizon=DEFAULT_HORIZON, fitted=False, message=str(error)[:255]

@@ -166,3 +166,21 @@ def test_list_filters_and_sorts_by_predicted_value(api):
     row = api.get(LIST, {"ordering": "-p_alive"}).json()["results"][0]
     assert (row["p_alive"], row["predicted_clv"]) == (0.9, "120.00")
     assert api.get(LIST, {"ordering": "name"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_todays_figures_use_the_stored_fit(api):
+    # given
+    _people()
+    insights_rebuild(trigger="test")
+    fit = CustomerValueFit.objects.get()
+    # when A = today (30 Jun 2026)
+    body = api.get(URL, {"start": "2026-01-01", "end": "2026-12-31"}).json()
+    # then: the same parameters and log-likelihood as the stored per-customer values
+    assert body["as_of"] == "2026-06-30"
+    assert body["parameters"] == {
+        name: getattr(fit, name) for name in ("r", "alpha", "a", "b", "p", "q", "gamma")
+    }
+    assert body["log_likelihood"] == pytest.approx(fit.log_likelihood, rel=1e-9)
+    total = sum(v.predicted_clv for v in CustomerValue.objects.all())
+    assert Decimal(body["predicted_revenue"]) == pytest.approx(total, abs=Decimal("0.20"))
