@@ -42,14 +42,19 @@ CENT = Decimal("0.01")
 # (day, customer_id) bounds the scan to day <= A.
 _CALIBRATION_SQL = f"""
     SELECT customer_id, COUNT(*) - 1 AS x, MIN(day) AS first_day, MAX(day) AS last_day,
-           SUM(revenue_cents) AS revenue,
-           SUM(CASE WHEN rn > 1 THEN revenue_cents ELSE 0 END) AS repeat_revenue
+           CAST(SUM(revenue_cents) AS BIGINT) AS revenue,
+           CAST(SUM(CASE WHEN rn > 1 THEN revenue_cents ELSE 0 END) AS BIGINT) AS repeat_revenue
     FROM (
         SELECT customer_id, day, revenue_cents,
                ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY day) AS rn
         FROM {T_WONDAY} WHERE day <= %(as_of)s
     ) w
     GROUP BY customer_id
+"""
+
+
+_PER_CUSTOMER_SQL = f"""
+    SELECT customer_id, x, last_day, first_day, repeat_revenue FROM ({_CALIBRATION_SQL}) c
 """
 
 
@@ -74,7 +79,7 @@ def _inputs(as_of: int) -> tuple[Triples, Pairs]:
     sql = f"""
         WITH c AS ({_CALIBRATION_SQL})
         SELECT 0, x, last_day - first_day, %(as_of)s - first_day, COUNT(*),
-               SUM(repeat_revenue), SUM(revenue)
+               CAST(SUM(repeat_revenue) AS BIGINT), CAST(SUM(revenue) AS BIGINT)
         FROM c GROUP BY x, last_day - first_day, first_day
         UNION ALL
         SELECT 1, x, repeat_revenue, 0, COUNT(*), 0, 0
@@ -190,15 +195,17 @@ def customer_value_payload(*, as_of: date, horizon: int, today: date) -> dict[st
         "holdout": None,
         "message": "",
     }
+    x, t_x, T, n = triples.x, triples.t_x, triples.T, triples.customers
     try:
         fits = _fits_for(a, triples, pairs)
+        p_alive = clv.bgnbd_p_alive(fits.bgnbd, x, t_x, T)
+        expected = clv.bgnbd_expected_purchases(fits.bgnbd, float(horizon), x, t_x, T)
+        if not (np.all(np.isfinite(p_alive)) and np.all(np.isfinite(expected))):
+            raise clv.ModelError("the fitted model gives values that are not finite")
     except clv.ModelError as error:
         payload["message"] = str(error)
         return payload
     g, v = fits.bgnbd, fits.gamma_gamma
-    x, t_x, T, n = triples.x, triples.t_x, triples.T, triples.customers
-    p_alive = clv.bgnbd_p_alive(g, x, t_x, T)
-    expected = clv.bgnbd_expected_purchases(g, float(horizon), x, t_x, T)
     # Σ over a triple's customers of E[value | x, m] is linear in m, and Σ m = Σ repeat / x.
     weight = v.p * x / (v.p * x + v.q - 1.0)
     population = v.p * v.gamma / (v.q - 1.0)
@@ -265,7 +272,18 @@ def money(cents: int | None) -> Decimal | None:
 
 
 def _cents(values: np.ndarray) -> list[str]:
-    return [str(money(int(c))) for c in np.rint(values * 100)]
+    # Predictions, not sums of money: formatting the float to 2 places is exact enough.
+    return [f"{value:.2f}" for value in values.tolist()]
+
+
+def _fetch_array(sql: str, params: dict[str, Any], columns: int) -> np.ndarray:
+    """All rows as one float array, fetched in chunks (no million-tuple list in memory)."""
+    chunks = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(100_000):
+            chunks.append(np.array(rows, dtype=np.float64).reshape(-1, columns))
+    return np.concatenate(chunks) if chunks else np.empty((0, columns))
 
 
 def customer_value_rebuild(*, today: date | None = None) -> int:
@@ -280,28 +298,36 @@ def customer_value_rebuild(*, today: date | None = None) -> int:
     CustomerValueFit.objects.all().delete()
     try:
         fits = _fits(*_inputs(a))
+        rows = _fetch_array(_PER_CUSTOMER_SQL, {"as_of": a}, 5)
+        ids, scores = rows[:, 0].astype(np.int64), _scores(fits, a, rows)
     except clv.ModelError as error:
         CustomerValueFit.objects.create(
             as_of_day=a, horizon=DEFAULT_HORIZON, fitted=False, message=str(error)[:255]
         )
         return 0
-    g, v = fits.bgnbd, fits.gamma_gamma
     CustomerValueFit.objects.create(
         as_of_day=a, horizon=DEFAULT_HORIZON, fitted=True, **_parameters(fits),
-        log_likelihood=g.log_likelihood + v.log_likelihood,
+        log_likelihood=fits.bgnbd.log_likelihood + fits.gamma_gamma.log_likelihood,
     )  # fmt: skip
-    sql = f"SELECT customer_id, x, last_day, first_day, repeat_revenue FROM ({_CALIBRATION_SQL}) c"
-    rows = np.array(queries._rows(sql, {"as_of": a}), dtype=np.float64).reshape(-1, 5)
-    if not len(rows):
-        return 0
-    ids, x = rows[:, 0].astype(np.int64), rows[:, 1]
+    if len(ids):
+        p_alive, expected, value = scores
+        _store(ids, p_alive, expected, _cents(value), _cents(expected * value))
+    return len(ids)
+
+
+def _scores(fits: Fits, a: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P(alive), expected buying days (365) and expected day value per row of
+    (customer, x, last day, first day, repeat revenue); ModelError when any is not finite."""
+    x = rows[:, 1]
     t_x, T = rows[:, 2] - rows[:, 3], a - rows[:, 3]
     m = np.divide(rows[:, 4], 100.0 * x, out=np.zeros_like(x), where=x > 0)
+    g, v = fits.bgnbd, fits.gamma_gamma
     p_alive = clv.bgnbd_p_alive(g, x, t_x, T)
     expected = clv.bgnbd_expected_purchases(g, float(DEFAULT_HORIZON), x, t_x, T)
     value = clv.gamma_gamma_expected_value(v, x, m)
-    _store(ids, p_alive, expected, _cents(value), _cents(expected * value))
-    return len(ids)
+    if not all(np.all(np.isfinite(column)) for column in (p_alive, expected, value)):
+        raise clv.ModelError("the fitted model gives values that are not finite")
+    return p_alive, expected, value
 
 
 def _store(ids, p_alive, expected, value: list[str], clv_: list[str]) -> None:
