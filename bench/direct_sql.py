@@ -312,7 +312,8 @@ def customer_value(period: Period) -> dict[str, Any]:
         fit = clv.bgnbd_fit(x, t_x, T, weights=n)
     except clv.ModelError:
         return {**out, "fitted": False}
-    return {**out, "fitted": True, "r": round(fit.r, 4), "alpha": round(fit.alpha, 2)}
+    # 4 significant digits: two optimisers started elsewhere agree to about 1e-5.
+    return {**out, "fitted": True, "r": float(f"{fit.r:.4g}"), "alpha": float(f"{fit.alpha:.4g}")}
 
 
 DIRECT: dict[str, Callable[[Period], dict[str, Any]]] = {
@@ -372,7 +373,7 @@ def api_figures(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
         out = {"customers": body["customers"], "fitted": body["fitted"]}
         if body["fitted"]:
             parameters = body["parameters"]
-            out.update(r=round(parameters["r"], 4), alpha=round(parameters["alpha"], 2))
+            out.update(r=float(f"{parameters['r']:.4g}"), alpha=float(f"{parameters['alpha']:.4g}"))
         return out
     raise KeyError(endpoint)
 
