@@ -274,6 +274,48 @@ def revenue(period: Period) -> dict[str, Any]:
     }
 
 
+def customer_value(period: Period) -> dict[str, Any]:
+    """METRICS.md V from the raw deals: buying days per customer up to A, then both fits.
+
+    The SQL part is what a BI tool would run; the fit is insights.clv (no database), so the
+    comparison with the API measures the rollup read and the cache, not two optimisers.
+    """
+    import numpy as np
+
+    from insights import clv
+    from insights.periods import local_today
+
+    as_of = min(period.end, local_today())
+    sql = f"""
+        WITH days AS (
+            SELECT c.customer_id, {CLOSE_DATE} AS day, sum(d.amount) AS revenue
+            FROM deals_deal d
+            JOIN deals_pipelinestage s ON s.id = d.stage_id
+            JOIN customers_contact c ON c.id = d.contact_id
+            WHERE {WON} AND c.customer_id IS NOT NULL
+              AND {CLOSE_DATE} <= %(as_of)s
+            GROUP BY 1, 2
+        ), per AS (
+            SELECT customer_id, count(*) - 1 AS x, min(day) AS first, max(day) AS last,
+                   sum(revenue) - sum(revenue) FILTER (WHERE day = first_day) AS repeat
+            FROM (SELECT *, min(day) OVER (PARTITION BY customer_id) AS first_day FROM days) t
+            GROUP BY customer_id
+        )
+        SELECT x, last - first, %(as_of)s - first, count(*), sum(repeat) FROM per
+        GROUP BY 1, 2, 3
+    """
+    rows = _rows(sql, {**_params(period), "as_of": as_of})
+    data = np.array([[float(v) for v in row] for row in rows]).reshape(-1, 5)
+    x, t_x, T, n, repeat = (data[:, i] for i in range(5))
+    out: dict[str, Any] = {"customers": int(n.sum())}
+    try:
+        fit = clv.bgnbd_fit(x, t_x, T, weights=n)
+    except clv.ModelError:
+        return {**out, "fitted": False}
+    # 4 significant digits: two optimisers started elsewhere agree to about 1e-5.
+    return {**out, "fitted": True, "r": float(f"{fit.r:.4g}"), "alpha": float(f"{fit.alpha:.4g}")}
+
+
 DIRECT: dict[str, Callable[[Period], dict[str, Any]]] = {
     "growth": growth,
     "demographics": demographics,
@@ -282,6 +324,7 @@ DIRECT: dict[str, Callable[[Period], dict[str, Any]]] = {
     "top-products": top_products,
     "rfm": rfm,
     "revenue": revenue,
+    "customer-value": customer_value,
 }
 
 
@@ -326,6 +369,12 @@ def api_figures(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
             key: body[key]
             for key in ("revenue", "paying_customers", "one_time_customers", "repeat_customers")
         }
+    if endpoint == "customer-value":
+        out = {"customers": body["customers"], "fitted": body["fitted"]}
+        if body["fitted"]:
+            parameters = body["parameters"]
+            out.update(r=float(f"{parameters['r']:.4g}"), alpha=float(f"{parameters['alpha']:.4g}"))
+        return out
     raise KeyError(endpoint)
 
 

@@ -4,7 +4,7 @@
         [--seconds 60] [--concurrency 8] [--workers 2] [--port 8765] [--no-rebuild]
 
 Everything stays on loopback and is bounded in requests and in time. Two phases with the
-same request mix (the seven insights endpoints x five presets, plus the customers list):
+same request mix (the eight insights endpoints x five presets, plus the customers list):
 "quiet", then "during rebuild" with `manage.py rebuild_insights --full` running in the
 background. Prints requests/s, p50/p95 latency and errors per phase, and writes JSON to
 bench/results/loadtest.json.
@@ -24,7 +24,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ENDPOINTS = ("growth", "demographics", "sales", "lost-reasons", "top-products", "rfm", "revenue")
+ENDPOINTS = (
+    "growth", "demographics", "sales", "lost-reasons", "top-products", "rfm", "revenue",
+    "customer-value",
+)  # fmt: skip
 PRESETS = ("last_7_days", "last_30_days", "last_90_days", "this_year", "last_year")
 
 

@@ -88,8 +88,34 @@ class HasDealsFilter(DrilldownFilter):
         return [("yes", _("Yes")), ("no", _("No"))]
 
 
+class AtRiskFilter(admin.SimpleListFilter):
+    """Customers at risk as of the last rebuild: a repeat buying day and P(alive) < 0.5.
+
+    Reads the predicted-value table by its relation name only (insights.CustomerValue, one row
+    per customer with a buying day); x = 0 always has P(alive) = 1, so p_alive < 0.5 implies a
+    repeat day. The list is then sorted by lifetime revenue, largest first.
+    """
+
+    title = _("predicted value")
+    parameter_name = "value"
+
+    def lookups(self, request, model_admin):
+        return [("at_risk", _("At risk: probability of still buying below 0.5"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "at_risk":
+            return queryset.filter(value__p_alive__lt=0.5)
+        return queryset
+
+
 class DrilldownChangeList(ChangeList):
     """Takes first-seen range and RFM parameters besides the sidebar filters."""
+
+    def get_ordering(self, request, queryset):
+        # The at-risk drill-down lists the largest revenue first unless a column is clicked.
+        if request.GET.get(AtRiskFilter.parameter_name) == "at_risk" and "o" not in request.GET:
+            return ["-stats__lifetime_revenue", "-pk"]
+        return super().get_ordering(request, queryset)
 
     def get_filters_params(self, params=None):
         lookup_params = super().get_filters_params(params)
@@ -119,7 +145,7 @@ class CustomerAdmin(admin.ModelAdmin):
         "record_count",
     ]
     list_display_links = ["id", "display_name"]
-    list_filter = [SourceFilter, CompanyFilter, HasDealsFilter]
+    list_filter = [SourceFilter, CompanyFilter, HasDealsFilter, AtRiskFilter]
     list_select_related = ["company"]
     search_fields = ["display_name"]  # widened to keys in get_search_results
     search_help_text = _("Name, email or phone in any format (0812…, +62 812…), or a customer id.")

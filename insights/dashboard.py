@@ -34,7 +34,8 @@ from deals.models import Deal, PipelineStage
 
 from . import queries
 from .api.customer360 import customer_explanation_rows, customer_records, customer_survivor_id
-from .models import CustomerStats
+from .dashboard_value import value_section
+from .models import CustomerStats, CustomerValue
 from .periods import (
     CURRENT_PRESETS,
     GRANULARITIES,
@@ -509,6 +510,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             order_frequency_query=params.query(order="frequency"),
             order_revenue_query=params.query(order="revenue"),
             **dashboard_figures(params=params),
+            value=value_section(period=params.period),
         )
     return TemplateResponse(request, "admin/insights/dashboard.html", context, status=status)
 
@@ -622,10 +624,18 @@ def customer_360(*, customer: Customer, masked: bool = False) -> dict[str, Any]:
     }
 
 
+def _stored_value(customer: Customer) -> CustomerValue | None:
+    try:
+        return customer.value
+    except CustomerValue.DoesNotExist:  # no buying day, or no fit at the last rebuild
+        return None
+
+
 def customer360_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     """GET admin/insights/customer360/<id>/: one customer, everything known about them."""
     _require(request, VIEW_PERM)
-    customer = Customer.objects.select_related("company").filter(pk=customer_id).first()
+    # "value": the stored predicted value (insights.CustomerValue) in the same query.
+    customer = Customer.objects.select_related("company", "value").filter(pk=customer_id).first()
     if customer is None:
         survivor = customer_survivor_id(customer_id=customer_id)
         if survivor is not None:
@@ -651,6 +661,7 @@ def customer360_view(request: HttpRequest, customer_id: int) -> HttpResponse:
         ],
         "raw": {k: request.GET.get(k, "") for k in ("preset", "start", "end")},
         "lifetime_revenue": customer_lifetime_revenue(customer=customer),
+        "customer_value": _stored_value(customer),
         "explanation": explanation,
         "personal_data_masked": masked,
         **customer_360(customer=customer, masked=masked),

@@ -203,3 +203,57 @@ class FigureCache(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# --- Predicted customer value (METRICS.md V; written by insights.customer_value) ---------------
+
+
+class CustomerValueFit(models.Model):
+    """The BG/NBD + Gamma-Gamma fit of the last rebuild: as of today, horizon 365 days.
+
+    One row (replaced by each rebuild). Parameters are null when the model could not be fitted.
+    """
+
+    as_of_day = models.IntegerField()  # proleptic ordinal of the as-of date A
+    horizon = models.IntegerField()
+    fitted = models.BooleanField(default=False)
+    r = models.FloatField(null=True)
+    alpha = models.FloatField(null=True)
+    a = models.FloatField(null=True)
+    b = models.FloatField(null=True)
+    p = models.FloatField(null=True)
+    q = models.FloatField(null=True)
+    gamma = models.FloatField(null=True)
+    log_likelihood = models.FloatField(null=True)
+    message = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("customer value fit")
+
+    def __str__(self) -> str:
+        return f"customer value fit as of {self.as_of_day}: {self.fitted}"
+
+
+class CustomerValue(models.Model):
+    """Each customer's predicted value as of today (horizon 365), for lists, filters and 360°.
+
+    Only customers with a buying day on or before today have a row; no row means null.
+    """
+
+    customer = models.OneToOneField(
+        "customers.Customer", primary_key=True, on_delete=models.CASCADE, related_name="value"
+    )
+    p_alive = models.FloatField(_("P(alive)"), db_index=True)
+    expected_purchases = models.FloatField(_("expected buying days"))
+    expected_value = models.DecimalField(_("expected value of a buying day"), max_digits=20,
+                                         decimal_places=2)  # fmt: skip
+    predicted_clv = models.DecimalField(
+        _("predicted value"), max_digits=20, decimal_places=2, db_index=True
+    )
+
+    class Meta:
+        verbose_name = _("customer predicted value")
+        verbose_name_plural = _("customer predicted values")
+
+    def __str__(self) -> str:
+        return f"value of customer {self.customer_id}"

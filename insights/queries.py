@@ -749,8 +749,18 @@ def computed_at() -> datetime | None:
 # --- Cache warming (called by insights.rebuild inside its transaction) -----------------------
 
 
-def figures_warm(*, run_id: int, periods: Sequence[Period]) -> int:
-    """Compute and store every figure with default parameters for `periods` under `run_id`."""
+def figures_warm(
+    *,
+    run_id: int,
+    periods: Sequence[Period],
+    warmers: Sequence[Callable[[Period], object]] = (),
+) -> int:
+    """Compute and store every figure with default parameters for `periods` under `run_id`.
+
+    `warmers` are the figure functions of modules that read through this one's cache
+    (customer value, lifecycle, service): each is called with a period, so their answers are
+    collected and stored with the rest without this module importing them.
+    """
     token = _run_override.set(run_id)
     collected: dict[str, Any] = {}
     collector_token = _warm_collector.set(collected)
@@ -764,6 +774,8 @@ def figures_warm(*, run_id: int, periods: Sequence[Period]) -> int:
             top_products(period=period)
             rfm_segments(period=period)
             revenue_kpis(period=period)
+            for warm in warmers:
+                warm(period)
     finally:
         _warm_collector.reset(collector_token)
         _run_override.reset(token)

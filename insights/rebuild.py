@@ -11,12 +11,17 @@ from django.utils import timezone
 
 from customers.identity import snapshot_rebuild
 
-from . import queries, rollup
+from . import customer_value, queries, rollup
 from .locks import locked_transaction
 from .models import FigureCache, RebuildRun
-from .periods import PRESETS, local_today, preset_period
+from .periods import PRESETS, Period, local_today, preset_period
 
 logger = logging.getLogger(__name__)
+
+# Figures of modules that read through insights.queries' cache, warmed with the presets.
+FIGURE_WARMERS: tuple[Callable[[Period], object], ...] = (
+    lambda period: customer_value.customer_value(period=period),
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -59,10 +64,18 @@ def insights_rebuild(
 
             started = time.monotonic()
             if progress:
+                progress("customer_value", 0, 1)
+            rows["customer_value"] = customer_value.customer_value_rebuild()
+            timings["customer_value"] = round(time.monotonic() - started, 3)
+
+            started = time.monotonic()
+            if progress:
                 progress("cache", 0, 1)
             FigureCache.objects.all().delete()
             rows["figure_cache"] = queries.figures_warm(
-                run_id=run.pk, periods=_preset_periods(local_today())
+                run_id=run.pk,
+                periods=_preset_periods(local_today()),
+                warmers=FIGURE_WARMERS,
             )
             timings["cache"] = round(time.monotonic() - started, 3)
 

@@ -20,10 +20,16 @@ MAX_ID = 2**63 - 1
 
 
 def customer_list_queryset() -> QuerySet[Customer]:
-    """Customers with company and lifetime revenue (CustomerStats, null before a rebuild)."""
+    """Customers with company, lifetime revenue (CustomerStats, null before a rebuild) and
+    predicted value as of today (CustomerValue, null without a buying day or a fit)."""
     return (
         Customer.objects.select_related("company")
-        .annotate(lifetime_revenue=F("stats__lifetime_revenue"))
+        .annotate(
+            lifetime_revenue=F("stats__lifetime_revenue"),
+            p_alive=F("value__p_alive"),
+            expected_purchases=F("value__expected_purchases"),
+            predicted_clv=F("value__predicted_clv"),
+        )
         .order_by("id")
     )
 

@@ -3,7 +3,7 @@ lifetime-revenue range and a search over name, email and phone in any format."""
 
 from datetime import date
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
@@ -17,6 +17,7 @@ from insights.periods import PeriodError, parse_period
 from .customer360 import MAX_ID
 
 RFM_PARAMS = ("segment", "r", "f")
+VALUE_ORDERINGS = ("p_alive", "-p_alive", "predicted_clv", "-predicted_clv")
 SCORE_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
 
 
@@ -91,6 +92,34 @@ class CustomerFilter(filters.FilterSet):
         MONEY_SCHEMA,
         "Lifetime revenue (won deals of all time, as of the last rebuild) at most this much.",
     )(field_name="stats__lifetime_revenue", lookup_expr="lte", max_digits=18, decimal_places=2)
+    p_alive_min = filters.NumberFilter(
+        field_name="value__p_alive",
+        lookup_expr="gte",
+        help_text="P(alive) as of today (the probability it still buys from you) at least this.",
+    )
+    p_alive_max = filters.NumberFilter(
+        field_name="value__p_alive",
+        lookup_expr="lte",
+        help_text="P(alive) as of today at most this (below 0.5 with a repeat day: at risk).",
+    )
+    predicted_clv_min = _documented(
+        filters.NumberFilter,
+        MONEY_SCHEMA,
+        "Predicted value over the next 365 days (as of the last rebuild) at least this much.",
+    )(field_name="value__predicted_clv", lookup_expr="gte", max_digits=18, decimal_places=2)
+    predicted_clv_max = _documented(
+        filters.NumberFilter,
+        MONEY_SCHEMA,
+        "Predicted value over the next 365 days (as of the last rebuild) at most this much.",
+    )(field_name="value__predicted_clv", lookup_expr="lte", max_digits=18, decimal_places=2)
+    ordering = filters.ChoiceFilter(
+        choices=[(name, name) for name in VALUE_ORDERINGS],
+        method="filter_ordering",
+        help_text=(
+            "Sort by `p_alive` or `predicted_clv` (`-` first: largest first); customers without "
+            "a value come last, ties by id. Default: by id."
+        ),
+    )
     search = filters.CharFilter(
         method="filter_search",
         help_text=(
@@ -121,6 +150,11 @@ class CustomerFilter(filters.FilterSet):
         # Uses the deal and contact foreign-key indexes; a deal belongs to its contact's customer.
         has = Exists(Deal.objects.filter(contact__customer_id=OuterRef("pk")))
         return queryset.filter(has if value == "yes" else ~has)
+
+    def filter_ordering(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        field = F(f"value__{value.lstrip('-')}")
+        order = field.desc(nulls_last=True) if value.startswith("-") else field.asc(nulls_last=True)
+        return queryset.order_by(order, "id")
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not value.strip():

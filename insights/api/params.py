@@ -110,3 +110,15 @@ class TopProductsParams(PeriodParams):
     limit = serializers.IntegerField(
         min_value=1, max_value=100, default=10, help_text="How many products, 1 to 100."
     )
+
+
+class CustomerValueParams(PeriodParams):
+    horizon = serializers.IntegerField(
+        min_value=1,
+        max_value=730,
+        default=365,
+        help_text=(
+            "H, in days (1 to 730, default 365): expected buying days and predicted value are "
+            "for the days after the as-of date A up to and including A + H."
+        ),
+    )

@@ -242,6 +242,18 @@ class CustomerSerializer(serializers.Serializer):
         "Values of its won deals of all time, as of the last rebuild; null before one.",
         allow_null=True,
     )
+    p_alive = serializers.FloatField(
+        allow_null=True,
+        help_text=(
+            "The probability that this customer still buys from you (BG/NBD, as of today, "
+            "from its buying days); null when it has no buying day or the model is not fitted."
+        ),
+    )
+    predicted_clv = Money(
+        "Predicted value of its won deals in the next 365 days: expected buying days × "
+        "expected value of a buying day (BG/NBD + Gamma-Gamma, not discounted); null as p_alive.",
+        allow_null=True,
+    )
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)
@@ -342,6 +354,10 @@ class CustomerDetailSerializer(CustomerSerializer):
     deals = DealSerializer(many=True, help_text="Deals of its CRM contacts, newest first.")
     chat_rooms = ChatRoomSerializer(many=True, help_text="Rooms of its chat contacts.")
     rfm = CustomerRfmSerializer(help_text="RFM scores for the requested period.")
+    expected_purchases = serializers.FloatField(
+        allow_null=True,
+        help_text="Expected number of buying days in the next 365 days (BG/NBD); null as p_alive.",
+    )
     explanation = ExplanationEdgeSerializer(
         many=True,
         help_text=(
@@ -372,4 +388,76 @@ class ErrorsSerializer(serializers.Serializer):
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Per parameter name, what is wrong with it.",
+    )
+
+
+# --- V. Predicted customer value --------------------------------------------------------------
+def Model(help_text: str) -> serializers.FloatField:  # noqa: N802
+    """A model output: a JSON number, null when the model could not be fitted."""
+    return serializers.FloatField(allow_null=True, help_text=help_text)
+
+
+class ValueParametersSerializer(serializers.Serializer):
+    r = Model("BG/NBD: shape of the gamma distribution of buying rates across customers.")
+    alpha = Model("BG/NBD: scale of that gamma distribution, in days.")
+    a = Model("BG/NBD: first shape of the beta distribution of the drop-out probability.")
+    b = Model("BG/NBD: second shape of that beta distribution.")
+    p = Model("Gamma-Gamma: shape of the value of one buying day.")
+    q = Model("Gamma-Gamma: shape of the gamma distribution of customers' value scales.")
+    gamma = Model("Gamma-Gamma: scale of that distribution (in money).")
+
+
+class HoldoutRowSerializer(serializers.Serializer):
+    x = serializers.CharField(help_text='Repeat buying days in calibration: "0" to "6", "7+".')
+    customers = Count("Calibrated customers with this x.")
+    actual = Model("Their mean number of buying days in (A, A + H].")
+    expected = Model("Their mean expected number of buying days in (A, A + H].")
+
+
+class HoldoutSerializer(serializers.Serializer):
+    actual_purchases = Count("Buying days in (A, A + H] of the calibrated customers.")
+    expected_purchases = Model("Sum of the calibrated customers' expected buying days.")
+    by_x = HoldoutRowSerializer(many=True, help_text="The check per x = 0, 1, …, 6, 7+.")
+
+
+class CustomerValueSerializer(InsightsResponse):
+    fitted = serializers.BooleanField(
+        help_text=(
+            "false when the models could not be fitted (fewer than 10 customers with a repeat "
+            "buying day, or no convergence); the model figures are then null."
+        )
+    )
+    as_of = serializers.DateField(
+        help_text="A = min(end, today): calibration uses the buying days on or before A."
+    )
+    horizon = Count("H in days: predictions are for the days after A up to A + H.")
+    parameters = ValueParametersSerializer(
+        help_text="Maximum-likelihood parameters (time unit one day); all null when not fitted."
+    )
+    log_likelihood = Model("Log-likelihood of BG/NBD plus Gamma-Gamma at those parameters.")
+    customers = Count(
+        "Customers with at least one buying day (won deal close date) on or before A."
+    )
+    predicted_revenue = Money(
+        "Sum over those customers of predicted_clv = expected buying days in (A, A + H] × "
+        "expected value of a buying day (not discounted).",
+        allow_null=True,
+    )
+    customers_at_risk = Count(
+        "Customers with a repeat buying day whose probability of still buying (P(alive)) is "
+        "below 0.5.",
+        allow_null=True,
+    )
+    revenue_at_risk = Money("Their revenue (won deals) closed on or before A.", allow_null=True)
+    p_alive_histogram = serializers.ListField(
+        child=serializers.IntegerField(),
+        allow_null=True,
+        help_text="Customers per tenth of P(alive): [0, 0.1), [0.1, 0.2), …, [0.9, 1.0].",
+    )
+    holdout = HoldoutSerializer(
+        allow_null=True,
+        help_text=(
+            "When A + H is on or before today: buying days that actually happened in "
+            "(A, A + H] beside the model's expectation; otherwise null."
+        ),
     )

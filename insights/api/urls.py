@@ -20,6 +20,7 @@ urlpatterns = [
     path("insights/top-products/", views.TopProductsApi.as_view(), name="top-products"),
     path("insights/rfm/", views.RfmApi.as_view(), name="rfm"),
     path("insights/revenue/", views.RevenueApi.as_view(), name="revenue"),
+    path("insights/customer-value/", views.CustomerValueApi.as_view(), name="customer-value"),
     path("customers/", views.CustomerListApi.as_view(), name="customer-list"),
     path("customers/<int:pk>/", views.CustomerDetailApi.as_view(), name="customer-detail"),
     path("schema/", views.SchemaApi.as_view(), name="schema"),

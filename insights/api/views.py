@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from insights import queries
+from insights import customer_value, queries
 
 from . import params as p
 from . import serializers as s
@@ -156,6 +156,23 @@ class RevenueApi(InsightsApi):
 
     def figures(self, *, period) -> dict[str, Any]:
         return asdict(queries.revenue_kpis(period=period))
+
+
+@_insights_schema(
+    p.CustomerValueParams,
+    s.CustomerValueSerializer,
+    "Predicted customer value: BG/NBD + Gamma-Gamma (METRICS.md 4.V)",
+)
+class CustomerValueApi(InsightsApi):
+    params_class = p.CustomerValueParams
+    output_class = s.CustomerValueSerializer
+
+    def figures(self, *, period, horizon) -> dict[str, Any]:
+        data = dict(customer_value.customer_value(period=period, horizon=horizon))
+        data.pop("message", None)
+        for name in ("predicted_revenue", "revenue_at_risk"):
+            data[name] = customer_value.money(data.pop(f"{name}_cents"))
+        return data
 
 
 class JsonErrorsMixin:

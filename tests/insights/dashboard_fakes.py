@@ -8,6 +8,7 @@ check the page asked for the right period.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from insights import customer_value
 from insights import queries as q
 
 COMPUTED_AT = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
@@ -122,4 +123,24 @@ class FakeQueries:
             "computed_at",
         ):
             monkeypatch.setattr(q, name, getattr(self, name))
+        monkeypatch.setattr(customer_value, "customer_value", self.customer_value)
         return self
+
+    def customer_value(self, *, period, horizon=365):
+        """A fitted insights/customer-value payload (money in cents), with a passed holdout."""
+        self.calls.append(("customer_value", {"period": period, "horizon": horizon}))
+        return {
+            "fitted": True, "as_of": period.end.isoformat(), "horizon": horizon,
+            "parameters": {"r": 0.243, "alpha": 30.9, "a": 0.793, "b": 2.426, "p": 6.25,
+                           "q": 3.74, "gamma": 15.44},
+            "log_likelihood": -18419.45, "customers": 2357,
+            "predicted_revenue_cents": 12345678, "customers_at_risk": 321,
+            "revenue_at_risk_cents": 4567800,
+            "p_alive_histogram": [300, 120, 80, 60, 50, 40, 30, 20, 10, 1647],
+            "holdout": {
+                "actual_purchases": 1050, "expected_purchases": 1011.5,
+                "by_x": [{"x": x, "customers": 10, "actual": 0.5, "expected": 0.45}
+                         for x in ("0", "1", "2", "3", "4", "5", "6", "7+")],
+            },
+            "message": "",
+        }  # fmt: skip

@@ -115,6 +115,7 @@ def test_default_period_is_last_30_days_and_every_query_gets_it(client, fake, vi
         "rfm_segments",
         "rfm_grid",
         "revenue_kpis",
+        "customer_value",
     }
 
 
@@ -408,3 +409,39 @@ def test_query_count_constant_with_capture(client, fake, viewer):
 
     # then
     assert len(first) == len(second)
+
+
+def test_customer_value_section(client, fake, viewer):
+    # when (the fake fit has a passed holdout)
+    html = client.get(URL, {"preset": "last_year"}).content.decode()
+    # then: figures with their explanation, the drill-down, both charts' data, the details
+    section = html.split('id="section-value"')[1]
+    assert "Customer value (predicted)" in section
+    assert "123,456.78" in section or "123.456,78" in section
+    assert 'href="/admin/customers/customer/?value=at_risk"' in section
+    assert ">321<" in section
+    assert "probability of still buying from you is below 50%" in section
+    assert 'id="insights-value-charts"' in section
+    assert 'data-value-chart="histogram"' in section
+    assert 'data-value-chart="holdout"' in section
+    assert "<summary>Model details</summary>" in section
+    assert "insights/value.js" in section
+
+
+def test_customer_value_section_not_fitted(client, fake, viewer, monkeypatch):
+    # given
+    payload = fake.customer_value(period=_period())
+    payload.update(fitted=False, holdout=None)
+    monkeypatch.setattr("insights.customer_value.customer_value", lambda **_: payload)
+    # when
+    html = client.get(URL).content.decode()
+    # then: no figures, no guesses, the reason in plain words
+    section = html.split('id="section-value"')[1]
+    assert "The model could not be fitted" in section
+    assert "insights-value-charts" not in section
+
+
+def _period():
+    from insights.periods import Period
+
+    return Period(date(2025, 1, 1), date(2025, 12, 31))

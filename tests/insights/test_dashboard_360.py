@@ -208,3 +208,23 @@ def test_customer_without_rfm_in_the_period(client, fake, viewer, monkeypatch):
     # then
     assert "No won deal closed in this period" in html
     assert "IDR 0" in html
+
+
+def test_predicted_value_block_beside_rfm(client, fake, viewer):
+    # given
+    from insights.models import CustomerValue
+
+    with_value, without = _customer(), _customer(display_name="Budi")
+    CustomerValue.objects.create(
+        customer=with_value, p_alive=0.8312, expected_purchases=2.456,
+        expected_value=Decimal("120.00"), predicted_clv=Decimal("294.72"),
+    )  # fmt: skip
+    # when
+    html = client.get(_url(with_value.pk)).content.decode()
+    empty = client.get(_url(without.pk)).content.decode()
+    # then: right after the RFM section, P(alive), expected buying days and predicted value
+    section = html.split('id="section-value"')[1]
+    assert html.index('id="section-rfm"') < html.index('id="section-value"')
+    assert ">0.83<" in section and ">2.46<" in section and "294.72" in section
+    assert "The probability that this customer still buys from you." in section
+    assert "No prediction" in empty.split('id="section-value"')[1]

@@ -18,6 +18,7 @@ ENDPOINTS = [
     "/api/v1/insights/top-products/",
     "/api/v1/insights/rfm/",
     "/api/v1/insights/revenue/",
+    "/api/v1/insights/customer-value/",
     "/api/v1/customers/",
     "/api/v1/customers/?format=csv",
     "/api/v1/customers/{id}/",

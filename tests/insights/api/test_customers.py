@@ -60,6 +60,8 @@ def test_list_row_shape_and_formats(api):
         "first_seen_at": "2026-01-10T10:00:00+07:00",
         "record_count": 2,
         "lifetime_revenue": "37.50",
+        "p_alive": None,
+        "predicted_clv": None,
     }
     assert body["results"][1]["company"] is None
     assert body["results"][1]["lifetime_revenue"] is None

@@ -1,0 +1,347 @@
+"""Predicted customer value (METRICS.md V): calibration inputs from rollups, fits, figures, table.
+
+Inputs come from CustomerWonDay (customer, close day, won deals, revenue in cents), the
+per-customer buying days of METRICS.md G: one row per buying day. Per customer, on the days
+<= A: x = days − 1, t_x = last − first, T = A − first, and the repeat revenue (days after the
+first) whose mean over x is m. The SQL aggregates to distinct (x, t_x, T) triples and distinct
+(x, repeat revenue) pairs, so a figure streams tens of thousands of tuples, never models.
+
+The model maths live in insights.clv (pure numpy/scipy). Figures are cached per
+(as-of date, horizon) through insights.queries' FigureCache; the rebuild fits today's as-of
+date once and stores every customer's outputs in CustomerValue (lists, filters, 360°).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import numpy as np
+from django.db import connection
+
+from . import clv, queries
+from .models import CustomerValue, CustomerValueFit, CustomerWonDay
+from .periods import Period, local_today
+
+logger = logging.getLogger(__name__)
+
+T_WONDAY = CustomerWonDay._meta.db_table
+T_VALUE = CustomerValue._meta.db_table
+DEFAULT_HORIZON = 365
+MIN_HORIZON, MAX_HORIZON = 1, 730
+AT_RISK_BELOW = 0.5  # METRICS.md V: customers at risk have x > 0 and p_alive < 0.5
+HOLDOUT_XS = 7  # per x = 0..6, then "7+"
+CENT = Decimal("0.01")
+
+# Per customer with a buying day on or before A. ROW_NUMBER marks the first buying day, whose
+# revenue is not part of m (m is the mean over the repeat days). Index customerwonday_lookup
+# (day, customer_id) bounds the scan to day <= A.
+_CALIBRATION_SQL = f"""
+    SELECT customer_id, COUNT(*) - 1 AS x, MIN(day) AS first_day, MAX(day) AS last_day,
+           CAST(SUM(revenue_cents) AS BIGINT) AS revenue,
+           CAST(SUM(CASE WHEN rn > 1 THEN revenue_cents ELSE 0 END) AS BIGINT) AS repeat_revenue
+    FROM (
+        SELECT customer_id, day, revenue_cents,
+               ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY day) AS rn
+        FROM {T_WONDAY} WHERE day <= %(as_of)s
+    ) w
+    GROUP BY customer_id
+"""
+
+
+_PER_CUSTOMER_SQL = f"""
+    SELECT customer_id, x, last_day, first_day, repeat_revenue FROM ({_CALIBRATION_SQL}) c
+"""
+
+
+@dataclass(frozen=True)
+class Triples:
+    """Distinct calibration triples with, per triple, customers, repeat and total revenue."""
+
+    x: np.ndarray
+    t_x: np.ndarray
+    T: np.ndarray
+    customers: np.ndarray
+    repeat_cents: np.ndarray
+    revenue_cents: np.ndarray
+
+
+Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _inputs(as_of: int) -> tuple[Triples, Pairs]:
+    """Distinct triples (tag 0) and, for x > 0, distinct (x, repeat revenue) (tag 1) in one
+    statement over one calibration pass."""
+    sql = f"""
+        WITH c AS ({_CALIBRATION_SQL})
+        SELECT 0, x, last_day - first_day, %(as_of)s - first_day, COUNT(*),
+               CAST(SUM(repeat_revenue) AS BIGINT), CAST(SUM(revenue) AS BIGINT)
+        FROM c GROUP BY x, last_day - first_day, first_day
+        UNION ALL
+        SELECT 1, x, repeat_revenue, 0, COUNT(*), 0, 0
+        FROM c WHERE x > 0 GROUP BY x, repeat_revenue
+    """
+    data = np.array(queries._rows(sql, {"as_of": as_of}), dtype=np.float64).reshape(-1, 7)
+    tri, pair = data[data[:, 0] == 0], data[data[:, 0] == 1]
+    triples = Triples(*(tri[:, i] for i in range(1, 7)))
+    x = pair[:, 1]
+    m = np.divide(pair[:, 2], 100.0 * x, out=np.zeros_like(x), where=x > 0)
+    return triples, (x, m, pair[:, 4])
+
+
+def _holdout_actual(as_of: int, horizon: int) -> dict[int, int]:
+    """Buying days in (A, A + H] of the customers calibrated at A, per x bucket (7 = 7+)."""
+    sql = f"""
+        SELECT CASE WHEN c.x >= {HOLDOUT_XS} THEN {HOLDOUT_XS} ELSE c.x END, COUNT(*)
+        FROM ({_CALIBRATION_SQL}) c
+        JOIN {T_WONDAY} h ON h.customer_id = c.customer_id
+        WHERE h.day > %(as_of)s AND h.day <= %(until)s
+        GROUP BY CASE WHEN c.x >= {HOLDOUT_XS} THEN {HOLDOUT_XS} ELSE c.x END
+    """
+    rows = queries._rows(sql, {"as_of": as_of, "until": as_of + horizon})
+    return {int(bucket): int(n) for bucket, n in rows}
+
+
+@dataclass(frozen=True)
+class Fits:
+    bgnbd: clv.BgNbdFit
+    gamma_gamma: clv.GammaGammaFit
+
+
+def _fits(triples: Triples, pairs: Pairs, start: Fits | None = None) -> Fits:
+    """Both fits, or clv.ModelError when either cannot be fitted."""
+    bgnbd = clv.bgnbd_fit(
+        triples.x, triples.t_x, triples.T, weights=triples.customers,
+        start=start.bgnbd if start else None,
+    )  # fmt: skip
+    x, m, n = pairs
+    gamma_gamma = clv.gamma_gamma_fit(x, m, weights=n, start=start.gamma_gamma if start else None)
+    return Fits(bgnbd=bgnbd, gamma_gamma=gamma_gamma)
+
+
+def _stored_fit() -> tuple[int | None, Fits | None, str]:
+    """(as-of day, fits or None, message) of the rebuild's own fit (CustomerValueFit)."""
+    row = CustomerValueFit.objects.first()
+    if row is None:
+        return None, None, ""
+    if not row.fitted:
+        return row.as_of_day, None, row.message
+    fits = Fits(
+        bgnbd=clv.BgNbdFit(r=row.r, alpha=row.alpha, a=row.a, b=row.b, log_likelihood=0.0),
+        gamma_gamma=clv.GammaGammaFit(p=row.p, q=row.q, gamma=row.gamma, log_likelihood=0.0),
+    )
+    return row.as_of_day, fits, row.message
+
+
+def _fits_for(as_of: int, triples: Triples, pairs: Pairs) -> Fits:
+    """The fit for as-of day `as_of`. The rebuild's own as-of date reuses the parameters it
+    stored (log-likelihoods recomputed from the same inputs); any other date is fitted,
+    starting from those parameters."""
+    stored_day, stored, message = _stored_fit()
+    if stored_day == as_of:
+        if stored is None:
+            raise clv.ModelError(message or "not fitted")
+        return _with_likelihood(stored, triples, pairs)
+    return _fits(triples, pairs, start=stored)
+
+
+def _with_likelihood(fits: Fits, triples: Triples, pairs: Pairs) -> Fits:
+    g, v = fits.bgnbd, fits.gamma_gamma
+    ll_g = float(np.dot(triples.customers, clv.bgnbd_log_likelihood(
+        g.r, g.alpha, g.a, g.b, triples.x, triples.t_x, triples.T)))  # fmt: skip
+    x, m, n = pairs
+    usable = (x > 0) & (m > 0)
+    ll_v = float(np.dot(n[usable], clv.gamma_gamma_log_likelihood(
+        v.p, v.q, v.gamma, x[usable], m[usable])))  # fmt: skip
+    return Fits(
+        bgnbd=clv.BgNbdFit(r=g.r, alpha=g.alpha, a=g.a, b=g.b, log_likelihood=ll_g),
+        gamma_gamma=clv.GammaGammaFit(p=v.p, q=v.q, gamma=v.gamma, log_likelihood=ll_v),
+    )
+
+
+def _parameters(fits: Fits | None) -> dict[str, float | None]:
+    if fits is None:
+        return dict.fromkeys(("r", "alpha", "a", "b", "p", "q", "gamma"))
+    g, v = fits.bgnbd, fits.gamma_gamma
+    return {"r": g.r, "alpha": g.alpha, "a": g.a, "b": g.b, "p": v.p, "q": v.q, "gamma": v.gamma}
+
+
+def _histogram(p_alive: np.ndarray, weights: np.ndarray) -> list[int]:
+    # Tenths [0, 0.1), ..., [0.9, 1.0]: 1.0 itself falls in the last one.
+    bins = np.minimum(np.floor(p_alive * 10).astype(int), 9)
+    return [int(v) for v in np.bincount(bins, weights=weights, minlength=10).round()]
+
+
+def customer_value_payload(*, as_of: date, horizon: int, today: date) -> dict[str, Any]:
+    """The JSON payload of insights/customer-value/ for as-of date A (money in cents)."""
+    a = as_of.toordinal()
+    triples, pairs = _inputs(a)
+    customers = int(triples.customers.sum())
+    payload: dict[str, Any] = {
+        "fitted": False,
+        "as_of": as_of.isoformat(),
+        "horizon": horizon,
+        "parameters": _parameters(None),
+        "log_likelihood": None,
+        "customers": customers,
+        "predicted_revenue_cents": None,
+        "customers_at_risk": None,
+        "revenue_at_risk_cents": None,
+        "p_alive_histogram": None,
+        "holdout": None,
+        "message": "",
+    }
+    x, t_x, T, n = triples.x, triples.t_x, triples.T, triples.customers
+    try:
+        fits = _fits_for(a, triples, pairs)
+        p_alive = clv.bgnbd_p_alive(fits.bgnbd, x, t_x, T)
+        expected = clv.bgnbd_expected_purchases(fits.bgnbd, float(horizon), x, t_x, T)
+        if not (np.all(np.isfinite(p_alive)) and np.all(np.isfinite(expected))):
+            raise clv.ModelError("the fitted model gives values that are not finite")
+    except clv.ModelError as error:
+        payload["message"] = str(error)
+        return payload
+    g, v = fits.bgnbd, fits.gamma_gamma
+    # Σ over a triple's customers of E[value | x, m] is linear in m, and Σ m = Σ repeat / x.
+    weight = v.p * x / (v.p * x + v.q - 1.0)
+    population = v.p * v.gamma / (v.q - 1.0)
+    sum_m = np.divide(triples.repeat_cents / 100.0, x, out=np.zeros_like(x), where=x > 0)
+    value_sum = (1.0 - weight) * population * n + weight * sum_m
+    at_risk = (x > 0) & (p_alive < AT_RISK_BELOW)
+    payload.update(
+        fitted=True,
+        parameters=_parameters(fits),
+        log_likelihood=g.log_likelihood + v.log_likelihood,
+        predicted_revenue_cents=int(round(float(np.dot(expected, value_sum)) * 100)),
+        customers_at_risk=int(n[at_risk].sum()),
+        revenue_at_risk_cents=int(triples.revenue_cents[at_risk].sum()),
+        p_alive_histogram=_histogram(p_alive, n),
+    )
+    if as_of + timedelta(days=horizon) <= today:
+        payload["holdout"] = _holdout(a, horizon, x, n, expected)
+    return payload
+
+
+def _holdout(a: int, horizon: int, x: np.ndarray, n: np.ndarray, expected: np.ndarray) -> dict:
+    actual = _holdout_actual(a, horizon)
+    buckets = np.minimum(x, HOLDOUT_XS).astype(int)
+    customers = np.bincount(buckets, weights=n, minlength=HOLDOUT_XS + 1)
+    expected_sum = np.bincount(buckets, weights=n * expected, minlength=HOLDOUT_XS + 1)
+    by_x = []
+    for bucket in range(HOLDOUT_XS + 1):
+        count = int(round(customers[bucket]))
+        by_x.append(
+            {
+                "x": str(bucket) if bucket < HOLDOUT_XS else f"{HOLDOUT_XS}+",
+                "customers": count,
+                "actual": actual.get(bucket, 0) / count if count else 0.0,
+                "expected": float(expected_sum[bucket]) / count if count else 0.0,
+            }
+        )
+    return {
+        "actual_purchases": sum(actual.values()),
+        "expected_purchases": float(expected_sum.sum()),
+        "by_x": by_x,
+    }
+
+
+def customer_value(*, period: Period, horizon: int = DEFAULT_HORIZON) -> dict[str, Any]:
+    """METRICS.md V for the as-of date of `period`: cached per (A, H, holdout due)."""
+    if not MIN_HORIZON <= horizon <= MAX_HORIZON:
+        raise ValueError(f"horizon must be {MIN_HORIZON} to {MAX_HORIZON} days")
+    today = local_today()
+    as_of = min(period.end, today)
+    holdout_due = as_of + timedelta(days=horizon) <= today
+    return queries._cached(
+        "value",
+        (as_of, horizon, holdout_due),
+        lambda: customer_value_payload(as_of=as_of, horizon=horizon, today=today),
+    )
+
+
+def money(cents: int | None) -> Decimal | None:
+    """Cents as a Decimal with 2 places (None stays None)."""
+    return None if cents is None else (Decimal(cents) / 100).quantize(CENT, ROUND_HALF_UP)
+
+
+# --- The stored table (rebuild) ---------------------------------------------------------------
+
+
+def _cents(values: np.ndarray) -> list[str]:
+    # Predictions, not sums of money: formatting the float to 2 places is exact enough.
+    return [f"{value:.2f}" for value in values.tolist()]
+
+
+def _fetch_array(sql: str, params: dict[str, Any], columns: int) -> np.ndarray:
+    """All rows as one float array, fetched in chunks (no million-tuple list in memory)."""
+    chunks = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(100_000):
+            chunks.append(np.array(rows, dtype=np.float64).reshape(-1, columns))
+    return np.concatenate(chunks) if chunks else np.empty((0, columns))
+
+
+def customer_value_rebuild(*, today: date | None = None) -> int:
+    """Fit as of today (horizon 365) and store every calibrated customer's outputs.
+
+    Inside the rebuild transaction. Returns the rows written; an unfitted model writes none
+    (the list and 360° then show null) and records why in CustomerValueFit.
+    """
+    today = today or local_today()
+    a = today.toordinal()
+    CustomerValue.objects.all().delete()
+    CustomerValueFit.objects.all().delete()
+    try:
+        fits = _fits(*_inputs(a))
+        rows = _fetch_array(_PER_CUSTOMER_SQL, {"as_of": a}, 5)
+        ids, scores = rows[:, 0].astype(np.int64), _scores(fits, a, rows)
+    except clv.ModelError as error:
+        CustomerValueFit.objects.create(
+            as_of_day=a, horizon=DEFAULT_HORIZON, fitted=False, message=str(error)[:255]
+        )
+        return 0
+    CustomerValueFit.objects.create(
+        as_of_day=a, horizon=DEFAULT_HORIZON, fitted=True, **_parameters(fits),
+        log_likelihood=fits.bgnbd.log_likelihood + fits.gamma_gamma.log_likelihood,
+    )  # fmt: skip
+    if len(ids):
+        p_alive, expected, value = scores
+        _store(ids, p_alive, expected, _cents(value), _cents(expected * value))
+    return len(ids)
+
+
+def _scores(fits: Fits, a: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P(alive), expected buying days (365) and expected day value per row of
+    (customer, x, last day, first day, repeat revenue); ModelError when any is not finite."""
+    x = rows[:, 1]
+    t_x, T = rows[:, 2] - rows[:, 3], a - rows[:, 3]
+    m = np.divide(rows[:, 4], 100.0 * x, out=np.zeros_like(x), where=x > 0)
+    g, v = fits.bgnbd, fits.gamma_gamma
+    p_alive = clv.bgnbd_p_alive(g, x, t_x, T)
+    expected = clv.bgnbd_expected_purchases(g, float(DEFAULT_HORIZON), x, t_x, T)
+    value = clv.gamma_gamma_expected_value(v, x, m)
+    if not all(np.all(np.isfinite(column)) for column in (p_alive, expected, value)):
+        raise clv.ModelError("the fitted model gives values that are not finite")
+    return p_alive, expected, value
+
+
+def _store(ids, p_alive, expected, value: list[str], clv_: list[str]) -> None:
+    columns = "customer_id, p_alive, expected_purchases, expected_value, predicted_clv"
+    records = zip(ids.tolist(), p_alive.tolist(), expected.tolist(), value, clv_, strict=True)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: a million rows in about a second, where INSERTs take tens.
+            buffer = io.StringIO()
+            for record in records:
+                buffer.write("\t".join(map(str, record)) + "\n")
+            with cursor.copy(f"COPY {T_VALUE} ({columns}) FROM STDIN") as copy:
+                copy.write(buffer.getvalue())
+        else:
+            cursor.executemany(
+                f"INSERT INTO {T_VALUE} ({columns}) VALUES (%s, %s, %s, %s, %s)", list(records)
+            )

@@ -1,0 +1,105 @@
+"""The dashboard's "Customer value (predicted)" section (METRICS.md V): context for its partial.
+
+Reads insights.customer_value only (the cached fit for the period's as-of date, horizon 365);
+the partial templates/admin/insights/_value.html draws it and static/insights/value.js its two
+charts from a json_script of their own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from . import customer_value
+from .periods import Period
+
+VALUE_HELP = {
+    "predicted_revenue": gettext_lazy(
+        "What your customers are expected to spend in the next 365 days: for each customer, "
+        "the expected number of buying days times the expected value of one, added up."
+    ),
+    "customers": gettext_lazy(
+        "Customers with at least one won deal closed on or before the as-of date: the "
+        "customers the model learns from."
+    ),
+    "customers_at_risk": gettext_lazy(
+        "Customers who bought more than once but whose probability of still buying from you "
+        "is below 50%."
+    ),
+    "revenue_at_risk": gettext_lazy(
+        "What the customers at risk have spent with you so far (won deals closed on or before "
+        "the as-of date)."
+    ),
+    "p_alive": gettext_lazy(
+        "P(alive): the probability that a customer still buys from you, from how often and "
+        "how recently they bought."
+    ),
+    "histogram": gettext_lazy(
+        "How many customers have each probability of still buying from you, in steps of 10%. "
+        "Customers who bought once count as still buying (the model's rule)."
+    ),
+    "holdout": gettext_lazy(
+        "Model check: for the days after the as-of date that have already passed, the buying "
+        "days customers actually had beside what the model expected, by how many times they "
+        "had bought again before."
+    ),
+    "parameters": gettext_lazy(
+        "BG/NBD (r, alpha in days, a, b) predicts how many more days a customer buys and "
+        "whether they have stopped; Gamma-Gamma (p, q, gamma) how much a buying day is worth."
+    ),
+    "not_fitted": gettext_lazy(
+        "The model could not be fitted: it needs at least 10 customers who bought on more "
+        "than one day, and a fit that converges. No prediction is shown rather than a guess."
+    ),
+}
+
+
+def _at_risk_url() -> str:
+    try:
+        base = reverse("admin:customers_customer_changelist")
+    except NoReverseMatch:
+        base = "/admin/customers/customer/"
+    return f"{base}?{urlencode({'value': 'at_risk'})}"
+
+
+def value_section(*, period: Period) -> dict[str, Any]:
+    """Context of the partial: figures, chart data, parameters and the at-risk drill-down."""
+    data = customer_value.customer_value(period=period)
+    holdout = data["holdout"]
+    charts = {
+        "histogram": {
+            "labels": [f"{n / 10:.1f}–{(n + 1) / 10:.1f}" for n in range(10)],
+            "series": {"customers": data["p_alive_histogram"] or [0] * 10},
+        },
+        "holdout": {
+            "labels": [row["x"] for row in holdout["by_x"]] if holdout else [],
+            "series": {
+                "actual": [row["actual"] for row in holdout["by_x"]] if holdout else [],
+                "expected": [row["expected"] for row in holdout["by_x"]] if holdout else [],
+            },
+        },
+        "labels": {
+            "customers": _("Customers"),
+            "actual": _("Actual buying days per customer"),
+            "expected": _("Expected buying days per customer"),
+        },
+    }
+    return {
+        "fitted": data["fitted"],
+        "as_of": data["as_of"],
+        "horizon": data["horizon"],
+        "customers": data["customers"],
+        "predicted_revenue": customer_value.money(data["predicted_revenue_cents"]),
+        "customers_at_risk": data["customers_at_risk"],
+        "revenue_at_risk": customer_value.money(data["revenue_at_risk_cents"]),
+        "parameters": data["parameters"],
+        "log_likelihood": data["log_likelihood"],
+        "holdout": holdout,
+        "charts": charts,
+        "help": VALUE_HELP,
+        "at_risk_url": _at_risk_url(),
+    }
