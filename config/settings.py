@@ -151,7 +151,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wawasan Customer Insights API",
     "DESCRIPTION": (
-        "Deduplicated customers and the figures of METRICS.md. Every endpoint needs an "
+        "Deduplicated customers and the Customer Insights figures; each endpoint states the "
+        "definitions of its figures. Every endpoint needs an "
         "authenticated user (session or `Authorization: Token <key>`) with the "
         "`insights.view_insights` permission."
     ),
