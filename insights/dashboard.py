@@ -79,13 +79,20 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     try:
         params = dashboard_params(query=request.GET)
     except PeriodError as error:
-        context.update(error=error.message, error_param=error.param)
+        # Keep what the user typed: the form shows it again with the message beside the field.
+        context.update(
+            error=error.message,
+            error_param=error.param,
+            selected_preset=_typed_preset(request),
+            selected_granularity=request.GET.get("granularity") or "auto",
+        )
         status = 400
     else:
         context.update(
             params=params,
             period=params.period,
             selected_preset=params.period.preset or CUSTOM,
+            selected_granularity=params.granularity,
             resolved_granularity=GRANULARITY_LABELS[
                 resolve_granularity(params.period, params.granularity)
             ],
@@ -96,6 +103,14 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             **dashboard_figures(params=params),
         )
     return TemplateResponse(request, "admin/insights/dashboard.html", context, status=status)
+
+
+def _typed_preset(request: HttpRequest) -> str:
+    """The period choice as typed: a preset name, or "custom" when dates were given."""
+    preset = request.GET.get("preset", "")
+    if not preset and (request.GET.get("start") or request.GET.get("end")):
+        return CUSTOM
+    return preset
 
 
 def _rebuild_task() -> Any | None:
@@ -173,7 +188,9 @@ def customer360_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     try:
         params = dashboard_params(query=request.GET)
     except PeriodError as error:
-        context.update(error=error.message)
+        context.update(
+            error=error.message, error_param=error.param, selected_preset=_typed_preset(request)
+        )
         status = 400
     else:
         rfm = queries.rfm_for_customers(period=params.period, customer_ids=[customer.pk])
