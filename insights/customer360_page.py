@@ -11,11 +11,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, Sum
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from accounts.masking import mask_email, mask_name, mask_phone
 from chats.models import ChatContact, ChatRoom
+from customers.explanation_text import record_label, via_label
 from customers.models import Contact, Customer, CustomerAlias
 from deals.models import Deal, DealItem, PipelineStage
 
@@ -43,10 +46,10 @@ def customer_explanation_rows(customer: Customer) -> list[dict[str, Any]]:
         return []
     return [
         {
-            "source": getattr(edge, "source", ""),
-            "via": getattr(edge, "via", ""),
+            "source": record_label(getattr(edge, "source", "")),
+            "via": via_label(getattr(edge, "via", "")),
             "key": getattr(edge, "key", ""),
-            "target": getattr(edge, "target", str(edge)),
+            "target": record_label(getattr(edge, "target", str(edge))),
         }
         for edge in explain(customer=customer)
     ]
@@ -104,6 +107,22 @@ def _mask_record(record: Contact | ChatContact) -> None:
     record.phone_key = mask_phone(record.phone_key)
 
 
+def _url(name: str, obj: Any) -> str:
+    """The admin change page of `obj`, or "" when its model has no admin page."""
+    try:
+        return reverse(name, args=[obj.pk])
+    except NoReverseMatch:
+        return ""
+
+
+TIMELINE_PAGE_SIZE = 50
+
+
+def timeline_page(timeline: list[dict[str, Any]], number: str | None) -> Page:
+    """One page of the (newest-first) timeline; a bad or too-high page number gives the last."""
+    return Paginator(timeline, TIMELINE_PAGE_SIZE).get_page(number)
+
+
 def customer_360(*, customer: Customer, masked: bool = False) -> dict[str, Any]:
     """Records, deals, chat rooms and a timeline for one customer in a fixed number of queries.
 
@@ -136,27 +155,35 @@ def customer_360(*, customer: Customer, masked: bool = False) -> dict[str, Any]:
         key=lambda r: (r.created_at, r.id),
     )
     scores = [room.csat_score for room in rooms if room.csat_score is not None]
-    timeline: list[tuple[datetime, int, str, str]] = []
+    contact_url, chat_url = "admin:customers_contact_change", "admin:chats_chatcontact_change"
+    deal_url, room_url = "admin:deals_deal_change", "admin:chats_chatroom_change"
+    timeline: list[tuple[datetime, int, str, str, str]] = []
     for contact in contacts:
-        timeline.append((contact.created_at, 0, _("CRM contact created"), str(contact)))
-    for chat in chat_contacts:
-        timeline.append((chat.created_at, 1, _("Chat contact created"), f"{chat.channel}: {chat}"))
-    for deal in deals:
-        timeline.append((deal.created_at, 2, _("Deal created"), str(deal)))
-        if deal.closed_at:
-            timeline.append(
-                (
-                    deal.closed_at,
-                    3,
-                    _("Deal closed (%s)") % PipelineStage.Outcome(deal.status).label,
-                    str(deal),
-                )
+        timeline.append(
+            (
+                contact.created_at,
+                0,
+                _("CRM contact created"),
+                str(contact),
+                _url(contact_url, contact),
             )
+        )
+    for chat in chat_contacts:
+        what = f"{chat.channel}: {chat}"
+        timeline.append((chat.created_at, 1, _("Chat contact created"), what, _url(chat_url, chat)))
+    for deal in deals:
+        url = _url(deal_url, deal)
+        timeline.append((deal.created_at, 2, _("Deal created"), str(deal), url))
+        if deal.closed_at:
+            label = PipelineStage.Outcome(deal.status).label
+            timeline.append((deal.closed_at, 3, _("Deal closed (%s)") % label, str(deal), url))
     for room in rooms:
-        timeline.append((room.created_at, 4, _("Chat room opened"), str(room)))
+        url = _url(room_url, room)
+        timeline.append((room.created_at, 4, _("Chat room opened"), str(room), url))
         if room.resolved_at:
-            timeline.append((room.resolved_at, 5, _("Chat room resolved"), str(room)))
-    timeline.sort(key=lambda event: (event[0], event[1]))
+            timeline.append((room.resolved_at, 5, _("Chat room resolved"), str(room), url))
+    # Newest first: what happened last is what a salesperson asks about.
+    timeline.sort(key=lambda event: (event[0], event[1]), reverse=True)
     return {
         "contacts": contacts,
         "chat_contacts": chat_contacts,
@@ -166,5 +193,8 @@ def customer_360(*, customer: Customer, masked: bool = False) -> dict[str, Any]:
         "csat_average": (
             (Decimal(sum(scores)) / len(scores)).quantize(Decimal("0.01")) if scores else None
         ),
-        "timeline": [{"at": at, "event": event, "what": what} for at, _o, event, what in timeline],
+        "timeline": [
+            {"at": at, "event": event, "what": what, "url": url}
+            for at, _o, event, what, url in timeline
+        ],
     }

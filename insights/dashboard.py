@@ -34,6 +34,7 @@ from .customer360_page import (
     mask_customer,
     mask_key,
     resolve_alias,
+    timeline_page,
 )
 from .dashboard_figures import dashboard_figures
 from .dashboard_params import (
@@ -103,6 +104,13 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             **dashboard_figures(params=params),
         )
     return TemplateResponse(request, "admin/insights/dashboard.html", context, status=status)
+
+
+def _query_without(request: HttpRequest, name: str) -> str:
+    """The request's querystring without `name`, to build links that change only it."""
+    query = request.GET.copy()
+    query.pop(name, None)
+    return query.urlencode()
 
 
 def _typed_preset(request: HttpRequest) -> str:
@@ -184,6 +192,8 @@ def customer360_view(request: HttpRequest, customer_id: int) -> HttpResponse:
         "personal_data_masked": masked,
         **customer_360(customer=customer, masked=masked),
     }
+    context["timeline_page"] = timeline_page(context["timeline"], request.GET.get("timeline_page"))
+    context["timeline_query"] = _query_without(request, "timeline_page")
     status = 200
     try:
         params = dashboard_params(query=request.GET)
