@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.masking import can_see_personal_data
+from audit.services import export_record_create
 from customers.models import Customer
 
 from . import queries
@@ -43,6 +44,7 @@ from .dashboard_params import (
     dashboard_params,
     preset_groups,
 )
+from .dashboard_xlsx import dashboard_sheets, dashboard_workbook
 from .figures import help_texts, section_titles
 from .periods import GRANULARITIES, PeriodError, resolve_granularity
 from .templatetags.insights_format import WHOLE_CURRENCIES
@@ -101,6 +103,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             scope_new_query=params.query(scope="new"),
             order_frequency_query=params.query(order="frequency"),
             order_revenue_query=params.query(order="revenue"),
+            xlsx_query=params.query(),
+            print_mode=request.GET.get("print") == "1",
             **dashboard_figures(params=params),
         )
     return TemplateResponse(request, "admin/insights/dashboard.html", context, status=status)
@@ -132,6 +136,61 @@ def _rebuild_task() -> Any | None:
         if getattr(value, "name", None) == "insights.rebuild" and hasattr(value, "delay"):
             return value
     return None
+
+
+def dashboard_xlsx_view(request: HttpRequest) -> HttpResponse:
+    """GET admin/insights/dashboard/xlsx/: every figure of the period, one sheet per section."""
+    _require(request, VIEW_PERM)
+    try:
+        params = dashboard_params(query=request.GET)
+    except PeriodError as error:
+        return HttpResponse(error.message, status=400, content_type="text/plain; charset=utf-8")
+    sheets = dashboard_sheets(figures=dashboard_figures(params=params))
+    export_record_create(
+        user=request.user,
+        endpoint=reverse("insights_dashboard_xlsx"),
+        params=_audit_params(request),
+        row_count=sum(sheet.row_count for sheet in sheets),
+        format="xlsx",
+    )
+    response = HttpResponse(
+        dashboard_workbook(params=params, sheets=sheets),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = f"wawasan-{params.period.start.isoformat()}-{params.period.end.isoformat()}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_POST
+def print_view(request: HttpRequest) -> HttpResponseRedirect:
+    """POST admin/insights/dashboard/print/: record the print (audited like exports), then
+    open the page in print mode, which asks the browser to print or save as PDF."""
+    _require(request, VIEW_PERM)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ) or not target.startswith(reverse("insights_dashboard")):
+        target = reverse("insights_dashboard")
+    query = QueryDict(target.partition("?")[2])
+    try:
+        params = dashboard_params(query=query)
+    except PeriodError:
+        return HttpResponseRedirect(target)
+    sheets = dashboard_sheets(figures=dashboard_figures(params=params))
+    export_record_create(
+        user=request.user,
+        endpoint=reverse("insights_print"),
+        params={k: query.getlist(k) for k in query},
+        row_count=sum(sheet.row_count for sheet in sheets),
+        format="pdf",
+    )
+    separator = "&" if "?" in target else "?"
+    return HttpResponseRedirect(f"{target}{separator}print=1")
+
+
+def _audit_params(request: HttpRequest) -> dict[str, list[str]]:
+    return {key: request.GET.getlist(key) for key in request.GET}
 
 
 @require_POST

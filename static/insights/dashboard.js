@@ -161,6 +161,11 @@
     });
     // Charts are sized for the screen; resize them to the paper before printing.
     window.addEventListener("beforeprint", function () { drawn.forEach(function (c) { c.resize(); }); });
+    // "Print / save as PDF" recorded the print and came back in print mode: open the dialog
+    // once the charts have drawn.
+    if (document.body.classList.contains("insights-print-mode")) {
+      window.setTimeout(function () { window.print(); }, 400);
+    }
   }
 
   if (document.readyState === "loading") {
