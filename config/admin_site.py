@@ -53,6 +53,12 @@ class WawasanAdminSite(admin.AdminSite):
                 }
                 business.append(insights)
             insights["models"].insert(0, _dashboard_entry())
+        from customers.import_jobs import import_kinds_for  # models: not at app loading
+
+        if import_kinds_for(request.user):
+            customers = next((a for a in business if a["app_label"] == "customers"), None)
+            if customers is not None:
+                customers["models"].insert(0, _import_entry())
         if insights is not None:
             business.remove(insights)
             business.insert(0, insights)
@@ -80,6 +86,17 @@ def _dashboard_entry() -> dict[str, Any]:
         "object_name": "Dashboard",
         "perms": {"view": True, "add": False, "change": False, "delete": False},
         "admin_url": reverse("insights_dashboard"),
+        "add_url": None,
+        "view_only": True,
+    }
+
+
+def _import_entry() -> dict[str, Any]:
+    return {
+        "name": _("Import CSV"),
+        "object_name": "Import",
+        "perms": {"view": True, "add": False, "change": False, "delete": False},
+        "admin_url": reverse("customers_import"),
         "add_url": None,
         "view_only": True,
     }
