@@ -9,6 +9,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
@@ -34,6 +35,9 @@ class WawasanAdminSite(admin.AdminSite):
         except NoReverseMatch:
             context["site_url"] = None
         return context
+
+    def autocomplete_view(self, request: HttpRequest):
+        return PickerAutocompleteJsonView.as_view(admin_site=self)(request)
 
     def get_app_list(self, request: HttpRequest, app_label: str | None = None) -> list[Any]:
         app_list = super().get_app_list(request, app_label)
@@ -78,6 +82,26 @@ class WawasanAdminSite(admin.AdminSite):
                 }
             )
         return business
+
+
+class PickerAutocompleteJsonView(AutocompleteJsonView):
+    """Autocomplete answers whose contact entries carry a distinguishing detail."""
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if queryset.model._meta.label == "customers.Contact":
+            queryset = queryset.select_related("company")
+        return queryset
+
+    def serialize_result(self, obj: Any, to_field_name: str) -> dict[str, Any]:
+        result = super().serialize_result(obj, to_field_name)
+        if obj._meta.label == "customers.Contact":
+            from accounts.masking import can_see_personal_data
+            from customers.picker import contact_picker_label
+
+            masked = not can_see_personal_data(self.request.user)
+            result["text"] = contact_picker_label(obj, masked=masked)
+        return result
 
 
 def _dashboard_entry() -> dict[str, Any]:
