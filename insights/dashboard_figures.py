@@ -21,6 +21,7 @@ from .drilldown import (
     drill_source,
 )
 from .figures import figure
+from .templatetags.insights_format import display_label
 
 
 def _figure(key: str, value: Any) -> dict[str, Any]:
@@ -101,7 +102,7 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
             "series": {"pct": [_num(b.pct) for b in sales.association_trend]},
         },
         "lost": {
-            "labels": [r.reason for r in lost],
+            "labels": [display_label(r.reason) for r in lost],
             "series": {
                 "deals": [r.deals for r in lost],
                 "customers": [r.customers for r in lost],
@@ -175,7 +176,7 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
 
 def _label_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
-        "labels": [r["row"].label for r in rows],
+        "labels": [display_label(r["row"].label) for r in rows],
         "series": {"customers": [r["row"].customers for r in rows]},
         "urls": [r["drill"].url for r in rows],
     }

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from .dashboard_params import DashboardParams
 from .figures import SECTIONS, figure
+from .templatetags.insights_format import display_label
 
 UNIT_FORMATS = {
     "money": "#,##0",
@@ -73,7 +74,7 @@ def dashboard_sheets(*, figures: dict[str, Any]) -> list[Sheet]:
             (
                 str(figure(key).label),
                 [_("Label"), _("Customers")],
-                [(r["row"].label, r["row"].customers) for r in rows],
+                [(display_label(r["row"].label), r["row"].customers) for r in rows],
             )
         )
     sales = Sheet("sales", titles["sales"], _cards(figures["sales_figures"]))
@@ -92,7 +93,7 @@ def dashboard_sheets(*, figures: dict[str, Any]) -> list[Sheet]:
         (
             str(figure("lost_reasons").label),
             [_("Reason"), _("Deals"), _("Customers")],
-            [(r.reason, r.deals, r.customers) for r in figures["lost"]],
+            [(display_label(r.reason), r.deals, r.customers) for r in figures["lost"]],
         )
     )
     products = Sheet("products", titles["products"])

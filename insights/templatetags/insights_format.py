@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 from django.conf import settings
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 
 register = template.Library()
 
@@ -138,3 +138,23 @@ def money_short(value: object, currency: str | None = None) -> str:
 def num(value: object, decimals: int = 2) -> str:
     """Thousands separators and at most `decimals` places in the active language."""
     return number_format(value, decimals=int(decimals))
+
+
+# Labels the figures use for "none" (METRICS.md): translated for display only; the API and the
+# drill-down filters keep them as defined.
+_FIXED_LABELS = {
+    "Other": gettext_lazy("Other"),
+    "Unspecified": gettext_lazy("Unspecified"),
+    "All others": gettext_lazy("All others"),
+}
+
+
+def display_label(value: object) -> str:
+    """'Other' → 'Lainnya' in Indonesian; any other label as written."""
+    text = "" if value is None else str(value)
+    return str(_FIXED_LABELS.get(text, text))
+
+
+@register.filter(name="label")
+def label(value: object) -> str:
+    return display_label(value)

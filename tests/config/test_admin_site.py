@@ -88,3 +88,37 @@ def test_superuser_sees_technical_models_under_system(client):
     system = html.split('class="app-system')[1]
     assert "Tokens" in system and "Periodic tasks" in system and "Crontabs" in system
     assert 'class="app-authtoken' not in html and 'class="app-django_celery_beat' not in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/",
+        "/admin/customers/customer/",
+        "/admin/deals/deal/add/",
+        "/admin/django_celery_beat/periodictask/",
+    ],
+)
+def test_indonesian_admin_pages_carry_no_english_the_issue_found(client, url):
+    # given
+    _staff(client, superuser=True)
+    client.cookies["django_language"] = "id"
+
+    # when
+    html = client.get(url).content.decode()
+
+    # then
+    for english in (
+        "Data quality",
+        "Match rules",
+        "Placeholder keys",
+        "Erasure records",
+        "Periodic tasks",
+        "Periodic Tasks",
+        "Erase this person",
+        "Name, email or phone in any format",
+        ">Value<",
+        "Django administration",
+        "View site",
+    ):
+        assert english not in html, (url, english)

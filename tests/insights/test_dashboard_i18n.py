@@ -41,7 +41,7 @@ def test_switcher_sets_indonesian_and_the_page_follows(client, fake, viewer):
     assert '<optgroup label="Lalu">' in html and '<optgroup label="Mendatang">' in html
     assert "Hari ini" in html
     assert "Asosiasi transaksi %</th>" in html  # a "%" in a template string survives
-    assert "IDR" not in html
+    assert "IDR\u00a0" not in html and "IDR " not in html
 
 
 def test_english_is_the_default(client, fake, viewer):
@@ -65,3 +65,18 @@ def test_error_message_is_translated(client, fake, viewer):
     # then
     assert response.status_code == 400
     assert "Cakupan &#x27;vip&#x27; tidak dikenal" in response.content.decode()
+
+
+def test_fixed_labels_are_translated_for_display_only(client, fake, viewer):
+    # given: the fake's source list holds "Other" and a lost reason "Unspecified"
+    client.cookies["django_language"] = "id"
+
+    # when
+    html = client.get(URL).content.decode()
+
+    # then: shown in Indonesian, the drill-down keeps the label as defined
+    assert ">Lainnya</a>" in html
+    assert "source=Other" in html
+    assert ">Other<" not in html
+    assert '<th scope="row">Tidak disebutkan</th>' in html
+    assert ">Unspecified<" not in html
