@@ -162,14 +162,14 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
         ],
         "charts": charts,
         "chart_labels": {
-            "total": _("Total customers"),
-            "new": _("New customers"),
-            "inactive": _("Inactive customers"),
+            "total": str(figure("total_customers").label),
+            "new": str(figure("new_customers").label),
+            "inactive": str(figure("inactive_customers").label),
             "customers": _("Customers"),
-            "pct": _("Deal association %"),
+            "pct": str(figure("association_trend").label),
             "deals": _("Deals"),
             "won_deals": _("Won deals"),
-            "revenue": _("Revenue"),
+            "revenue": str(figure("revenue").label),
         },
     }
 
