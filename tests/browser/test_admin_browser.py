@@ -166,12 +166,22 @@ def test_the_admin_in_a_real_browser(live_server, monkeypatch, settings, tmp_pat
             money = _check_money(page, "dashboard 1440")
             assert any(m["text"].startswith("Rp") for m in money)
             assert page.evaluate(SIDEWAYS) <= 0
-            # axis ticks of the revenue chart use Intl.NumberFormat with the currency
-            ticks = page.evaluate(
-                """() => { const c = window.Chart.getChart(document.getElementById('chart-growth'));
-                  return c.scales.y.ticks.map((t) => t.label); }"""
+            # the revenue axis and tooltips use Intl.NumberFormat in the page's language,
+            # with the currency: "Rp 32 jt", never "32,500,000"
+            page.goto(f"{base}/admin/insights/dashboard/?preset=last_90_days&order=revenue")
+            page.wait_for_function(ALL_DRAWN)
+            axis = page.evaluate(
+                """() => {
+                  const c = window.Chart.getChart(document.getElementById('chart-products'));
+                  return {ticks: c.scales.x.ticks.map((t) => t.label),
+                          tooltip: c.options.plugins.tooltip.callbacks.label.call(c.tooltip,
+                            {dataset: c.data.datasets[0], parsed: {x: 32500000, y: 0}})}; }"""
             )
-            assert ticks and all("," not in str(t) or "." in str(t) for t in ticks)
+            nonzero = [
+                t for t in axis["ticks"] if t and not t.startswith("Rp\u00a00") and t != "Rp 0"
+            ]
+            assert nonzero and all(t.startswith("Rp") for t in nonzero), axis
+            assert axis["tooltip"].endswith("Rp\u00a032.500.000"), axis
 
             # --- Phone: 390 px ----------------------------------------------------------------
             page.set_viewport_size({"width": 390, "height": 844})
