@@ -114,6 +114,14 @@ class DealForm(forms.ModelForm):
             self.fields["amount"].help_text = _(
                 "Empty: the total of the line items below (quantity × unit price)."
             )
+            # Labels for static/deals/deal_form.js, in the reader's language.
+            self.fields["amount"].widget.attrs.update(
+                {
+                    "data-use-label": _("Use the items' total"),
+                    "data-total-label": _("Items' total:"),
+                    "data-differs-label": _("Differs from the items' total:"),
+                }
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -179,6 +187,9 @@ class DealAdmin(OwnerScopedAdminMixin, admin.ModelAdmin):
         ),
         (_("Value"), {"fields": ["amount", "currency"]}),
     ]
+
+    class Media:
+        js = ["deals/deal_form.js"]
 
     @admin.display(description=_("amount"), ordering="amount")
     def amount_shown(self, obj: Deal) -> str:

@@ -239,6 +239,18 @@ def test_the_admin_in_a_real_browser(live_server, monkeypatch, settings, tmp_pat
                 assert response is not None and response.status == 200, link
             assert problems == []
 
+            # --- A deal's amount against its items, while typing ------------------------------
+            from deals.models import DealItem
+
+            item = DealItem.objects.select_related("deal").first()
+            page.goto(f"{base}/admin/deals/deal/{item.deal_id}/change/")
+            page.fill("#id_amount", "1")
+            page.dispatch_event("#id_amount", "input")
+            note = page.locator(".deal-items-total")
+            assert note.is_visible() and "Differs from the items' total" in note.inner_text()
+            note.locator("button").click()
+            assert float(page.input_value("#id_amount")) > 1
+
             # --- The import page's dry run ----------------------------------------------------
             page.goto(f"{base}/admin/import/")
             page.select_option("#id_kind", "companies")
