@@ -103,7 +103,7 @@ class DemographicsParams(PeriodParams):
         default="all",
         error_messages={"invalid_choice": _("Unknown scope '{input}': all or new.")},
         help_text=(
-            "`all`: over Base(P), the customers first seen on or before `end`; "
+            "`all`: over the customers first seen on or before `end`; "
             "`new`: over the customers first seen in P."
         ),
     )

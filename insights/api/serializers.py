@@ -52,10 +52,10 @@ class InsightsResponse(serializers.Serializer):
 class GrowthBucketSerializer(serializers.Serializer):
     start = serializers.DateField(help_text="First local date of the bucket b.")
     end = serializers.DateField(help_text="Last local date of the bucket b.")
-    total = Count("|Base(b)|: customers first seen on or before the bucket's end.")
+    total = Count("Customers first seen on or before the bucket's end.")
     new = Count("Customers first seen in b.")
     inactive = Count(
-        "Customers in Base(b) with no chat room created in b and no deal created in b."
+        "Customers first seen by the end of b with no chat room and no deal created in b."
     )
 
 
@@ -95,8 +95,10 @@ class DemographicsSerializer(InsightsResponse):
 class AssociationBucketSerializer(serializers.Serializer):
     start = serializers.DateField(help_text="First local date of the bucket b.")
     end = serializers.DateField(help_text="Last local date of the bucket b.")
-    customers_with_deals = Count("Customers in Base(b) with at least one deal in Deals(b).")
-    total_customers = Count("|Base(b)|.")
+    customers_with_deals = Count(
+        "Customers first seen by the end of b with at least one deal created in b."
+    )
+    total_customers = Count("Customers first seen on or before the bucket's end.")
     pct = Money("100 × customers_with_deals / total_customers for b.")
 
 
