@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ErasureRecord, ExportRecord
+from .models import ErasureRecord, ExportRecord, ImportJob
 
 
 @admin.register(ExportRecord)
@@ -39,6 +39,54 @@ class ErasureRecordAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ("user",)
     readonly_fields = ("created_at", "user", "username", "customer_id", "counts", "rebuild_run_id")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Read-only: who loaded which file through the admin's Import CSV page, with its counts."""
+
+    list_display = (
+        "created_at",
+        "username",
+        "kind",
+        "file_name",
+        "dry_run",
+        "status",
+        "created",
+        "updated",
+        "unchanged",
+        "rejected",
+    )
+    list_filter = ("kind", "dry_run", "status", "created_at")
+    search_fields = ("username", "file_name")
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+    exclude = ("path",)
+    readonly_fields = (
+        "created_at",
+        "user",
+        "username",
+        "kind",
+        "file_name",
+        "size",
+        "dry_run",
+        "confirms",
+        "status",
+        "rows_done",
+        "created",
+        "updated",
+        "unchanged",
+        "rejected",
+        "first_rejections",
+        "error",
+        "finished_at",
+    )
 
     def has_add_permission(self, request) -> bool:
         return False

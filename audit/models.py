@@ -63,3 +63,65 @@ class ErasureRecord(models.Model):
         return (
             f"{self.created_at:%Y-%m-%d %H:%M} {self.username} erased customer {self.customer_id}"
         )
+
+
+class ImportJob(models.Model):
+    """One CSV upload through the admin's Import page: a dry run, then (confirmed) the import.
+
+    The file stays on disk (`path`) between the dry run and the confirmation; counts, progress
+    and the first rejected lines are kept here so the page can show them while a worker runs.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="import_jobs",
+    )
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    created_at = models.DateTimeField(_("started at"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=40)
+    file_name = models.CharField(_("file name"), max_length=255)
+    path = models.CharField(max_length=500, editable=False)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    dry_run = models.BooleanField(_("dry run"), default=True)
+    confirms = models.ForeignKey(
+        "self",
+        verbose_name=_("confirms dry run"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="confirmations",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    rows_done = models.PositiveBigIntegerField(_("rows read"), default=0)
+    created = models.PositiveBigIntegerField(_("created"), default=0)
+    updated = models.PositiveBigIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveBigIntegerField(_("unchanged"), default=0)
+    rejected = models.PositiveBigIntegerField(_("rejected"), default=0)
+    first_rejections = models.JSONField(_("first rejected lines"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        mode = "dry run" if self.dry_run else "import"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.username} {self.kind} {mode}"
+
+    @property
+    def rejected_path(self) -> str:
+        return f"{self.path}.job{self.pk}.rejected.csv"

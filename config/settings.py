@@ -25,7 +25,7 @@ if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.admin_site.WawasanAdminConfig",  # django.contrib.admin, branded
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -153,7 +153,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wawasan Customer Insights API",
     "DESCRIPTION": (
-        "Deduplicated customers and the figures of METRICS.md. Every endpoint needs an "
+        "Deduplicated customers and the Customer Insights figures; each endpoint states the "
+        "definitions of its figures. Every endpoint needs an "
         "authenticated user (session or `Authorization: Token <key>`) with the "
         "`insights.view_insights` permission."
     ),
@@ -164,6 +165,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # ReDoc's own page fetches Google Fonts; templates/drf_spectacular/redoc.html does not,
+    # and these system fonts replace them: nothing is loaded from outside the site.
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+                "headings": {"fontFamily": "system-ui, -apple-system, 'Segoe UI', sans-serif"},
+                "code": {"fontFamily": "ui-monospace, 'DejaVu Sans Mono', monospace"},
+            }
+        }
+    },
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
 }

@@ -13,11 +13,14 @@ from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from .erasure import customer_erase
+from .explanation_text import edge_text
 from .identity import customer_explanation, customer_resolve_id
 from .models import ContactToFix, Customer, MatchRule, PlaceholderKey
 from .quality import PROBLEMS, problem_q, record_problems
@@ -304,7 +307,7 @@ class CustomerAdmin(admin.ModelAdmin):
                         kind,
                         record.pk,
                         record,
-                        record.created_at,
+                        date_format(localtime(record.created_at), "Y-m-d H:i"),
                         record.email_key or "—",
                         record.phone_key or "—",
                         source or "—",
@@ -321,7 +324,7 @@ class CustomerAdmin(admin.ModelAdmin):
         if not edges:
             return _("A single record.")
         return format_html(
-            "<ol>{}</ol>", format_html_join("", "<li>{}</li>", ((str(e),) for e in edges))
+            "<ol>{}</ol>", format_html_join("", "<li>{}</li>", ((edge_text(e),) for e in edges))
         )
 
     @admin.display(description=_("merged customer ids"))

@@ -1,11 +1,14 @@
+from decimal import Decimal
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OwnerScopedAdminMixin
 
+from .entry import deal_amount_display, deal_amount_mismatch, deal_items_total, item_unit_price
 from .models import Deal, DealItem, LostReason, PipelineStage, Product
 from .services import DealError, deal_closed_at, deal_status, lost_reason_clashing
 
@@ -55,8 +58,33 @@ class LostReasonAdmin(admin.ModelAdmin):
         return obj.deal_count
 
 
+class DealItemForm(forms.ModelForm):
+    """A line item; the unit price may be left empty to take the product's price."""
+
+    class Meta:
+        model = DealItem
+        fields = ["product", "quantity", "unit_price"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit_price"].required = False
+        self.fields["unit_price"].help_text = _("Empty: the product's price.")
+
+    def clean(self):
+        cleaned = super().clean()
+        price = item_unit_price(
+            product=cleaned.get("product"), unit_price=cleaned.get("unit_price")
+        )
+        if price is None and cleaned.get("product") is not None:
+            self.add_error("unit_price", _("The product has no price: enter the unit price."))
+        cleaned["unit_price"] = price
+        self.instance.unit_price = price
+        return cleaned
+
+
 class DealItemInline(admin.TabularInline):
     model = DealItem
+    form = DealItemForm
     extra = 1
     autocomplete_fields = ["product"]
 
@@ -79,8 +107,29 @@ class DealForm(forms.ModelForm):
             "currency",
         ]
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "amount" in self.fields:
+            self.fields["amount"].required = False
+            self.fields["amount"].help_text = _(
+                "Empty: the total of the line items below (quantity × unit price)."
+            )
+            # Labels for static/deals/deal_form.js, in the reader's language.
+            self.fields["amount"].widget.attrs.update(
+                {
+                    "data-use-label": _("Use the items' total"),
+                    "data-total-label": _("Items' total:"),
+                    "data-differs-label": _("Differs from the items' total:"),
+                }
+            )
+
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("amount") is None and "amount" in self.fields:
+            # Filled from the items once they are saved (DealAdmin.save_related).
+            cleaned["amount"] = Decimal("0.00")
+            self.instance.amount = Decimal("0.00")
+            self.amount_from_items = True
         stage = cleaned.get("stage")
         if stage is None:
             return cleaned
@@ -112,8 +161,7 @@ class DealAdmin(OwnerScopedAdminMixin, admin.ModelAdmin):
         "contact",
         "company",
         "stage",
-        "amount",
-        "currency",
+        "amount_shown",
         "created_at",
         "closed_at",
         "lost_reason",
@@ -139,3 +187,41 @@ class DealAdmin(OwnerScopedAdminMixin, admin.ModelAdmin):
         ),
         (_("Value"), {"fields": ["amount", "currency"]}),
     ]
+
+    class Media:
+        js = ["deals/deal_form.js"]
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_shown(self, obj: Deal) -> str:
+        return deal_amount_display(obj.amount, obj.currency)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        deal = form.instance
+        if getattr(form, "amount_from_items", False):
+            total = deal_items_total(deal=deal)
+            if total is not None:
+                deal.amount = total
+                deal.save(update_fields=["amount"])
+                messages.info(
+                    request,
+                    _("The amount was taken from the line items: %(total)s.")
+                    % {"total": deal_amount_display(total, deal.currency)},
+                )
+                return
+            messages.warning(request, _("No amount and no line items: the amount is 0."))
+            return
+        mismatch = deal_amount_mismatch(deal=deal)
+        if mismatch is not None:
+            amount, total = mismatch
+            messages.warning(
+                request,
+                _(
+                    "The amount (%(amount)s) differs from the total of the line items "
+                    "(%(total)s). Check which is right."
+                )
+                % {
+                    "amount": deal_amount_display(amount, deal.currency),
+                    "total": deal_amount_display(total, deal.currency),
+                },
+            )

@@ -160,19 +160,30 @@ def _email_written(rng: random.Random, email: str) -> str:
     )
 
 
-def demo_seed(*, people: int = 3000, seed: int = 42, today: date) -> dict[str, int]:
-    """Write the demo data set for `people` persons; returns the number of rows per model."""
+def demo_seed(
+    *, people: int = 3000, seed: int = 42, today: date, now: datetime | None = None
+) -> dict[str, int]:
+    """Write the demo data set for `people` persons; returns the number of rows per model.
+
+    `now` is the clock (default: the start of `today`): nothing is dated after it. An event
+    drawn later than `now` has not happened yet: a deal or room not created yet is left out,
+    a deal not closed yet stays open, a room not resolved yet stays open. (Clamping such
+    moments to `now` piled hundreds of deals onto one minute and made "Today" look broken.)
+    """
     rng = random.Random(seed)
     tz = ZoneInfo(settings.TIME_ZONE)
-    # Early morning of the reference day, so "today" rarely holds a moment still to come.
-    now = datetime.combine(today, time(6, 0), tzinfo=tz)
+    if now is None:
+        now = datetime.combine(today, time(0, 0), tzinfo=tz)
 
     def moment(day: date) -> datetime:
         at = datetime.combine(day, time(rng.randint(8, 20), rng.randint(0, 59)), tzinfo=tz)
-        return min(at, now)
+        while at > now:  # today, at an hour still to come: the same hour a day earlier
+            at -= timedelta(days=1)
+        return at
 
-    def later(start: datetime, min_hours: int, max_hours: int) -> datetime:
-        return min(start + timedelta(minutes=rng.randint(min_hours * 60, max_hours * 60)), now)
+    def later(start: datetime, min_hours: int, max_hours: int) -> datetime | None:
+        at = start + timedelta(minutes=rng.randint(min_hours * 60, max_hours * 60))
+        return at if at <= now else None
 
     # --- Catalogue ---------------------------------------------------------------------------
     products = [
@@ -290,11 +301,14 @@ def demo_seed(*, people: int = 3000, seed: int = 42, today: date) -> dict[str, i
             continue
         for k in range(rng.choices([1, 2, 3, 4], weights=[55, 28, 12, 5])[0]):
             created = later(contact.created_at, 1, 24 * 200)
+            if created is None:
+                continue  # not created yet
             age_days = (now - created).days
             # Old deals are mostly decided; fresh ones mostly still open.
             roll = rng.random() * (1 if age_days > 45 else 2.2)
             stage = "Won" if roll < 0.42 else "Lost" if roll < 0.8 else None
-            if stage is None:
+            closed = later(created, 24 * 2, 24 * 60) if stage else None
+            if stage is None or closed is None:  # not decided yet
                 stage = rng.choice(["Qualification", "Proposal", "Negotiation"])
             lines = []
             for _ in range(rng.choices([1, 2, 3], weights=[50, 35, 15])[0]):
@@ -314,7 +328,7 @@ def demo_seed(*, people: int = 3000, seed: int = 42, today: date) -> dict[str, i
                 amount=amount.quantize(Decimal("0.01")),
                 currency=settings.INSIGHTS_CURRENCY,
                 created_at=created,
-                closed_at=later(created, 24 * 2, 24 * 60) if stage in ("Won", "Lost") else None,
+                closed_at=closed if stage in ("Won", "Lost") else None,
             )
             # Names only: the rows they refer to are looked up at write time, outside the rng.
             deal.stage_name, deal.owner_username = stage, contact.owner_username
@@ -330,6 +344,8 @@ def demo_seed(*, people: int = 3000, seed: int = 42, today: date) -> dict[str, i
     for chat_contact in chat_contacts:
         for k in range(rng.choices([1, 2, 3, 4], weights=[50, 30, 12, 8])[0]):
             opened = later(chat_contact.created_at, 0, 24 * 120)
+            if opened is None:
+                continue  # not opened yet
             resolved = later(opened, 0, 48) if rng.random() < 0.9 else None
             rooms.append(
                 ChatRoom(

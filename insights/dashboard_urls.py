@@ -16,6 +16,16 @@ urlpatterns = [
         name="insights_dashboard",
     ),
     path(
+        "dashboard/xlsx/",
+        admin.site.admin_view(dashboard.dashboard_xlsx_view),
+        name="insights_dashboard_xlsx",
+    ),
+    path(
+        "dashboard/print/",
+        admin.site.admin_view(dashboard.print_view),
+        name="insights_print",
+    ),
+    path(
         "dashboard/recompute/",
         admin.site.admin_view(dashboard.recompute_view),
         name="insights_recompute",

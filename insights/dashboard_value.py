@@ -103,3 +103,14 @@ def value_section(*, period: Period) -> dict[str, Any]:
         "help": VALUE_HELP,
         "at_risk_url": _at_risk_url(),
     }
+
+
+def stored_customer_value(customer: Any) -> Any | None:
+    """The customer's stored prediction (insights.CustomerValue), or None when it has none.
+
+    Read through `select_related("value")`, so no query here.
+    """
+    try:
+        return customer.value
+    except customer_value.CustomerValue.DoesNotExist:  # no buying day, or no fit yet
+        return None

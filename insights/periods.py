@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 GRANULARITIES = ("day", "week", "month", "auto")
 
@@ -62,7 +63,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.start > self.end:
-            raise PeriodError("start", "start must be on or before end")
+            raise PeriodError("start", _("start must be on or before end"))
 
     @property
     def days(self) -> int:
@@ -136,7 +137,11 @@ def preset_period(name: str, today: date | None = None) -> Period:
     for days in (7, 30):
         ranges[f"next_{days}_days"] = (today + one, today + timedelta(days=days))
     if name not in ranges:
-        raise PeriodError("preset", f"unknown preset {name!r}; one of: {', '.join(PRESETS)}")
+        raise PeriodError(
+            "preset",
+            _("unknown preset %(name)r; one of: %(presets)s")
+            % {"name": name, "presets": ", ".join(PRESETS)},
+        )
     start, end = ranges[name]
     return Period(start, end, preset=name)
 
@@ -144,7 +149,9 @@ def preset_period(name: str, today: date | None = None) -> Period:
 def resolve_granularity(period: Period, granularity: str = "auto") -> str:
     if granularity not in GRANULARITIES:
         raise PeriodError(
-            "granularity", f"unknown granularity {granularity!r}; one of: day, week, month, auto"
+            "granularity",
+            _("unknown granularity %(value)r; one of: day, week, month, auto")
+            % {"value": granularity},
         )
     if granularity != "auto":
         return granularity
@@ -166,8 +173,11 @@ def buckets(period: Period, granularity: str = "auto") -> list[Period]:
     if count > MAX_BUCKETS:
         raise PeriodError(
             "granularity",
-            f"{granularity} buckets over this period would be about {count}; at most "
-            f"{MAX_BUCKETS}: choose a coarser granularity or a shorter period",
+            _(
+                "%(granularity)s buckets over this period would be about %(count)s; at most "
+                "%(max)s: choose a coarser granularity or a shorter period"
+            )
+            % {"granularity": granularity, "count": count, "max": MAX_BUCKETS},
         )
     result: list[Period] = []
     cursor = period.start
@@ -193,21 +203,25 @@ def parse_period(
 ) -> Period:
     """The period of an API or dashboard request: a preset, or start and end, or the default."""
     if preset and (start or end):
-        raise PeriodError("preset", "give either preset or start and end, not both")
+        raise PeriodError("preset", _("give either preset or start and end, not both"))
     if preset:
         return preset_period(preset, today)
     if start is None and end is None:
         return preset_period(DEFAULT_PRESET, today)
     if not start:
-        raise PeriodError("start", "start is required when end is given")
+        raise PeriodError("start", _("start is required when end is given"))
     if not end:
-        raise PeriodError("end", "end is required when start is given")
+        raise PeriodError("end", _("end is required when start is given"))
     start_date = _parse_date("start", start)
     end_date = _parse_date("end", end)
     if start_date > end_date:
-        raise PeriodError("start", f"start {start} is after end {end}")
+        raise PeriodError(
+            "start", _("start %(start)s is after end %(end)s") % {"start": start, "end": end}
+        )
     if (end_date - start_date).days + 1 > MAX_PERIOD_DAYS:
-        raise PeriodError("end", f"a period may span at most {MAX_PERIOD_DAYS} days")
+        raise PeriodError(
+            "end", _("a period may span at most %(days)s days") % {"days": MAX_PERIOD_DAYS}
+        )
     return Period(start_date, end_date)
 
 
@@ -221,4 +235,6 @@ def _parse_date(param: str, value: str) -> date:
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        raise PeriodError(param, f"{value!r} is not a date in the form YYYY-MM-DD") from None
+        raise PeriodError(
+            param, _("%(value)r is not a date in the form YYYY-MM-DD") % {"value": value}
+        ) from None

@@ -14,7 +14,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 
 with sync_playwright() as playwright:
     browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.goto(f"{BASE}/admin/login/")
     page.fill("#id_username", "admin")
     page.fill("#id_password", "wawasan-demo")

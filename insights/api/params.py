@@ -8,6 +8,7 @@ METRICS.md wording, so the OpenAPI schema documents every parameter.
 from typing import Any
 
 from django.core.validators import RegexValidator
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -53,7 +54,12 @@ class IsoDateField(serializers.CharField):
 class PeriodParams(serializers.Serializer):
     """`preset`, or `start` and `end`; validated_data = {"period": Period}."""
 
-    preset = serializers.ChoiceField(choices=PRESETS, required=False, help_text=PRESET_HELP)
+    preset = serializers.ChoiceField(
+        choices=PRESETS,
+        required=False,
+        help_text=PRESET_HELP,
+        error_messages={"invalid_choice": _("unknown preset '{input}'; see the list of presets.")},
+    )
     start = IsoDateField(help_text=START_HELP)
     end = IsoDateField(help_text=END_HELP)
 
@@ -78,7 +84,12 @@ class TrendParams(PeriodParams):
     """A period and a trend granularity; validated granularity is the resolved one."""
 
     granularity = serializers.ChoiceField(
-        choices=GRANULARITIES, default="auto", help_text=GRANULARITY_HELP
+        choices=GRANULARITIES,
+        default="auto",
+        help_text=GRANULARITY_HELP,
+        error_messages={
+            "invalid_choice": _("unknown granularity '{input}'; one of: day, week, month, auto")
+        },
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -91,8 +102,9 @@ class DemographicsParams(PeriodParams):
     scope = serializers.ChoiceField(
         choices=SCOPES,
         default="all",
+        error_messages={"invalid_choice": _("Unknown scope '{input}': all or new.")},
         help_text=(
-            "`all`: over Base(P), the customers first seen on or before `end`; "
+            "`all`: over the customers first seen on or before `end`; "
             "`new`: over the customers first seen in P."
         ),
     )
@@ -102,6 +114,7 @@ class TopProductsParams(PeriodParams):
     order = serializers.ChoiceField(
         choices=ORDERS,
         default="frequency",
+        error_messages={"invalid_choice": _("Unknown order '{input}': frequency or revenue.")},
         help_text=(
             "`frequency` sorts by won_deals desc, revenue desc, name; "
             "`revenue` by revenue desc, won_deals desc, name."

@@ -9,17 +9,18 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_phone
+from insights.figures import figure_help
 from insights.periods import GRANULARITIES, PRESETS
 
 
-def Money(help_text: str, **kwargs: Any) -> serializers.DecimalField:  # noqa: N802
+def Money(help_text: Any, **kwargs: Any) -> serializers.DecimalField:  # noqa: N802
     """A decimal rendered as a string with exactly two places."""
     return serializers.DecimalField(
         max_digits=None, decimal_places=2, coerce_to_string=True, help_text=help_text, **kwargs
     )
 
 
-def Count(help_text: str, **kwargs: Any) -> serializers.IntegerField:  # noqa: N802
+def Count(help_text: Any, **kwargs: Any) -> serializers.IntegerField:  # noqa: N802
     return serializers.IntegerField(help_text=help_text, **kwargs)
 
 
@@ -51,23 +52,19 @@ class InsightsResponse(serializers.Serializer):
 class GrowthBucketSerializer(serializers.Serializer):
     start = serializers.DateField(help_text="First local date of the bucket b.")
     end = serializers.DateField(help_text="Last local date of the bucket b.")
-    total = Count("|Base(b)|: customers first seen on or before the bucket's end.")
+    total = Count("Customers first seen on or before the bucket's end.")
     new = Count("Customers first seen in b.")
     inactive = Count(
-        "Customers in Base(b) with no chat room created in b and no deal created in b."
+        "Customers first seen by the end of b with no chat room and no deal created in b."
     )
 
 
 class GrowthSerializer(InsightsResponse):
-    total_customers = Count("|Base(P)|: customers first seen on or before `end`.")
-    new_customers = Count("Customers first seen in P.")
-    monthly_avg_new_customers = Money("new_customers / M(P).")
-    inactive_customers = Count(
-        "Customers in Base(P) with no chat room created in P and no deal created in P."
-    )
-    monthly_avg_inactive_customers = Money(
-        "Mean, over the months m of P, of inactive_customers for the period m ∩ P."
-    )
+    total_customers = Count(figure_help("total_customers"))
+    new_customers = Count(figure_help("new_customers"))
+    monthly_avg_new_customers = Money(figure_help("monthly_avg_new_customers"))
+    inactive_customers = Count(figure_help("inactive_customers"))
+    monthly_avg_inactive_customers = Money(figure_help("monthly_avg_inactive_customers"))
     trend = GrowthBucketSerializer(many=True, help_text="One entry per bucket of P.")
 
 
@@ -98,25 +95,21 @@ class DemographicsSerializer(InsightsResponse):
 class AssociationBucketSerializer(serializers.Serializer):
     start = serializers.DateField(help_text="First local date of the bucket b.")
     end = serializers.DateField(help_text="Last local date of the bucket b.")
-    customers_with_deals = Count("Customers in Base(b) with at least one deal in Deals(b).")
-    total_customers = Count("|Base(b)|.")
+    customers_with_deals = Count(
+        "Customers first seen by the end of b with at least one deal created in b."
+    )
+    total_customers = Count("Customers first seen on or before the bucket's end.")
     pct = Money("100 × customers_with_deals / total_customers for b.")
 
 
 class SalesSerializer(InsightsResponse):
-    total_customers = Count("|Base(P)|: customers first seen on or before `end`.")
-    customers_with_deals = Count(
-        "Customers in Base(P) with at least one deal in Deals(P) (deals created in P that "
-        "belong to a customer in Base(P))."
-    )
-    deal_association_pct = Money("100 × customers_with_deals / total_customers.")
-    customers_with_won_deals = Count(
-        "Customers in Base(P) with at least one deal in Deals(P) that is won (even if it "
-        "closed after P)."
-    )
-    won_customers_pct = Money("100 × customers_with_won_deals / customers_with_deals.")
-    total_deal_size = Money("Sum of the values of Deals(P).")
-    avg_deal_size_per_customer = Money("total_deal_size / customers_with_deals.")
+    total_customers = Count(figure_help("total_customers"))
+    customers_with_deals = Count(figure_help("customers_with_deals"))
+    deal_association_pct = Money(figure_help("deal_association_pct"))
+    customers_with_won_deals = Count(figure_help("customers_with_won_deals"))
+    won_customers_pct = Money(figure_help("won_customers_pct"))
+    total_deal_size = Money(figure_help("total_deal_size"))
+    avg_deal_size_per_customer = Money(figure_help("avg_deal_size_per_customer"))
     association_trend = AssociationBucketSerializer(
         many=True, help_text="Per bucket b: customers_with_deals, total_customers, pct for b."
     )
@@ -150,33 +143,31 @@ class TopProductsSerializer(InsightsResponse):
 
 # --- R. RFM -----------------------------------------------------------------------------------
 class SegmentSerializer(serializers.Serializer):
-    segment = serializers.CharField(help_text="The RFM segment name (METRICS.md order).")
+    segment = serializers.CharField(help_text="The RFM segment name.")
     customers = Count("Customers with a won deal closed in P whose R and F scores give it.")
     revenue = Money("Their monetary: the sum of the values of their won deals closed in P.")
 
 
 class RfmSerializer(InsightsResponse):
-    segments = SegmentSerializer(many=True, help_text="All ten segments in METRICS.md order.")
+    segments = SegmentSerializer(
+        many=True,
+        help_text=(
+            "All ten segments in this order: Champions, Loyal Customers, Potential Loyalists, "
+            "New Customers, Promising, Need Attention, About To Sleep, Can't Lose Them, At Risk, "
+            "Hibernating."
+        ),
+    )
 
 
 # --- K. Revenue -------------------------------------------------------------------------------
 class RevenueSerializer(InsightsResponse):
-    revenue = Money("Values of won deals that belong to a customer, with close date in P.")
-    paying_customers = Count("Customers with at least one won deal in P.")
-    avg_revenue_per_customer = Money("revenue / paying_customers.")
-    top_20pct_revenue_share = Money(
-        "Revenue of the top ⌈0.2 × paying_customers⌉ customers by their revenue in P, "
-        "as % of revenue."
-    )
-    avg_lifetime_value = Money(
-        "Revenue with close date ≤ end / customers with at least one won deal closed ≤ end."
-    )
-    one_time_customers = Count(
-        "Of the paying_customers, those with exactly 1 won deal closed on or before end."
-    )
-    repeat_customers = Count(
-        "Of the paying_customers, those with 2 or more won deals closed on or before end."
-    )
+    revenue = Money(figure_help("revenue"))
+    paying_customers = Count(figure_help("paying_customers"))
+    avg_revenue_per_customer = Money(figure_help("avg_revenue_per_customer"))
+    top_20pct_revenue_share = Money(figure_help("top_20pct_revenue_share"))
+    avg_lifetime_value = Money(figure_help("avg_lifetime_value"))
+    one_time_customers = Count(figure_help("one_time_customers"))
+    repeat_customers = Count(figure_help("repeat_customers"))
 
 
 # --- Customers --------------------------------------------------------------------------------

@@ -2,7 +2,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from . import views
+from . import root, views
 
 app_name = "api"
 
@@ -13,6 +13,7 @@ def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
 
 
 urlpatterns = [
+    path("", root.ApiRootApi.as_view(), name="root"),
     path("insights/growth/", views.GrowthApi.as_view(), name="growth"),
     path("insights/demographics/", views.DemographicsApi.as_view(), name="demographics"),
     path("insights/sales/", views.SalesApi.as_view(), name="sales"),

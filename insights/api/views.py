@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from insights import customer_value, queries
+from insights import customer_value, figures, queries
 
 from . import params as p
 from . import serializers as s
@@ -71,10 +71,13 @@ class InsightsApi(APIView):
         return self.output_class(payload).data
 
 
-def _insights_schema(params: type[serializers.Serializer], output: type, summary: str):
+def _insights_schema(params: type[serializers.Serializer], output: type, section: str):
+    """The endpoint's schema; summary and description come from the figure registry."""
+    entry = figures.section(section)
     return extend_schema_view(
         get=extend_schema(
-            summary=summary,
+            summary=str(entry.title),
+            description=figures.section_description(section),
             parameters=[params],
             responses={200: output, 400: ERRORS_400},
             tags=["insights"],
@@ -82,7 +85,7 @@ def _insights_schema(params: type[serializers.Serializer], output: type, summary
     )
 
 
-@_insights_schema(p.TrendParams, s.GrowthSerializer, "Customer growth overview (METRICS.md 4.A)")
+@_insights_schema(p.TrendParams, s.GrowthSerializer, "growth")
 class GrowthApi(InsightsApi):
     params_class = p.TrendParams
     output_class = s.GrowthSerializer
@@ -92,7 +95,7 @@ class GrowthApi(InsightsApi):
         return asdict(queries.growth_overview(period=period, granularity=granularity))
 
 
-@_insights_schema(p.DemographicsParams, s.DemographicsSerializer, "Demographics (4.B)")
+@_insights_schema(p.DemographicsParams, s.DemographicsSerializer, "demographics")
 class DemographicsApi(InsightsApi):
     params_class = p.DemographicsParams
     output_class = s.DemographicsSerializer
@@ -114,7 +117,7 @@ class DemographicsApi(InsightsApi):
         return data
 
 
-@_insights_schema(p.TrendParams, s.SalesSerializer, "Sales lifecycle (METRICS.md 4.C)")
+@_insights_schema(p.TrendParams, s.SalesSerializer, "sales")
 class SalesApi(InsightsApi):
     params_class = p.TrendParams
     output_class = s.SalesSerializer
@@ -124,7 +127,7 @@ class SalesApi(InsightsApi):
         return asdict(queries.sales_lifecycle(period=period, granularity=granularity))
 
 
-@_insights_schema(p.PeriodParams, s.LostReasonsSerializer, "Lost reasons (METRICS.md 4.E)")
+@_insights_schema(p.PeriodParams, s.LostReasonsSerializer, "lost")
 class LostReasonsApi(InsightsApi):
     output_class = s.LostReasonsSerializer
 
@@ -132,7 +135,7 @@ class LostReasonsApi(InsightsApi):
         return {"reasons": [asdict(row) for row in queries.lost_reasons(period=period)]}
 
 
-@_insights_schema(p.TopProductsParams, s.TopProductsSerializer, "Top products (4.F)")
+@_insights_schema(p.TopProductsParams, s.TopProductsSerializer, "products")
 class TopProductsApi(InsightsApi):
     params_class = p.TopProductsParams
     output_class = s.TopProductsSerializer
@@ -142,7 +145,7 @@ class TopProductsApi(InsightsApi):
         return {"products": [asdict(row) for row in rows]}
 
 
-@_insights_schema(p.PeriodParams, s.RfmSerializer, "RFM segments (METRICS.md 4.R)")
+@_insights_schema(p.PeriodParams, s.RfmSerializer, "rfm")
 class RfmApi(InsightsApi):
     output_class = s.RfmSerializer
 
@@ -150,7 +153,7 @@ class RfmApi(InsightsApi):
         return {"segments": [asdict(row) for row in queries.rfm_segments(period=period)]}
 
 
-@_insights_schema(p.PeriodParams, s.RevenueSerializer, "Revenue KPIs (METRICS.md 4.K)")
+@_insights_schema(p.PeriodParams, s.RevenueSerializer, "revenue")
 class RevenueApi(InsightsApi):
     output_class = s.RevenueSerializer
 

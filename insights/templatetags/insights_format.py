@@ -1,47 +1,160 @@
-"""Template filters for the insights pages: money in the reader's language.
+"""Template filters for the insights pages: money and numbers in the reader's language.
 
-Bahasa Indonesia writes rupiah as `Rp30.000.000` (dots group thousands, no decimals for whole
-amounts); English as `IDR 30,000,000`. Formatted here rather than through Django's l10n so the
-currency symbol and the "no decimals when whole" rule are the same on every page and in tests.
+Bahasa Indonesia writes rupiah as `Rp30.000.000` (dots group thousands); English as
+`IDR 30,000,000`. Currencies without minor units in daily use (the rupiah among them) are shown
+without cents in the UI; the API keeps its 2-decimal strings. KPI cards use a short form
+(`Rp 971,2 jt`, `IDR 971.2M`) with the full amount on hover. Formatted here rather than through
+Django's l10n so the rules are the same on every page and in tests.
 """
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 from django.conf import settings
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 
 register = template.Library()
 
-# Symbols written before the amount with no space, per language; other currencies use their
-# ISO code followed by a space.
+# Symbols written before the amount, per language; other currencies use their ISO code.
 _SYMBOLS = {"id": {"IDR": "Rp"}}
+# Shown without cents in the UI: nobody prices in sen, and "Rp1.144.032,35" wraps and misleads.
+WHOLE_CURRENCIES = frozenset({"IDR", "JPY", "KRW", "VND", "CLP", "ISK"})
 _CENT = Decimal("0.01")
+_ONE = Decimal("1")
+NBSP = "\u00a0"
+# (threshold, Indonesian suffix, English suffix), largest first.
+_SCALES = (
+    (Decimal(10) ** 12, "T", "T"),
+    (Decimal(10) ** 9, "M", "B"),
+    (Decimal(10) ** 6, "jt", "M"),
+)
+
+
+def _language(language: str | None) -> str:
+    return (language or get_language() or settings.LANGUAGE_CODE).split("-")[0].lower()
+
+
+def _to_decimal(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _group(number: str, language: str) -> str:
+    """'1234567.5' written with the language's separators: 1.234.567,5 or 1,234,567.5."""
+    whole, _dot, frac = number.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    grouped = f"{int(whole.lstrip('-') or 0):,}"
+    if language == "id":
+        grouped = grouped.replace(",", ".")
+        return f"{sign}{grouped},{frac}" if frac else f"{sign}{grouped}"
+    return f"{sign}{grouped}.{frac}" if frac else f"{sign}{grouped}"
+
+
+def number_format(value: object, *, decimals: int = 2, language: str | None = None) -> str:
+    """A count or average with thousands separators and at most `decimals` places, trailing
+    zeros dropped: 3025.50 → `3.025,5` (id), `3,025.5` (en)."""
+    if value is None or value == "":
+        return ""
+    amount = _to_decimal(value)
+    if amount is None:
+        return str(value)
+    quantum = Decimal(1).scaleb(-decimals) if decimals else _ONE
+    text = f"{amount.quantize(quantum, rounding=ROUND_HALF_UP):f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    return _group(text, _language(language))
+
+
+def _with_currency(sign: str, number: str, currency: str, language: str, spaced: bool) -> str:
+    symbol = _SYMBOLS.get(language, {}).get(currency)
+    if symbol:
+        gap = NBSP if spaced else ""
+        return f"{sign}{symbol}{gap}{number}"
+    # A non-breaking space: the code never ends one line and the amount starts the next.
+    return f"{sign}{currency}{NBSP}{number}"
 
 
 def money_format(value: object, *, currency: str | None = None, language: str | None = None) -> str:
-    """`value` as an amount of `currency` (default settings.INSIGHTS_CURRENCY) for `language`."""
+    """`value` as an amount of `currency` (default settings.INSIGHTS_CURRENCY) for `language`.
+
+    Whole amounts for currencies without cents in daily use (IDR); otherwise 2 places when the
+    amount has cents."""
     if value is None or value == "":
         return ""
-    try:
-        amount = Decimal(str(value)).quantize(_CENT, rounding=ROUND_HALF_UP)
-    except (InvalidOperation, ValueError):
+    amount = _to_decimal(value)
+    if amount is None:
         return str(value)
     currency = currency or settings.INSIGHTS_CURRENCY
-    language = (language or get_language() or settings.LANGUAGE_CODE).split("-")[0].lower()
+    language = _language(language)
+    places = _ONE if currency in WHOLE_CURRENCIES else _CENT
+    amount = amount.quantize(places, rounding=ROUND_HALF_UP)
     sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    whole, cents = f"{amount:.2f}".split(".")
-    grouped = f"{int(whole):,}"
-    if language == "id":
-        number = grouped.replace(",", ".")
-        number = number if cents == "00" else f"{number},{cents}"
-        symbol = _SYMBOLS["id"].get(currency)
-        return f"{sign}{symbol}{number}" if symbol else f"{sign}{currency} {number}"
-    number = grouped if cents == "00" else f"{grouped}.{cents}"
-    return f"{sign}{currency} {number}"
+    whole, _dot, cents = f"{abs(amount):f}".partition(".")
+    number = _group(whole if cents in ("", "00") else f"{whole}.{cents}", language)
+    return _with_currency(sign, number, currency, language, spaced=False)
+
+
+def money_short_format(
+    value: object, *, currency: str | None = None, language: str | None = None
+) -> str:
+    """A KPI card's short form: `Rp 971,2 jt`, `Rp 1,14 M` (id), `IDR 971.2M` (en).
+
+    Three significant digits at most (two decimals below 10, one below 1,000); amounts under a
+    million are written in full. Non-breaking spaces keep it on one line."""
+    if value is None or value == "":
+        return ""
+    amount = _to_decimal(value)
+    if amount is None:
+        return str(value)
+    currency = currency or settings.INSIGHTS_CURRENCY
+    language = _language(language)
+    for threshold, id_suffix, en_suffix in _SCALES:
+        if abs(amount) >= threshold:
+            scaled = abs(amount) / threshold
+            decimals = 2 if scaled < 10 else 1
+            text = number_format(scaled, decimals=decimals, language=language)
+            sign = "-" if amount < 0 else ""
+            if language == "id":
+                return _with_currency(sign, f"{text}{NBSP}{id_suffix}", currency, language, True)
+            return f"{sign}{currency}{NBSP}{text}{en_suffix}"
+    return money_format(amount, currency=currency, language=language)
 
 
 @register.filter(name="money")
 def money(value: object, currency: str | None = None) -> str:
     return money_format(value, currency=currency or None)
+
+
+@register.filter(name="money_short")
+def money_short(value: object, currency: str | None = None) -> str:
+    return money_short_format(value, currency=currency or None)
+
+
+@register.filter(name="num")
+def num(value: object, decimals: int = 2) -> str:
+    """Thousands separators and at most `decimals` places in the active language."""
+    return number_format(value, decimals=int(decimals))
+
+
+# Labels the figures use for "none" (METRICS.md): translated for display only; the API and the
+# drill-down filters keep them as defined.
+_FIXED_LABELS = {
+    "Other": gettext_lazy("Other"),
+    "Unspecified": gettext_lazy("Unspecified"),
+    "All others": gettext_lazy("All others"),
+}
+
+
+def display_label(value: object) -> str:
+    """'Other' → 'Lainnya' in Indonesian; any other label as written."""
+    text = "" if value is None else str(value)
+    return str(_FIXED_LABELS.get(text, text))
+
+
+@register.filter(name="label")
+def label(value: object) -> str:
+    return display_label(value)

@@ -5,8 +5,40 @@
   "use strict";
 
   // Dark, distinct colours: each keeps at least 4.5:1 contrast against white.
-  var PALETTE = ["#1f4e79", "#b03a00", "#2e6b30", "#6a1b9a", "#8a5a00",
-                 "#00695c", "#ad1457", "#37474f", "#4527a0", "#5d4037"];
+  var LIGHT_PALETTE = ["#1f4e79", "#b03a00", "#2e6b30", "#6a1b9a", "#8a5a00",
+                       "#00695c", "#ad1457", "#37474f", "#4527a0", "#5d4037"];
+  // Light, distinct colours for the admin's dark theme: each keeps 4.5:1 against black.
+  var DARK_PALETTE = ["#7fb3e6", "#ff9a66", "#8fd18f", "#d29be6", "#e6c266",
+                      "#66d1c2", "#f08fb8", "#b0bec5", "#a99be6", "#c9a899"];
+  var PALETTE = LIGHT_PALETTE;
+
+  // The admin theme's colours (light or dark, following the system or the theme toggle).
+  function themeColour(name, fallback) {
+    var value = window.getComputedStyle(document.documentElement).getPropertyValue(name);
+    return (value && value.trim()) || fallback;
+  }
+
+  function isDark(colour) {
+    var probe = document.createElement("span");
+    probe.style.color = colour;
+    document.body.appendChild(probe);
+    var rgb = window.getComputedStyle(probe).color.match(/\d+/g) || [255, 255, 255];
+    document.body.removeChild(probe);
+    return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) < 128;
+  }
+
+  // Numbers and money in the page's language, with the installation's currency.
+  function formatters(fmt) {
+    var locale = document.documentElement.lang || "en";
+    var money = new Intl.NumberFormat(locale, {style: "currency", currency: fmt.currency || "IDR",
+      currencyDisplay: locale.indexOf("id") === 0 ? "symbol" : "code",
+      minimumFractionDigits: 0, maximumFractionDigits: fmt.money_decimals || 0});
+    var moneyShort = new Intl.NumberFormat(locale, {style: "currency", currency: fmt.currency || "IDR",
+      currencyDisplay: locale.indexOf("id") === 0 ? "symbol" : "code",
+      notation: "compact", maximumFractionDigits: 1});
+    var number = new Intl.NumberFormat(locale, {maximumFractionDigits: 2});
+    return {money: money, moneyShort: moneyShort, number: number};
+  }
 
   function readJson(id) {
     var node = document.getElementById(id);
@@ -47,12 +79,12 @@
     var set = dataset(labels.customers, s.customers, 0);
     if (type === "doughnut") {
       set.backgroundColor = chart.labels.map(function (_l, i) { return PALETTE[i % PALETTE.length]; });
-      set.borderColor = "#ffffff";
+      set.borderColor = themeColour("--body-bg", "#ffffff");
     }
     return {labels: chart.labels, datasets: [set]};
   }
 
-  function draw(canvas, charts, labels) {
+  function draw(canvas, charts, labels, f) {
     var key = canvas.dataset.chart;
     var type = canvas.dataset.type || "bar";
     var chart = charts[key];
@@ -75,8 +107,26 @@
     if (type === "bar" && (key === "company" || key === "products" || key === "segments" || key === "lost")) {
       options.indexAxis = "y";
     }
+    var isMoney = key === "products" && chart.order === "revenue";
+    var isPct = key === "association";
+    function full(value) {
+      if (isMoney) { return f.money.format(value); }
+      return f.number.format(value) + (isPct ? "%" : "");
+    }
+    options.plugins.tooltip = {callbacks: {label: function (ctx) {
+      var value = ctx.parsed && typeof ctx.parsed === "object"
+        ? (options.indexAxis === "y" ? ctx.parsed.x : ctx.parsed.y) : ctx.parsed;
+      return (ctx.dataset.label ? ctx.dataset.label + ": " : "") + full(value);
+    }}};
     if (type !== "doughnut") {
-      options.scales = {x: {ticks: {color: "#333"}}, y: {beginAtZero: true, ticks: {color: "#333"}}};
+      var valueTicks = {callback: function (value) {
+        return isMoney ? f.moneyShort.format(value) : f.number.format(value) + (isPct ? "%" : "");
+      }};
+      var grid = {color: themeColour("--hairline-color", "#e8e8e8")};
+      var valueAxis = {beginAtZero: true, ticks: valueTicks, grid: grid};
+      var categoryAxis = {grid: grid};
+      options.scales = options.indexAxis === "y"
+        ? {x: valueAxis, y: categoryAxis} : {x: categoryAxis, y: valueAxis};
     }
     return new window.Chart(canvas, {type: type, data: config(key, type, chart, labels), options: options});
   }
@@ -98,15 +148,24 @@
     var charts = readJson("insights-charts");
     var labels = readJson("insights-labels") || {};
     if (!charts || !window.Chart) { return; }
+    var f = formatters(readJson("insights-format") || {});
+    var fg = themeColour("--body-fg", "#333");
+    PALETTE = isDark(themeColour("--body-bg", "#fff")) ? DARK_PALETTE : LIGHT_PALETTE;
     window.Chart.defaults.font.size = 13;
-    window.Chart.defaults.color = "#333";
+    window.Chart.defaults.color = fg;
+    window.Chart.defaults.borderColor = themeColour("--hairline-color", "#e8e8e8");
     var drawn = [];
     document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
-      var chart = draw(canvas, charts, labels);
+      var chart = draw(canvas, charts, labels, f);
       if (chart) { drawn.push(chart); }
     });
     // Charts are sized for the screen; resize them to the paper before printing.
     window.addEventListener("beforeprint", function () { drawn.forEach(function (c) { c.resize(); }); });
+    // "Print / save as PDF" recorded the print and came back in print mode: open the dialog
+    // once the charts have drawn.
+    if (document.body.classList.contains("insights-print-mode")) {
+      window.setTimeout(function () { window.print(); }, 400);
+    }
   }
 
   if (document.readyState === "loading") {

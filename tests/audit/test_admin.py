@@ -2,7 +2,7 @@
 
 import pytest
 
-from audit.models import ExportRecord
+from audit.models import ExportRecord, ImportJob
 from audit.services import export_record_create
 from tests.factories import UserFactory
 
@@ -39,3 +39,20 @@ def test_admin_lists_exports_read_only(admin_client):
     record.refresh_from_db()
     assert record.row_count == 12
     assert change.status_code == 403
+
+
+def test_import_jobs_are_listed_read_only(admin_client):
+    # given
+    ImportJob.objects.create(
+        username="sari", kind="deals", file_name="deals.csv", path="/x", created=3, rejected=1
+    )
+
+    # when
+    listing = admin_client.get("/admin/audit/importjob/")
+    add = admin_client.get("/admin/audit/importjob/add/")
+
+    # then
+    html = listing.content.decode()
+    assert listing.status_code == 200
+    assert "deals.csv" in html and "sari" in html
+    assert add.status_code == 403

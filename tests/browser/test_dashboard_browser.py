@@ -108,7 +108,8 @@ def test_dashboard_in_a_real_browser(live_server, monkeypatch):
             page.fill("#id_password", "s3cret-pass")
             page.click("input[type=submit]")
             page.wait_for_url(f"{live_server.url}/admin/")
-            assert page.locator("#insights-link a").first.is_visible()
+            dashboard_link = '.app-insights a[href="/admin/insights/dashboard/"]'
+            assert page.locator(dashboard_link).first.is_visible()
 
             # when: two presets (the console is checked from here: the login page is admin's)
             problems.clear()
@@ -154,6 +155,7 @@ def test_dashboard_in_a_real_browser(live_server, monkeypatch):
             page.select_option("#id_language", "id")
             with page.expect_navigation():
                 page.click(".insights-language button")
+            page.wait_for_load_state()
 
             # then
             assert page.locator("html").get_attribute("lang") == "id"

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -179,3 +179,33 @@ def test_data_quality_lists_records_a_rep_can_fix(admin_client, settings):
         bad_phones.content.decode()
     )
     assert Contact.objects.count() == 6 and Customer.objects.count() == 6
+
+
+def test_change_page_shows_record_times_in_local_time(admin_client, snapshot):
+    # given: a record created at 01:44 UTC is 08:44 in Jakarta
+
+    contact = Contact.objects.filter(customer_id=snapshot["ani"]).first()
+    Contact.objects.filter(pk=contact.pk).update(
+        created_at=datetime(2025, 7, 20, 1, 44, tzinfo=UTC)
+    )
+
+    # when
+    url = reverse("admin:customers_customer_change", args=[snapshot["ani"]])
+    html = admin_client.get(url).content.decode()
+
+    # then
+    assert "2025-07-20 08:44" in html
+    assert "+00:00" not in html
+
+
+def test_explanation_is_translated_for_display(admin_client, snapshot):
+    # given
+    admin_client.cookies["django_language"] = "id"
+
+    # when
+    url = reverse("admin:customers_customer_change", args=[snapshot["ani"]])
+    html = admin_client.get(url).content.decode()
+
+    # then
+    assert "—telepon +6281234567890→" in html
+    assert "kontak CRM" in html

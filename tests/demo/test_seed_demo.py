@@ -86,3 +86,53 @@ def test_seed_demo_command_and_demo_admin_login():
     assert "contacts" in out.getvalue() and "http://127.0.0.1:8000/admin/" in out.getvalue()
     user = authenticate(username="admin", password="wawasan-demo")
     assert user is not None and user.is_superuser
+
+
+def test_nothing_lies_in_the_future_and_no_moment_piles_up():
+    # given: the clock half an hour after midnight, Jakarta time
+    from collections import Counter
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    now = datetime.combine(TODAY, time(0, 30), tzinfo=ZoneInfo("Asia/Jakarta"))
+
+    # when
+    demo_seed(people=400, seed=1, today=TODAY, now=now)
+
+    # then
+    stamps = [
+        *Contact.objects.values_list("created_at", flat=True),
+        *ChatContact.objects.values_list("created_at", flat=True),
+        *Deal.objects.values_list("created_at", flat=True),
+        *Deal.objects.exclude(closed_at=None).values_list("closed_at", flat=True),
+        *ChatRoom.objects.values_list("created_at", flat=True),
+        *ChatRoom.objects.exclude(resolved_at=None).values_list("resolved_at", flat=True),
+    ]
+    assert max(stamps) <= now
+    # the old clamp put hundreds of deals on the same minute of the reference day
+    busiest = Counter(Deal.objects.values_list("created_at", flat=True)).most_common(1)[0][1]
+    closings = Counter(Deal.objects.exclude(closed_at=None).values_list("closed_at", flat=True))
+    assert busiest <= 3 and closings.most_common(1)[0][1] <= 3
+    # closed deals are won or lost, open ones are not closed
+    assert not Deal.objects.filter(closed_at=None, stage__name__in=["Won", "Lost"]).exists()
+
+
+def test_the_reference_day_is_not_busier_than_an_ordinary_day():
+    # given: the clock at the end of the reference day
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Jakarta")
+    now = datetime.combine(TODAY, time(23, 59), tzinfo=tz)
+
+    # when
+    demo_seed(people=400, seed=1, today=TODAY, now=now)
+
+    # then: today's won deals are no more than a few times the daily mean of the last 30 days
+    start = datetime.combine(TODAY, time(0, 0), tzinfo=tz)
+    today_won = Deal.objects.filter(stage__name="Won", closed_at__gte=start).count()
+    month_won = Deal.objects.filter(
+        stage__name="Won", closed_at__gte=start - timedelta(days=30), closed_at__lt=start
+    ).count()
+    assert month_won > 0
+    assert today_won <= max(3, 3 * month_won / 30)

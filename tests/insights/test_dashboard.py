@@ -201,10 +201,12 @@ def test_figures_and_help_texts_are_shown(client, fake, viewer):
     html = client.get(URL).content.decode()
 
     # then
-    assert "IDR 30,000,000" in html  # revenue and total deal size
-    assert "IDR 3,100,000.50" in html  # average lifetime value
+    # revenue and total deal size: the short form, the full amount on hover, no cents
+    assert 'title="IDR\u00a030,000,000">IDR\u00a030M<' in html
+    assert 'title="IDR\u00a03,100,001">IDR\u00a03.1M<' in html  # average lifetime value
+    assert "3,100,000.50" not in html
     assert "61.25%" in html
-    assert "72.50" in html
+    assert "72.5<" in html  # a decimal figure: trailing zero dropped
     assert "Customers first seen on or before the end of the period." in html
     assert "100 × customers with won deals / customers with deals." in html
 

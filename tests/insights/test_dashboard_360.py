@@ -134,8 +134,8 @@ def test_shows_records_deals_chats_timeline_revenue_and_rfm(client, fake, viewer
     assert "Harga terlalu tinggi" in html  # lost reason
     assert 'class="insights-badge won"' in html and 'class="insights-badge lost"' in html
     # two won deals of 15,000,000 each; lost deals do not count
-    assert "IDR 30,000,000" in html
-    assert "4.50" in html  # CSAT 4 and 5
+    assert "IDR\u00a030,000,000" in html
+    assert "4.5<" in html  # CSAT 4 and 5
     assert "Potential Loyalists" in html and "5 / 2 / 4" in html
     assert fake.calls[-1][0] == "rfm_for_customers"
     assert fake.calls[-1][1]["customer_ids"] == [customer.pk]
@@ -143,8 +143,8 @@ def test_shows_records_deals_chats_timeline_revenue_and_rfm(client, fake, viewer
     events = ("CRM contact created", "Chat contact created", "Chat room opened")
     events += ("Chat room resolved",)
     positions = [timeline.index(e) for e in events]
-    assert positions == sorted(positions)
-    assert timeline.index("Deal created") < timeline.index("Deal closed (Won)")
+    assert positions == sorted(positions, reverse=True)  # newest first
+    assert timeline.index("Deal closed (Won)") < timeline.index("Deal created")
 
 
 def test_query_count_does_not_grow_with_records(client, fake, viewer):
@@ -207,7 +207,53 @@ def test_customer_without_rfm_in_the_period(client, fake, viewer, monkeypatch):
 
     # then
     assert "No won deal closed in this period" in html
-    assert "IDR 0" in html
+    assert "IDR\u00a00" in html
+
+
+def test_every_record_deal_and_room_links_to_its_admin_page(client, fake, viewer):
+    # given
+    customer = _customer()
+    _records(customer, 1)
+    contact = customer.contacts.get()
+    chat = customer.chat_contacts.get()
+    deals = list(contact.deals.order_by("id"))
+    room = chat.rooms.get()
+
+    # when
+    html = client.get(_url(customer.pk)).content.decode()
+
+    # then
+    assert f'href="/admin/customers/contact/{contact.pk}/change/"' in html
+    assert f'href="/admin/chats/chatcontact/{chat.pk}/change/"' in html
+    for deal in deals:
+        assert f'href="/admin/deals/deal/{deal.pk}/change/"' in html
+    assert f'href="/admin/chats/chatroom/{room.pk}/change/"' in html
+    timeline = html.split('class="insights-timeline"')[1]
+    assert f'<a href="/admin/deals/deal/{deals[0].pk}/change/">' in timeline
+
+
+def test_timeline_pages_fifty_events_newest_first(client, fake, viewer):
+    # given: 10 contacts with 2 deals, 1 chat contact and 1 room each: 10 × 8 = 80 events
+    customer = _customer()
+    _records(customer, 10)
+
+    # when
+    first = client.get(_url(customer.pk), {"preset": "last_month"}).content.decode()
+    second = client.get(
+        _url(customer.pk), {"preset": "last_month", "timeline_page": "2"}
+    ).content.decode()
+
+    # then
+    first_rows = first.split('class="insights-timeline"')[1].split("</table>")[0]
+    second_rows = second.split('class="insights-timeline"')[1].split("</table>")[0]
+    assert first_rows.count("<tr>") == 1 + 50  # the header row and 50 events
+    assert second_rows.count("<tr>") == 1 + 30
+    assert "Page 1 of 2" in first and "Page 2 of 2" in second
+    assert "?preset=last_month&amp;timeline_page=2" in first
+    # the newest event (the lost deals closed on 20 Feb) on page 1, the oldest (contact 0) last
+    assert "2026-02-20" in first_rows and "2026-02-20" not in second_rows
+    assert second_rows.rstrip().endswith("</tr></tbody>")
+    assert "2026-01-10 10:00" in second_rows.split("<tr>")[-1]  # 03:00 UTC in Jakarta
 
 
 def test_predicted_value_block_beside_rfm(client, fake, viewer):

@@ -60,7 +60,7 @@ def test_page_shows_the_engine_figures(client, viewer, seeded):
     assert total.endswith(">7")
     # won deals of customers closed in the range: 30m + 2.5m + 16m + 5m + 1m
     revenue = html.split('id="figure-revenue"')[1].split("</dd>")[0]
-    assert revenue.endswith(">IDR 54,500,000")
+    assert revenue.endswith('title="IDR\u00a054,500,000">IDR\u00a054.5M</span>')
     assert "Harga terlalu tinggi" in html and "Unspecified" in html
     assert "Paket Premium" in html
     assert "Data computed at" in html
@@ -134,7 +134,7 @@ def test_customer_360_on_the_engine(client, viewer, seeded):
         html = client.get(f"/admin/insights/customer360/{ani.pk}/", RANGE).content.decode()
 
     # then: two CRM-won deals of 30m and 2.5m; her chat contact shares her email key
-    assert "IDR 32,500,000" in html
+    assert "IDR\u00a032,500,000" in html
     assert "ani.s@example.com" in html
     assert "Why these records are one customer" in html
     assert "email" in html.split('class="insights-explanation"')[1]

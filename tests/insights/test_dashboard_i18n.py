@@ -32,16 +32,16 @@ def test_switcher_sets_indonesian_and_the_page_follows(client, fake, viewer):
     # then
     assert switched.status_code == 302 and switched["Location"] == URL + "?preset=today"
     assert '<html lang="id"' in html
-    assert "A. Ikhtisar pertumbuhan pelanggan" in html
-    assert "B. Pelanggan menurut sumber dan perusahaan" in html
-    assert "KPI pendapatan" in html
-    assert "Rp30.000.000" in html  # revenue
-    assert "Rp3.100.000,50" in html  # average lifetime value
+    assert ">Pertumbuhan pelanggan</h2>" in html
+    assert ">Pelanggan menurut sumber dan perusahaan</h2>" in html
+    assert ">Pendapatan</h2>" in html
+    assert 'title="Rp30.000.000">Rp\u00a030\u00a0jt<' in html  # revenue
+    assert 'title="Rp3.100.001">Rp\u00a03,1\u00a0jt<' in html  # average lifetime value
     assert "Pelanggan yang pertama terlihat pada atau sebelum akhir periode." in html
     assert '<optgroup label="Lalu">' in html and '<optgroup label="Mendatang">' in html
     assert "Hari ini" in html
     assert "Asosiasi transaksi %</th>" in html  # a "%" in a template string survives
-    assert "IDR 30,000,000" not in html
+    assert "IDR\u00a0" not in html and "IDR " not in html
 
 
 def test_english_is_the_default(client, fake, viewer):
@@ -49,8 +49,8 @@ def test_english_is_the_default(client, fake, viewer):
     html = client.get(URL).content.decode()
 
     # then
-    assert "A. Customer growth overview" in html
-    assert "IDR 30,000,000" in html
+    assert ">Customer growth</h2>" in html
+    assert 'title="IDR\u00a030,000,000">IDR\u00a030M<' in html
     assert "Deal association %</th>" in html
     assert 'action="/i18n/setlang/"' in html
 
@@ -65,3 +65,18 @@ def test_error_message_is_translated(client, fake, viewer):
     # then
     assert response.status_code == 400
     assert "Cakupan &#x27;vip&#x27; tidak dikenal" in response.content.decode()
+
+
+def test_fixed_labels_are_translated_for_display_only(client, fake, viewer):
+    # given: the fake's source list holds "Other" and a lost reason "Unspecified"
+    client.cookies["django_language"] = "id"
+
+    # when
+    html = client.get(URL).content.decode()
+
+    # then: shown in Indonesian, the drill-down keeps the label as defined
+    assert ">Lainnya</a>" in html
+    assert "source=Other" in html
+    assert ">Other<" not in html
+    assert '<th scope="row">Tidak disebutkan</th>' in html
+    assert ">Unspecified<" not in html

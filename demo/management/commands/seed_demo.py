@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
 
     def handle(self, *args, people: int, seed: int, **options) -> None:
-        counts = demo_seed(people=people, seed=seed, today=timezone.localdate())
+        counts = demo_seed(people=people, seed=seed, today=timezone.localdate(), now=timezone.now())
         self.stdout.write(
             "demo data: " + ", ".join(f"{count} {name}" for name, count in counts.items())
         )

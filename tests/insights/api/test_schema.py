@@ -34,7 +34,10 @@ def test_schema_documents_every_parameter_and_field(api):
         for field, spec in component.get("properties", {}).items():
             assert spec.get("description"), (name, field)
     growth = schema["components"]["schemas"]["Growth"]["properties"]
-    assert growth["monthly_avg_new_customers"]["description"] == "new_customers / M(P)."
+    # the figure registry's definition, not a copy
+    assert growth["monthly_avg_new_customers"]["description"] == (
+        "New customers divided by the number of calendar months that intersect the period."
+    )
     assert growth["monthly_avg_new_customers"]["format"] == "decimal"
     customers = schema["paths"]["/api/v1/customers/"]["get"]["parameters"]
     assert {p["name"] for p in customers} >= {
@@ -134,3 +137,19 @@ def test_fuzzed_requests_never_get_a_server_error(api_schema, viewer_token):
 
         # when / then
         fuzz()
+
+
+@pytest.mark.django_db
+def test_endpoint_descriptions_state_definitions_not_spec_references(api):
+    # when
+    raw = api.get("/api/v1/schema/", {"format": "json"}).content.decode()
+    schema = api.get("/api/v1/schema/", {"format": "json"}).json()
+
+    # then: users cannot read METRICS.md, so nothing may cite it
+    assert "METRICS" not in raw
+    revenue = schema["paths"]["/api/v1/insights/revenue/"]["get"]
+    assert revenue["summary"] == "Revenue"
+    assert (
+        "**Paying customers**: Customers with at least one won deal in the period."
+        in (revenue["description"])
+    )

@@ -1,0 +1,26 @@
+"""Celery wrappers only: the work is customers.import_jobs.import_job_run."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from audit.models import ImportJob
+
+from .import_jobs import INLINE_MAX_BYTES, import_job_run
+
+
+@shared_task(name="customers.import_job_run")
+def run_import_job(job_id: int) -> dict[str, object]:
+    # No automatic retry: a half-done real import is resumable by loading the file again
+    # (rows are upserted), which the person at the page decides.
+    job = import_job_run(job_id=job_id)
+    return {"job_id": job.pk, "status": job.status}
+
+
+def import_job_start(*, job: ImportJob) -> ImportJob:
+    """Run small files now; queue larger ones (the page then shows their progress)."""
+    if job.size <= INLINE_MAX_BYTES:
+        return import_job_run(job_id=job.pk)
+    run_import_job.delay(job.pk)
+    job.refresh_from_db()
+    return job

@@ -1,0 +1,182 @@
+"""The dashboard's presenter: the figures of `insights.queries` shaped for the template.
+
+Cards take their label, help text and unit from the figure registry (insights/figures.py);
+charts get plain numbers (Chart.js cannot read Decimal) and the drill-down link of each element.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from . import queries
+from .dashboard_params import DashboardParams
+from .drilldown import (
+    drill_cell,
+    drill_company,
+    drill_new,
+    drill_segment,
+    drill_source,
+)
+from .figures import figure
+from .templatetags.insights_format import display_label
+
+
+def _figure(key: str, value: Any) -> dict[str, Any]:
+    """One card: the registry's label, help text and unit, and the value."""
+    entry = figure(key)
+    return {
+        "key": key,
+        "label": entry.label,
+        "value": value,
+        "kind": entry.unit,
+        "help": entry.help,
+    }
+
+
+def _heat(count: int, top: int) -> int:
+    """0-5 colour step of a grid cell; 0 only for an empty cell."""
+    if count <= 0 or top <= 0:
+        return 0
+    return max(1, -(-5 * count // top))
+
+
+def _num(value: Decimal | int) -> float | int:
+    # Chart.js needs numbers; the exact Decimal stays in the tables beside each chart.
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
+    """Every figure of the dashboard for `params`, from `insights.queries` only."""
+    period = params.period
+    growth = queries.growth_overview(period=period, granularity=params.granularity)
+    demo = queries.demographics(period=period, scope=params.scope)
+    sales = queries.sales_lifecycle(period=period, granularity=params.granularity)
+    lost = queries.lost_reasons(period=period)
+    products = queries.top_products(period=period, order=params.order)
+    segments = queries.rfm_segments(period=period)
+    grid = queries.rfm_grid(period=period)
+    kpis = queries.revenue_kpis(period=period)
+
+    trend = [{"bucket": b, "drill": drill_new(start=b.start, end=b.end)} for b in growth.trend]
+    sources = [{"row": r, "drill": drill_source(key=r.key, params=params)} for r in demo.by_source]
+    companies = [
+        {"row": r, "drill": drill_company(key=r.key, params=params)} for r in demo.by_company
+    ]
+    segment_rows = [
+        {"row": s, "drill": drill_segment(segment=s.segment, period=period)} for s in segments
+    ]
+    top = max((count for row in grid for count in row), default=0)
+    # Highest recency first, so the best customers sit at the top left like the usual RFM chart.
+    grid_rows = [
+        {
+            "r": r,
+            "cells": [
+                {
+                    "f": f,
+                    "count": grid[r - 1][f - 1],
+                    "heat": _heat(grid[r - 1][f - 1], top),
+                    "drill": drill_cell(r=r, f=f, period=period),
+                }
+                for f in range(1, 6)
+            ],
+        }
+        for r in range(5, 0, -1)
+    ]
+    charts = {
+        "growth": {
+            "labels": [b.start.isoformat() for b in growth.trend],
+            "series": {
+                "total": [b.total for b in growth.trend],
+                "new": [b.new for b in growth.trend],
+                "inactive": [b.inactive for b in growth.trend],
+            },
+            "urls": [t["drill"].url for t in trend],
+        },
+        "source": _label_chart(sources),
+        "company": _label_chart(companies),
+        "association": {
+            "labels": [b.start.isoformat() for b in sales.association_trend],
+            "series": {"pct": [_num(b.pct) for b in sales.association_trend]},
+        },
+        "lost": {
+            "labels": [display_label(r.reason) for r in lost],
+            "series": {
+                "deals": [r.deals for r in lost],
+                "customers": [r.customers for r in lost],
+            },
+        },
+        "products": {
+            "labels": [p.product for p in products],
+            "series": {
+                "won_deals": [p.won_deals for p in products],
+                "revenue": [_num(p.revenue) for p in products],
+            },
+            "order": params.order,
+        },
+        "segments": {
+            "labels": [s.segment for s in segments],
+            "series": {
+                "customers": [s.customers for s in segments],
+                "revenue": [_num(s.revenue) for s in segments],
+            },
+            "urls": [s["drill"].url for s in segment_rows],
+        },
+    }
+    return {
+        "growth": growth,
+        "growth_figures": [
+            _figure("total_customers", growth.total_customers),
+            _figure("new_customers", growth.new_customers),
+            _figure("monthly_avg_new_customers", growth.monthly_avg_new_customers),
+            _figure("inactive_customers", growth.inactive_customers),
+            _figure("monthly_avg_inactive_customers", growth.monthly_avg_inactive_customers),
+        ],
+        "trend": trend,
+        "sources": sources,
+        "companies": companies,
+        "sales": sales,
+        "sales_figures": [
+            _figure("customers_with_deals", sales.customers_with_deals),
+            _figure("deal_association_pct", sales.deal_association_pct),
+            _figure("customers_with_won_deals", sales.customers_with_won_deals),
+            _figure("won_customers_pct", sales.won_customers_pct),
+            _figure("total_deal_size", sales.total_deal_size),
+            _figure("avg_deal_size_per_customer", sales.avg_deal_size_per_customer),
+        ],
+        "lost": lost,
+        "products": products,
+        "segments": segment_rows,
+        "grid_rows": grid_rows,
+        "kpis": kpis,
+        "kpi_figures": [
+            _figure("revenue", kpis.revenue),
+            _figure("paying_customers", kpis.paying_customers),
+            _figure("avg_revenue_per_customer", kpis.avg_revenue_per_customer),
+            _figure("top_20pct_revenue_share", kpis.top_20pct_revenue_share),
+            _figure("avg_lifetime_value", kpis.avg_lifetime_value),
+            _figure("one_time_customers", kpis.one_time_customers),
+            _figure("repeat_customers", kpis.repeat_customers),
+        ],
+        "charts": charts,
+        "chart_labels": {
+            "total": str(figure("total_customers").label),
+            "new": str(figure("new_customers").label),
+            "inactive": str(figure("inactive_customers").label),
+            "customers": _("Customers"),
+            "pct": str(figure("association_trend").label),
+            "deals": _("Deals"),
+            "won_deals": _("Won deals"),
+            "revenue": str(figure("revenue").label),
+        },
+    }
+
+
+def _label_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "labels": [display_label(r["row"].label) for r in rows],
+        "series": {"customers": [r["row"].customers for r in rows]},
+        "urls": [r["drill"].url for r in rows],
+    }

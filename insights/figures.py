@@ -1,0 +1,342 @@
+"""The figure registry: what each figure of the insights pages is, in one place.
+
+Every figure has a key (the API field name), a section, a label, a help text that states its
+definition in words a user can read (users never see the specification), a unit, and where the
+specification defines it. The dashboard cards, the API schema descriptions and the translation
+catalogue all read these entries, so a definition is written once.
+
+To add figures (a new section of the dashboard, a new API field), append `Figure` entries to
+`FIGURES` and, for a new section, a `Section` to `SECTIONS`; nothing else needs to change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+Unit = Literal["count", "decimal", "pct", "money", "chart", "list"]
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: Promise
+    defined_in: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str
+    section: str
+    label: Promise
+    help: Promise
+    unit: Unit
+    defined_in: str
+
+
+SECTIONS: list[Section] = [
+    Section("growth", _("Customer growth"), "METRICS.md §4.A"),
+    Section("demographics", _("Customers by source and by company"), "METRICS.md §4.B"),
+    Section("sales", _("Sales lifecycle"), "METRICS.md §4.C"),
+    Section("lost", _("Lost reasons"), "METRICS.md §4.E"),
+    Section("products", _("Top products"), "METRICS.md §4.F"),
+    Section("rfm", _("RFM segmentation"), "METRICS.md §4.R"),
+    Section("revenue", _("Revenue"), "METRICS.md §4.K"),
+]
+
+FIGURES: list[Figure] = [
+    # --- Customer growth ---------------------------------------------------------------------
+    Figure(
+        "total_customers",
+        "growth",
+        _("Total customers"),
+        _("Customers first seen on or before the end of the period."),
+        "count",
+        "METRICS.md §4.A",
+    ),
+    Figure(
+        "new_customers",
+        "growth",
+        _("New customers"),
+        _("Customers first seen in the period."),
+        "count",
+        "METRICS.md §4.A",
+    ),
+    Figure(
+        "monthly_avg_new_customers",
+        "growth",
+        _("Monthly average new customers"),
+        _("New customers divided by the number of calendar months that intersect the period."),
+        "decimal",
+        "METRICS.md §4.A",
+    ),
+    Figure(
+        "inactive_customers",
+        "growth",
+        _("Inactive customers"),
+        _(
+            "Customers first seen on or before the end of the period with no chat room created "
+            "in the period and no deal created in the period."
+        ),
+        "count",
+        "METRICS.md §4.A",
+    ),
+    Figure(
+        "monthly_avg_inactive_customers",
+        "growth",
+        _("Monthly average inactive customers"),
+        _(
+            "Mean, over the months of the period, of the inactive customers for each month (cut "
+            "to the period)."
+        ),
+        "decimal",
+        "METRICS.md §4.A",
+    ),
+    Figure(
+        "growth_trend",
+        "growth",
+        _("Customer growth"),
+        _(
+            "Per bucket: total customers first seen by its end, new customers first seen in it, "
+            "and customers inactive in it."
+        ),
+        "chart",
+        "METRICS.md §4.A",
+    ),
+    # --- Demographics ------------------------------------------------------------------------
+    Figure(
+        "by_source",
+        "demographics",
+        _("Customers by source"),
+        _(
+            "Customers per source: the first of their records, by creation time, with a source "
+            "or channel. Other: none."
+        ),
+        "list",
+        "METRICS.md §4.B",
+    ),
+    Figure(
+        "by_company",
+        "demographics",
+        _("Customers by company"),
+        _(
+            "Customers per company: the company of their first CRM contact that has one. "
+            "Other: none."
+        ),
+        "list",
+        "METRICS.md §4.B",
+    ),
+    # --- Sales lifecycle ---------------------------------------------------------------------
+    Figure(
+        "customers_with_deals",
+        "sales",
+        _("Customers with deals"),
+        _("Customers with at least one deal created in the period."),
+        "count",
+        "METRICS.md §4.C",
+    ),
+    Figure(
+        "deal_association_pct",
+        "sales",
+        _("Deal association"),
+        _("100 × customers with deals / total customers."),
+        "pct",
+        "METRICS.md §4.C",
+    ),
+    Figure(
+        "association_trend",
+        "sales",
+        _("Deal association %"),
+        _("Deal association (%) computed for each bucket."),
+        "chart",
+        "METRICS.md §4.C",
+    ),
+    Figure(
+        "customers_with_won_deals",
+        "sales",
+        _("Customers with won deals"),
+        _(
+            "Customers with at least one deal created in the period that is won (even if it "
+            "closed after the period)."
+        ),
+        "count",
+        "METRICS.md §4.C",
+    ),
+    Figure(
+        "won_customers_pct",
+        "sales",
+        _("Won customers"),
+        _("100 × customers with won deals / customers with deals."),
+        "pct",
+        "METRICS.md §4.C",
+    ),
+    Figure(
+        "total_deal_size",
+        "sales",
+        _("Total deal size"),
+        _("Sum of the values of the deals created in the period."),
+        "money",
+        "METRICS.md §4.C",
+    ),
+    Figure(
+        "avg_deal_size_per_customer",
+        "sales",
+        _("Average deal size per customer"),
+        _("Total deal size / customers with deals."),
+        "money",
+        "METRICS.md §4.C",
+    ),
+    # --- Lost reasons ------------------------------------------------------------------------
+    Figure(
+        "lost_reasons",
+        "lost",
+        _("Lost reasons"),
+        _(
+            "Lost deals whose close date is in the period, per lost reason (blank: "
+            "Unspecified): deals, and distinct customers among them."
+        ),
+        "list",
+        "METRICS.md §4.E",
+    ),
+    # --- Top products ------------------------------------------------------------------------
+    Figure(
+        "top_products",
+        "products",
+        _("Top products"),
+        _(
+            "Won deals whose close date is in the period, per product: won deals that include "
+            "it, quantity and line revenue."
+        ),
+        "list",
+        "METRICS.md §4.F",
+    ),
+    # --- RFM ---------------------------------------------------------------------------------
+    Figure(
+        "rfm_grid",
+        "rfm",
+        _("Recency × frequency"),
+        _(
+            "Customers with a won deal closed in the period, by recency score (R) and "
+            "frequency score (F), 1 to 5."
+        ),
+        "chart",
+        "METRICS.md §4.R",
+    ),
+    Figure(
+        "rfm_segments",
+        "rfm",
+        _("RFM segments"),
+        _(
+            "The segment follows from the R and F scores; revenue is the value of the "
+            "segment's won deals closed in the period."
+        ),
+        "list",
+        "METRICS.md §4.R",
+    ),
+    # --- Revenue -----------------------------------------------------------------------------
+    Figure(
+        "revenue",
+        "revenue",
+        _("Revenue"),
+        _("Values of won deals that belong to a customer, dated by close date, in the period."),
+        "money",
+        "METRICS.md §4.K",
+    ),
+    Figure(
+        "paying_customers",
+        "revenue",
+        _("Paying customers"),
+        _("Customers with at least one won deal in the period."),
+        "count",
+        "METRICS.md §4.K",
+    ),
+    Figure(
+        "avg_revenue_per_customer",
+        "revenue",
+        _("Average revenue per customer"),
+        _("Revenue / paying customers."),
+        "money",
+        "METRICS.md §4.K",
+    ),
+    Figure(
+        "top_20pct_revenue_share",
+        "revenue",
+        _("Revenue share of the top 20%"),
+        _(
+            "Revenue of the top ⌈0.2 × paying customers⌉ customers by their revenue in the "
+            "period, as a share of revenue (%)."
+        ),
+        "pct",
+        "METRICS.md §4.K",
+    ),
+    Figure(
+        "avg_lifetime_value",
+        "revenue",
+        _("Average lifetime value"),
+        _(
+            "Revenue closed on or before the end of the period / customers with at least one "
+            "won deal closed by then."
+        ),
+        "money",
+        "METRICS.md §4.K",
+    ),
+    Figure(
+        "one_time_customers",
+        "revenue",
+        _("One-time customers"),
+        _("Paying customers with exactly 1 won deal closed on or before the end of the period."),
+        "count",
+        "METRICS.md §4.K",
+    ),
+    Figure(
+        "repeat_customers",
+        "revenue",
+        _("Repeat customers"),
+        _("Paying customers with 2 or more won deals closed on or before the end of the period."),
+        "count",
+        "METRICS.md §4.K",
+    ),
+]
+
+
+def figure(key: str) -> Figure:
+    """The registry entry for `key`; KeyError names an unknown key."""
+    for entry in FIGURES:
+        if entry.key == key:
+            return entry
+    raise KeyError(f"no figure {key!r} in insights.figures.FIGURES")
+
+
+def figure_help(key: str) -> Promise:
+    """The help text of `key` (lazy, translated when rendered): for API schema descriptions."""
+    return figure(key).help
+
+
+def section(key: str) -> Section:
+    for entry in SECTIONS:
+        if entry.key == key:
+            return entry
+    raise KeyError(f"no section {key!r} in insights.figures.SECTIONS")
+
+
+def section_figures(section_key: str, unit: tuple[Unit, ...] | None = None) -> list[Figure]:
+    """The figures of one section in registry order, optionally only of the given units."""
+    return [f for f in FIGURES if f.section == section_key and (unit is None or f.unit in unit)]
+
+
+def help_texts() -> dict[str, Promise]:
+    """{key: help text} of every figure, for templates that place a help text by key."""
+    return {f.key: f.help for f in FIGURES}
+
+
+def section_description(section_key: str) -> str:
+    """An API endpoint's description: each figure of the section with its definition."""
+    return "\n".join(f"- **{f.label}**: {f.help}" for f in FIGURES if f.section == section_key)
+
+
+def section_titles() -> dict[str, Promise]:
+    """{section key: title}, for the dashboard's headings."""
+    return {s.key: s.title for s in SECTIONS}
