@@ -114,6 +114,13 @@ HELP = {
     "by_company": gettext_lazy(
         "Customers per company: the company of their first CRM contact that has one. Other: none."
     ),
+    "by_country": gettext_lazy(
+        "Customers per country: of their first CRM contact that has one, else the country of "
+        "their first phone number. Other: none. The rest of the list is summed in All others."
+    ),
+    "by_city": gettext_lazy(
+        "Customers per city: the city of their first CRM contact that has one. Other: none."
+    ),
     "customers_with_deals": gettext_lazy("Customers with at least one deal created in the period."),
     "deal_association_pct": gettext_lazy("100 × customers with deals / total customers."),
     "association_trend": gettext_lazy("Deal association (%) computed for each bucket."),
@@ -253,6 +260,15 @@ def drill_company(*, key: str | None, params: DashboardParams) -> DrillDown:
     return DrillDown({"company": key or "none", **_scope_filters(params)})
 
 
+def drill_place(param: str, *, key: str | None, params: DashboardParams) -> DrillDown:
+    return DrillDown({param: key or "Other", **_scope_filters(params)})
+
+
+def _unless_others(row: queries.LabelCount, drill: DrillDown) -> DrillDown | None:
+    # The "All others" row sums many labels: no one filter lists exactly its customers.
+    return None if row.key is None and row.label == queries.ALL_OTHERS else drill
+
+
 def _scope_filters(params: DashboardParams) -> dict[str, str]:
     # Demographics count Base(P) (first seen by the end) or, with scope=new, those first seen in P.
     filters = {"first_seen_to": params.period.end.isoformat()}
@@ -307,9 +323,21 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
     kpis = queries.revenue_kpis(period=period)
 
     trend = [{"bucket": b, "drill": drill_new(start=b.start, end=b.end)} for b in growth.trend]
-    sources = [{"row": r, "drill": drill_source(key=r.key, params=params)} for r in demo.by_source]
+    sources = [
+        {"row": r, "drill": _unless_others(r, drill_source(key=r.key, params=params))}
+        for r in demo.by_source
+    ]
     companies = [
-        {"row": r, "drill": drill_company(key=r.key, params=params)} for r in demo.by_company
+        {"row": r, "drill": _unless_others(r, drill_company(key=r.key, params=params))}
+        for r in demo.by_company
+    ]
+    countries = [
+        {"row": r, "drill": _unless_others(r, drill_place("country", key=r.key, params=params))}
+        for r in demo.by_country
+    ]
+    cities = [
+        {"row": r, "drill": _unless_others(r, drill_place("city", key=r.key, params=params))}
+        for r in demo.by_city
     ]
     segment_rows = [
         {"row": s, "drill": drill_segment(segment=s.segment, period=period)} for s in segments
@@ -343,6 +371,8 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
         },
         "source": _label_chart(sources),
         "company": _label_chart(companies),
+        "country": _label_chart(countries),
+        "city": _label_chart(cities),
         "association": {
             "labels": [b.start.isoformat() for b in sales.association_trend],
             "series": {"pct": [_num(b.pct) for b in sales.association_trend]},
@@ -393,6 +423,8 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
         "trend": trend,
         "sources": sources,
         "companies": companies,
+        "countries": countries,
+        "cities": cities,
         "sales": sales,
         "sales_figures": [
             _figure("customers_with_deals", _("Customers with deals"), sales.customers_with_deals),
@@ -463,7 +495,7 @@ def _label_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "labels": [r["row"].label for r in rows],
         "series": {"customers": [r["row"].customers for r in rows]},
-        "urls": [r["drill"].url for r in rows],
+        "urls": [r["drill"].url if r["drill"] else None for r in rows],
     }
 
 

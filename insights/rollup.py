@@ -25,9 +25,9 @@ Design note
   Exact.
   Metrics: act (chat room or deal created), deal (deal created), wond (won deal, by created
   day), paid (won deal, by close day), lost (lost deal by close day, dim = reason label).
-* Additive figures are per-day sums (DailySum): new customers (total = running sum), per source
-  and company, deal values by created day (fs as above), revenue, lost deals per reason,
-  products (distinct won deals, quantity, revenue).
+* Additive figures are per-day sums (DailySum): new customers (total = running sum), per source,
+  company, country and city, deal values by created day (fs as above), revenue, lost deals per
+  reason, products (distinct won deals, quantity, revenue).
 * One-time vs repeat: per customer the close days of its first and second won deal (RepeatCell).
 * RFM and the top-20% share need per-customer ranks: CustomerWonDay (customer, close day,
   won deals, revenue) is indexed by day and ranked in SQL with window functions.
@@ -234,6 +234,11 @@ def rollup_daily_sums() -> int:
         f"""{columns} SELECT 'co', COALESCE(CAST(company_id AS TEXT), ''), {first_seen}, 0,
                    COUNT(*), 0, 0
             FROM {T_CUSTOMER} GROUP BY company_id, first_seen_date""",
+        # Country and city: Customer stores "Other" itself when none applies (METRICS.md 2).
+        f"""{columns} SELECT 'ctry', country, {first_seen}, 0, COUNT(*), 0, 0
+            FROM {T_CUSTOMER} GROUP BY country, first_seen_date""",
+        f"""{columns} SELECT 'city', city, {first_seen}, 0, COUNT(*), 0, 0
+            FROM {T_CUSTOMER} GROUP BY city, first_seen_date""",
         f"""{columns} SELECT 'dval', '', created_day, {exception}, COUNT(*), SUM(amount_cents), 0
             FROM {T_FACT} WHERE customer_id IS NOT NULL GROUP BY created_day, {exception}""",
         f"""{columns} SELECT 'rev', '', close_day, 0, COUNT(*), SUM(amount_cents), 0

@@ -95,6 +95,15 @@ class DemographicsParams(PeriodParams):
             "`new`: over the customers first seen in P."
         ),
     )
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=100,
+        default=10,
+        help_text=(
+            "Rows kept per list, 1 to 100 (default 10); the customers of the rows left out "
+            "are summed in a last row labelled `All others`."
+        ),
+    )
 
 
 class TopProductsParams(PeriodParams):

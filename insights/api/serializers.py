@@ -92,6 +92,21 @@ class DemographicsSerializer(InsightsResponse):
             "sorted by count desc, then label."
         ),
     )
+    by_country = LabelCountSerializer(
+        many=True,
+        help_text=(
+            "Customers per country (ISO 3166-1 alpha-2): the country of the first CRM contact "
+            "that has one, else the region of the first phone number that has one, else "
+            "`Other`; same order. Every list keeps its first `limit` rows, then `All others`."
+        ),
+    )
+    by_city = LabelCountSerializer(
+        many=True,
+        help_text=(
+            "Customers per city as written (of the first CRM contact that has one), `Other` "
+            "for none; same order."
+        ),
+    )
 
 
 # --- C. Sales lifecycle -----------------------------------------------------------------------

@@ -97,19 +97,19 @@ class DemographicsApi(InsightsApi):
     params_class = p.DemographicsParams
     output_class = s.DemographicsSerializer
 
-    def figures(self, *, period, scope) -> dict[str, Any]:
-        rows = queries.demographics_rows(period=period, scope=scope)
+    def figures(self, *, period, scope, limit) -> dict[str, Any]:
+        rows = queries.demographics_rows(period=period, scope=scope, limit=limit)
         return {
             name: [{"label": label, "customers": count} for label, _key, count in rows[stored]]
-            for name, stored in (("by_source", "src"), ("by_company", "co"))
+            for stored, name in queries.DEMOGRAPHIC_LISTS
         }
 
     def render(self, payload: dict[str, Any]) -> dict[str, Any]:
-        # by_company lists every company (25,000 at a million customers): dataclasses.asdict
-        # and a DRF field per cell cost ~300 ms there, so the two lists, already plain
-        # {label, customers} dicts of str and int, skip the serializer; the rest goes through it.
-        lists = {name: payload.pop(name) for name in ("by_source", "by_company")}
-        data = self.output_class({**payload, "by_source": [], "by_company": []}).data
+        # The lists are already plain {label, customers} dicts of str and int: they skip the
+        # serializer (a DRF field per cell); the rest goes through it.
+        names = [name for _stored, name in queries.DEMOGRAPHIC_LISTS]
+        lists = {name: payload.pop(name) for name in names}
+        data = self.output_class({**payload, **dict.fromkeys(names, [])}).data
         data.update(lists)
         return data
 
