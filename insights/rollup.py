@@ -297,9 +297,9 @@ def rollup_customer_stats() -> int:
     )
     sql = f"""
         INSERT INTO {T_STATS} (customer_id, lifetime_revenue, won_deals, deals, chat_rooms,
-                               last_activity_at)
+                               last_purchase_day, last_activity_at)
         SELECT cu.id, {revenue}, COALESCE(d.won, 0), COALESCE(d.deals, 0),
-               COALESCE(r.rooms, 0),
+               COALESCE(r.rooms, 0), d.last_won_day,
                CASE WHEN r.last_at IS NULL THEN dl.last_at
                     WHEN dl.last_at IS NULL THEN r.last_at
                     WHEN r.last_at > dl.last_at THEN r.last_at
@@ -308,7 +308,8 @@ def rollup_customer_stats() -> int:
         LEFT JOIN (
             SELECT customer_id, COUNT(*) AS deals,
                    SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) AS won,
-                   SUM(CASE WHEN status = 'won' THEN amount_cents ELSE 0 END) AS revenue
+                   SUM(CASE WHEN status = 'won' THEN amount_cents ELSE 0 END) AS revenue,
+                   MAX(CASE WHEN status = 'won' THEN close_day END) AS last_won_day
             FROM {T_FACT} WHERE customer_id IS NOT NULL GROUP BY customer_id
         ) d ON d.customer_id = cu.id
         LEFT JOIN (

@@ -22,7 +22,10 @@ def customer_list_queryset() -> QuerySet[Customer]:
     """Customers with company and lifetime revenue (CustomerStats, null before a rebuild)."""
     return (
         Customer.objects.select_related("company")
-        .annotate(lifetime_revenue=F("stats__lifetime_revenue"))
+        .annotate(
+            lifetime_revenue=F("stats__lifetime_revenue"),
+            last_purchase_day=F("stats__last_purchase_day"),
+        )
         .order_by("id")
     )
 

@@ -4,6 +4,7 @@ Counts are integers; money, percentages, averages and quantities are decimal str
 places ("37.50"), so clients never meet float rounding.
 """
 
+from datetime import date
 from typing import Any
 
 from rest_framework import serializers
@@ -257,6 +258,28 @@ class CustomerSerializer(serializers.Serializer):
         "Values of its won deals of all time, as of the last rebuild; null before one.",
         allow_null=True,
     )
+    country = serializers.CharField(
+        required=False,
+        help_text="ISO 3166-1 alpha-2: of the first CRM contact that has one, else the region "
+        "of the first phone number that has one; `Other`.",
+    )
+    city = serializers.CharField(
+        required=False, help_text="City of the first CRM contact that has one; `Other`."
+    )
+    last_purchase = serializers.SerializerMethodField(
+        help_text="Local close date of its latest won deal; null when none."
+    )
+    rfm_segment = serializers.SerializerMethodField(
+        help_text="RFM segment for the list's RFM period (rfm_start..rfm_end, else start..end, "
+        "else last_30_days); null without a won deal closed in it."
+    )
+
+    def get_last_purchase(self, instance: Any) -> str | None:
+        day = getattr(instance, "last_purchase_day", None)
+        return date.fromordinal(day).isoformat() if day else None
+
+    def get_rfm_segment(self, instance: Any) -> str | None:
+        return self.context.get("rfm_segments", {}).get(instance.pk)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)

@@ -37,7 +37,7 @@ from .customer360 import (
     period_json,
 )
 from .export import CSVRenderer, customer_csv_response
-from .filters import CustomerFilter
+from .filters import CustomerFilter, customer_page_rfm
 
 ERRORS_400 = OpenApiResponse(
     s.ErrorsSerializer,
@@ -230,13 +230,24 @@ class CustomerListApi(JsonErrorsMixin, ListAPIView):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.accepted_renderer.format != "csv":
-            return super().list(request, *args, **kwargs)
+            return self.page_response(request)
         return customer_csv_response(
             queryset=self.filter_queryset(self.get_queryset()),
             user=request.user,
             params={key: values[-1] for key, values in request.query_params.lists()},
             endpoint=request.path,
         )
+
+    def page_response(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        # The RFM segment column: one read for the page (no query per row).
+        self.rfm_segments = customer_page_rfm(params=request.query_params, customers=page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "rfm_segments": self.rfm_segments}
+
+    rfm_segments: ClassVar[dict[int, str]] = {}
 
 
 @extend_schema_view(

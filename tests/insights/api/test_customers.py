@@ -60,6 +60,10 @@ def test_list_row_shape_and_formats(api):
         "first_seen_at": "2026-01-10T10:00:00+07:00",
         "record_count": 2,
         "lifetime_revenue": "37.50",
+        "country": "Other",
+        "city": "Other",
+        "last_purchase": None,
+        "rfm_segment": None,
     }
     assert body["results"][1]["company"] is None
     assert body["results"][1]["lifetime_revenue"] is None
