@@ -4,6 +4,8 @@ Parameters are validated by the serializers of params.py; figures come from the 
 only, so the API and the dashboards always agree.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, ClassVar
 
@@ -17,6 +19,7 @@ from drf_spectacular.utils import (
 )
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -25,7 +28,8 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from insights import queries
+from insights import queries, segment_figures
+from insights.customer_filters import CustomerFilterError
 
 from . import params as p
 from . import serializers as s
@@ -56,7 +60,7 @@ class InsightsApi(APIView):
         raise NotImplementedError
 
     def get(self, request: Request) -> Response:
-        params = self.params_class(data=request.query_params)
+        params = self.params_class(data=request.query_params, context={"request": request})
         params.is_valid(raise_exception=True)
         options = dict(params.validated_data)
         granularity = options.get("granularity") if self.is_trend else None
@@ -142,19 +146,39 @@ class TopProductsApi(InsightsApi):
         return {"products": [asdict(row) for row in rows]}
 
 
-@_insights_schema(p.PeriodParams, s.RfmSerializer, "RFM segments (METRICS.md 4.R)")
+@contextmanager
+def _segment_errors() -> Iterator[None]:
+    """A saved segment whose filter no longer holds is a 400 naming segment_id, never dropped."""
+    try:
+        yield
+    except CustomerFilterError as error:
+        raise ValidationError({"segment_id": [error.message]}) from None
+
+
+@_insights_schema(p.SegmentPeriodParams, s.RfmSerializer, "RFM segments (METRICS.md 4.R)")
 class RfmApi(InsightsApi):
+    params_class = p.SegmentPeriodParams
     output_class = s.RfmSerializer
 
-    def figures(self, *, period) -> dict[str, Any]:
-        return {"segments": [asdict(row) for row in queries.rfm_segments(period=period)]}
+    def figures(self, *, period, segment=None) -> dict[str, Any]:
+        if segment is not None:
+            with _segment_errors():
+                rows = segment_figures.segment_rfm(segment=segment, period=period)
+        else:
+            rows = queries.rfm_segments(period=period)
+        return {"segments": [asdict(row) for row in rows]}
 
 
-@_insights_schema(p.PeriodParams, s.RevenueSerializer, "Revenue KPIs (METRICS.md 4.K)")
+@_insights_schema(p.SegmentPeriodParams, s.RevenueSerializer, "Revenue KPIs (METRICS.md 4.K)")
 class RevenueApi(InsightsApi):
+    params_class = p.SegmentPeriodParams
     output_class = s.RevenueSerializer
 
-    def figures(self, *, period) -> dict[str, Any]:
+    def figures(self, *, period, segment=None) -> dict[str, Any]:
+        if segment is not None:
+            with _segment_errors():
+                kpis = segment_figures.segment_revenue_kpis(segment=segment, period=period)
+            return asdict(kpis)
         return asdict(queries.revenue_kpis(period=period))
 
 
