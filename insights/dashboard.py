@@ -32,7 +32,7 @@ from chats.models import ChatContact, ChatRoom
 from customers.models import Contact, Customer, CustomerAlias
 from deals.models import Deal, DealItem, PipelineStage
 
-from . import queries
+from . import drilldowns, queries
 from .periods import (
     CURRENT_PRESETS,
     GRANULARITIES,
@@ -322,7 +322,40 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
     grid = queries.rfm_grid(period=period)
     kpis = queries.revenue_kpis(period=period)
 
-    trend = [{"bucket": b, "drill": drill_new(start=b.start, end=b.end)} for b in growth.trend]
+    trend = [
+        {
+            "bucket": b,
+            "drill": drill_new(start=b.start, end=b.end),
+            "total_drill": DrillDown(drilldowns.growth_total_filters(end=b.end)),
+            "inactive_drill": DrillDown(
+                drilldowns.growth_inactive_filters(start=b.start, end=b.end)
+            ),
+        }
+        for b in growth.trend
+    ]
+    association_rows = [
+        {"row": b, "drill": DrillDown(drilldowns.association_filters(start=b.start, end=b.end))}
+        for b in sales.association_trend
+    ]
+    lost_rows = [
+        {
+            "row": r,
+            "drill": DrillDown(drilldowns.lost_reason_filters(reason=r.reason, period=period)),
+        }
+        for r in lost
+    ]
+    external_ids = drilldowns.product_external_ids(p.product_id for p in products)
+    product_rows = [
+        {
+            "row": p,
+            "drill": DrillDown(
+                drilldowns.product_filters(external_id=external_ids[p.product_id], period=period)
+            )
+            if p.product_id in external_ids
+            else None,
+        }
+        for p in products
+    ]
     sources = [
         {"row": r, "drill": _unless_others(r, drill_source(key=r.key, params=params))}
         for r in demo.by_source
@@ -368,6 +401,12 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
                 "inactive": [b.inactive for b in growth.trend],
             },
             "urls": [t["drill"].url for t in trend],
+            # Per dataset (total, new, inactive): each point lists the customers it counts.
+            "dataset_urls": [
+                [t["total_drill"].url for t in trend],
+                [t["drill"].url for t in trend],
+                [t["inactive_drill"].url for t in trend],
+            ],
         },
         "source": _label_chart(sources),
         "company": _label_chart(companies),
@@ -376,6 +415,7 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
         "association": {
             "labels": [b.start.isoformat() for b in sales.association_trend],
             "series": {"pct": [_num(b.pct) for b in sales.association_trend]},
+            "urls": [a["drill"].url for a in association_rows],
         },
         "lost": {
             "labels": [r.reason for r in lost],
@@ -383,6 +423,7 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
                 "deals": [r.deals for r in lost],
                 "customers": [r.customers for r in lost],
             },
+            "urls": [r["drill"].url for r in lost_rows],
         },
         "products": {
             "labels": [p.product for p in products],
@@ -391,6 +432,7 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
                 "revenue": [_num(p.revenue) for p in products],
             },
             "order": params.order,
+            "urls": [r["drill"].url if r["drill"] else None for r in product_rows],
         },
         "segments": {
             "labels": [s.segment for s in segments],
@@ -450,6 +492,9 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
         ],
         "lost": lost,
         "products": products,
+        "association_rows": association_rows,
+        "lost_rows": lost_rows,
+        "product_rows": product_rows,
         "segments": segment_rows,
         "grid_rows": grid_rows,
         "kpis": kpis,
