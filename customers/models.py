@@ -103,8 +103,10 @@ class Customer(models.Model):
     record_count = models.PositiveIntegerField(_("records"), default=0)
     # METRICS.md section 2: the first CRM contact's country, else the region of the first
     # phone key that has one, else "Other"; city from the first CRM contact with one.
-    country = models.CharField(_("country"), max_length=8, default="Other")
-    city = models.CharField(_("city"), max_length=100, default="Other")
+    # db_default too: raw COPY loaders (bench, identity benchmark) that predate the columns
+    # still insert rows.
+    country = models.CharField(_("country"), max_length=8, default="Other", db_default="Other")
+    city = models.CharField(_("city"), max_length=100, default="Other", db_default="Other")
     created_at = models.DateTimeField(_("id created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("snapshot updated"), auto_now=True)
 
@@ -157,9 +159,11 @@ class Contact(ExternalIdModel, IdentityKeysModel):
         _("country"),
         max_length=2,
         blank=True,
+        default="",
+        db_default="",
         help_text=_("ISO 3166-1 alpha-2 code, upper-case (ID, SG, MY)."),
     )
-    city = models.CharField(_("city"), max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True, default="", db_default="")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),

@@ -81,9 +81,9 @@ def segment_rfm(*, segment: Segment, period: Period) -> list[SegmentRow]:
 
 def _revenue_payload(period: Period) -> dict[str, int]:
     start, end = queries._span(period)
-    # One pass over the segment's won days up to the end of P (customerwonday_customer index
-    # or a hash join, as the planner prefers): per customer its revenue in P (NULL: none),
-    # its revenue and won deals up to the end.
+    # One pass over the won days up to the end of P joined to the segment's ids (a hash join
+    # on the analysed temp table): per customer its revenue in P (NULL: none), its revenue
+    # and won deals up to the end.
     sql = f"""
         WITH c AS (
             SELECT w.customer_id,
