@@ -33,6 +33,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import dateformat
 from django.utils.translation import gettext as _
 
 from chats.models import ChatRoom
@@ -416,12 +417,13 @@ def segment_customers(*, segment: Segment, queryset: QuerySet | None = None) -> 
 
 # --- Summary ---------------------------------------------------------------------------------
 def _day_range(period: Period) -> str:
+    """ "1–31 Oct 2026", "3 Sep – 2 Oct 2026": month names in the active language."""
     start, end = period.start, period.end
     if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}–{end.day} {end:%b %Y}"
+        return f"{start.day}–{dateformat.format(end, 'j M Y')}"
     if start.year == end.year:
-        return f"{start.day} {start:%b} – {end.day} {end:%b %Y}"
-    return f"{start.day} {start:%b %Y} – {end.day} {end:%b %Y}"
+        return f"{dateformat.format(start, 'j M')} – {dateformat.format(end, 'j M Y')}"
+    return f"{dateformat.format(start, 'j M Y')} – {dateformat.format(end, 'j M Y')}"
 
 
 def customer_filter_summary(params: Mapping[str, str]) -> list[str]:
