@@ -54,10 +54,10 @@ class CustomerStats(models.Model):
     deals = models.PositiveIntegerField(_("deals"), default=0, db_index=True)
     chat_rooms = models.PositiveIntegerField(_("chat rooms"), default=0)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
-    # Local close day (date ordinal) of its latest won deal; indexed for the list's ordering.
-    last_purchase_day = models.IntegerField(
-        _("last purchase"), null=True, blank=True, db_index=True
-    )
+    # Local close day (date ordinal) of its latest won deal, 0 for none (not NULL: NULLs sort
+    # first on one database and last on the other, and "most recent first" must end with the
+    # customers who never bought); indexed for the list's ordering.
+    last_purchase_day = models.IntegerField(_("last purchase"), default=0, db_index=True)
 
     class Meta:
         verbose_name = _("customer totals")

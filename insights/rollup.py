@@ -299,7 +299,7 @@ def rollup_customer_stats() -> int:
         INSERT INTO {T_STATS} (customer_id, lifetime_revenue, won_deals, deals, chat_rooms,
                                last_purchase_day, last_activity_at)
         SELECT cu.id, {revenue}, COALESCE(d.won, 0), COALESCE(d.deals, 0),
-               COALESCE(r.rooms, 0), d.last_won_day,
+               COALESCE(r.rooms, 0), COALESCE(d.last_won_day, 0),
                CASE WHEN r.last_at IS NULL THEN dl.last_at
                     WHEN dl.last_at IS NULL THEN r.last_at
                     WHEN r.last_at > dl.last_at THEN r.last_at
