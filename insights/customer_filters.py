@@ -20,8 +20,12 @@ Parameters (all optional; a bad value raises CustomerFilterError naming the para
 * segment_id: a saved segment's filters (one visible to the user).
 * ordering: id (default), lifetime_revenue, last_purchase, each with `-` for descending.
 
-Other branches add filters (lifecycle state, p_alive, predicted_clv) by appending a
-FilterSpec to EXTRA_FILTERS; the admin, the API and segments pick them up.
+Extension points (lifecycle=active|lost with lost_after; p_alive and predicted_clv ranges;
+sorting by predicted value): append a FilterSpec to EXTRA_FILTERS and add entries to
+ORDERINGS from an AppConfig.ready() (before the URLconf imports insights.api.filters, which
+declares one documented API parameter per name); the admin list, the API, saved segments,
+validation and the summary then pick them up. Raise CustomerFilterError(param, message) for
+a bad value.
 """
 
 from __future__ import annotations
