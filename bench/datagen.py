@@ -67,13 +67,23 @@ AGENTS = ("rani", "dimas", "ayu", "bayu", "sinta", "yoga", "")
 INDUSTRIES = ("Retail", "F&B", "Manufacturing", "Logistics", "Education", "Health", "")
 PRODUCT_COUNT = 200
 LOST_REASON_DEFAULT_SHARE = 0.88
+# Places of CRM contacts (country, city): mostly Indonesian. 80% of contacts have a city, 70% a
+# country; "Surabaya" is 1/8 of the cities, so the bench segment {"city": "Surabaya"} holds
+# about 10% of the customers (100,000 at a million).
+PLACES = (
+    ("ID", "Jakarta"), ("ID", "Surabaya"), ("ID", "Bandung"), ("ID", "Medan"),
+    ("ID", "Semarang"), ("ID", "Makassar"), ("ID", "Yogyakarta"), ("ID", "Denpasar"),
+    ("ID", "Palembang"), ("SG", "Singapore"), ("MY", "Kuala Lumpur"), ("AU", "Perth"),
+)  # fmt: skip
+PLACE_WEIGHTS = (0.3, 0.125, 0.1, 0.08, 0.07, 0.06, 0.06, 0.05, 0.045, 0.05, 0.04, 0.02)
+BENCH_SEGMENT_FILTERS = {"city": "Surabaya"}
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "customers_company": ("id", "external_id", "name", "industry", "created_at"),
     "customers_contact": (
         "id", "external_id", "email", "phone", "email_key", "phone_key", "first_name",
         "last_name", "source", "created_at", "updated_at", "resolved_email_key",
-        "resolved_phone_key", "company_id",
+        "resolved_phone_key", "company_id", "country", "city",
     ),
     "chats_chatcontact": (
         "id", "external_id", "email", "phone", "email_key", "phone_key", "channel", "name",
@@ -268,6 +278,13 @@ def _chunk(*, ctx: _Context, sink: _Sink, rng: np.random.Generator, p0: int, p1:
     c.contact += m
     company = np.where(rng.random(m) < 0.55, rng.integers(1, ctx.companies + 1, m), -1)
     source = rng.choice(len(SOURCES), m, p=SOURCE_WEIGHTS).tolist()
+    # Places from their own stream, so every other column stays as earlier runs made it.
+    place_rng = np.random.default_rng(p0 + 7919)
+    place = place_rng.choice(len(PLACES), m, p=PLACE_WEIGHTS)
+    roll = place_rng.random(m)
+    pairs = list(zip(place.tolist(), roll.tolist(), strict=True))
+    countries = [PLACES[x][0] if r < 0.7 else "" for x, r in pairs]
+    cities = [PLACES[x][1] if r < 0.8 else "" for x, r in pairs]
     created_text = ts(crm_created)
     people = crm_person.tolist()
     sink.write(
@@ -277,7 +294,7 @@ def _chunk(*, ctx: _Context, sink: _Sink, rng: np.random.Generator, p0: int, p1:
             [first_names[p] for p in people], [last_names[p] for p in people],
             [SOURCES[s] for s in source], created_text, created_text,
             itertools.repeat(""), itertools.repeat(""),
-            [x if x > 0 else None for x in company.tolist()],
+            [x if x > 0 else None for x in company.tolist()], countries, cities,
             strict=False,
         ),
     )  # fmt: skip

@@ -382,6 +382,63 @@ def api_latency(
     return {"rows": results, "repeats": repeats, "sql_repeats": sql_repeats}
 
 
+def segment_latency(*, repeats: int = 20) -> dict[str, Any]:
+    """Issue 17's targets: demographics with `limit` and rfm/revenue with `segment_id`.
+
+    The bench segment is BENCH_SEGMENT_FILTERS (about 10% of the customers: 100,000 at a
+    million). `cold` saves the segment before each request, so its cached answer is never
+    used and every request materialises the segment's ids and reads CustomerWonDay; `warm`
+    repeats the same request (the figure cache answers, as for a user paging back).
+    """
+    from django.test import Client
+
+    from insights.customer_filters import segment_customers
+    from insights.models import Segment
+
+    from .datagen import BENCH_SEGMENT_FILTERS
+
+    user = _api_user()
+    segment, _ = Segment.objects.update_or_create(
+        name="bench: 10% of customers",
+        owner=user,
+        defaults={"filters": BENCH_SEGMENT_FILTERS, "shared": False},
+    )
+    members = segment_customers(segment=segment).count()
+    client = Client()
+    client.force_login(user)
+    rows: list[dict[str, Any]] = []
+
+    def timed(url: str, *, before: Callable[[], None] | None = None) -> dict[str, Any]:
+        cache.clear()  # the per-user throttle counter
+        first = client.get(url)
+        if first.status_code != 200:
+            return {"status": f"HTTP {first.status_code}", "body": first.content[:300]}
+        times = []
+        for _ in range(repeats):
+            if before is not None:
+                before()
+            began = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - began) * 1000)
+        return {
+            "api_p50_ms": round(statistics.median(times), 2),
+            "api_p95_ms": round(_percentile(times, 95), 2),
+        }
+
+    for preset in PRESETS:
+        for limit in (10, 100):
+            url = f"/api/v1/insights/demographics/?preset={preset}&limit={limit}"
+            rows.append({"endpoint": f"demographics limit={limit}", "preset": preset, **timed(url)})
+        for endpoint in ("rfm", "revenue"):
+            url = f"/api/v1/insights/{endpoint}/?preset={preset}&segment_id={segment.pk}"
+            rows.append(
+                {"endpoint": f"{endpoint} segment cold", "preset": preset,
+                 **timed(url, before=lambda: segment.save(update_fields=["updated_at"]))}
+            )  # fmt: skip
+            rows.append({"endpoint": f"{endpoint} segment warm", "preset": preset, **timed(url)})
+    return {"segment_customers": members, "rows": rows, "repeats": repeats}
+
+
 def _direct_timing(
     *, endpoint: str, period, body: dict, repeats: int, budget_s: float, timeout_s: float
 ) -> dict[str, Any]:

@@ -1,13 +1,10 @@
 """Admin for the customer snapshot: explanations, rules, data quality (identity).
 
-The Customer list takes the dashboards' drill-down querystring (docs/INTERFACES.md); customers
-are written only by identity resolution, so they are read-only here. Reps steer resolution with
-match rules and fix the records listed under data quality.
+Customers are written only by identity resolution, so they are read-only here. Reps steer
+resolution with match rules and fix the records listed under data quality.
 """
 
 from django.contrib import admin, messages
-from django.contrib.admin.options import IncorrectLookupParameters
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
@@ -24,19 +21,7 @@ from .explanation_text import edge_text
 from .identity import customer_explanation, customer_resolve_id
 from .models import ContactToFix, Customer, MatchRule, PlaceholderKey
 from .quality import PROBLEMS, problem_q, record_problems
-from .snapshot_filters import DrilldownError, customer_drilldown, customer_search_q
-
-# Handled by the changelist below rather than by sidebar filters (dates and RFM have no
-# fixed choices); source, company and has_deals have sidebar filters of the same names.
-CHANGELIST_PARAMS = (
-    "first_seen_from",
-    "first_seen_to",
-    "segment",
-    "rfm_start",
-    "rfm_end",
-    "r",
-    "f",
-)
+from .search import customer_search_q
 
 
 def _admin_url(name: str, *args) -> str | None:
@@ -44,95 +29,6 @@ def _admin_url(name: str, *args) -> str | None:
         return reverse(f"admin:{name}", args=args)
     except NoReverseMatch:
         return None
-
-
-class DrilldownFilter(admin.SimpleListFilter):
-    """A sidebar filter for one drill-down parameter, filtering with customer_drilldown."""
-
-    def queryset(self, request, queryset):
-        if self.value() is None:
-            return queryset
-        try:
-            return customer_drilldown(queryset=queryset, params={self.parameter_name: self.value()})
-        except DrilldownError as exc:
-            raise IncorrectLookupParameters(str(exc)) from exc
-
-
-class SourceFilter(DrilldownFilter):
-    title = _("source")
-    parameter_name = "source"
-
-    def lookups(self, request, model_admin):
-        sources = Customer.objects.order_by("source").values_list("source", flat=True).distinct()
-        return [(s, s) for s in sources]
-
-
-class CompanyFilter(DrilldownFilter):
-    title = _("company")
-    parameter_name = "company"
-
-    def lookups(self, request, model_admin):
-        # Companies are many; offer "Other" and the one a drill-down arrived with.
-        choices = [("none", _("Other (no company)"))]
-        value = self.value()
-        if value and value != "none" and value.isdigit():
-            company = Customer._meta.get_field("company").related_model.objects.filter(
-                pk=int(value)
-            )
-            choices += [(str(c.pk), c.name) for c in company]
-        return choices
-
-
-class HasDealsFilter(DrilldownFilter):
-    title = _("has deals")
-    parameter_name = "has_deals"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Yes")), ("no", _("No"))]
-
-
-class AtRiskFilter(admin.SimpleListFilter):
-    """Customers at risk as of the last rebuild: a repeat buying day and P(alive) < 0.5.
-
-    Reads the predicted-value table by its relation name only (insights.CustomerValue, one row
-    per customer with a buying day); x = 0 always has P(alive) = 1, so p_alive < 0.5 implies a
-    repeat day. The list is then sorted by lifetime revenue, largest first.
-    """
-
-    title = _("predicted value")
-    parameter_name = "value"
-
-    def lookups(self, request, model_admin):
-        return [("at_risk", _("At risk: probability of still buying below 0.5"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "at_risk":
-            return queryset.filter(value__p_alive__lt=0.5)
-        return queryset
-
-
-class DrilldownChangeList(ChangeList):
-    """Takes first-seen range and RFM parameters besides the sidebar filters."""
-
-    def get_ordering(self, request, queryset):
-        # The at-risk drill-down lists the largest revenue first unless a column is clicked.
-        if request.GET.get(AtRiskFilter.parameter_name) == "at_risk" and "o" not in request.GET:
-            return ["-stats__lifetime_revenue", "-pk"]
-        return super().get_ordering(request, queryset)
-
-    def get_filters_params(self, params=None):
-        lookup_params = super().get_filters_params(params)
-        for name in CHANGELIST_PARAMS:
-            lookup_params.pop(name, None)
-        return lookup_params
-
-    def get_queryset(self, request, exclude_parameters=None):
-        queryset = super().get_queryset(request, exclude_parameters)
-        params = {name: request.GET.get(name, "") for name in CHANGELIST_PARAMS}
-        try:
-            return customer_drilldown(queryset=queryset, params=params)
-        except DrilldownError as exc:
-            raise IncorrectLookupParameters(str(exc)) from exc
 
 
 @admin.register(Customer)
@@ -148,7 +44,8 @@ class CustomerAdmin(admin.ModelAdmin):
         "record_count",
     ]
     list_display_links = ["id", "display_name"]
-    list_filter = [SourceFilter, CompanyFilter, HasDealsFilter, AtRiskFilter]
+    # Filters, list columns and export come from insights.admin_customers, which registers a
+    # subclass (the filters need insights; customers does not import it).
     list_select_related = ["company"]
     search_fields = ["display_name"]  # widened to keys in get_search_results
     search_help_text = _("Name, email or phone in any format (0812…, +62 812…), or a customer id.")
@@ -227,9 +124,6 @@ class CustomerAdmin(admin.ModelAdmin):
             "chat_contacts": customer.chat_contacts.count(),
         }
         return TemplateResponse(request, "admin/customers/customer/erase_confirm.html", context)
-
-    def get_changelist(self, request, **kwargs):
-        return DrilldownChangeList
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():

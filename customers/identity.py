@@ -49,6 +49,7 @@ from django.utils import timezone
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from .keys import phone_key_region, single_region_codes
 from .models import (
     Customer,
     CustomerAlias,
@@ -62,6 +63,7 @@ Progress = Callable[[str, int, int], None]
 
 # Flag bits of a record, read in SQL: which attributes it can give its customer.
 F_SOURCE, F_COMPANY, F_NAME, F_EMAIL, F_PHONE = 1, 2, 4, 8, 16
+F_COUNTRY, F_CITY = 64, 128  # a CRM contact's country / city (R_FIRST takes 32)
 # Above this share of all records dirty (and this many), an incremental run would do a full
 # run's work anyway.
 FULL_RUN_SHARE = 0.3
@@ -81,6 +83,8 @@ T_PICK = "identity_tmp_pick"  # records that give their customer an attribute, a
 T_VALUES = "identity_tmp_values"
 T_MOVE = "identity_tmp_move"  # (kind, id, customer_id): records that change customer
 T_ALIAS = "identity_tmp_alias"  # (alias_id, customer_id): ids merged away in this run
+T_REGION = "identity_tmp_region"  # (cc, region): calling codes of a single region
+T_PHONE_COUNTRY = "identity_tmp_phone_country"  # (customer_id, region) answered in Python
 
 PICK_COLUMNS = ("kind", "id", "customer_id", "roles", "is_new", "record_count")
 # Role bits in T_PICK: the first record gives first_seen_at, then one bit per flag above.
@@ -333,6 +337,8 @@ def _fetch_records(cur, *, scoped: bool) -> tuple[np.ndarray, np.ndarray, np.nda
         f" + (CASE WHEN first_name <> '' OR last_name <> '' THEN {F_NAME} ELSE 0 END)"
         f" + (CASE WHEN email_key <> '' THEN {F_EMAIL} ELSE 0 END)"
         f" + (CASE WHEN phone_key <> '' THEN {F_PHONE} ELSE 0 END)"
+        f" + (CASE WHEN country <> '' THEN {F_COUNTRY} ELSE 0 END)"
+        f" + (CASE WHEN city <> '' THEN {F_CITY} ELSE 0 END)"
     )
     chat_flags = (
         f"(CASE WHEN channel <> '' THEN {F_SOURCE} ELSE 0 END)"
@@ -505,7 +511,7 @@ def _write(cur, *, nodes, old, flags, labels, old_ids: np.ndarray) -> dict[str, 
     # Which record gives each attribute: the first (in record order) with the flag. Most
     # customers get everything from one or two records, so T_PICK stays near one row each.
     roles = np.zeros(n, dtype=np.int64)
-    for bit in (R_FIRST, F_SOURCE, F_COMPANY, F_NAME, F_EMAIL, F_PHONE):
+    for bit in (R_FIRST, F_SOURCE, F_COMPANY, F_NAME, F_EMAIL, F_PHONE, F_COUNTRY, F_CITY):
         pos = np.flatnonzero((flags & bit) > 0) if bit != R_FIRST else np.arange(n)
         _, first_idx = np.unique(labels[pos], return_index=True)
         roles[pos[first_idx]] |= bit
@@ -523,8 +529,9 @@ def _write(cur, *, nodes, old, flags, labels, old_ids: np.ndarray) -> dict[str, 
         axis=1,
     )
     _fill(cur, T_PICK, PICK_COLUMNS, pick)
+    phone_order = (nodes, labels, claim, flags)
     with _indexes_set_aside(cur, table=CUSTOMER_TABLE, rows=n_new):
-        updated = _write_customers(cur)
+        updated = _write_customers(cur, phone_order=phone_order)
     moved = np.flatnonzero(final != old)
     move = np.stack([nodes[moved] % 2, nodes[moved] // 2, final[moved]], axis=1)
     _fill(cur, T_MOVE, ("kind", "id", "customer_id"), move)
@@ -562,21 +569,21 @@ def _write(cur, *, nodes, old, flags, labels, old_ids: np.ndarray) -> dict[str, 
     }
 
 
-def _write_customers(cur) -> int:
+def _write_customers(cur, *, phone_order: tuple) -> int:
     """Insert the new customers and update the changed ones from T_PICK; return rows updated."""
     tz = settings.TIME_ZONE
     date_sql, date_params = connection.ops.datetime_cast_date_sql("first_seen_at", (), tz)
     crm_name = "TRIM(r.first_name || ' ' || r.last_name)"
     parts = []
-    for kind, table, source, company, name in (
-        (0, CRM_TABLE, "r.source", "r.company_id", crm_name),
-        (1, CHAT_TABLE, "r.channel", "NULL", "r.name"),
+    for kind, table, source, company, name, country, city in (
+        (0, CRM_TABLE, "r.source", "r.company_id", crm_name, "r.country", "r.city"),
+        (1, CHAT_TABLE, "r.channel", "NULL", "r.name", "NULL", "NULL"),
     ):
         parts.append(
             f"SELECT p.customer_id, p.roles, p.is_new, p.record_count, r.created_at, "
             f"{source} AS source, {company} AS company_id, {name} AS display_name, "
-            f"r.email_key, r.phone_key FROM {T_PICK} p JOIN {table} r ON r.id = p.id "
-            f"WHERE p.kind = {kind}"
+            f"r.email_key, r.phone_key, {country} AS country, {city} AS city "
+            f"FROM {T_PICK} p JOIN {table} r ON r.id = p.id WHERE p.kind = {kind}"
         )
 
     def role(bit: int, column: str) -> str:
@@ -589,9 +596,12 @@ def _write_customers(cur) -> int:
         f"{role(F_COMPANY, 'company_id')} AS company_id, "
         f"COALESCE({role(F_NAME, 'display_name')}, '') AS display_name, "
         f"COALESCE({role(F_EMAIL, 'email_key')}, '') AS primary_email, "
-        f"COALESCE({role(F_PHONE, 'phone_key')}, '') AS primary_phone "
+        f"COALESCE({role(F_PHONE, 'phone_key')}, '') AS primary_phone, "
+        f"{role(F_COUNTRY, 'country')} AS country, "
+        f"COALESCE({role(F_CITY, 'city')}, 'Other') AS city "
         f"FROM ({' UNION ALL '.join(parts)}) x GROUP BY customer_id"
     )
+    _phone_countries(cur, phone_order=phone_order)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     values = (
         "first_seen_at",
@@ -601,6 +611,8 @@ def _write_customers(cur) -> int:
         "primary_email",
         "primary_phone",
         "record_count",
+        "country",
+        "city",
     )
     v_date = date_sql.replace("first_seen_at", "v.first_seen_at")
     sets = ", ".join(f"{c} = v.{c}" for c in values)
@@ -619,6 +631,71 @@ def _write_customers(cur) -> int:
         [*date_params, now, now],
     )
     return max(updated, 0)
+
+
+def _phone_countries(cur, *, phone_order: tuple) -> None:
+    """Fill T_VALUES.country where no CRM contact gave one (METRICS.md section 2).
+
+    The region of the phone key of the first record, in record order, whose key has a region;
+    else "Other". primary_phone is the first record's phone key (placeholders included, as the
+    rule wants), so nearly every customer is answered from it: in SQL for calling codes that
+    belong to one region (+62 is ID), in Python for shared codes (+1, +7, +44). Only customers
+    whose first key has no region (+800, or a possible but invalid +1 number) look further.
+    """
+    regions = single_region_codes()
+    cur.execute(f"CREATE TEMP TABLE {T_REGION} (cc VARCHAR(3) PRIMARY KEY, region VARCHAR(2))")
+    _fill(cur, T_REGION, ("cc", "region"), sorted(regions.items()), text=True)
+    cur.execute(
+        f"UPDATE {T_VALUES} SET country = (SELECT g.region FROM {T_REGION} g WHERE g.cc IN ("
+        "SUBSTR(primary_phone, 2, 1), SUBSTR(primary_phone, 2, 2), SUBSTR(primary_phone, 2, 3)"
+        ")) WHERE country IS NULL AND primary_phone <> ''"
+    )
+    cur.execute(
+        f"SELECT customer_id, primary_phone FROM {T_VALUES} "
+        "WHERE country IS NULL AND primary_phone <> ''"
+    )
+    found: dict[int, str] = {}
+    unanswered: set[int] = set()
+    for customer_id, key in cur.fetchall():
+        region = phone_key_region(key)
+        if region:
+            found[int(customer_id)] = region
+        else:
+            unanswered.add(int(customer_id))
+    if unanswered:
+        found.update(_later_phone_regions(cur, customers=unanswered, phone_order=phone_order))
+    if found:
+        cur.execute(
+            f"CREATE TEMP TABLE {T_PHONE_COUNTRY} "
+            "(customer_id BIGINT PRIMARY KEY, region VARCHAR(2))"
+        )
+        _fill(cur, T_PHONE_COUNTRY, ("customer_id", "region"), list(found.items()), text=True)
+        cur.execute(
+            f"UPDATE {T_VALUES} SET country = (SELECT g.region FROM {T_PHONE_COUNTRY} g "
+            f"WHERE g.customer_id = {T_VALUES}.customer_id) "
+            f"WHERE country IS NULL AND customer_id IN (SELECT customer_id FROM {T_PHONE_COUNTRY})"
+        )
+    cur.execute(f"UPDATE {T_VALUES} SET country = 'Other' WHERE country IS NULL")
+
+
+def _later_phone_regions(cur, *, customers: set[int], phone_order: tuple) -> dict[int, str]:
+    """For the few customers whose first phone key has no region: the first key that has one."""
+    nodes, labels, claim, flags = phone_order
+    owner = claim[labels]
+    pos = np.flatnonzero(((flags & F_PHONE) > 0) & np.isin(owner, list(customers)))
+    keys: dict[int, str] = {}
+    for kind, table in ((0, CRM_TABLE), (1, CHAT_TABLE)):
+        ids = [int(n) // 2 for n in nodes[pos] if n % 2 == kind]
+        for chunk in _chunks(ids, 1000):
+            marks = ", ".join(["%s"] * len(chunk))
+            cur.execute(f"SELECT id, phone_key FROM {table} WHERE id IN ({marks})", chunk)
+            keys.update({2 * int(i) + kind: k for i, k in cur.fetchall()})
+    found: dict[int, str] = {}
+    for p in pos:  # record order
+        customer_id = int(owner[p])
+        if customer_id not in found and (region := phone_key_region(keys.get(int(nodes[p]), ""))):
+            found[customer_id] = region
+    return found
 
 
 @contextmanager
@@ -754,7 +831,17 @@ def _create_temp_tables(cur) -> None:
 
 
 def _drop_temp_tables(cur) -> None:
-    for table in (T_WORK, T_KEYS, T_IDS, T_PICK, T_VALUES, T_MOVE, T_ALIAS):
+    for table in (
+        T_WORK,
+        T_KEYS,
+        T_IDS,
+        T_PICK,
+        T_VALUES,
+        T_MOVE,
+        T_ALIAS,
+        T_REGION,
+        T_PHONE_COUNTRY,
+    ):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
 
 

@@ -201,8 +201,18 @@ def _contact(c: _Cells) -> dict[str, Any]:
         "last_name": c.text("last_name", max_length=_field_length(Contact, "last_name")),
         **_identity(c, Contact),
         "source": c.text("source", max_length=_field_length(Contact, "source")),
+        "country": _country(c),
+        "city": c.text("city", max_length=_field_length(Contact, "city")),
         "created_at": c.timestamp("created_at", required=True),
     }
+
+
+def _country(c: _Cells) -> str:
+    """ISO 3166-1 alpha-2 in any case, stored upper-case; anything but two letters rejects."""
+    value = c.text("country", max_length=100)
+    if value and not (len(value) == 2 and value.isascii() and value.isalpha()):
+        c.fail("country", f"not a two-letter country code: {value!r}")
+    return value.upper()
 
 
 def _chat_contact(c: _Cells) -> dict[str, Any]:
@@ -316,10 +326,29 @@ KINDS: dict[str, Kind] = {
             "contacts",
             Contact,
             ("external_id", "created_at"),
-            ("first_name", "last_name", "email", "phone", "company_external_id", "source", "owner"),
+            (
+                "first_name",
+                "last_name",
+                "email",
+                "phone",
+                "company_external_id",
+                "source",
+                "owner",
+                "country",
+                "city",
+            ),
             _contact,
             lambda: (_COMPANY_REF, _user_ref()),
-            ("first_name", "last_name", "email", "phone", "source", "created_at"),
+            (
+                "first_name",
+                "last_name",
+                "email",
+                "phone",
+                "source",
+                "country",
+                "city",
+                "created_at",
+            ),
         ),
         Kind(
             "chat_contacts",

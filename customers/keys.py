@@ -37,3 +37,32 @@ def _phone_key(raw: str, region: str) -> str:
     if not phonenumbers.is_possible_number(number):
         return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def single_region_codes() -> dict[str, str]:
+    """Calling codes (without '+') that belong to exactly one region: {"62": "ID", ...}.
+
+    Calling codes are prefix-free, so a key's region for these is read off its first digits.
+    """
+    return {
+        str(code): regions[0]
+        for code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items()
+        if len(regions) == 1 and regions[0] != phonenumbers.UNKNOWN_REGION and regions[0] != "001"
+    }
+
+
+@lru_cache(maxsize=65536)
+def phone_key_region(key: str) -> str:
+    """ISO 3166-1 alpha-2 region of an E.164 phone key per phonenumbers; '' when it has none.
+
+    A shared calling code (+1, +7, +44) gives the region whose numbering plan the number is
+    valid in; a non-geographic code (+800) or a number valid in none of its regions gives ''.
+    """
+    if not key:
+        return ""
+    try:
+        number = phonenumbers.parse(key, None)
+    except phonenumbers.NumberParseException:
+        return ""
+    region = phonenumbers.region_code_for_number(number)
+    return region if region and region != "001" and len(region) == 2 else ""

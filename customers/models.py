@@ -45,6 +45,12 @@ class Customer(models.Model):
     primary_email = models.CharField(_("primary email"), max_length=254, blank=True)
     primary_phone = models.CharField(_("primary phone"), max_length=32, blank=True)
     record_count = models.PositiveIntegerField(_("records"), default=0)
+    # METRICS.md section 2: the first CRM contact's country, else the region of the first
+    # phone key that has one, else "Other"; city from the first CRM contact with one.
+    # db_default too: raw COPY loaders (bench, identity benchmark) that predate the columns
+    # still insert rows.
+    country = models.CharField(_("country"), max_length=8, default="Other", db_default="Other")
+    city = models.CharField(_("city"), max_length=100, default="Other", db_default="Other")
     created_at = models.DateTimeField(_("id created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("snapshot updated"), auto_now=True)
 
@@ -54,7 +60,11 @@ class Customer(models.Model):
         ordering = ["id"]
         # A plain btree: the varchar_pattern_ops twin that db_index adds on PostgreSQL serves
         # only LIKE 'x%', which no customer filter uses.
-        indexes = [models.Index(fields=["source"], name="customer_source_idx")]
+        indexes = [
+            models.Index(fields=["source"], name="customer_source_idx"),
+            models.Index(fields=["country"], name="customer_country_idx"),
+            models.Index(fields=["city"], name="customer_city_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or f"Customer {self.pk}"
@@ -89,6 +99,15 @@ class Contact(ResolvedRecord):
         related_name="contacts",
     )
     source = models.CharField(_("source"), max_length=100, blank=True)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("ISO 3166-1 alpha-2 code, upper-case (ID, SG, MY)."),
+    )
+    city = models.CharField(_("city"), max_length=100, blank=True, default="", db_default="")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),

@@ -14,6 +14,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from . import admin_customers  # noqa: F401  (customer list, saved segments)
 from .models import RebuildRun
 from .tasks import rebuild_queue
 

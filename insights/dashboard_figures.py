@@ -11,12 +11,14 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from . import queries
+from . import drilldown, queries
 from .dashboard_params import DashboardParams
 from .drilldown import (
+    DrillDown,
     drill_cell,
     drill_company,
     drill_new,
+    drill_place,
     drill_segment,
     drill_source,
 )
@@ -60,10 +62,55 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
     grid = queries.rfm_grid(period=period)
     kpis = queries.revenue_kpis(period=period)
 
-    trend = [{"bucket": b, "drill": drill_new(start=b.start, end=b.end)} for b in growth.trend]
-    sources = [{"row": r, "drill": drill_source(key=r.key, params=params)} for r in demo.by_source]
+    trend = [
+        {
+            "bucket": b,
+            "drill": drill_new(start=b.start, end=b.end),
+            "total_drill": DrillDown(drilldown.growth_total_filters(end=b.end)),
+            "inactive_drill": DrillDown(
+                drilldown.growth_inactive_filters(start=b.start, end=b.end)
+            ),
+        }
+        for b in growth.trend
+    ]
+    association_rows = [
+        {"row": b, "drill": DrillDown(drilldown.association_filters(start=b.start, end=b.end))}
+        for b in sales.association_trend
+    ]
+    lost_rows = [
+        {
+            "row": r,
+            "drill": DrillDown(drilldown.lost_reason_filters(reason=r.reason, period=period)),
+        }
+        for r in lost
+    ]
+    external_ids = drilldown.product_external_ids(p.product_id for p in products)
+    product_rows = [
+        {
+            "row": p,
+            "drill": DrillDown(
+                drilldown.product_filters(external_id=external_ids[p.product_id], period=period)
+            )
+            if p.product_id in external_ids
+            else None,
+        }
+        for p in products
+    ]
+    sources = [
+        {"row": r, "drill": _unless_others(r, drill_source(key=r.key, params=params))}
+        for r in demo.by_source
+    ]
     companies = [
-        {"row": r, "drill": drill_company(key=r.key, params=params)} for r in demo.by_company
+        {"row": r, "drill": _unless_others(r, drill_company(key=r.key, params=params))}
+        for r in demo.by_company
+    ]
+    countries = [
+        {"row": r, "drill": _unless_others(r, drill_place("country", key=r.key, params=params))}
+        for r in demo.by_country
+    ]
+    cities = [
+        {"row": r, "drill": _unless_others(r, drill_place("city", key=r.key, params=params))}
+        for r in demo.by_city
     ]
     segment_rows = [
         {"row": s, "drill": drill_segment(segment=s.segment, period=period)} for s in segments
@@ -94,12 +141,21 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
                 "inactive": [b.inactive for b in growth.trend],
             },
             "urls": [t["drill"].url for t in trend],
+            # Per dataset (total, new, inactive): each point lists the customers it counts.
+            "dataset_urls": [
+                [t["total_drill"].url for t in trend],
+                [t["drill"].url for t in trend],
+                [t["inactive_drill"].url for t in trend],
+            ],
         },
         "source": _label_chart(sources),
         "company": _label_chart(companies),
+        "country": _label_chart(countries),
+        "city": _label_chart(cities),
         "association": {
             "labels": [b.start.isoformat() for b in sales.association_trend],
             "series": {"pct": [_num(b.pct) for b in sales.association_trend]},
+            "urls": [a["drill"].url for a in association_rows],
         },
         "lost": {
             "labels": [display_label(r.reason) for r in lost],
@@ -107,6 +163,7 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
                 "deals": [r.deals for r in lost],
                 "customers": [r.customers for r in lost],
             },
+            "urls": [r["drill"].url for r in lost_rows],
         },
         "products": {
             "labels": [p.product for p in products],
@@ -115,6 +172,7 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
                 "revenue": [_num(p.revenue) for p in products],
             },
             "order": params.order,
+            "urls": [r["drill"].url if r["drill"] else None for r in product_rows],
         },
         "segments": {
             "labels": [s.segment for s in segments],
@@ -137,6 +195,8 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
         "trend": trend,
         "sources": sources,
         "companies": companies,
+        "countries": countries,
+        "cities": cities,
         "sales": sales,
         "sales_figures": [
             _figure("customers_with_deals", sales.customers_with_deals),
@@ -148,6 +208,9 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
         ],
         "lost": lost,
         "products": products,
+        "association_rows": association_rows,
+        "lost_rows": lost_rows,
+        "product_rows": product_rows,
         "segments": segment_rows,
         "grid_rows": grid_rows,
         "kpis": kpis,
@@ -178,5 +241,10 @@ def _label_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "labels": [display_label(r["row"].label) for r in rows],
         "series": {"customers": [r["row"].customers for r in rows]},
-        "urls": [r["drill"].url for r in rows],
+        "urls": [r["drill"].url if r["drill"] else None for r in rows],
     }
+
+
+def _unless_others(row: queries.LabelCount, drill: DrillDown) -> DrillDown | None:
+    # The "All others" row sums many labels: no one filter lists exactly its customers.
+    return None if row.key is None and row.label == queries.ALL_OTHERS else drill

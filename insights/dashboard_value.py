@@ -15,29 +15,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import customer_value
+from .figures import figure
 from .periods import Period
 
+# The figures' one-sentence explanations come from the registry; the rest are this section's.
 VALUE_HELP = {
-    "predicted_revenue": gettext_lazy(
-        "What your customers are expected to spend in the next 365 days: for each customer, "
-        "the expected number of buying days times the expected value of one, added up."
-    ),
-    "customers": gettext_lazy(
-        "Customers with at least one won deal closed on or before the as-of date: the "
-        "customers the model learns from."
-    ),
-    "customers_at_risk": gettext_lazy(
-        "Customers who bought more than once but whose probability of still buying from you "
-        "is below 50%."
-    ),
-    "revenue_at_risk": gettext_lazy(
-        "What the customers at risk have spent with you so far (won deals closed on or before "
-        "the as-of date)."
-    ),
-    "p_alive": gettext_lazy(
-        "P(alive): the probability that a customer still buys from you, from how often and "
-        "how recently they bought."
-    ),
+    **{
+        key: figure(key).help
+        for key in ("predicted_revenue", "customers", "customers_at_risk", "revenue_at_risk")
+    },
+    "p_alive": figure("p_alive").help,
     "histogram": gettext_lazy(
         "How many customers have each probability of still buying from you, in steps of 10%. "
         "Customers who bought once count as still buying (the model's rule)."
@@ -63,7 +50,7 @@ def _at_risk_url() -> str:
         base = reverse("admin:customers_customer_changelist")
     except NoReverseMatch:
         base = "/admin/customers/customer/"
-    return f"{base}?{urlencode({'value': 'at_risk'})}"
+    return f"{base}?{urlencode({'value': 'at_risk', 'ordering': '-lifetime_revenue'})}"
 
 
 def value_section(*, period: Period) -> dict[str, Any]:

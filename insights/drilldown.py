@@ -1,16 +1,26 @@
 """Where a chart element of the dashboard leads: the filtered customer list and its CSV export.
 
 Each bar, slice, RFM segment and grid cell links to the admin customer list with the filters
-that select exactly the customers it counts, and to the same rows as CSV from the API.
+that select exactly the customers it counts, and to the same rows as CSV from the API:
+
+* growth trend, bucket b: total = first seen on or before b's end (Base(b)); new = first seen
+  in b; inactive = in Base(b) with no deal and no chat room created in b;
+* association trend, bucket b: customers in Base(b) with a deal created in b;
+* lost reasons: customers with a lost deal for that reason closed in P;
+* top products: customers with a won deal that includes the product, closed in P (the chart
+  counts won deals; the list shows their customers, deals without a customer have none).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
+
+from deals.models import Product
 
 from .dashboard_params import DashboardParams
 from .periods import Period
@@ -59,6 +69,10 @@ def drill_company(*, key: str | None, params: DashboardParams) -> DrillDown:
     return DrillDown({"company": key or "none", **_scope_filters(params)})
 
 
+def drill_place(param: str, *, key: str | None, params: DashboardParams) -> DrillDown:
+    return DrillDown({param: key or "Other", **_scope_filters(params)})
+
+
 def _scope_filters(params: DashboardParams) -> dict[str, str]:
     # Demographics count Base(P) (first seen by the end) or, with scope=new, those first seen in P.
     filters = {"first_seen_to": params.period.end.isoformat()}
@@ -81,3 +95,38 @@ def drill_cell(*, r: int, f: int, period: Period) -> DrillDown:
 
 def _rfm_period(period: Period) -> dict[str, str]:
     return {"rfm_start": period.start.isoformat(), "rfm_end": period.end.isoformat()}
+
+
+# --- The filters behind the trend points and table rows ---------------------------------------
+def _span(start: date, end: date) -> dict[str, str]:
+    return {"start": start.isoformat(), "end": end.isoformat()}
+
+
+def growth_total_filters(*, end: date) -> dict[str, str]:
+    return {"first_seen_to": end.isoformat()}
+
+
+def growth_new_filters(*, start: date, end: date) -> dict[str, str]:
+    return {"first_seen_from": start.isoformat(), "first_seen_to": end.isoformat()}
+
+
+def growth_inactive_filters(*, start: date, end: date) -> dict[str, str]:
+    return {"inactive": "yes", **_span(start, end), "first_seen_to": end.isoformat()}
+
+
+def association_filters(*, start: date, end: date) -> dict[str, str]:
+    return {"has_deals": "yes", **_span(start, end), "first_seen_to": end.isoformat()}
+
+
+def lost_reason_filters(*, reason: str, period: Period) -> dict[str, str]:
+    return {"lost_reason": reason, **_span(period.start, period.end)}
+
+
+def product_filters(*, external_id: str, period: Period) -> dict[str, str]:
+    return {"product": external_id, **_span(period.start, period.end)}
+
+
+def product_external_ids(product_ids: Iterable[int]) -> dict[int, str]:
+    """external_id of each shown product, in one query; a product typed in admin has none."""
+    rows = Product.objects.filter(pk__in=list(product_ids), external_id__isnull=False)
+    return dict(rows.values_list("pk", "external_id"))

@@ -39,12 +39,13 @@ class Figure:
 
 SECTIONS: list[Section] = [
     Section("growth", _("Customer growth"), "METRICS.md §4.A"),
-    Section("demographics", _("Customers by source and by company"), "METRICS.md §4.B"),
+    Section("demographics", _("Customers by source, company, country and city"), "METRICS.md §4.B"),
     Section("sales", _("Sales lifecycle"), "METRICS.md §4.C"),
     Section("lost", _("Lost reasons"), "METRICS.md §4.E"),
     Section("products", _("Top products"), "METRICS.md §4.F"),
     Section("rfm", _("RFM segmentation"), "METRICS.md §4.R"),
     Section("revenue", _("Revenue"), "METRICS.md §4.K"),
+    Section("value", _("Customer value (predicted)"), "METRICS.md §V"),
 ]
 
 FIGURES: list[Figure] = [
@@ -126,6 +127,25 @@ FIGURES: list[Figure] = [
             "Customers per company: the company of their first CRM contact that has one. "
             "Other: none."
         ),
+        "list",
+        "METRICS.md §4.B",
+    ),
+    Figure(
+        "by_country",
+        "demographics",
+        _("Customers by country"),
+        _(
+            "Customers per country: of their first CRM contact that has one, else the country of "
+            "their first phone number. Other: none. The rest of the list is summed in All others."
+        ),
+        "list",
+        "METRICS.md §4.B",
+    ),
+    Figure(
+        "by_city",
+        "demographics",
+        _("Customers by city"),
+        _("Customers per city: the city of their first CRM contact that has one. Other: none."),
         "list",
         "METRICS.md §4.B",
     ),
@@ -298,6 +318,62 @@ FIGURES: list[Figure] = [
         _("Paying customers with 2 or more won deals closed on or before the end of the period."),
         "count",
         "METRICS.md §4.K",
+    ),
+    # --- Customer value (predicted) ------------------------------------------------------------
+    Figure(
+        "predicted_revenue",
+        "value",
+        _("Predicted revenue"),
+        _(
+            "What your customers are expected to spend in the next 365 days: for each customer, "
+            "the expected number of buying days times the expected value of one, added up."
+        ),
+        "money",
+        "METRICS.md §V",
+    ),
+    Figure(
+        "customers",
+        "value",
+        _("Customers"),
+        _(
+            "Customers with at least one won deal closed on or before the as-of date: the "
+            "customers the model learns from."
+        ),
+        "count",
+        "METRICS.md §V",
+    ),
+    Figure(
+        "customers_at_risk",
+        "value",
+        _("Customers at risk"),
+        _(
+            "Customers who bought more than once but whose probability of still buying from you "
+            "is below 50%."
+        ),
+        "count",
+        "METRICS.md §V",
+    ),
+    Figure(
+        "revenue_at_risk",
+        "value",
+        _("Revenue at risk"),
+        _(
+            "What the customers at risk have spent with you so far (won deals closed on or "
+            "before the as-of date)."
+        ),
+        "money",
+        "METRICS.md §V",
+    ),
+    Figure(
+        "p_alive",
+        "value",
+        _("P(alive)"),
+        _(
+            "P(alive): the probability that a customer still buys from you, from how often and "
+            "how recently they bought."
+        ),
+        "decimal",
+        "METRICS.md §V",
     ),
 ]
 

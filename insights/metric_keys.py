@@ -26,6 +26,8 @@ def seen_later(metric: str) -> str:
 NEW_CUSTOMERS = "new_customers"  # customers first seen on the day
 NEW_BY_SOURCE = "new_by_source"  # the same per source; dim = source ("Other" when empty)
 NEW_BY_COMPANY = "new_by_company"  # the same per company; dim = company id ("" for none)
+NEW_BY_COUNTRY = "new_by_country"  # the same per country; dim = ISO code or "Other"
+NEW_BY_CITY = "new_by_city"  # the same per city; dim = city as written or "Other"
 DEAL_VALUE_CREATED = "deal_value_created"  # deals created and their value (cents)
 WON_REVENUE = "won_revenue"  # won deals closed and their value (cents)
 LOST_DEALS = "lost_deals"  # lost deals closed (all, with or without customer); dim = reason
@@ -34,6 +36,8 @@ SUM_METRICS = (
     NEW_CUSTOMERS,
     NEW_BY_SOURCE,
     NEW_BY_COMPANY,
+    NEW_BY_COUNTRY,
+    NEW_BY_CITY,
     DEAL_VALUE_CREATED,
     WON_REVENUE,
     LOST_DEALS,

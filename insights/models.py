@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Value
 from django.db.models.functions import Coalesce
@@ -55,6 +56,10 @@ class CustomerStats(models.Model):
     deals = models.PositiveIntegerField(_("deals"), default=0, db_index=True)
     chat_rooms = models.PositiveIntegerField(_("chat rooms"), default=0)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    # Local close day (date ordinal) of its latest won deal, 0 for none (not NULL: NULLs sort
+    # first on one database and last on the other, and "most recent first" must end with the
+    # customers who never bought); indexed for the list's ordering.
+    last_purchase_day = models.IntegerField(_("last purchase"), default=0, db_index=True)
 
     class Meta:
         verbose_name = _("customer totals")
@@ -257,3 +262,33 @@ class CustomerValue(models.Model):
 
     def __str__(self) -> str:
         return f"value of customer {self.customer_id}"
+
+
+class Segment(models.Model):
+    """A saved customer list: a name and the customer-list filters it stands for.
+
+    `filters` holds the list's querystring parameters ({"country": "ID", "product": "SKU-1"})
+    as validated by insights.customer_filters; the count is computed when shown, never stored.
+    """
+
+    name = models.CharField(_("name"), max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="segments",
+    )
+    shared = models.BooleanField(
+        _("shared"), default=False, help_text=_("Shared segments are visible to every user.")
+    )
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("segment")
+        verbose_name_plural = _("segments")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

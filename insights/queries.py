@@ -11,7 +11,7 @@ import contextvars
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -85,6 +85,22 @@ class LabelCount:
 class Demographics:
     by_source: list[LabelCount]
     by_company: list[LabelCount]
+    by_country: list[LabelCount] = field(default_factory=list)
+    by_city: list[LabelCount] = field(default_factory=list)
+
+
+ALL_OTHERS = "All others"
+DEMOGRAPHICS_LIMIT = 10
+DEMOGRAPHICS_MAX_LIMIT = 100
+# Stored name of each demographics list -> its API field.
+# (key of the cached payload, rollup metric, Demographics field); the payload keys stay short
+# so cached answers keep their shape.
+DEMOGRAPHIC_LISTS = (
+    ("src", keys.NEW_BY_SOURCE, "by_source"),
+    ("co", keys.NEW_BY_COMPANY, "by_company"),
+    ("ctry", keys.NEW_BY_COUNTRY, "by_country"),
+    ("city", keys.NEW_BY_CITY, "by_city"),
+)
 
 
 @dataclass(frozen=True)
@@ -157,7 +173,7 @@ class RevenueKpis:
 # --- Helpers ---------------------------------------------------------------------------------
 
 # Bump when a payload's shape or a definition changes: old cache rows are then never read.
-CACHE_VERSION = 2  # 2: demographics lists stored already sorted
+CACHE_VERSION = 3  # 2: demographics lists stored already sorted; 3: + country, city, top rows
 # While a rebuild warms the cache, keys use the id of the run being committed.
 _run_override: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "insights_run_override", default=None
@@ -371,7 +387,8 @@ def _demographics_payload(period: Period, scope: str) -> dict[str, Any]:
     start, end = _span(period)
     since = "AND day >= %(start)s" if scope == "new" else ""
     result: dict[str, Any] = {}
-    for name, metric in (("src", keys.NEW_BY_SOURCE), ("co", keys.NEW_BY_COMPANY)):
+    for name, metric, _field in DEMOGRAPHIC_LISTS:
+        # The DailySum grain index (metric, day, dim): one range scan per list.
         sql = f"""
             SELECT dim, SUM(count) FROM {T_SUM}
             WHERE metric = %(metric)s AND day <= %(end)s {since} GROUP BY dim
@@ -387,35 +404,60 @@ def _demographics_payload(period: Period, scope: str) -> dict[str, Any]:
         [names.get(int(dim), f"Company {dim}") if dim else "Other", dim or None, count]
         for dim, count in result["co"]
     ]
-    result["src"] = [[dim, None if dim == "Other" else dim, count] for dim, count in result["src"]]
-    # Sorted once here, not on every read: by_company has a row per company (25,000 at a
-    # million customers). Code-point order in Python, the same on every database.
-    for rows in result.values():
+    for metric in ("src", "ctry", "city"):
+        result[metric] = [
+            [dim, None if dim == "Other" else dim, count] for dim, count in result[metric]
+        ]
+    # Sorted once here, not on every read, and only the first DEMOGRAPHICS_MAX_LIMIT rows kept
+    # with the sum over all rows: by_company has a row per company (25,000 at a million
+    # customers), yet any `limit` up to the maximum is answered exactly from this much.
+    # Code-point order in Python, the same on every database.
+    for metric, rows in result.items():
         rows.sort(key=lambda row: (-row[2], row[0], row[1] or ""))
+        result[metric] = {
+            "rows": rows[:DEMOGRAPHICS_MAX_LIMIT],
+            "total": sum(row[2] for row in rows),
+        }
     return result
 
 
-def demographics_rows(*, period: Period, scope: str = "all") -> dict[str, list[list]]:
-    """METRICS.md B as stored: {"src"|"co": [[label, key, customers], ...]} in display order.
+def demographics_rows(
+    *, period: Period, scope: str = "all", limit: int = DEMOGRAPHICS_LIMIT
+) -> dict[str, list[list]]:
+    """METRICS.md B as lists {"src"|"co"|"ctry"|"city": [[label, key, customers], ...]}.
 
-    For callers that render the whole company list (the API): no object per row.
+    Each list keeps its first `limit` rows in display order; when rows are left out, a last
+    row [ALL_OTHERS, None, their customers] follows. Keys are the drill-down filter values
+    (source, company id, country, city); None for "Other" and for ALL_OTHERS.
     """
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}; one of: all, new")
-    return _cached(
+    if not 1 <= limit <= DEMOGRAPHICS_MAX_LIMIT:
+        raise ValueError(f"limit must be 1 to {DEMOGRAPHICS_MAX_LIMIT}, not {limit}")
+    data = _cached(
         "demographics",
         (period.start, period.end, scope),
         lambda: _demographics_payload(period, scope),
     )
+    result: dict[str, list[list]] = {}
+    for name, _metric, _field in DEMOGRAPHIC_LISTS:
+        rows = data[name]["rows"][:limit]
+        rest = data[name]["total"] - sum(row[2] for row in rows)
+        result[name] = [*rows, [ALL_OTHERS, None, rest]] if rest else rows
+    return result
 
 
-def demographics(*, period: Period, scope: str = "all") -> Demographics:
-    """METRICS.md B: customers per source and company over Base(P), or first seen in P."""
-    data = demographics_rows(period=period, scope=scope)
-    return Demographics(
-        by_source=[LabelCount(label=r[0], customers=r[2], key=r[1]) for r in data["src"]],
-        by_company=[LabelCount(label=r[0], customers=r[2], key=r[1]) for r in data["co"]],
-    )
+def demographics(
+    *, period: Period, scope: str = "all", limit: int = DEMOGRAPHICS_LIMIT
+) -> Demographics:
+    """METRICS.md B: customers per source, company, country and city over Base(P), or first
+    seen in P; each list cut to `limit` rows plus `All others` (key None)."""
+    data = demographics_rows(period=period, scope=scope, limit=limit)
+    lists = {
+        field: [LabelCount(label=r[0], customers=r[2], key=r[1]) for r in data[name]]
+        for name, _metric, field in DEMOGRAPHIC_LISTS
+    }
+    return Demographics(**lists)
 
 
 # --- C. Sales lifecycle ----------------------------------------------------------------------

@@ -27,9 +27,9 @@ Design note
   Metrics (insights/metric_keys.py): active (chat room or deal created), deal_created,
   won_created (won deal, by created day), won_closed (won deal, by close day), lost_closed
   (lost deal by close day, dim = reason label).
-* Additive figures are per-day sums (DailySum): new customers (total = running sum), per source
-  and company, deal values by created day (fs as above), revenue, lost deals per reason,
-  products (distinct won deals, quantity, revenue).
+* Additive figures are per-day sums (DailySum): new customers (total = running sum), per source,
+  company, country and city, deal values by created day (first_seen_later as above), revenue,
+  lost deals per reason, products (distinct won deals, quantity, revenue).
 * One-time vs repeat: per customer the close days of its first and second won deal
   (RepeatCell.first_won_day, second_won_day).
 * RFM and the top-20% share need per-customer ranks: CustomerWonDay (customer, close day,
@@ -238,6 +238,11 @@ def rollup_daily_sums() -> int:
         f"""{columns} SELECT '{keys.NEW_BY_COMPANY}', COALESCE(CAST(company_id AS TEXT), ''),
                    {first_seen}, 0, COUNT(*), 0, 0
             FROM {T_CUSTOMER} GROUP BY company_id, first_seen_date""",
+        # Country and city: Customer stores "Other" itself when none applies (METRICS.md 2).
+        f"""{columns} SELECT '{keys.NEW_BY_COUNTRY}', country, {first_seen}, 0, COUNT(*), 0, 0
+            FROM {T_CUSTOMER} GROUP BY country, first_seen_date""",
+        f"""{columns} SELECT '{keys.NEW_BY_CITY}', city, {first_seen}, 0, COUNT(*), 0, 0
+            FROM {T_CUSTOMER} GROUP BY city, first_seen_date""",
         f"""{columns} SELECT '{keys.DEAL_VALUE_CREATED}', '', created_day, {exception}, COUNT(*),
                    SUM(amount_cents), 0
             FROM {T_FACT} WHERE customer_id IS NOT NULL GROUP BY created_day, {exception}""",
@@ -297,9 +302,9 @@ def rollup_customer_stats() -> int:
     )
     sql = f"""
         INSERT INTO {T_STATS} (customer_id, lifetime_revenue, won_deals, deals, chat_rooms,
-                               last_activity_at)
+                               last_purchase_day, last_activity_at)
         SELECT cu.id, {revenue}, COALESCE(d.won, 0), COALESCE(d.deals, 0),
-               COALESCE(r.rooms, 0),
+               COALESCE(r.rooms, 0), COALESCE(d.last_won_day, 0),
                CASE WHEN r.last_at IS NULL THEN dl.last_at
                     WHEN dl.last_at IS NULL THEN r.last_at
                     WHEN r.last_at > dl.last_at THEN r.last_at
@@ -308,7 +313,8 @@ def rollup_customer_stats() -> int:
         LEFT JOIN (
             SELECT customer_id, COUNT(*) AS deals,
                    SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) AS won,
-                   SUM(CASE WHEN status = 'won' THEN amount_cents ELSE 0 END) AS revenue
+                   SUM(CASE WHEN status = 'won' THEN amount_cents ELSE 0 END) AS revenue,
+                   MAX(CASE WHEN status = 'won' THEN close_day END) AS last_won_day
             FROM {T_FACT} WHERE customer_id IS NOT NULL GROUP BY customer_id
         ) d ON d.customer_id = cu.id
         LEFT JOIN (

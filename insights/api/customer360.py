@@ -29,6 +29,7 @@ def customer_list_queryset() -> QuerySet[Customer]:
             p_alive=F("value__p_alive"),
             expected_purchases=F("value__expected_purchases"),
             predicted_clv=F("value__predicted_clv"),
+            last_purchase_day=F("stats__last_purchase_day"),
         )
         .order_by("id")
     )

@@ -1,182 +1,136 @@
-"""Filters of the customers list: the drill-down querystring of docs/INTERFACES.md, plus a
-lifetime-revenue range and a search over name, email and phone in any format."""
+"""Filters of the customers list: the parameters of insights.customer_filters (the module the
+admin list and saved segments use too), declared here for the OpenAPI schema only; checking
+and filtering happen in that module, so both lists accept and refuse exactly the same input."""
 
-from datetime import date
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import QuerySet
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from customers.models import Customer
-from customers.snapshot_filters import customer_search_q
-from deals.models import Deal
 from insights import queries
-from insights.periods import PeriodError, parse_period
+from insights.customer_filters import (
+    ORDERINGS,
+    CustomerFilterError,
+    customer_filter,
+    customer_order,
+    customer_rfm_period,
+    customer_search_q,
+    filter_params,
+)
 
-from .customer360 import MAX_ID
+DOCS: dict[str, str] = {
+    "source": "The source as written (a CRM source or a chat channel); `Other` = none.",
+    "company": "A company id, or `none` for customers whose company is Other.",
+    "country": (
+        "ISO 3166-1 alpha-2 code in any case (`id` = `ID`), or `Other`: the country of the first "
+        "CRM contact that has one, else the region of the first phone number that has one."
+    ),
+    "city": "The city as written (of the first CRM contact that has one), or `Other`.",
+    "first_seen_from": "First seen (local date) on or after this date, YYYY-MM-DD.",
+    "first_seen_to": "First seen (local date) on or before this date, YYYY-MM-DD.",
+    "start": (
+        "First local date of a period P (YYYY-MM-DD, with `end`) for `product`, "
+        "`revenue_min`/`revenue_max`, `has_deals`, `inactive`, `lost_reason` and RFM."
+    ),
+    "end": "Last local date of the period P (YYYY-MM-DD, with `start`).",
+    "product": (
+        "A product's external_id: customers with a won deal that includes it, closed in P "
+        "(at any time without P)."
+    ),
+    "revenue_min": (
+        "Revenue (values of won deals closed in P; lifetime without P) at least this much; "
+        "a customer without any has 0."
+    ),
+    "revenue_max": "Revenue in P (lifetime without P) at most this much.",
+    "has_deals": "`yes`: at least one deal created in P (any time without P); `no`: none.",
+    "inactive": "`yes`: no deal and no chat room created in P (needs `start` and `end`).",
+    "lost_reason": (
+        "A lost reason as the lost-reasons chart shows it (`Unspecified` for none): customers "
+        "with a lost deal for it closed in P (needs `start` and `end`)."
+    ),
+    "segment": "RFM segment for rfm_start..rfm_end (else P, else last_30_days).",
+    "r": "RFM recency score 1–5 (a grid cell with f) for the RFM period.",
+    "f": "RFM frequency score 1–5 for the RFM period.",
+    "rfm_start": "First local date of the period the RFM segment / cell is computed for.",
+    "rfm_end": "Last local date of the period the RFM segment / cell is computed for.",
+    "segment_id": "A saved segment (yours or a shared one): its customers only.",
+    "p_alive_min": (
+        "P(alive) as of today (the probability that the customer still buys from you, BG/NBD) "
+        "at least this, 0 to 1; customers without a buying day have none and never match."
+    ),
+    "p_alive_max": "P(alive) as of today at most this, 0 to 1.",
+    "predicted_clv_min": (
+        "Predicted value of its won deals over the next 365 days (as of the last rebuild) at "
+        "least this much."
+    ),
+    "predicted_clv_max": "Predicted value over the next 365 days at most this much.",
+    "value": (
+        "`at_risk`: customers who bought on more than one day and whose P(alive) is below 0.5 "
+        "as of the last rebuild."
+    ),
+}
 
-RFM_PARAMS = ("segment", "r", "f")
-VALUE_ORDERINGS = ("p_alive", "-p_alive", "predicted_clv", "-predicted_clv")
-SCORE_CHOICES = [(str(n), str(n)) for n in range(1, 6)]
+
+def _noop(queryset: QuerySet, name: str, value: str) -> QuerySet:
+    return queryset  # filter_queryset applies every parameter at once
 
 
-def _documented(filter_class: type, schema: dict, description: str) -> type:
-    """A filter class whose OpenAPI schema is `schema` (drf-spectacular then takes the
-    description from it, not from help_text)."""
-    return extend_schema_field({**schema, "description": description})(
-        type(filter_class.__name__, (filter_class,), {})
-    )
-
-
-COMPANY_SCHEMA = {"type": "string", "pattern": r"^(\d{1,18}|none)$"}
-# CustomerStats.lifetime_revenue: at most 16 digits before and 2 after the point.
-MONEY_SCHEMA = {"type": "string", "format": "decimal", "pattern": r"^-?\d{1,16}(\.\d{1,2})?$"}
-
-
-class CustomerFilter(filters.FilterSet):
-    source = filters.CharFilter(
-        field_name="source",
-        help_text="The source as written (a CRM source or a chat channel); `Other` = none.",
-    )
-    company = _documented(
-        filters.CharFilter,
-        COMPANY_SCHEMA,
-        "A company id, or `none` for customers whose company is Other.",
-    )(method="filter_company")
-    first_seen_from = filters.DateFilter(
-        field_name="first_seen_date",
-        lookup_expr="gte",
-        help_text="First seen (local date) on or after this date, YYYY-MM-DD.",
-    )
-    first_seen_to = filters.DateFilter(
-        field_name="first_seen_date",
-        lookup_expr="lte",
-        help_text="First seen (local date) on or before this date, YYYY-MM-DD.",
-    )
-    has_deals = filters.ChoiceFilter(
-        choices=[("yes", "yes"), ("no", "no")],
-        method="filter_has_deals",
-        help_text="`yes`: customers with at least one deal (any time); `no`: without.",
-    )
-    segment = filters.ChoiceFilter(
-        choices=[(name, name) for name in queries.SEGMENTS],
-        method="filter_noop",
-        help_text="RFM segment for the period rfm_start..rfm_end (default last_30_days).",
-    )
-    r = filters.ChoiceFilter(
-        choices=SCORE_CHOICES,
-        method="filter_noop",
-        help_text="RFM recency score 1–5 (a grid cell with f) for the period rfm_start..rfm_end.",
-    )
-    f = filters.ChoiceFilter(
-        choices=SCORE_CHOICES,
-        method="filter_noop",
-        help_text="RFM frequency score 1–5 for the period rfm_start..rfm_end.",
-    )
-    rfm_start = filters.DateFilter(
-        method="filter_rfm_period",
-        help_text="First local date of the period the RFM segment / cell is computed for.",
-    )
-    rfm_end = filters.DateFilter(
-        method="filter_rfm_period",
-        help_text="Last local date of the period the RFM segment / cell is computed for.",
-    )
-    revenue_min = _documented(
-        filters.NumberFilter,
-        MONEY_SCHEMA,
-        "Lifetime revenue (won deals of all time, as of the last rebuild) at least this much.",
-    )(field_name="stats__lifetime_revenue", lookup_expr="gte", max_digits=18, decimal_places=2)
-    revenue_max = _documented(
-        filters.NumberFilter,
-        MONEY_SCHEMA,
-        "Lifetime revenue (won deals of all time, as of the last rebuild) at most this much.",
-    )(field_name="stats__lifetime_revenue", lookup_expr="lte", max_digits=18, decimal_places=2)
-    p_alive_min = filters.NumberFilter(
-        field_name="value__p_alive",
-        lookup_expr="gte",
-        help_text="P(alive) as of today (the probability it still buys from you) at least this.",
-    )
-    p_alive_max = filters.NumberFilter(
-        field_name="value__p_alive",
-        lookup_expr="lte",
-        help_text="P(alive) as of today at most this (below 0.5 with a repeat day: at risk).",
-    )
-    predicted_clv_min = _documented(
-        filters.NumberFilter,
-        MONEY_SCHEMA,
-        "Predicted value over the next 365 days (as of the last rebuild) at least this much.",
-    )(field_name="value__predicted_clv", lookup_expr="gte", max_digits=18, decimal_places=2)
-    predicted_clv_max = _documented(
-        filters.NumberFilter,
-        MONEY_SCHEMA,
-        "Predicted value over the next 365 days (as of the last rebuild) at most this much.",
-    )(field_name="value__predicted_clv", lookup_expr="lte", max_digits=18, decimal_places=2)
-    ordering = filters.ChoiceFilter(
-        choices=[(name, name) for name in VALUE_ORDERINGS],
-        method="filter_ordering",
-        help_text=(
-            "Sort by `p_alive` or `predicted_clv` (`-` first: largest first); customers without "
-            "a value come last, ties by id. Default: by id."
+def _declared() -> dict[str, filters.Filter]:
+    # Plain text filters: the values are checked by customer_filter alone (one path, one set
+    # of messages), not by django-filter's form.
+    docs = {
+        **DOCS,
+        "segment": f"{DOCS['segment']} One of: {', '.join(queries.SEGMENTS)}.",
+        "ordering": (
+            "Sort by `lifetime_revenue`, `last_purchase`, `p_alive` or `predicted_clv` (`-` "
+            "first: descending; no prediction sorts last), or `id`: "
+            f"one of {', '.join(ORDERINGS)}."
         ),
-    )
-    search = filters.CharFilter(
-        method="filter_search",
-        help_text=(
+        "search": (
             "Part of the name or email, or a whole email or phone in any format "
             "(`0812 3456 7890` finds `+6281234567890`), matched against every member record."
         ),
-    )
+    }
+    return {
+        name: filters.CharFilter(method=_noop, help_text=docs.get(name, name))
+        for name in (*filter_params(), "ordering", "search")
+    }
 
-    class Meta:
-        model = Customer
-        fields: list[str] = []
 
-    def filter_noop(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        # segment / r / f and their period work together; filter_queryset applies them at once.
-        return queryset
+def _filter_queryset(self: filters.FilterSet, queryset: QuerySet) -> QuerySet:
+    request = getattr(self, "request", None)
+    user = getattr(request, "user", None)
+    try:
+        queryset = customer_filter(queryset=queryset, params=self.data, user=user)
+        if ordering := self.data.get("ordering"):
+            queryset = customer_order(queryset, ordering)
+    except CustomerFilterError as error:
+        raise ValidationError({error.param: [error.message]}) from None
+    if (term := self.data.get("search", "")).strip():
+        queryset = queryset.filter(customer_search_q(term))
+    return queryset
 
-    def filter_rfm_period(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
-        return queryset  # read by filter_queryset with segment / r / f
 
-    def filter_company(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        if value.lower() == "none":
-            return queryset.filter(company__isnull=True)
-        if not value.isdigit() or int(value) > MAX_ID:
-            raise ValidationError({"company": ["Enter a company id or `none`."]})
-        return queryset.filter(company_id=int(value))
+class _Meta:
+    model = Customer
+    fields: list[str] = []
 
-    def filter_has_deals(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        # Uses the deal and contact foreign-key indexes; a deal belongs to its contact's customer.
-        has = Exists(Deal.objects.filter(contact__customer_id=OuterRef("pk")))
-        return queryset.filter(has if value == "yes" else ~has)
 
-    def filter_ordering(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        field = F(f"value__{value.lstrip('-')}")
-        order = field.desc(nulls_last=True) if value.startswith("-") else field.asc(nulls_last=True)
-        return queryset.order_by(order, "id")
+CustomerFilter = type(
+    "CustomerFilter",
+    (filters.FilterSet,),
+    {**_declared(), "Meta": _Meta, "filter_queryset": _filter_queryset, "__module__": __name__},
+)
 
-    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        if not value.strip():
-            return queryset
-        return queryset.filter(customer_search_q(value))
 
-    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
-        queryset = super().filter_queryset(queryset)
-        data = self.form.cleaned_data
-        if not any(data.get(param) for param in RFM_PARAMS):
-            return queryset
-        start, end = data.get("rfm_start"), data.get("rfm_end")
-        try:
-            period = parse_period(
-                start=start.isoformat() if start else None, end=end.isoformat() if end else None
-            )
-        except PeriodError as error:
-            raise ValidationError({f"rfm_{error.param}": [error.message]}) from None
-        ids = queries.rfm_customer_ids(
-            period=period,
-            segment=data.get("segment") or None,
-            r=int(data["r"]) if data.get("r") else None,
-            f=int(data["f"]) if data.get("f") else None,
-        )
-        return queryset.filter(pk__in=ids)
+def customer_page_rfm(*, params: Mapping[str, str], customers: Sequence[Any]) -> dict[int, str]:
+    """RFM segment of each customer of a page for the list's RFM period (params validated)."""
+    ids = [customer.pk for customer in customers]
+    if not ids:
+        return {}
+    period = customer_rfm_period(params)
+    rows = queries.rfm_for_customers(period=period, customer_ids=ids)
+    return {cid: row.segment for cid, row in rows.items()}

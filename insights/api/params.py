@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from insights.customer_filters import segments_visible
 from insights.periods import GRANULARITIES, PRESETS, PeriodError, parse_period, resolve_granularity
 from insights.queries import ORDERS, SCOPES
 
@@ -108,6 +109,15 @@ class DemographicsParams(PeriodParams):
             "`new`: over the customers first seen in P."
         ),
     )
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=100,
+        default=10,
+        help_text=(
+            "Rows kept per list, 1 to 100 (default 10); the customers of the rows left out "
+            "are summed in a last row labelled `All others`."
+        ),
+    )
 
 
 class TopProductsParams(PeriodParams):
@@ -135,3 +145,31 @@ class CustomerValueParams(PeriodParams):
             "for the days after the as-of date A up to and including A + H."
         ),
     )
+
+
+class SegmentPeriodParams(PeriodParams):
+    """A period and, optionally, a saved segment whose customers alone are counted."""
+
+    segment_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=10**18 - 1,
+        help_text=(
+            "A saved segment (yours or a shared one, see `segments/`): the figures count only "
+            "its customers. RFM scores still rank each customer among every customer with a "
+            "won deal in P."
+        ),
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        segment_id = attrs.pop("segment_id", None)
+        if segment_id is None:
+            return attrs
+        request = self.context.get("request")
+        segment = segments_visible(getattr(request, "user", None)).filter(pk=segment_id).first()
+        if segment is None:
+            raise serializers.ValidationError(
+                {"segment_id": [f"No segment {segment_id} that you can see."]}
+            )
+        return {**attrs, "segment": segment}

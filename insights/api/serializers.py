@@ -4,6 +4,7 @@ Counts are integers; money, percentages, averages and quantities are decimal str
 places ("37.50"), so clients never meet float rounding.
 """
 
+from datetime import date
 from typing import Any
 
 from rest_framework import serializers
@@ -87,6 +88,21 @@ class DemographicsSerializer(InsightsResponse):
         help_text=(
             "Customers per company (of the first CRM contact that has one), `Other` for none; "
             "sorted by count desc, then label."
+        ),
+    )
+    by_country = LabelCountSerializer(
+        many=True,
+        help_text=(
+            "Customers per country (ISO 3166-1 alpha-2): the country of the first CRM contact "
+            "that has one, else the region of the first phone number that has one, else "
+            "`Other`; same order. Every list keeps its first `limit` rows, then `All others`."
+        ),
+    )
+    by_city = LabelCountSerializer(
+        many=True,
+        help_text=(
+            "Customers per city as written (of the first CRM contact that has one), `Other` "
+            "for none; same order."
         ),
     )
 
@@ -245,6 +261,28 @@ class CustomerSerializer(serializers.Serializer):
         "expected value of a buying day (BG/NBD + Gamma-Gamma, not discounted); null as p_alive.",
         allow_null=True,
     )
+    country = serializers.CharField(
+        required=False,
+        help_text="ISO 3166-1 alpha-2: of the first CRM contact that has one, else the region "
+        "of the first phone number that has one; `Other`.",
+    )
+    city = serializers.CharField(
+        required=False, help_text="City of the first CRM contact that has one; `Other`."
+    )
+    last_purchase = serializers.SerializerMethodField(
+        help_text="Local close date of its latest won deal; null when none."
+    )
+    rfm_segment = serializers.SerializerMethodField(
+        help_text="RFM segment for the list's RFM period (rfm_start..rfm_end, else start..end, "
+        "else last_30_days); null without a won deal closed in it."
+    )
+
+    def get_last_purchase(self, instance: Any) -> str | None:
+        day = getattr(instance, "last_purchase_day", None)
+        return date.fromordinal(day).isoformat() if day else None
+
+    def get_rfm_segment(self, instance: Any) -> str | None:
+        return self.context.get("rfm_segments", {}).get(instance.pk)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)

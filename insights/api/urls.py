@@ -1,12 +1,14 @@
 from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from . import root, views
+from . import root, segments, views
 
 app_name = "api"
 
 
+@csrf_exempt  # a POST/DELETE to an unknown path gets the JSON 404, not Django's CSRF page
 def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     """Unknown paths under the API answer JSON too (Django's own 404 page is HTML)."""
     return JsonResponse({"detail": "Not found."}, status=404)
@@ -24,6 +26,8 @@ urlpatterns = [
     path("insights/customer-value/", views.CustomerValueApi.as_view(), name="customer-value"),
     path("customers/", views.CustomerListApi.as_view(), name="customer-list"),
     path("customers/<int:pk>/", views.CustomerDetailApi.as_view(), name="customer-detail"),
+    path("segments/", segments.SegmentListApi.as_view(), name="segment-list"),
+    path("segments/<int:pk>/", segments.SegmentDetailApi.as_view(), name="segment-detail"),
     path("schema/", views.SchemaApi.as_view(), name="schema"),
     path("schema/swagger/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="swagger"),
     path("schema/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

@@ -4,6 +4,8 @@ Parameters are validated by the serializers of params.py; figures come from the 
 only, so the API and the dashboards always agree.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Any, ClassVar
 
@@ -17,6 +19,7 @@ from drf_spectacular.utils import (
 )
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -25,7 +28,8 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from insights import customer_value, figures, queries
+from insights import customer_value, figures, queries, segment_figures
+from insights.customer_filters import CustomerFilterError
 
 from . import params as p
 from . import serializers as s
@@ -37,7 +41,7 @@ from .customer360 import (
     period_json,
 )
 from .export import CSVRenderer, customer_csv_response
-from .filters import CustomerFilter
+from .filters import CustomerFilter, customer_page_rfm
 
 ERRORS_400 = OpenApiResponse(
     s.ErrorsSerializer,
@@ -56,7 +60,7 @@ class InsightsApi(APIView):
         raise NotImplementedError
 
     def get(self, request: Request) -> Response:
-        params = self.params_class(data=request.query_params)
+        params = self.params_class(data=request.query_params, context={"request": request})
         params.is_valid(raise_exception=True)
         options = dict(params.validated_data)
         granularity = options.get("granularity") if self.is_trend else None
@@ -100,19 +104,19 @@ class DemographicsApi(InsightsApi):
     params_class = p.DemographicsParams
     output_class = s.DemographicsSerializer
 
-    def figures(self, *, period, scope) -> dict[str, Any]:
-        rows = queries.demographics_rows(period=period, scope=scope)
+    def figures(self, *, period, scope, limit) -> dict[str, Any]:
+        rows = queries.demographics_rows(period=period, scope=scope, limit=limit)
         return {
             name: [{"label": label, "customers": count} for label, _key, count in rows[stored]]
-            for name, stored in (("by_source", "src"), ("by_company", "co"))
+            for stored, _metric, name in queries.DEMOGRAPHIC_LISTS
         }
 
     def render(self, payload: dict[str, Any]) -> dict[str, Any]:
-        # by_company lists every company (25,000 at a million customers): dataclasses.asdict
-        # and a DRF field per cell cost ~300 ms there, so the two lists, already plain
-        # {label, customers} dicts of str and int, skip the serializer; the rest goes through it.
-        lists = {name: payload.pop(name) for name in ("by_source", "by_company")}
-        data = self.output_class({**payload, "by_source": [], "by_company": []}).data
+        # The lists are already plain {label, customers} dicts of str and int: they skip the
+        # serializer (a DRF field per cell); the rest goes through it.
+        names = [name for _stored, _metric, name in queries.DEMOGRAPHIC_LISTS]
+        lists = {name: payload.pop(name) for name in names}
+        data = self.output_class({**payload, **dict.fromkeys(names, [])}).data
         data.update(lists)
         return data
 
@@ -145,26 +149,46 @@ class TopProductsApi(InsightsApi):
         return {"products": [asdict(row) for row in rows]}
 
 
-@_insights_schema(p.PeriodParams, s.RfmSerializer, "rfm")
+@contextmanager
+def _segment_errors() -> Iterator[None]:
+    """A saved segment whose filter no longer holds is a 400 naming segment_id, never dropped."""
+    try:
+        yield
+    except CustomerFilterError as error:
+        raise ValidationError({"segment_id": [error.message]}) from None
+
+
+@_insights_schema(p.SegmentPeriodParams, s.RfmSerializer, "rfm")
 class RfmApi(InsightsApi):
+    params_class = p.SegmentPeriodParams
     output_class = s.RfmSerializer
 
-    def figures(self, *, period) -> dict[str, Any]:
-        return {"segments": [asdict(row) for row in queries.rfm_segments(period=period)]}
+    def figures(self, *, period, segment=None) -> dict[str, Any]:
+        if segment is not None:
+            with _segment_errors():
+                rows = segment_figures.segment_rfm(segment=segment, period=period)
+        else:
+            rows = queries.rfm_segments(period=period)
+        return {"segments": [asdict(row) for row in rows]}
 
 
-@_insights_schema(p.PeriodParams, s.RevenueSerializer, "revenue")
+@_insights_schema(p.SegmentPeriodParams, s.RevenueSerializer, "revenue")
 class RevenueApi(InsightsApi):
+    params_class = p.SegmentPeriodParams
     output_class = s.RevenueSerializer
 
-    def figures(self, *, period) -> dict[str, Any]:
+    def figures(self, *, period, segment=None) -> dict[str, Any]:
+        if segment is not None:
+            with _segment_errors():
+                kpis = segment_figures.segment_revenue_kpis(segment=segment, period=period)
+            return asdict(kpis)
         return asdict(queries.revenue_kpis(period=period))
 
 
 @_insights_schema(
     p.CustomerValueParams,
     s.CustomerValueSerializer,
-    "Predicted customer value: BG/NBD + Gamma-Gamma (METRICS.md 4.V)",
+    "value",
 )
 class CustomerValueApi(InsightsApi):
     params_class = p.CustomerValueParams
@@ -250,13 +274,24 @@ class CustomerListApi(JsonErrorsMixin, ListAPIView):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.accepted_renderer.format != "csv":
-            return super().list(request, *args, **kwargs)
+            return self.page_response(request)
         return customer_csv_response(
             queryset=self.filter_queryset(self.get_queryset()),
             user=request.user,
             params={key: values[-1] for key, values in request.query_params.lists()},
             endpoint=request.path,
         )
+
+    def page_response(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        # The RFM segment column: one read for the page (no query per row).
+        self.rfm_segments = customer_page_rfm(params=request.query_params, customers=page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "rfm_segments": self.rfm_segments}
+
+    rfm_segments: ClassVar[dict[int, str]] = {}
 
 
 @extend_schema_view(

@@ -97,7 +97,9 @@
       plugins: {legend: {display: type === "doughnut" || (chart.series && Object.keys(chart.series).length > 1 && key !== "products" && key !== "segments")}},
       onClick: function (_event, elements) {
         if (!chart.urls || !elements.length) { return; }
-        var url = chart.urls[elements[0].index];
+        // A chart with several series (growth) has a URL list per dataset.
+        var urls = chart.dataset_urls ? chart.dataset_urls[elements[0].datasetIndex] : chart.urls;
+        var url = urls && urls[elements[0].index];
         if (url) { window.location.assign(url); }
       },
       onHover: function (event, elements) {

@@ -44,6 +44,8 @@ class FakeQueries:
                 q.LabelCount("Referral & Co", 20, "Referral & Co"),
             ],
             by_company=[q.LabelCount("Other", 100, None), q.LabelCount("PT Maju", 20, "7")],
+            by_country=[q.LabelCount("ID", 100, "ID"), q.LabelCount("All others", 20, None)],
+            by_city=[q.LabelCount("Jakarta", 80, "Jakarta"), q.LabelCount("Other", 40, "Other")],
         )
 
     def sales_lifecycle(self, *, period, granularity="auto"):

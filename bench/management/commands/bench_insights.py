@@ -15,7 +15,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-SECTIONS = ("import", "identity", "rebuild", "api", "incremental", "incremental-rebuild")
+SECTIONS = (
+    "import",
+    "identity",
+    "rebuild",
+    "api",
+    "segments",
+    "incremental",
+    "incremental-rebuild",
+)
 
 
 class Command(BaseCommand):
@@ -113,6 +121,8 @@ class Command(BaseCommand):
                     sql_timeout_s=sql_timeout,
                 ),
             )
+        if "segments" not in skipped:
+            step("segments", lambda: measure.segment_latency(repeats=api_repeats))
         if "incremental" not in skipped:
             step("change_1pct_a", lambda: measure.records_change(fraction=0.01, seed=seed + 1))
             step("identity_incremental", lambda: measure.identity_run(full=False))

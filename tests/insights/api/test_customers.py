@@ -62,6 +62,10 @@ def test_list_row_shape_and_formats(api):
         "lifetime_revenue": "37.50",
         "p_alive": None,
         "predicted_clv": None,
+        "country": "Other",
+        "city": "Other",
+        "last_purchase": None,
+        "rfm_segment": None,
     }
     assert body["results"][1]["company"] is None
     assert body["results"][1]["lifetime_revenue"] is None

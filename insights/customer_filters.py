@@ -1,0 +1,539 @@
+"""The customer list's filters: one module for the admin list, GET /api/v1/customers/ and
+saved segments (validated here before they are stored).
+
+Parameters (all optional; a bad value raises CustomerFilterError naming the parameter):
+
+* source: the source as written (`Other` = none); company: a company id, or `none`;
+  country: ISO 3166-1 alpha-2 in any case, or `Other`; city: as written, or `Other`.
+* first_seen_from / first_seen_to: YYYY-MM-DD, inclusive local dates.
+* start / end: a period P (YYYY-MM-DD, both or neither) that the following read in:
+  - product: a product's external_id; customers with a won deal that includes it, closed in P
+    (any time without P), as "top products" counts them;
+  - revenue_min / revenue_max: revenue of won deals closed in P (lifetime revenue without P);
+    a customer with none has 0;
+  - has_deals: yes / no, a deal created in P (any time without P);
+  - inactive: yes, no deal and no chat room created in P (needs P);
+  - lost_reason: a lost deal closed in P with this reason (`Unspecified` for blank; needs P);
+  - the RFM period when rfm_start / rfm_end are not given.
+* segment (an RFM segment name) and/or r, f (1-5): RFM for rfm_start..rfm_end, else P, else
+  the last 30 days.
+* segment_id: a saved segment's filters (one visible to the user).
+* p_alive_min / p_alive_max (0 to 1) and predicted_clv_min / predicted_clv_max: the stored
+  prediction of the last rebuild (insights.CustomerValue: as of today, horizon 365 days);
+  customers without one (no buying day) never match a range.
+* value=at_risk: a repeat buying day and P(alive) below 0.5 as of the last rebuild (x = 0 has
+  P(alive) = 1, so the threshold alone implies the repeat day).
+* ordering: id (default), lifetime_revenue, last_purchase, p_alive, predicted_clv, each with
+  `-` for descending; customers without a prediction sort last either way.
+
+Extension points (lifecycle=active|lost with lost_after; p_alive and predicted_clv ranges;
+sorting by predicted value): append a FilterSpec to EXTRA_FILTERS and add entries to
+ORDERINGS from an AppConfig.ready() (before the URLconf imports insights.api.filters, which
+declares one documented API parameter per name); the admin list, the API, saved segments,
+validation and the summary then pick them up. Raise CustomerFilterError(param, message) for
+a bad value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.utils import dateformat
+from django.utils.translation import gettext as _
+
+from chats.models import ChatRoom
+from customers.search import customer_search_q
+from deals.models import Deal, DealItem, Product
+
+from . import queries
+from .models import CustomerStats, CustomerWonDay, DealFact, Segment
+from .periods import Period, PeriodError, parse_period
+
+__all__ = [
+    "FILTER_PARAMS",
+    "CustomerFilterError",
+    "FilterSpec",
+    "EXTRA_FILTERS",
+    "customer_filter",
+    "customer_filters_clean",
+    "customer_filter_summary",
+    "customer_search_q",
+    "customer_order",
+    "customer_rfm_period",
+    "list_period",
+]
+
+MAX_ID = 10**18 - 1
+MAX_MONEY = Decimal("1e16")
+ORDERINGS = {
+    "id": ("id",),
+    "-id": ("-id",),
+    "lifetime_revenue": ("stats__lifetime_revenue", "id"),
+    "-lifetime_revenue": ("-stats__lifetime_revenue", "id"),
+    "last_purchase": ("stats__last_purchase_day", "id"),
+    "-last_purchase": ("-stats__last_purchase_day", "id"),
+    # Predicted value (insights.CustomerValue, indexed): no prediction sorts last either way.
+    "p_alive": (F("value__p_alive").asc(nulls_last=True), "id"),
+    "-p_alive": (F("value__p_alive").desc(nulls_last=True), "id"),
+    "predicted_clv": (F("value__predicted_clv").asc(nulls_last=True), "id"),
+    "-predicted_clv": (F("value__predicted_clv").desc(nulls_last=True), "id"),
+}
+
+
+class CustomerFilterError(ValueError):
+    """A filter parameter is wrong; `param` names it (API 400 body, admin message)."""
+
+    def __init__(self, param: str, message: str) -> None:
+        super().__init__(f"{param}: {message}")
+        self.param = param
+        self.message = message
+
+
+DrilldownError = CustomerFilterError  # the name the admin used before the move
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    """A filter another module contributes: its parameters and how it narrows the list."""
+
+    params: tuple[str, ...]
+    apply: Callable[[QuerySet, Mapping[str, str], Period | None], QuerySet]
+    summary: Callable[[Mapping[str, str]], list[str]] | None = None
+
+
+EXTRA_FILTERS: list[FilterSpec] = []
+
+BASE_PARAMS = (
+    "source",
+    "company",
+    "country",
+    "city",
+    "first_seen_from",
+    "first_seen_to",
+    "start",
+    "end",
+    "product",
+    "revenue_min",
+    "revenue_max",
+    "has_deals",
+    "inactive",
+    "lost_reason",
+    "segment",
+    "r",
+    "f",
+    "rfm_start",
+    "rfm_end",
+    "segment_id",
+    "p_alive_min",
+    "p_alive_max",
+    "predicted_clv_min",
+    "predicted_clv_max",
+    "value",
+)
+
+
+def filter_params() -> tuple[str, ...]:
+    return (*BASE_PARAMS, *(p for spec in EXTRA_FILTERS for p in spec.params))
+
+
+FILTER_PARAMS = BASE_PARAMS  # the base set; filter_params() adds the extensions
+
+
+# --- Validation ------------------------------------------------------------------------------
+def _int(param: str, value: str, *, low: int = 0, high: int = MAX_ID) -> int:
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+        raise CustomerFilterError(param, _("a whole number from %(low)s to %(high)s") % {
+            "low": low, "high": high})  # fmt: skip
+    return int(text)
+
+
+def _date(param: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise CustomerFilterError(param, _("a date YYYY-MM-DD")) from None
+
+
+def _money(param: str, value: str) -> Decimal:
+    text = value.strip()
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or abs(amount) >= MAX_MONEY or "e" in text.lower():
+        raise CustomerFilterError(param, _("an amount such as 10000000 or 2500.50"))
+    return amount
+
+
+def _choice(param: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise CustomerFilterError(param, _("one of: %(choices)s") % {"choices": ", ".join(choices)})
+    return value
+
+
+def list_period(params: Mapping[str, str]) -> Period | None:
+    """The period P of start/end, or None when neither is given."""
+    start, end = params.get("start") or None, params.get("end") or None
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        missing = "start" if start is None else "end"
+        raise CustomerFilterError(missing, _("give both start and end, or neither"))
+    return _period(start, end, names=("start", "end"))
+
+
+def _period(start: str | None, end: str | None, *, names: tuple[str, str]) -> Period:
+    try:
+        return parse_period(start=start, end=end)
+    except PeriodError as error:
+        param = names[0] if error.param == "start" else names[1]
+        raise CustomerFilterError(param, error.message) from None
+
+
+def _rfm_period(params: Mapping[str, str], period: Period | None) -> Period:
+    start, end = params.get("rfm_start") or None, params.get("rfm_end") or None
+    if start is None and end is None and period is not None:
+        return period
+    return _period(start, end, names=("rfm_start", "rfm_end"))
+
+
+def customer_rfm_period(params: Mapping[str, str]) -> Period:
+    """The period of the RFM filters and column: rfm_start..rfm_end, else P, else the default."""
+    get = {name: str(value).strip() for name, value in params.items() if value not in (None, "")}
+    return _rfm_period(get, list_period(get))
+
+
+def customer_filters_clean(params: Mapping[str, str]) -> dict[str, str]:
+    """The non-empty filter parameters of `params`, checked; raises CustomerFilterError.
+
+    What a saved segment stores: every value is validated exactly as the list applies it.
+    """
+    active = {
+        name: str(params[name]).strip()
+        for name in filter_params()
+        if params.get(name) not in (None, "")
+    }
+    unknown = [name for name in params if name not in filter_params() and name != "ordering"]
+    if unknown:
+        raise CustomerFilterError(unknown[0], _("not a customer-list filter"))
+    # Applying to an empty queryset runs every check without reading customers.
+    from customers.models import Customer
+
+    customer_filter(queryset=Customer.objects.none(), params=active, user=None, nested=True)
+    return active
+
+
+# --- Applying --------------------------------------------------------------------------------
+def customer_filter(
+    *, queryset: QuerySet, params: Mapping[str, str], user: Any = None, nested: bool = False
+) -> QuerySet:
+    """Narrow a Customer queryset by the filter parameters present in `params`.
+
+    `user` decides which saved segments `segment_id` may name (their own and shared ones; any
+    for a superuser). `nested` is set when applying a saved segment's own filters.
+    """
+    get = {name: str(value).strip() for name, value in params.items() if value not in (None, "")}
+    period = list_period(get)
+    if value := get.get("source"):
+        queryset = queryset.filter(source=value)  # "Other" is stored as the label itself
+    if value := get.get("company"):
+        if value.lower() == "none":
+            queryset = queryset.filter(company__isnull=True)
+        else:
+            queryset = queryset.filter(company_id=_int("company", value))
+    if value := get.get("country"):
+        if value.lower() == "other":
+            queryset = queryset.filter(country="Other")
+        elif len(value) == 2 and value.isascii() and value.isalpha():
+            queryset = queryset.filter(country=value.upper())
+        else:
+            raise CustomerFilterError("country", _("a two-letter country code, or Other"))
+    if value := get.get("city"):
+        queryset = queryset.filter(city=value)
+    if value := get.get("first_seen_from"):
+        queryset = queryset.filter(first_seen_date__gte=_date("first_seen_from", value))
+    if value := get.get("first_seen_to"):
+        queryset = queryset.filter(first_seen_date__lte=_date("first_seen_to", value))
+    if value := get.get("product"):
+        queryset = _bought(queryset, value, period)
+    if "revenue_min" in get or "revenue_max" in get:
+        queryset = _revenue(queryset, get, period)
+    if value := get.get("has_deals"):
+        queryset = _has_deals(queryset, _choice("has_deals", value, ("yes", "no")), period)
+    if value := get.get("inactive"):
+        _choice("inactive", value, ("yes",))
+        queryset = _inactive(queryset, _needs(period, "inactive"))
+    if value := get.get("lost_reason"):
+        queryset = _lost(queryset, value, _needs(period, "lost_reason"))
+    if any(get.get(p) for p in ("segment", "r", "f")) or "rfm_start" in get or "rfm_end" in get:
+        queryset = _rfm(queryset, get, period)
+    if value := get.get("segment_id"):
+        if nested:
+            raise CustomerFilterError("segment_id", _("a saved segment cannot name another"))
+        queryset = _saved(queryset, _int("segment_id", value, low=1), user)
+    queryset = _predicted(queryset, get)
+    for spec in EXTRA_FILTERS:
+        if any(get.get(p) for p in spec.params):
+            queryset = spec.apply(queryset, get, period)
+    return queryset
+
+
+def _probability(param: str, value: str) -> float:
+    try:
+        number = float(Decimal(value))
+    except (InvalidOperation, ValueError):
+        raise CustomerFilterError(param, _("a number from 0 to 1")) from None
+    if not 0 <= number <= 1:
+        raise CustomerFilterError(param, _("a number from 0 to 1"))
+    return number
+
+
+def _predicted(queryset: QuerySet, get: Mapping[str, str]) -> QuerySet:
+    """The stored prediction's ranges and the at-risk list (insights.CustomerValue)."""
+    if value := get.get("p_alive_min"):
+        queryset = queryset.filter(value__p_alive__gte=_probability("p_alive_min", value))
+    if value := get.get("p_alive_max"):
+        queryset = queryset.filter(value__p_alive__lte=_probability("p_alive_max", value))
+    if value := get.get("predicted_clv_min"):
+        queryset = queryset.filter(value__predicted_clv__gte=_money("predicted_clv_min", value))
+    if value := get.get("predicted_clv_max"):
+        queryset = queryset.filter(value__predicted_clv__lte=_money("predicted_clv_max", value))
+    if value := get.get("value"):
+        _choice("value", value, ("at_risk",))
+        queryset = queryset.filter(value__p_alive__lt=0.5)
+    return queryset
+
+
+def customer_order(queryset: QuerySet, ordering: str | None) -> QuerySet:
+    """Order by `ordering` (see ORDERINGS); the stats columns are indexed for these."""
+    key = (ordering or "id").strip()
+    if key not in ORDERINGS:
+        raise CustomerFilterError("ordering", _("one of: %(choices)s") % {
+            "choices": ", ".join(ORDERINGS)})  # fmt: skip
+    return queryset.order_by(*ORDERINGS[key])
+
+
+def _needs(period: Period | None, param: str) -> Period:
+    if period is None:
+        raise CustomerFilterError(param, _("needs a period: start and end"))
+    return period
+
+
+def _days(period: Period) -> tuple[int, int]:
+    return period.start.toordinal(), period.end.toordinal()
+
+
+def _bought(queryset: QuerySet, external_id: str, period: Period | None) -> QuerySet:
+    product_id = Product.objects.filter(external_id=external_id).values_list("pk", flat=True)
+    if not product_id:
+        raise CustomerFilterError("product", _("no product with external_id %(value)r") % {
+            "value": external_id})  # fmt: skip
+    # DealFact (the rebuild's per-deal row: customer, close day, won) by its primary key, from
+    # the product's deal items (deal item product index).
+    facts = DealFact.objects.filter(
+        status="won",
+        customer_id=OuterRef("pk"),
+        deal_id__in=DealItem.objects.filter(product_id=product_id[0]).values("deal_id"),
+    )
+    if period is not None:
+        start, end = _days(period)
+        facts = facts.filter(close_day__gte=start, close_day__lte=end)
+    return queryset.filter(Exists(facts))
+
+
+def _revenue(queryset: QuerySet, get: Mapping[str, str], period: Period | None) -> QuerySet:
+    low = _money("revenue_min", get["revenue_min"]) if get.get("revenue_min") else None
+    high = _money("revenue_max", get["revenue_max"]) if get.get("revenue_max") else None
+    if period is None:  # lifetime revenue (CustomerStats, indexed)
+        if low is not None:
+            queryset = queryset.filter(stats__lifetime_revenue__gte=low)
+        if high is not None:
+            queryset = queryset.filter(stats__lifetime_revenue__lte=high)
+        return queryset
+    start, end = _days(period)
+    # CustomerWonDay (customer, close day, revenue in cents) by customerwonday_lookup (day, ...).
+    sums = (
+        CustomerWonDay.objects.filter(day__gte=start, day__lte=end)
+        .values("customer_id")
+        .annotate(cents=Sum("revenue_cents"))
+    )
+    inside = sums
+    if low is not None:
+        inside = inside.filter(cents__gte=low * 100)
+    if high is not None:
+        inside = inside.filter(cents__lte=high * 100)
+    if (low is None or low <= 0) and (high is None or high >= 0):
+        # A customer without a purchase in P has 0, which is in range: drop only those out of it.
+        outside = sums.exclude(customer_id__in=inside.values("customer_id"))
+        return queryset.exclude(pk__in=outside.values("customer_id"))
+    return queryset.filter(pk__in=inside.values("customer_id"))
+
+
+def _has_deals(queryset: QuerySet, value: str, period: Period | None) -> QuerySet:
+    # A deal belongs to its contact's customer (METRICS.md 2). Any time: the deal and contact
+    # foreign-key indexes. In P: DealFact (customer_id indexed) with the rebuild's local days,
+    # so the list matches the sales figures it drills into.
+    if period is None:
+        deals = Deal.objects.filter(contact__customer_id=OuterRef("pk"))
+    else:
+        start, end = _days(period)
+        deals = DealFact.objects.filter(
+            customer_id=OuterRef("pk"), created_day__gte=start, created_day__lte=end
+        )
+    return queryset.filter(Exists(deals) if value == "yes" else ~Exists(deals))
+
+
+def _inactive(queryset: QuerySet, period: Period) -> QuerySet:
+    """METRICS.md A: no chat room created in P and no deal created in P."""
+    start, end = _days(period)
+    deals = DealFact.objects.filter(
+        customer_id=OuterRef("pk"), created_day__gte=start, created_day__lte=end
+    )
+    rooms = ChatRoom.objects.filter(
+        chat_contact__customer_id=OuterRef("pk"),
+        created_at__date__gte=period.start,
+        created_at__date__lte=period.end,
+    )
+    return queryset.filter(~Exists(deals), ~Exists(rooms))
+
+
+def _lost(queryset: QuerySet, reason: str, period: Period) -> QuerySet:
+    """METRICS.md E: a lost deal closed in P with this reason (the rebuild's label)."""
+    start, end = _days(period)
+    facts = DealFact.objects.filter(
+        customer_id=OuterRef("pk"),
+        status="lost",
+        reason=reason,
+        close_day__gte=start,
+        close_day__lte=end,
+    )
+    return queryset.filter(Exists(facts))
+
+
+def _rfm(queryset: QuerySet, get: Mapping[str, str], period: Period | None) -> QuerySet:
+    segment = get.get("segment") or None
+    if segment is not None and segment not in queries.SEGMENTS:
+        raise CustomerFilterError("segment", _("one of: %(choices)s") % {
+            "choices": ", ".join(queries.SEGMENTS)})  # fmt: skip
+    r = _int("r", get["r"], low=1, high=5) if get.get("r") else None
+    f = _int("f", get["f"], low=1, high=5) if get.get("f") else None
+    rfm_period = _rfm_period(get, period)
+    if segment is None and r is None and f is None:
+        return queryset  # a period alone only sets the RFM column's period
+    ids = queries.rfm_customer_ids(period=rfm_period, segment=segment, r=r, f=f)
+    return queryset.filter(pk__in=ids)
+
+
+def segments_visible(user: Any) -> QuerySet:
+    """Saved segments a user may read: their own and shared ones (all for a superuser)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Segment.objects.none()
+    if user.is_superuser:
+        return Segment.objects.all()
+    return Segment.objects.filter(Q(owner=user) | Q(shared=True))
+
+
+def _saved(queryset: QuerySet, segment_id: int, user: Any) -> QuerySet:
+    segment = segments_visible(user).filter(pk=segment_id).first()
+    if segment is None:
+        raise CustomerFilterError("segment_id", _("no segment %(id)s that you can see") % {
+            "id": segment_id})  # fmt: skip
+    return segment_customers(segment=segment, queryset=queryset)
+
+
+def segment_customers(*, segment: Segment, queryset: QuerySet | None = None) -> QuerySet:
+    """The customers of a saved segment; an invalid saved filter raises, never drops."""
+    from customers.models import Customer
+
+    base = Customer.objects.all() if queryset is None else queryset
+    try:
+        return customer_filter(queryset=base, params=segment.filters, nested=True)
+    except CustomerFilterError as error:
+        raise CustomerFilterError(
+            "segment_id",
+            _("segment %(id)s has an invalid saved filter: %(error)s")
+            % {"id": segment.pk, "error": error},
+        ) from None
+
+
+# --- Summary ---------------------------------------------------------------------------------
+def _day_range(period: Period) -> str:
+    """ "1–31 Oct 2026", "3 Sep – 2 Oct 2026": month names in the active language."""
+    start, end = period.start, period.end
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{dateformat.format(end, 'j M Y')}"
+    if start.year == end.year:
+        return f"{dateformat.format(start, 'j M')} – {dateformat.format(end, 'j M Y')}"
+    return f"{dateformat.format(start, 'j M Y')} – {dateformat.format(end, 'j M Y')}"
+
+
+def customer_filter_summary(params: Mapping[str, str]) -> list[str]:
+    """Plain-language pieces of the active filters ("Bought Tablet", "1–31 Oct 2026", "Jakarta").
+
+    Expects validated parameters; reads at most one product and one company name.
+    """
+    from customers.models import Company
+
+    get = {name: str(value).strip() for name, value in params.items() if value not in (None, "")}
+    parts: list[str] = []
+    period = list_period(get)
+    if value := get.get("product"):
+        name = Product.objects.filter(external_id=value).values_list("name", flat=True).first()
+        parts.append(_("Bought %(product)s") % {"product": name or value})
+    if value := get.get("lost_reason"):
+        parts.append(_("Lost a deal: %(reason)s") % {"reason": value})
+    if get.get("has_deals") == "yes":
+        parts.append(_("With deals"))
+    elif get.get("has_deals") == "no":
+        parts.append(_("Without deals"))
+    if get.get("inactive") == "yes":
+        parts.append(_("Inactive"))
+    if "revenue_min" in get or "revenue_max" in get:
+        low, high = get.get("revenue_min"), get.get("revenue_max")
+        if low and high:
+            parts.append(_("Revenue %(low)s to %(high)s") % {"low": low, "high": high})
+        elif low:
+            parts.append(_("Revenue at least %(low)s") % {"low": low})
+        else:
+            parts.append(_("Revenue at most %(high)s") % {"high": high})
+    if period is not None:
+        parts.append(_day_range(period))
+    for name in ("city", "country", "source"):
+        if value := get.get(name):
+            parts.append(value)
+    if value := get.get("company"):
+        label = (
+            _("No company")
+            if value.lower() == "none"
+            else Company.objects.filter(pk=int(value)).values_list("name", flat=True).first()
+        )
+        parts.append(label or value)
+    if get.get("segment"):
+        parts.append(_("RFM: %(segment)s") % {"segment": get["segment"]})
+    if get.get("r") or get.get("f"):
+        cell = " ".join(f"{k.upper()}={get[k]}" for k in ("r", "f") if get.get(k))
+        parts.append(_("RFM cell %(cell)s") % {"cell": cell})
+    first_from, first_to = get.get("first_seen_from"), get.get("first_seen_to")
+    if first_from or first_to:
+        parts.append(
+            _("First seen %(start)s to %(end)s")
+            % {"start": first_from or "…", "end": first_to or "…"}
+        )
+    if value := get.get("segment_id"):
+        name = Segment.objects.filter(pk=int(value)).values_list("name", flat=True).first()
+        parts.append(_("Segment: %(name)s") % {"name": name or value})
+    for spec in EXTRA_FILTERS:
+        if spec.summary is not None and any(get.get(p) for p in spec.params):
+            parts.extend(spec.summary(get))
+    return parts
+
+
+def stats_for(customer_ids: list[int]) -> dict[int, CustomerStats]:
+    """CustomerStats of a page of customers in one query."""
+    return {s.customer_id: s for s in CustomerStats.objects.filter(customer_id__in=customer_ids)}
