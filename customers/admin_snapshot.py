@@ -6,7 +6,6 @@ resolution with match rules and fix the records listed under data quality.
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -21,7 +20,6 @@ from .explanation_text import edge_text
 from .identity import customer_explanation, customer_resolve_id
 from .models import ContactToFix, Customer, MatchRule, PlaceholderKey
 from .quality import PROBLEMS, problem_q, record_problems
-from .search import customer_search_q
 
 
 def _admin_url(name: str, *args) -> str | None:
@@ -124,14 +122,6 @@ class CustomerAdmin(admin.ModelAdmin):
             "chat_contacts": customer.chat_contacts.count(),
         }
         return TemplateResponse(request, "admin/customers/customer/erase_confirm.html", context)
-
-    def get_search_results(self, request, queryset, search_term):
-        if not search_term.strip():
-            return queryset, False
-        match = customer_search_q(search_term)
-        if search_term.strip().isdigit():  # staff paste customer ids into the admin search
-            match |= Q(pk=int(search_term.strip()))
-        return queryset.filter(match), False
 
     def get_urls(self):
         return [

@@ -36,6 +36,7 @@ from .customer_filters import (
     segment_customers,
     segments_visible,
 )
+from .customer_search import customer_search_q
 from .models import Segment
 
 
@@ -131,14 +132,29 @@ class InsightsCustomerAdmin(CustomerAdmin):
         "lifetime_revenue",
         "last_purchase",
         "rfm_segment",
+        "p_alive",
     ]
     list_filter = [SourceFilter, CountryFilter, CompanyFilter, HasDealsFilter]
-    list_select_related = ["company", "stats"]
+    list_select_related = ["company", "stats", "value"]
     actions = [*CustomerAdmin.actions, "export_csv"]
     change_list_template = "admin/customers/customer/insights_change_list.html"
 
     def get_changelist(self, request, **kwargs):
         return InsightsChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        match = customer_search_q(search_term)
+        if search_term.strip().isdigit():  # staff paste customer ids into the admin search
+            match |= Q(pk=int(search_term.strip()))
+        return queryset.filter(match), False
+
+    @admin.display(description=_("P(alive)"), ordering="value__p_alive")
+    def p_alive(self, obj: Customer):
+        # The stored prediction of the last rebuild (as of today); none without a buying day.
+        value = getattr(obj, "value", None)
+        return f"{value.p_alive:.2f}" if value is not None else None
 
     @admin.display(description=_("lifetime revenue"), ordering="stats__lifetime_revenue")
     def lifetime_revenue(self, obj: Customer):

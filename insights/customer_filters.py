@@ -47,10 +47,10 @@ from django.utils import dateformat
 from django.utils.translation import gettext as _
 
 from chats.models import ChatRoom
-from customers.search import customer_search_q
 from deals.models import Deal, DealItem, Product
 
 from . import queries
+from .customer_search import customer_search_q
 from .models import CustomerStats, CustomerWonDay, DealFact, Segment
 from .periods import Period, PeriodError, parse_period
 

@@ -1,9 +1,14 @@
-"""The customer search: name, email or phone in any format, for the admin list and the API."""
+"""The customer search: name, email or phone in any format, for the admin list and the API.
+
+It lives in insights because it reads both kinds of records (CRM and chat contacts), and the
+domain apps below do not import each other.
+"""
 
 from django.db.models import Exists, OuterRef, Q
 
-from .keys import email_key, phone_key
-from .models import Contact
+from chats.models import ChatContact
+from customers.keys import email_key, phone_key
+from customers.models import Contact
 
 
 def customer_search_q(term: str) -> Q:
@@ -12,8 +17,6 @@ def customer_search_q(term: str) -> Q:
     A phone or email is reduced to its identity key (METRICS.md section 2) and matched on the
     indexed keys of the customer and of its member records.
     """
-    from chats.models import ChatContact
-
     text = term.strip()
     q = (
         Q(display_name__icontains=text)
