@@ -6,7 +6,8 @@ from celery import shared_task
 
 from audit.models import ImportJob
 
-from .import_jobs import INLINE_MAX_BYTES, import_job_run
+from . import import_jobs
+from .import_jobs import import_job_run
 
 
 @shared_task(name="customers.import_job_run")
@@ -19,7 +20,7 @@ def run_import_job(job_id: int) -> dict[str, object]:
 
 def import_job_start(*, job: ImportJob) -> ImportJob:
     """Run small files now; queue larger ones (the page then shows their progress)."""
-    if job.size <= INLINE_MAX_BYTES:
+    if job.size <= import_jobs.INLINE_MAX_BYTES:
         return import_job_run(job_id=job.pk)
     run_import_job.delay(job.pk)
     job.refresh_from_db()

@@ -103,7 +103,11 @@ class InsightsChangeList(ChangeList):
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
         queryset = customer_filter(queryset=queryset, params=request.GET, user=request.user)
-        if ordering := request.GET.get("ordering"):
+        ordering = request.GET.get("ordering")
+        if not ordering and request.GET.get("value") == "at_risk" and "o" not in request.GET:
+            # The at-risk list answers "whom do we stand to lose": largest revenue first.
+            ordering = "-lifetime_revenue"
+        if ordering:
             queryset = customer_order(queryset, ordering)
         return queryset
 

@@ -50,7 +50,7 @@ def _at_risk_url() -> str:
         base = reverse("admin:customers_customer_changelist")
     except NoReverseMatch:
         base = "/admin/customers/customer/"
-    return f"{base}?{urlencode({'value': 'at_risk', 'ordering': '-lifetime_revenue'})}"
+    return f"{base}?{urlencode({'value': 'at_risk'})}"
 
 
 def value_section(*, period: Period) -> dict[str, Any]:

@@ -271,6 +271,6 @@ def test_predicted_value_block_beside_rfm(client, fake, viewer):
     # then: right after the RFM section, P(alive), expected buying days and predicted value
     section = html.split('id="section-value"')[1]
     assert html.index('id="section-rfm"') < html.index('id="section-value"')
-    assert ">0.83<" in section and ">2.46<" in section and "294.72" in section
+    assert ">0.83<" in section and ">2.46<" in section and "IDR\u00a0295" in section
     assert "The probability that this customer still buys from you." in section
     assert "No prediction" in empty.split('id="section-value"')[1]

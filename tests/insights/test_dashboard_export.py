@@ -55,7 +55,7 @@ def test_workbook_has_one_sheet_per_section_and_is_audited(client, fake, viewer)
     sheets, strings = _sheets(response.content)
     assert list(sheets) == [
         "Customer growth",
-        "Customers by source and by comp",  # Excel's 31-character limit
+        "Customers by source, company, c",  # Excel's 31-character limit
         "Sales lifecycle",
         "Lost reasons",
         "Top products",

@@ -33,7 +33,7 @@ def test_switcher_sets_indonesian_and_the_page_follows(client, fake, viewer):
     assert switched.status_code == 302 and switched["Location"] == URL + "?preset=today"
     assert '<html lang="id"' in html
     assert ">Pertumbuhan pelanggan</h2>" in html
-    assert ">Pelanggan menurut sumber dan perusahaan</h2>" in html
+    assert ">Pelanggan menurut sumber, perusahaan, negara, dan kota</h2>" in html
     assert ">Pendapatan</h2>" in html
     assert 'title="Rp30.000.000">Rp\u00a030\u00a0jt<' in html  # revenue
     assert 'title="Rp3.100.001">Rp\u00a03,1\u00a0jt<' in html  # average lifetime value
