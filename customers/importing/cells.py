@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 
 from django.db import models
 from django.utils import timezone
+
+# Timestamps outside these years are typos or placeholders ("0001-01-01"), and the far ones
+# cannot be shifted to another time zone at all (the pages that show them would fail).
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2100
+
+# A plain number: ASCII digits, an optional sign and decimal point. No exponent ("1e30"), no
+# "_" or thousands separators, no full-width or other Unicode digits, which Decimal() accepts.
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+# Money (amount, price, unit price) below 10^12 and quantities below 10^6 (CONTRACT.md section
+# 1): one line item then stays below 10^18, and the rollups sum them in NUMERIC, never bigint.
+MONEY_LIMIT = Decimal(10) ** 12
+QUANTITY_LIMIT = Decimal(10) ** 6
 
 
 class Cells:
@@ -40,36 +55,53 @@ class Cells:
         except ValueError:
             self.fail(column, f"not an ISO 8601 timestamp: {value!r}")
             return None
+        if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+            self.fail(
+                column,
+                f"{value!r} is outside {EARLIEST_YEAR}-01-01 to {LATEST_YEAR}-12-31",
+            )
+            return None
         if timezone.is_naive(parsed):
             # No offset: local time in settings.TIME_ZONE (CONTRACT.md section 1).
             parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
         return parsed
 
+    def not_before(
+        self, column: str, value: datetime | None, earlier: str, start: datetime | None
+    ) -> None:
+        """Reject `column` when it is before the `earlier` column's time (both present)."""
+        if value is not None and start is not None and value < start:
+            self.fail(column, f"before {earlier}")
+
+    def number(self, column: str, value: str) -> Decimal | None:
+        """The cell as a Decimal when it is a plain number, else a rejection and None."""
+        if not PLAIN_NUMBER.fullmatch(value):
+            self.fail(column, f"not a number: {value!r}")
+            return None
+        return Decimal(value)
+
     def decimal(
-        self, column: str, *, max_digits: int, places: int, required: bool = False
+        self, column: str, *, limit: Decimal, places: int, required: bool = False
     ) -> Decimal | None:
+        """A non-negative amount below `limit` with at most `places` decimals."""
         value = self.record.get(column, "").strip()
         if not value:
             if required:
                 self.fail(column, "required")
             return None
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            self.fail(column, f"not a number: {value!r}")
-            return None
-        if not number.is_finite():
-            self.fail(column, f"not a number: {value!r}")
+        number = self.number(column, value)
+        if number is None:
             return None
         if number < 0:
             self.fail(column, "must not be negative")
             return None
+        # Checked before quantize, which fails on a number with more digits than its context.
+        if number >= limit:
+            self.fail(column, f"must be below {limit:,.0f}")
+            return None
         # Reject rather than round: money that changes silently is worse than a rejected row.
         if number != number.quantize(Decimal(1).scaleb(-places)):
             self.fail(column, f"more than {places} decimal places")
-            return None
-        if abs(number) >= Decimal(10) ** (max_digits - places):
-            self.fail(column, "too large")
             return None
         return number
 
@@ -77,11 +109,8 @@ class Cells:
         value = self.record.get(column, "").strip()
         if not value:
             return None
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite() or number != number.to_integral_value():
+        number = Decimal(value) if PLAIN_NUMBER.fullmatch(value) else None
+        if number is None or number != number.to_integral_value():
             self.fail(column, f"not a whole number: {value!r}")
             return None
         if not low <= number <= high:

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 
 from chats.models import ChatContact, ChatRoom
-from customers.importing.cells import Cells, field_length
+from customers.importing.cells import MONEY_LIMIT, QUANTITY_LIMIT, Cells, field_length
 from customers.keys import email_key, phone_key
 from customers.models import Company, Contact
 from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
@@ -74,10 +74,13 @@ def _chat_contact(c: Cells) -> dict[str, Any]:
 
 
 def _chat_room(c: Cells) -> dict[str, Any]:
+    created_at = c.timestamp("created_at", required=True)
+    resolved_at = c.timestamp("resolved_at")
+    c.not_before("resolved_at", resolved_at, "created_at", created_at)
     return {
         "external_id": c.text("external_id", max_length=100, required=True),
-        "created_at": c.timestamp("created_at", required=True),
-        "resolved_at": c.timestamp("resolved_at"),
+        "created_at": created_at,
+        "resolved_at": resolved_at,
         "agent": c.text("agent", max_length=field_length(ChatRoom, "agent")),
         "csat_score": c.integer("csat_score", low=1, high=5),
     }
@@ -88,7 +91,7 @@ def _product(c: Cells) -> dict[str, Any]:
         "external_id": c.text("external_id", max_length=100, required=True),
         "name": c.text("name", max_length=field_length(Product, "name"), required=True),
         "sku": c.text("sku", max_length=field_length(Product, "sku")),
-        "price": c.decimal("price", max_digits=18, places=2),
+        "price": c.decimal("price", limit=MONEY_LIMIT, places=2),
     }
 
 
@@ -104,7 +107,7 @@ def _deal(c: Cells) -> dict[str, Any]:
         "external_id": c.text("external_id", max_length=100, required=True),
         "name": c.text("name", max_length=field_length(Deal, "name")),
         "win_probability": c.integer("win_probability", low=0, high=100),
-        "amount": c.decimal("amount", max_digits=18, places=2, required=True),
+        "amount": c.decimal("amount", limit=MONEY_LIMIT, places=2, required=True),
         "currency": currency.upper() or settings.INSIGHTS_CURRENCY,
         "created_at": c.timestamp("created_at", required=True),
         "closed_at": c.timestamp("closed_at"),
@@ -119,8 +122,8 @@ def _deal_item(c: Cells) -> dict[str, Any]:
     c.text("deal_external_id", max_length=100, required=True)
     c.text("product_external_id", max_length=100, required=True)
     return {
-        "quantity": c.decimal("quantity", max_digits=14, places=2, required=True),
-        "unit_price": c.decimal("unit_price", max_digits=18, places=2, required=True),
+        "quantity": c.decimal("quantity", limit=QUANTITY_LIMIT, places=2, required=True),
+        "unit_price": c.decimal("unit_price", limit=MONEY_LIMIT, places=2, required=True),
     }
 
 

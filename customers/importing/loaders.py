@@ -31,6 +31,14 @@ class Loader:
         self.header = set(header)
         self.column_of = {**self.COLUMN_OF, **{ref.attname: ref.column for ref in self.refs}}
 
+    def checkpoint(self) -> dict[str, Any]:
+        """What this loader remembers between batches, to restore if a batch is rolled back."""
+        return {}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
     def load(self, batch: list[Row], result: ImportResult, rejections: list[Rejection]) -> None:
         good = self.resolve_refs(batch, rejections)
         good = self.resolve_extra(good, rejections)
@@ -123,6 +131,9 @@ class DealLoader(Loader):
         self.stages: dict[str, PipelineStage] = {s.name: s for s in PipelineStage.objects.all()}
         self.reasons: dict[str, LostReason] = {r.name.lower(): r for r in LostReason.objects.all()}
 
+    def checkpoint(self) -> dict[str, Any]:
+        return {"stages": dict(self.stages), "reasons": dict(self.reasons)}
+
     def stage_named(self, name: str) -> PipelineStage | None:
         stage = self.stages.get(name)
         if stage is None:
@@ -197,6 +208,12 @@ class DealItemLoader(Loader):
         self.seen: set[int] = set()
         # Items of a deal before this load not yet matched by a row; only for replaced deals.
         self.leftover: dict[int, Counter] = {}
+
+    def checkpoint(self) -> dict[str, Any]:
+        return {
+            "seen": set(self.seen),
+            "leftover": {deal_id: Counter(c) for deal_id, c in self.leftover.items()},
+        }
 
     def write(self, batch: list[Row], result: ImportResult) -> None:
         if not batch:

@@ -34,7 +34,10 @@ class Rejection:
 
     @property
     def reason(self) -> str:
-        return "; ".join(f"{column}: {reason}" for column, reason in self.errors)
+        # A reason about the whole row (not UTF-8, too many cells) names no column.
+        return "; ".join(
+            f"{column}: {reason}" if column else reason for column, reason in self.errors
+        )
 
 
 @dataclass
