@@ -11,7 +11,8 @@ from django.utils import timezone
 from rest_framework.renderers import BaseRenderer
 
 from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_phone
-from audit.services import export_record_create
+from audit.models import ExportRecord
+from audit.services import export_record_create, export_record_finish
 
 CUSTOMER_COLUMNS: tuple[tuple[str, str], ...] = (
     # (header, values() path)
@@ -62,7 +63,10 @@ def csv_cell(value: object) -> str:
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     if hasattr(value, "tzinfo") and hasattr(value, "isoformat"):
-        return timezone.localtime(value).isoformat()  # type: ignore[arg-type]
+        try:
+            return timezone.localtime(value).isoformat()  # type: ignore[arg-type]
+        except OverflowError:  # year 1 or 9999, stored before imports were bounded: as stored
+            return value.isoformat()
     text = str(value)
     if isinstance(value, str) and text.startswith(FORMULA_PREFIXES):
         return "'" + text
@@ -89,16 +93,34 @@ def customer_csv_lines(*, queryset: QuerySet, masked: bool = False) -> Iterator[
         )
 
 
+def _recorded(lines: Iterator[str], *, record: ExportRecord) -> Iterator[str]:
+    """Pass the lines through, then record how many data rows left and whether all did.
+
+    A stream can stop part-way (an error on a row, the client gone): the record then says
+    how far it got instead of claiming the count taken up front.
+    """
+    sent = -1  # the header line is not a row
+    complete = False
+    try:
+        for line in lines:
+            yield line
+            sent += 1
+        complete = True
+    finally:
+        export_record_finish(record=record, rows_sent=max(sent, 0), complete=complete)
+
+
 def customer_csv_response(
     *, queryset: QuerySet, user: Any, params: dict[str, Any], endpoint: str
 ) -> StreamingHttpResponse:
     """Stream the filtered customers as CSV and record the export (one COUNT query up front)."""
     row_count = queryset.count()
-    export_record_create(
+    record = export_record_create(
         user=user, endpoint=endpoint, params=params, row_count=row_count, format="csv"
     )
+    lines = customer_csv_lines(queryset=queryset, masked=not can_see_personal_data(user))
     response = StreamingHttpResponse(
-        customer_csv_lines(queryset=queryset, masked=not can_see_personal_data(user)),
+        _recorded(lines, record=record),
         content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
