@@ -1,4 +1,4 @@
-"""Issue 13 item 3: an extreme stored date cannot cut an export, and its audit row tells the truth."""
+"""Issue 13 item 3: an extreme date cannot cut an export; its audit row tells the truth."""
 
 import csv
 import io
