@@ -16,7 +16,8 @@ env = environ.Env()
 
 # --- Core -----------------------------------------------------------------------------------
 DEVELOPMENT_SECRET_KEY = "wawasan-development-key-never-use-in-production"
-DEBUG = env.bool("DEBUG", default=True)
+# Fails closed: a start without settings is a production start (make demo and tests say DEBUG).
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     raise ImproperlyConfigured(
