@@ -17,6 +17,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_scoping import sees_all_records
+
 from .erasure import customer_erase
 from .identity import customer_explanation, customer_resolve_id
 from .models import (
@@ -26,7 +28,7 @@ from .models import (
     MatchRule,
     PlaceholderKey,
 )
-from .quality import PROBLEMS, problem_q
+from .quality import PROBLEMS, problem_q, problems_annotate
 from .snapshot_filters import DrilldownError, customer_drilldown, customer_search_q
 
 # Handled by the changelist below rather than by sidebar filters (dates and RFM have no
@@ -233,6 +235,8 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def resolve_view(self, request, customer_id: int):
         """A customer id as once shown, merged or not, leads to the customer it is now."""
+        if not self.has_view_permission(request):  # admin_view alone lets any staff user in
+            raise PermissionDenied
         resolved = customer_resolve_id(customer_id=customer_id)
         if resolved is None:
             raise Http404(_("No customer has ever had this id."))
@@ -382,7 +386,9 @@ class ProblemFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() in PROBLEMS:
             return queryset.filter(problem_q(self.value()))
-        if self.value() is None and "key" not in request.GET:
+        # Only a real key replaces the default "any problem": an empty ?key= once showed
+        # every record, problem or not.
+        if self.value() is None and not request.GET.get("key", "").strip():
             return queryset.filter(problem_q())
         return queryset
 
@@ -410,6 +416,7 @@ class RecordsToFixAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     edit_url_name = ""
     view_permission = ""
+    owner_field = ""  # the record's owner, for reps who see only their own
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm(self.view_permission)
@@ -427,24 +434,20 @@ class RecordsToFixAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        self._placeholders = set(PlaceholderKey.objects.values_list("key", flat=True))
-        return super().get_queryset(request)
+        # Scoped like the record's own list: a rep sees only the contacts they own (search,
+        # filters and change pages all go through this queryset).
+        queryset = problems_annotate(super().get_queryset(request))
+        if self.owner_field and not sees_all_records(request.user):
+            queryset = queryset.filter(**{self.owner_field: request.user})
+        return queryset
 
     @admin.display(description=_("problems"))
     def problems(self, obj):
-        placeholders = getattr(self, "_placeholders", set())
-        found = []
-        if (not obj.email_key or obj.email_key in placeholders) and (
-            not obj.phone_key or obj.phone_key in placeholders
-        ):
-            found.append(PROBLEMS["no_key"])
-        if obj.phone.strip() and not obj.phone_key:
-            found.append(PROBLEMS["bad_phone"])
-        if obj.email.strip() and not obj.email_key:
-            found.append(PROBLEMS["bad_email"])
-        for key in (obj.email_key, obj.phone_key):
-            if key in placeholders:
-                found.append(_("placeholder %(key)s") % {"key": key})
+        found = [label for name, label in PROBLEMS.items() if getattr(obj, f"problem_{name}")]
+        if obj.email_placeholder:
+            found.append(_("placeholder %(key)s") % {"key": obj.email_key})
+        if obj.phone_placeholder:
+            found.append(_("placeholder %(key)s") % {"key": obj.phone_key})
         return "; ".join(str(p) for p in found)
 
     @admin.display(description=_("fix"))
@@ -458,7 +461,9 @@ class ContactToFixAdmin(RecordsToFixAdmin):
     list_display = ["id", "__str__", "email", "phone", "problems", "customer", "fix"]
     search_fields = ["first_name", "last_name", "email", "phone", "external_id"]
     edit_url_name = "customers_contact_change"
-    view_permission = "customers.view_contact"
+    # Its own permission: seeing contacts is not seeing every contact's key problems.
+    view_permission = "customers.view_contacttofix"
+    owner_field = "owner"
 
 
 @admin.register(ChatContactToFix)
@@ -466,4 +471,4 @@ class ChatContactToFixAdmin(RecordsToFixAdmin):
     list_display = ["id", "__str__", "channel", "email", "phone", "problems", "customer", "fix"]
     search_fields = ["name", "email", "phone", "external_id"]
     edit_url_name = "chats_chatcontact_change"
-    view_permission = "chats.view_chatcontact"
+    view_permission = "customers.view_chatcontacttofix"

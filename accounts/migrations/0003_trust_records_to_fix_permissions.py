@@ -1,0 +1,18 @@
+"""The data-quality lists get their own permissions (issue 13 item 1): refill the role groups.
+
+The groups are set to exactly accounts.roles.ROLE_PERMISSIONS again, as 0002 does.
+"""
+
+import importlib
+
+from django.db import migrations
+
+
+def refill_roles(apps, schema_editor):
+    importlib.import_module("accounts.migrations.0002_roles").create_roles(apps, schema_editor)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("accounts", "0002_roles")]
+
+    operations = [migrations.RunPython(refill_roles, migrations.RunPython.noop)]

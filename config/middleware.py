@@ -1,0 +1,31 @@
+"""Request guards that apply to every page and endpoint."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+
+
+class RejectNulBytesMiddleware:
+    """400 for a NUL character in the query string or a form field (issue 13, item 12).
+
+    No text column can hold NUL (PostgreSQL refuses it mid-query), so a filter like
+    `?source=a%00b` could only fail later as a 500; nothing legitimate sends one.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request.GET) or (
+            request.method == "POST"
+            and request.content_type == "application/x-www-form-urlencoded"
+            and _has_nul(request.POST)
+        ):
+            return HttpResponseBadRequest(
+                "A parameter contains a NUL character.", content_type="text/plain"
+            )
+        return self.get_response(request)
+
+
+def _has_nul(params) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in params.lists())
