@@ -18,6 +18,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import sees_all_records
+from accounts.masking import can_see_personal_data
 
 from .erasure import customer_erase
 from .identity import customer_explanation, customer_resolve_id
@@ -213,7 +214,7 @@ class CustomerAdmin(admin.ModelAdmin):
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():
             return queryset, False
-        match = customer_search_q(search_term)
+        match = customer_search_q(search_term, substrings=can_see_personal_data(request.user))
         if search_term.strip().isdigit():  # staff paste customer ids into the admin search
             match |= Q(pk=int(search_term.strip()))
         return queryset.filter(match), False

@@ -664,6 +664,9 @@ def customer_360(*, customer: Customer, masked: bool = False) -> dict[str, Any]:
         (deal for contact in contacts for deal in contact.deals.all()),
         key=lambda d: (d.created_at, d.id),
     )
+    if masked:  # a deal's free-text name may carry a person's name ("Modul Akuntansi – Nur")
+        for deal in deals:
+            deal.name = mask_name(deal.name)
     rooms = sorted(
         (room for chat in chat_contacts for room in chat.rooms.all()),
         key=lambda r: (r.created_at, r.id),

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
 from customers.models import Customer
+from accounts.masking import can_see_personal_data
 from customers.snapshot_filters import customer_search_q
 from deals.models import Deal
 from insights import queries
@@ -125,7 +126,8 @@ class CustomerFilter(filters.FilterSet):
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not value.strip():
             return queryset
-        return queryset.filter(customer_search_q(value))
+        masked = not can_see_personal_data(getattr(self.request, "user", None))
+        return queryset.filter(customer_search_q(value, substrings=not masked))
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         queryset = super().filter_queryset(queryset)
