@@ -8,8 +8,8 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
-from customers.models import Customer
 from accounts.masking import can_see_personal_data
+from customers.models import Customer
 from customers.snapshot_filters import customer_search_q
 from deals.models import Deal
 from insights import queries
