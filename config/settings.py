@@ -124,6 +124,17 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A page that queues a task fails within 2 s when the broker is down (insights.enqueue), instead
+# of kombu's default of retrying the connection with growing sleeps: one retry, at most 1 s.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.5
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1.5,
+    "socket_timeout": 5,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "connect_retries_timeout": 1,
+}
 if CELERY_BROKER_URL is None:
     CELERY_BROKER_URL = "memory://"
 

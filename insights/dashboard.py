@@ -511,39 +511,19 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "admin/insights/dashboard.html", context, status=status)
 
 
-def _rebuild_task() -> Any | None:
-    """The Celery task of insights.tasks, imported lazily: the app may run without it."""
-    try:
-        tasks = importlib.import_module("insights.tasks")
-    except ImportError:
-        return None
-    # insights.tasks names its task "insights.rebuild"; find it by that name, not the attribute.
-    for value in vars(tasks).values():
-        if getattr(value, "name", None) == "insights.rebuild" and hasattr(value, "delay"):
-            return value
-    return None
-
-
 @require_POST
 def recompute_view(request: HttpRequest) -> HttpResponseRedirect:
     """POST admin/insights/dashboard/recompute/: queue a rebuild, then back to the page."""
     _require(request, REBUILD_PERM)
-    trigger = f"admin:{request.user.get_username()}"
-    try:
-        task = _rebuild_task()
-        if task is not None:
-            task.delay(trigger=trigger)
-        else:
-            from celery import current_app
+    from .enqueue import Outcome, rebuild_request
 
-            current_app.send_task("insights.rebuild", kwargs={"trigger": trigger})
-    except Exception:  # noqa: BLE001 - any broker/task failure becomes a message, and is logged
-        logger.exception("could not start an insights rebuild from the dashboard")
-        messages.error(request, _("The recompute could not be started; see the server log."))
+    answer = rebuild_request(trigger=f"admin:{request.user.get_username()}")
+    if answer.ok:
+        messages.success(request, answer.message)
+    elif answer.outcome == Outcome.RUNNING:
+        messages.warning(request, answer.message)
     else:
-        messages.success(
-            request, _("Recompute started. The figures update when the rebuild finishes.")
-        )
+        messages.error(request, answer.message)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -57,6 +57,10 @@ def insights_rebuild(
                 run.error = "another rebuild was running"
                 run.save(update_fields=["status", "finished_at", "error"])
                 return run
+            # Holding the lock: any other run still "running" was killed (SIGKILL) mid-way.
+            from .enqueue import dead_runs_fail
+
+            dead_runs_fail(but=run.pk)
             started = time.monotonic()
             snapshot_rows = _snapshot_rebuild(full=full, progress=progress)
             timings["snapshot"] = round(time.monotonic() - started, 3)

@@ -1,0 +1,129 @@
+"""Asking for a rebuild from a page: queue it, or say plainly why not (issue 13 items 9, 14).
+
+"Rebuild now", "Recompute now" and an erasure's follow-up all ask here. The answer is one of
+the RebuildRequest outcomes, each with a sentence the page shows as it is:
+- RUNNING: a rebuild holds the lock, so a new one would only be skipped; nothing is queued;
+- QUEUED: a worker will run it (a broker is configured);
+- DONE / FAILED: no broker, so it ran in this request and finished, or failed;
+- UNREACHABLE: the broker did not answer within BROKER_TIMEOUT_S; nothing was queued.
+A run a killed process left "running" (its lock is free) is marked failed first.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .locks import locked_transaction
+from .models import RebuildRun
+
+logger = logging.getLogger(__name__)
+
+# A page waits at most this long for the broker to take the task (not 19 s of retries);
+# settings.CELERY_BROKER_CONNECTION_TIMEOUT (1.5 s) keeps the broker's part within it.
+BROKER_TIMEOUT_S = 2.0
+DEAD_RUN_ERROR = "the rebuild's process ended without finishing (its lock was free)"
+
+
+class Outcome(enum.Enum):
+    RUNNING = "running"
+    QUEUED = "queued"
+    DONE = "done"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True)
+class RebuildRequest:
+    outcome: Outcome
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in (Outcome.QUEUED, Outcome.DONE)
+
+
+def rebuild_runs_reap() -> int:
+    """Mark failed the runs still "running" while nobody holds the rebuild lock; how many.
+
+    A rebuild killed with SIGKILL never records its end, and its lock dies with it (an
+    advisory lock with the connection, a flock with the process): a free lock and a running
+    run therefore mean a dead run.
+    """
+    with locked_transaction(wait=False) as acquired:
+        return dead_runs_fail() if acquired else 0
+
+
+def dead_runs_fail(*, but: int | None = None) -> int:
+    """With the rebuild lock held: every other run still "running" is dead; mark it failed."""
+    return (
+        RebuildRun.objects.filter(status=RebuildRun.Status.RUNNING)
+        .exclude(pk=but)
+        .update(status=RebuildRun.Status.FAILED, finished_at=timezone.now(), error=DEAD_RUN_ERROR)
+    )
+
+
+def rebuild_is_running() -> bool:
+    """True while another rebuild holds the lock (dead runs are reaped on the way)."""
+    with locked_transaction(wait=False) as acquired:
+        if acquired:
+            dead_runs_fail()
+        return not acquired
+
+
+def _eager() -> bool:
+    from config.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
+def rebuild_request(*, trigger: str) -> RebuildRequest:
+    """Queue a rebuild (or run it, without a broker) and say what happened."""
+    from .tasks import rebuild_insights
+
+    if rebuild_is_running():
+        return RebuildRequest(
+            Outcome.RUNNING,
+            _("A rebuild is already running; the figures update when it finishes."),
+        )
+    if _eager():
+        try:
+            result = rebuild_insights.apply(kwargs={"trigger": trigger}, throw=True).get()
+        except Exception as error:  # noqa: BLE001 - shown to the user, and logged
+            logger.exception("rebuild requested by %s failed", trigger)
+            return RebuildRequest(
+                Outcome.FAILED,
+                _("The rebuild failed: %(error)s") % {"error": f"{type(error).__name__}"},
+            )
+        if result.get("status") == RebuildRun.Status.SKIPPED:
+            return RebuildRequest(
+                Outcome.RUNNING,
+                _("A rebuild is already running; the figures update when it finishes."),
+            )
+        return RebuildRequest(Outcome.DONE, _("Rebuild finished; the figures are current."))
+    try:
+        rebuild_insights.apply_async(
+            kwargs={"trigger": trigger},
+            retry=False,  # Celery's default publish retries held the page 19 s
+        )
+    except Exception:  # noqa: BLE001 - any broker error: nothing queued, said plainly, logged
+        logger.exception("could not queue a rebuild for %s", trigger)
+        return RebuildRequest(
+            Outcome.UNREACHABLE,
+            _(
+                "The rebuild could not be queued: the task queue (%(broker)s) did not answer. "
+                "The figures will update at the next scheduled rebuild."
+            )
+            % {"broker": _broker_name()},
+        )
+    return RebuildRequest(Outcome.QUEUED, _("Rebuild queued; the figures update when it finishes."))
+
+
+def _broker_name() -> str:
+    url = str(getattr(settings, "CELERY_BROKER_URL", "") or "")
+    return url.split("://", 1)[0] or "broker"
