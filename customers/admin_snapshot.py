@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_scoping import sees_all_records
 from accounts.masking import can_see_personal_data
 
-from .erasure import customer_erase
+from .erasure import ErasureBusy, customer_erase
 from .identity import customer_explanation, customer_resolve_id
 from .models import (
     ChatContactToFix,
@@ -186,7 +186,19 @@ class CustomerAdmin(admin.ModelAdmin):
         if customer is None:
             raise Http404(_("No such customer."))
         if request.method == "POST":
-            record = customer_erase(customer=customer, erased_by=request.user)
+            try:
+                erasure = customer_erase(customer=customer, erased_by=request.user)
+            except ErasureBusy:
+                self.message_user(
+                    request,
+                    _(
+                        "A rebuild is rewriting this customer right now; nothing was erased. "
+                        "Try again in a minute."
+                    ),
+                    level=messages.ERROR,
+                )
+                return HttpResponseRedirect(request.path)
+            record = erasure.record
             self.message_user(
                 request,
                 _("Customer %(id)s was erased: %(contacts)s CRM and %(chats)s chat records.")
@@ -197,6 +209,8 @@ class CustomerAdmin(admin.ModelAdmin):
                 },
                 level=messages.SUCCESS,
             )
+            for sentence in erasure.follow_up:  # from insights: what happens to the figures
+                self.message_user(request, sentence, level=messages.INFO)
             return HttpResponseRedirect(reverse("admin:customers_customer_changelist"))
         context = {
             **self.admin_site.each_context(request),

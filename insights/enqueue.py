@@ -16,7 +16,9 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from .locks import locked_transaction
@@ -122,6 +124,37 @@ def rebuild_request(*, trigger: str) -> RebuildRequest:
             % {"broker": _broker_name()},
         )
     return RebuildRequest(Outcome.QUEUED, _("Rebuild queued; the figures update when it finishes."))
+
+
+def erasure_follow_up(sender: object, *, record: object, **kwargs: object) -> str:
+    """After an erasure commits: queue a rebuild so the figures stop counting the person.
+
+    Never runs or waits for the rebuild in the request (a running rebuild once held the erase
+    request until the worker was killed). Without a broker the figures update at the next
+    rebuild, and the message offers "Rebuild now".
+    """
+    link = format_html(
+        '<a href="{}">{}</a>', reverse("admin:insights_rebuildrun_changelist"), _("Rebuild now")
+    )
+    if _eager():
+        return format_html(
+            "{} {}",
+            _("The figures still count this person until the next rebuild."),
+            link,
+        )
+    answer = rebuild_request(trigger=f"erasure of customer {getattr(record, 'customer_id', '')}")
+    if answer.outcome == Outcome.QUEUED:
+        return _("A rebuild is queued; the figures stop counting this person when it finishes.")
+    if answer.outcome == Outcome.RUNNING:
+        return format_html(
+            "{} {}",
+            _(
+                "A rebuild is running and may still count this person; the figures drop them "
+                "at the next rebuild, or use Rebuild now once it finishes."
+            ),
+            link,
+        )
+    return format_html("{} {}", answer.message, link)
 
 
 def _broker_name() -> str:
