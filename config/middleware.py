@@ -29,3 +29,20 @@ class RejectNulBytesMiddleware:
 
 def _has_nul(params) -> bool:
     return any("\x00" in key or any("\x00" in v for v in values) for key, values in params.lists())
+
+
+class NoStoreJsonMiddleware:
+    """`Cache-Control: no-store` on API answers (issue 13 item 11).
+
+    They carry personal data (customers, their records, exports): no browser or proxy cache
+    may keep a copy. Applies to every /api/ response, JSON or CSV.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path.startswith("/api/"):
+            response["Cache-Control"] = "no-store"
+        return response
