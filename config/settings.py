@@ -182,6 +182,24 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 if CELERY_BROKER_URL is None:
     CELERY_BROKER_URL = "memory://"
 
+# --- Cache (shared by every process) --------------------------------------------------------
+# The API throttle's counters live here, so they must be one store for all workers (a per-
+# process memory cache let 2 workers pass twice the rate). CACHE_URL (redis://...) when set;
+# else the broker's Redis when the broker is Redis; else a database table (accounts 0004
+# migration creates it).
+_CACHE_REDIS = env("CACHE_URL", default="") or (
+    CELERY_BROKER_URL if str(CELERY_BROKER_URL).startswith(("redis://", "rediss://")) else ""
+)
+CACHE_TABLE = "wawasan_cache"
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_REDIS}
+        if _CACHE_REDIS
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+    )
+}
+CACHES["default"]["KEY_PREFIX"] = "wawasan"
+
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: an anonymous request then gets 401 with `WWW-Authenticate: Token`.
