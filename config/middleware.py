@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 
 
 class RejectNulBytesMiddleware:
@@ -16,19 +16,25 @@ class RejectNulBytesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if _has_nul(request.GET) or (
-            request.method == "POST"
-            and request.content_type == "application/x-www-form-urlencoded"
-            and _has_nul(request.POST)
-        ):
-            return HttpResponseBadRequest(
-                "A parameter contains a NUL character.", content_type="text/plain"
-            )
-        return self.get_response(request)
+        bad = _with_nul(request.GET)
+        if request.method == "POST" and request.content_type == "application/x-www-form-urlencoded":
+            bad += _with_nul(request.POST)
+        if not bad:
+            return self.get_response(request)
+        if request.path.startswith("/api/"):  # the API's errors are JSON, naming the parameter
+            errors = {name: ["contains a NUL character"] for name in bad}
+            return JsonResponse({"errors": errors}, status=400)
+        return HttpResponseBadRequest(
+            f"{', '.join(bad)}: contains a NUL character", content_type="text/plain"
+        )
 
 
-def _has_nul(params) -> bool:
-    return any("\x00" in key or any("\x00" in v for v in values) for key, values in params.lists())
+def _with_nul(params) -> list[str]:
+    return [
+        key.replace("\x00", "\\0")
+        for key, values in params.lists()
+        if "\x00" in key or any("\x00" in v for v in values)
+    ]
 
 
 class NoStoreJsonMiddleware:

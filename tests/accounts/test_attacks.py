@@ -132,3 +132,11 @@ def test_a_nul_byte_in_a_parameter_is_a_400(admin_client, url):
 
     # then
     assert response.status_code == 400
+
+
+def test_a_nul_byte_in_an_api_parameter_is_a_json_400_naming_it(admin_client):
+    # when
+    response = admin_client.get("/api/v1/customers/?search=a%00b")
+
+    # then
+    assert response.json() == {"errors": {"search": ["contains a NUL character"]}}
