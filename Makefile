@@ -18,6 +18,10 @@ install: $(VENV)/.installed
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+# DEBUG defaults to False (a start without settings is a production one): the demo and the
+# tests are development and say so. The demo's runserver then serves the static files too.
+demo test migrate lint screenshot: export DEBUG ?= True
+
 demo: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py rebuild_insights

@@ -22,6 +22,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms("customers", ("add", "change", "view"), ("contact", "company")),
         *_perms("deals", ("add", "change", "view"), ("deal", "dealitem", "lostreason")),
         *_perms("deals", ("view",), ("pipelinestage", "product")),
+        # Data quality: their own contacts with key problems (the list is owner-scoped).
+        "customers.view_contacttofix",
     ],
     SALES_MANAGER: [
         *_perms("customers", ("change", "view"), ("contact", "company", "customer")),
@@ -34,11 +36,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "insights.view_insights",
         # The API's CSV export needs only view_insights; the audit log of exports is theirs too.
         "audit.view_exportrecord",
+        "customers.view_contacttofix",
+        "chats.view_chatcontacttofix",
         VIEW_PERSONAL_DATA,
         VIEW_ALL_RECORDS,
     ],
     SUPPORT_AGENT: [
         *_perms("chats", ("add", "change", "view"), ("chatcontact", "chatroom")),
+        "chats.view_chatcontacttofix",
         VIEW_PERSONAL_DATA,
     ],
     ANALYST: ["insights.view_insights"],

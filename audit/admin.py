@@ -7,7 +7,15 @@ from .models import ErasureRecord, ExportRecord, ImportJob
 class ExportRecordAdmin(admin.ModelAdmin):
     """Read-only: an audit trail is written by the exports, never edited by hand."""
 
-    list_display = ("created_at", "username", "endpoint", "format", "row_count", "params")
+    list_display = (
+        "created_at",
+        "username",
+        "endpoint",
+        "format",
+        "row_count",
+        "complete",
+        "params",
+    )
     list_filter = ("format", "endpoint", "created_at")
     search_fields = ("username",)
     date_hierarchy = "created_at"
@@ -19,6 +27,7 @@ class ExportRecordAdmin(admin.ModelAdmin):
         "endpoint",
         "format",
         "row_count",
+        "complete",
         "params",
     )
 

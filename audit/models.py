@@ -19,8 +19,13 @@ class ExportRecord(models.Model):
     created_at = models.DateTimeField(_("exported at"), auto_now_add=True, db_index=True)
     endpoint = models.CharField(_("endpoint"), max_length=200)
     params = models.JSONField(_("filter parameters"), default=dict, blank=True)
+    # Rows the filter matched when the export began; then the rows actually sent, once the
+    # stream ends (a download cut short records what left the server, not what was asked).
     row_count = models.PositiveIntegerField(_("rows"))
     format = models.CharField(_("format"), max_length=10)
+    # True: every row was sent; False: the stream stopped early (or has not finished);
+    # None: recorded before exports said so.
+    complete = models.BooleanField(_("complete"), null=True, default=False)
 
     class Meta:
         verbose_name = _("export record")

@@ -25,6 +25,12 @@ def export_record_create(
     )
 
 
+def export_record_finish(*, record: ExportRecord, rows_sent: int, complete: bool) -> None:
+    """Make an export's record tell the truth once its stream ends: rows sent, and whether all."""
+    ExportRecord.objects.filter(pk=record.pk).update(row_count=rows_sent, complete=complete)
+    record.row_count, record.complete = rows_sent, complete
+
+
 def erasure_record_create(
     *,
     user: AbstractBaseUser | AnonymousUser | None,

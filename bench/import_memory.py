@@ -76,7 +76,7 @@ def main() -> None:
 
     if args.database_url.startswith("sqlite:///"):
         Path(args.database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-    env = {**os.environ, "DATABASE_URL": args.database_url}
+    env = {"DEBUG": "True", **os.environ, "DATABASE_URL": args.database_url}
     python = sys.executable
     subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     baseline = run([python, "manage.py", "check"], env)

@@ -30,4 +30,5 @@ class ChatContactToFixAdmin(RecordsToFixAdmin):
     list_display = ["id", "__str__", "channel", "email", "phone", "problems", "customer", "fix"]
     search_fields = ["name", "email", "phone", "external_id"]
     edit_url_name = "chats_chatcontact_change"
-    view_permission = "chats.view_chatcontact"
+    # Its own permission: seeing chat contacts is not seeing every record's key problems.
+    view_permission = "chats.view_chatcontacttofix"

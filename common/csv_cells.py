@@ -19,7 +19,10 @@ def csv_cell(value: object) -> str:
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     if hasattr(value, "tzinfo") and hasattr(value, "isoformat"):
-        return timezone.localtime(value).isoformat()  # type: ignore[arg-type]
+        try:
+            return timezone.localtime(value).isoformat()  # type: ignore[arg-type]
+        except OverflowError:  # year 1 or 9999, stored before imports were bounded: as stored
+            return value.isoformat()
     text = str(value)
     if isinstance(value, str) and text.startswith(FORMULA_PREFIXES):
         return "'" + text

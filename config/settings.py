@@ -16,7 +16,8 @@ env = environ.Env()
 
 # --- Core -----------------------------------------------------------------------------------
 DEVELOPMENT_SECRET_KEY = "wawasan-development-key-never-use-in-production"
-DEBUG = env.bool("DEBUG", default=True)
+# Fails closed: a start without settings is a production start (make demo and tests say DEBUG).
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     raise ImproperlyConfigured(
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "corsheaders",
+    "axes",
     "customers",
     "deals",
     "chats",
@@ -56,10 +58,21 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.middleware.RejectNulBytesMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.NoStoreJsonMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes first: it refuses a locked-out user and address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -114,6 +127,39 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# Login attempts (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from
+# one address, that pair is locked out for AXES_COOLOFF_HOURS; a success resets the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# The address is REMOTE_ADDR: a client can write any X-Forwarded-For, and trusting it would let
+# an attacker pick a fresh address per guess. Behind a proxy that sets it, list
+# AXES_IPWARE_META_PRECEDENCE_ORDER=HTTP_X_FORWARDED_FOR,REMOTE_ADDR.
+AXES_IPWARE_META_PRECEDENCE_ORDER = env.list(
+    "AXES_IPWARE_META_PRECEDENCE_ORDER", default=["REMOTE_ADDR"]
+)
+
+# Content-Security-Policy (django-csp): scripts and styles only from this site; the dashboard's
+# scripts are static files. Django admin needs inline styles in a few widgets, so style-src
+# allows 'unsafe-inline' (styles cannot run code); scripts never inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],  # ReDoc renders the schema in a blob worker
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="") or None
 # Without a broker, tasks run in-process: the embedded default needs no Redis.
@@ -124,8 +170,37 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A page that queues a task fails within 2 s when the broker is down (insights.enqueue), instead
+# of kombu's default of retrying the connection with growing sleeps: one retry, at most 1 s.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.5
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 1.5,
+    "socket_timeout": 5,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "connect_retries_timeout": 1,
+}
 if CELERY_BROKER_URL is None:
     CELERY_BROKER_URL = "memory://"
+
+# --- Cache (shared by every process) --------------------------------------------------------
+# The API throttle's counters live here, so they must be one store for all workers (a per-
+# process memory cache let 2 workers pass twice the rate). CACHE_URL (redis://...) when set;
+# else the broker's Redis when the broker is Redis; else a database table (accounts 0004
+# migration creates it).
+_CACHE_REDIS = env("CACHE_URL", default="") or (
+    CELERY_BROKER_URL if str(CELERY_BROKER_URL).startswith(("redis://", "rediss://")) else ""
+)
+CACHE_TABLE = "wawasan_cache"
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_REDIS}
+        if _CACHE_REDIS
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+    )
+}
+CACHES["default"]["KEY_PREFIX"] = "wawasan"
 
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -15,11 +15,13 @@ from django.utils.http import urlencode
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
-from .erasure import customer_erase
+from accounts.admin_scoping import sees_all_records
+
+from .erasure import ErasureBusy, customer_erase
 from .explanation_text import edge_text
 from .identity import customer_explanation, customer_resolve_id
 from .models import ContactToFix, Customer, MatchRule, PlaceholderKey
-from .quality import PROBLEMS, problem_q, record_problems
+from .quality import PROBLEMS, problem_q, problems_annotate
 
 
 def _admin_url(name: str, *args) -> str | None:
@@ -101,7 +103,19 @@ class CustomerAdmin(admin.ModelAdmin):
         if customer is None:
             raise Http404(_("No such customer."))
         if request.method == "POST":
-            record = customer_erase(customer=customer, erased_by=request.user)
+            try:
+                erasure = customer_erase(customer=customer, erased_by=request.user)
+            except ErasureBusy:
+                self.message_user(
+                    request,
+                    _(
+                        "A rebuild is rewriting this customer right now; nothing was erased. "
+                        "Try again in a minute."
+                    ),
+                    level=messages.ERROR,
+                )
+                return HttpResponseRedirect(request.path)
+            record = erasure.record
             self.message_user(
                 request,
                 _("Customer %(id)s was erased: %(contacts)s CRM and %(chats)s chat records.")
@@ -112,6 +126,8 @@ class CustomerAdmin(admin.ModelAdmin):
                 },
                 level=messages.SUCCESS,
             )
+            for sentence in erasure.follow_up:  # from insights: what happens to the figures
+                self.message_user(request, sentence, level=messages.INFO)
             return HttpResponseRedirect(reverse("admin:customers_customer_changelist"))
         context = {
             **self.admin_site.each_context(request),
@@ -140,6 +156,8 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def resolve_view(self, request, customer_id: int):
         """A customer id as once shown, merged or not, leads to the customer it is now."""
+        if not self.has_view_permission(request):  # admin_view alone lets any staff user in
+            raise PermissionDenied
         resolved = customer_resolve_id(customer_id=customer_id)
         if resolved is None:
             raise Http404(_("No customer has ever had this id."))
@@ -289,7 +307,9 @@ class ProblemFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() in PROBLEMS:
             return queryset.filter(problem_q(self.value()))
-        if self.value() is None and "key" not in request.GET:
+        # Only a real key replaces the default "any problem": an empty ?key= once showed
+        # every record, problem or not.
+        if self.value() is None and not request.GET.get("key", "").strip():
             return queryset.filter(problem_q())
         return queryset
 
@@ -317,6 +337,7 @@ class RecordsToFixAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     edit_url_name = ""
     view_permission = ""
+    owner_field = ""  # the record's owner, for reps who see only their own
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm(self.view_permission)
@@ -334,22 +355,20 @@ class RecordsToFixAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        self._placeholders = set(PlaceholderKey.objects.values_list("key", flat=True))
-        return super().get_queryset(request)
+        # Scoped like the record's own list: a rep sees only the contacts they own (search,
+        # filters and change pages all go through this queryset).
+        queryset = problems_annotate(super().get_queryset(request))
+        if self.owner_field and not sees_all_records(request.user):
+            queryset = queryset.filter(**{self.owner_field: request.user})
+        return queryset
 
     @admin.display(description=_("problems"))
     def problems(self, obj):
-        placeholders = getattr(self, "_placeholders", set())
-        found = record_problems(
-            email=obj.email,
-            phone=obj.phone,
-            email_key=obj.email_key,
-            phone_key=obj.phone_key,
-            placeholders=placeholders,
-        )
-        for key in (obj.email_key, obj.phone_key):
-            if key in placeholders:
-                found.append(_("placeholder %(key)s") % {"key": key})
+        found = [label for name, label in PROBLEMS.items() if getattr(obj, f"problem_{name}")]
+        if obj.email_placeholder:
+            found.append(_("placeholder %(key)s") % {"key": obj.email_key})
+        if obj.phone_placeholder:
+            found.append(_("placeholder %(key)s") % {"key": obj.phone_key})
         return "; ".join(str(p) for p in found)
 
     @admin.display(description=_("fix"))
@@ -363,4 +382,6 @@ class ContactToFixAdmin(RecordsToFixAdmin):
     list_display = ["id", "__str__", "email", "phone", "problems", "customer", "fix"]
     search_fields = ["first_name", "last_name", "email", "phone", "external_id"]
     edit_url_name = "customers_contact_change"
-    view_permission = "customers.view_contact"
+    # Its own permission: seeing contacts is not seeing every contact's key problems.
+    view_permission = "customers.view_contacttofix"
+    owner_field = "owner"

@@ -12,15 +12,15 @@ What goes, in one transaction:
 
 Deals are NOT deleted: a deal is the company's revenue history (won revenue, pipeline, lost
 reasons of the company stay true), but its link to the person is cut (contact set to NULL), so
-no deal leads back to them. A deal's free-text name is left as typed; a rep who put a person's
-name in a deal title must edit it.
+no deal leads back to them; the person's names are cut out of those deals' free-text names.
 
-Then the insights rebuild runs (waiting for a running one), after the erasure commits, so the
-snapshot, rollups and cached figures stop counting the person. The rebuild is not inside the
-erasure's transaction: it takes the rebuild lock itself, and on SQLite waiting for that lock
-while holding the database write lock could deadlock with a running rebuild. If the rebuild
-fails the erasure stands (the error is raised; the next rebuild finishes the job) and the
-audit entry has no rebuild run id.
+No string of the person stays anywhere (issue 13 item 6): identity-change rows lose the erased
+keys, the export log's recorded filters that name them are redacted, and admin "Recent
+actions" entries about their records (or naming them) are redacted.
+
+After the erasure commits, `person_erased` is sent; insights answers it by queueing a rebuild
+(never waiting for a running one: the erasure answers at once) or, without a broker, by saying
+the figures update at the next rebuild. customers never imports insights.
 
 The audit entry (audit.ErasureRecord) keeps who, when, the customer's former id and counts,
 never a name, email, phone or key.
@@ -28,16 +28,56 @@ never a name, email, phone or key.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import transaction
-from django.db.models import Q
+import re
+from dataclasses import dataclass, field
 
-from audit.models import ErasureRecord
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.contenttypes.models import ContentType
+from django.db import OperationalError, connection, transaction
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
+from django.dispatch import Signal
+
+from audit.models import ErasureRecord, ExportRecord
 from audit.services import erasure_record_create
-from chats.models import ChatContact, ChatRoom
+from chats.models import ChatContact, ChatContactToFix, ChatRoom
 from deals.models import Deal
 
-from .models import Contact, Customer, CustomerAlias, IdentityChange, MatchRule, PlaceholderKey
+from .keys import email_key, phone_key
+from .models import (
+    Contact,
+    ContactToFix,
+    Customer,
+    CustomerAlias,
+    IdentityChange,
+    MatchRule,
+    PlaceholderKey,
+)
+
+# Sent once the erasure has committed, with `record` (the ErasureRecord). A receiver returns a
+# sentence for the person who erased (what happens to the figures), or None.
+person_erased = Signal()
+
+# How long an erasure waits for rows a running rebuild is rewriting (PostgreSQL) before it
+# gives up with ErasureBusy, so the request answers instead of hanging until a worker timeout.
+LOCK_TIMEOUT = "5s"
+
+
+class ErasureBusy(Exception):
+    """The person's rows are locked by a running rebuild; nothing was erased, try again."""
+
+
+# Shorter strings (initials, "Jo") would redact unrelated text; keys and emails are longer.
+MIN_REDACTED_LENGTH = 3
+REDACTED = "[erased]"
+
+
+@dataclass
+class Erasure:
+    record: ErasureRecord
+    # What the receivers of person_erased said (filled when the erasure commits).
+    follow_up: list[str] = field(default_factory=list)
 
 
 def _person_records(*, customer: Customer) -> tuple[list[int], list[int], set[str]]:
@@ -69,22 +109,124 @@ def _person_records(*, customer: Customer) -> tuple[list[int], list[int], set[st
     return [r[0] for r in rows], [r[0] for r in chat_rows], matchable
 
 
+def _person_strings(*, customer: Customer, contact_ids: list[int], chat_ids: list[int]) -> set[str]:
+    """Every name, email, phone and key of the person, as stored (to find and redact)."""
+    strings = {customer.display_name, customer.primary_email, customer.primary_phone}
+    for first, last, email, phone, e_key, p_key in Contact.objects.filter(
+        id__in=contact_ids
+    ).values_list("first_name", "last_name", "email", "phone", "email_key", "phone_key"):
+        strings |= {first, last, f"{first} {last}".strip(), email, phone, e_key, p_key}
+    for name, email, phone, e_key, p_key in ChatContact.objects.filter(id__in=chat_ids).values_list(
+        "name", "email", "phone", "email_key", "phone_key"
+    ):
+        strings |= {name, email, phone, e_key, p_key}
+    return {s.strip() for s in strings if s and len(s.strip()) >= MIN_REDACTED_LENGTH}
+
+
+def _mentions(strings: set[str], text: str) -> bool:
+    lowered = text.lower()
+    return any(s.lower() in lowered for s in strings)
+
+
+def _text_q(column: str, strings: set[str]) -> Q:
+    q = Q(pk__in=[])
+    for s in strings:
+        q |= Q(**{f"{column}__icontains": s})
+    return q
+
+
+def _traces_redact(
+    *,
+    strings: set[str],
+    keys: set[str],
+    contact_ids: list[int],
+    chat_ids: list[int],
+    customer_id: int,
+    deal_ids: list[int],
+) -> dict[str, int]:
+    """Cut the person out of the free text and logs that outlive their records."""
+    counts = {}
+    # Deal names are free text: "Modul Akuntansi – Nur Nasution" keeps its product part.
+    pattern = re.compile(
+        "|".join(re.escape(s) for s in sorted(strings, key=len, reverse=True)), re.IGNORECASE
+    )
+    renamed = 0
+    for deal in Deal.objects.filter(id__in=deal_ids).filter(_text_q("name", strings)):
+        deal.name = pattern.sub(REDACTED, deal.name)[: Deal._meta.get_field("name").max_length]
+        deal.save(update_fields=["name"])
+        renamed += 1
+    counts["deal_names_redacted"] = renamed
+    # The export log keeps the filters an export ran with; a search for them names them,
+    # in whatever format it was typed, so searches are also compared by identity key.
+    redacted = 0
+    exports = ExportRecord.objects.annotate(text=Cast("params", TextField())).exclude(params={})
+    for export in exports.iterator():
+        values = [str(v) for v in _flatten(export.params)]
+        typed_keys = {k for v in values for k in (email_key(v), phone_key(v)) if k}
+        if _mentions(strings, export.text) or typed_keys & keys:
+            export.params = {"redacted": f"erasure of customer {customer_id}"}
+            export.save(update_fields=["params"])
+            redacted += 1
+    counts["export_filters_redacted"] = redacted
+    # Admin "Recent actions" name the object as it was (object_repr): those of the person's
+    # records, and any other entry naming them, keep the action but lose the words.
+    types = ContentType.objects.get_for_models(
+        Contact, ContactToFix, ChatContact, ChatContactToFix, Customer, for_concrete_models=False
+    )
+    ids_of = {
+        types[Contact]: contact_ids,
+        types[ContactToFix]: contact_ids,
+        types[ChatContact]: chat_ids,
+        types[ChatContactToFix]: chat_ids,
+        types[Customer]: [customer_id],
+    }
+    theirs = Q(pk__in=[])
+    for content_type, ids in ids_of.items():
+        theirs |= Q(content_type=content_type, object_id__in=[str(i) for i in ids])
+    entries = LogEntry.objects.filter(
+        theirs | _text_q("object_repr", strings) | _text_q("change_message", strings)
+    )
+    counts["admin_log_redacted"] = entries.update(object_repr=REDACTED, change_message="")
+    return counts
+
+
+def _flatten(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [item for v in value.values() for item in _flatten(v)]
+    if isinstance(value, list):
+        return [item for v in value for item in _flatten(v)]
+    return [value]
+
+
 def customer_erase(
     *,
     customer: Customer,
     erased_by: AbstractBaseUser | AnonymousUser | None,
-    rebuild: bool = True,
-) -> ErasureRecord:
-    """Erase one person everywhere (see the module docstring); returns the audit entry.
-
-    rebuild=False leaves the figures to the next rebuild (for callers erasing many people in a
-    row, who rebuild once at the end).
+) -> Erasure:
+    """Erase one person everywhere (see the module docstring); returns the audit entry and
+    what the follow-up said (filled once the erasure commits; at once outside a transaction).
     """
-    from insights.rebuild import insights_rebuild  # insights imports customers; not at load
+    try:
+        return _customer_erase(customer=customer, erased_by=erased_by)
+    except OperationalError as error:
+        if connection.vendor == "postgresql" and "lock timeout" in str(error):
+            raise ErasureBusy("a rebuild is rewriting this customer; nothing was erased") from error
+        raise
 
+
+def _customer_erase(
+    *, customer: Customer, erased_by: AbstractBaseUser | AnonymousUser | None
+) -> Erasure:
     customer_id = customer.pk
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
         contact_ids, chat_ids, keys = _person_records(customer=customer)
+        strings = _person_strings(customer=customer, contact_ids=contact_ids, chat_ids=chat_ids)
+        deal_ids = list(
+            Deal.objects.filter(contact_id__in=contact_ids).values_list("id", flat=True)
+        )
         counts = {
             "contacts": len(contact_ids),
             "chat_contacts": len(chat_ids),
@@ -103,16 +245,29 @@ def customer_erase(
         Contact.objects.filter(id__in=contact_ids).delete()
         ChatContact.objects.filter(id__in=chat_ids).delete()
         Customer.objects.filter(pk=customer_id).delete()
-        record = erasure_record_create(user=erased_by, customer_id=customer_id, counts=counts)
-    if rebuild:
-        run = insights_rebuild(trigger="erasure", wait=True)
-        record.rebuild_run_id = run.pk
-        record.save(update_fields=["rebuild_run_id"])
-    # The rebuild empties the change log it consumed; rows logged since (or all of them when
-    # rebuild=False) must not keep the erased keys once the next rebuild has run either, but a
-    # row without keys would lose the "revisit this component" signal, so only the keys go.
-    if keys:
-        IdentityChange.objects.filter(Q(email_key__in=keys) | Q(phone_key__in=keys)).update(
-            email_key="", phone_key=""
+        # The deletes' signals logged the records' keys for the next resolution; those keys
+        # are the person's and go now (the customer id stays: "revisit this component").
+        if keys:
+            IdentityChange.objects.filter(Q(email_key__in=keys) | Q(phone_key__in=keys)).update(
+                email_key="", phone_key=""
+            )
+        traces = _traces_redact(
+            strings=strings | keys,
+            keys=keys,
+            contact_ids=contact_ids,
+            chat_ids=chat_ids,
+            customer_id=customer_id,
+            deal_ids=deal_ids,
         )
-    return record
+        record = erasure_record_create(
+            user=erased_by, customer_id=customer_id, counts={**counts, **traces}
+        )
+        erasure = Erasure(record=record)
+
+        def announce() -> None:
+            for _receiver, said in person_erased.send(sender=ErasureRecord, record=record):
+                if said:
+                    erasure.follow_up.append(said)
+
+        transaction.on_commit(announce)
+    return erasure

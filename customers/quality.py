@@ -1,6 +1,11 @@
-"""Data-quality lists: records whose identity keys keep them from matching (METRICS.md §2)."""
+"""Data-quality lists: records whose identity keys keep them from matching (METRICS.md §2).
 
-from django.db.models import Q
+The rule is written once, as SQL conditions: problem_q() filters by it and
+problems_annotate() puts each problem on the rows as a boolean, so the admin shows exactly
+what the filter selected (no Python restatement that could drift).
+"""
+
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 
 from .models import PlaceholderKey
 
@@ -14,39 +19,43 @@ PROBLEMS = {
 }
 
 
-def problem_q(problem: str | None = None) -> Q:
-    """Records with the given problem (any problem when None).
+def _placeholder(column: str) -> Exists:
+    return Exists(PlaceholderKey.objects.filter(key=OuterRef(column)))
 
-    No usable key: neither key exists or each is a placeholder, so the record is alone.
+
+def _conditions() -> dict[str, Q]:
+    """No usable key: neither key exists or each is a placeholder, so the record is alone.
     Phone did not parse: a phone is typed but gives no key; same for the email.
     """
-    placeholders = PlaceholderKey.objects.values("key")
-    no_email = Q(email_key="") | Q(email_key__in=placeholders)
-    no_phone = Q(phone_key="") | Q(phone_key__in=placeholders)
-    conditions = {
+    no_email = Q(email_key="") | Q(_placeholder("email_key"))
+    no_phone = Q(phone_key="") | Q(_placeholder("phone_key"))
+    return {
         NO_USABLE_KEY: no_email & no_phone,
         BAD_PHONE: Q(phone_key="") & ~Q(phone=""),
         BAD_EMAIL: Q(email_key="") & ~Q(email=""),
     }
+
+
+def problem_q(problem: str | None = None) -> Q:
+    """Records with the given problem (any problem when None)."""
+    conditions = _conditions()
     if problem is not None:
         return conditions[problem]
     return conditions[NO_USABLE_KEY] | conditions[BAD_PHONE] | conditions[BAD_EMAIL]
 
 
-def record_problems(
-    *, email: str, phone: str, email_key: str, phone_key: str, placeholders: set[str]
-) -> list[str]:
-    """The problems of one record, by the rule of problem_q, for a record already in memory.
+def problems_annotate(queryset: QuerySet) -> QuerySet:
+    """Each row gains `problem_<name>` booleans and `email_placeholder` / `phone_placeholder`."""
+    flags = {
+        f"problem_{name}": ExpressionWrapper(condition, output_field=BooleanField())
+        for name, condition in _conditions().items()
+    }
+    return queryset.annotate(
+        **flags,
+        email_placeholder=_placeholder("email_key"),
+        phone_placeholder=_placeholder("phone_key"),
+    )
 
-    `placeholders` is the set of PlaceholderKey keys; the admin reads it once per page.
-    """
-    found = []
-    if (not email_key or email_key in placeholders) and (
-        not phone_key or phone_key in placeholders
-    ):
-        found.append(PROBLEMS[NO_USABLE_KEY])
-    if phone.strip() and not phone_key:
-        found.append(PROBLEMS[BAD_PHONE])
-    if email.strip() and not email_key:
-        found.append(PROBLEMS[BAD_EMAIL])
-    return found
+
+def records_to_fix(*, queryset: QuerySet, problem: str | None = None) -> QuerySet:
+    return queryset.filter(problem_q(problem))

@@ -15,23 +15,21 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from . import admin_customers  # noqa: F401  (customer list, saved segments)
+from .enqueue import Outcome, rebuild_request, rebuild_runs_reap
 from .models import RebuildRun
-from .tasks import rebuild_queue
 
 logger = logging.getLogger(__name__)
 
 
 def rebuild_enqueue(*, request: HttpRequest) -> None:
-    """Send the rebuild task (runs in-process when no broker is configured)."""
+    """Queue the rebuild (runs in-process when no broker is configured) and say what happened."""
     if not request.user.has_perm("insights.run_rebuild"):
         raise PermissionDenied
-    try:
-        rebuild_queue(trigger=f"admin: {request.user.get_username()}")
-    except Exception as error:  # a failed in-process run or an unreachable broker
-        logger.exception("rebuild from admin failed")
-        messages.error(request, _("The rebuild failed: %(error)s") % {"error": error})
-        return
-    messages.success(request, _("Rebuild started; its run is listed below."))
+    answer = rebuild_request(trigger=f"admin: {request.user.get_username()}")
+    level = messages.SUCCESS if answer.ok else messages.WARNING
+    if answer.outcome in (Outcome.FAILED, Outcome.UNREACHABLE):
+        level = messages.ERROR
+    messages.add_message(request, level, answer.message)
 
 
 @admin.register(RebuildRun)
@@ -78,6 +76,7 @@ class RebuildRunAdmin(admin.ModelAdmin):
         return HttpResponseRedirect(reverse("admin:insights_rebuildrun_changelist"))
 
     def changelist_view(self, request: HttpRequest, extra_context=None):
+        rebuild_runs_reap()  # a run a killed process left "running" shows as failed
         extra_context = {
             **(extra_context or {}),
             "can_rebuild": self.has_run_rebuild_permission(request),

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class InsightsConfig(AppConfig):
     name = "insights"
     verbose_name = _("Customer Insights")
+
+    def ready(self) -> None:
+        # customers never imports insights: an erasure announces itself, and the figures follow.
+        from customers.erasure import person_erased
+
+        from .enqueue import erasure_follow_up
+
+        person_erased.connect(erasure_follow_up, dispatch_uid="insights.erasure_follow_up")

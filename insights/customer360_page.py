@@ -107,6 +107,8 @@ def customer_360(*, customer: Customer, masked: bool = False) -> dict[str, Any]:
     if masked:
         for record in (*contacts, *chat_contacts):
             _mask_record(record)
+        for deal in deals:  # a free-text deal name may carry a person's ("Modul Akuntansi – Nur")
+            deal.name = mask_name(deal.name)
     scores = [room.csat_score for room in rooms if room.csat_score is not None]
     contact_url, chat_url = "admin:customers_contact_change", "admin:chats_chatcontact_change"
     deal_url, room_url = "admin:deals_deal_change", "admin:chats_chatroom_change"

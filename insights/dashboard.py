@@ -45,9 +45,9 @@ from .dashboard_params import (
 )
 from .dashboard_value import stored_customer_value, value_section
 from .dashboard_xlsx import dashboard_sheets, dashboard_workbook
+from .enqueue import Outcome, rebuild_request
 from .figures import help_texts, section_titles
 from .periods import GRANULARITIES, PeriodError, resolve_granularity
-from .tasks import rebuild_queue
 from .templatetags.insights_format import WHOLE_CURRENCIES
 
 logger = logging.getLogger(__name__)
@@ -186,16 +186,13 @@ def _audit_params(request: HttpRequest) -> dict[str, list[str]]:
 def recompute_view(request: HttpRequest) -> HttpResponseRedirect:
     """POST admin/insights/dashboard/recompute/: queue a rebuild, then back to the page."""
     _require(request, REBUILD_PERM)
-    trigger = f"admin:{request.user.get_username()}"
-    try:
-        rebuild_queue(trigger=trigger)
-    except Exception:  # noqa: BLE001 - any broker/task failure becomes a message, and is logged
-        logger.exception("could not start an insights rebuild from the dashboard")
-        messages.error(request, _("The recompute could not be started; see the server log."))
+    answer = rebuild_request(trigger=f"admin:{request.user.get_username()}")
+    if answer.ok:
+        messages.success(request, answer.message)
+    elif answer.outcome == Outcome.RUNNING:
+        messages.warning(request, answer.message)
     else:
-        messages.success(
-            request, _("Recompute started. The figures update when the rebuild finishes.")
-        )
+        messages.error(request, answer.message)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -136,7 +136,8 @@ class DailySum(models.Model):
     day = models.IntegerField()
     first_seen_later = models.IntegerField(default=0)
     count = models.BigIntegerField(default=0)
-    amount = models.BigIntegerField(default=0)  # cents; product revenue in 1/10000
+    # Cents; product revenue in 1/10000, which can pass bigint (10^6 x 10^12 on one line).
+    amount = models.DecimalField(max_digits=38, decimal_places=0, default=0)
     quantity = models.BigIntegerField(default=0)  # hundredths
 
     class Meta:

@@ -18,6 +18,8 @@ from .periods import PRESETS, Period, local_today, preset_period
 
 logger = logging.getLogger(__name__)
 
+DEAD_RUN_ERROR = "the rebuild's process ended without finishing (its lock was free)"
+
 # Figures of modules that read through insights.queries' cache, warmed with the presets.
 FIGURE_WARMERS: tuple[Callable[[Period], object], ...] = (
     lambda period: customer_value.customer_value(period=period),
@@ -54,6 +56,8 @@ def insights_rebuild(
                 run.error = "another rebuild was running"
                 run.save(update_fields=["status", "finished_at", "error"])
                 return run
+            # Holding the lock: any other run still "running" was killed (SIGKILL) mid-way.
+            dead_runs_fail(but=run.pk)
             started = time.monotonic()
             snapshot_rows = snapshot_rebuild(full=full, progress=progress)
             timings["snapshot"] = round(time.monotonic() - started, 3)
@@ -96,3 +100,13 @@ def insights_rebuild(
         logger.exception("insights rebuild %s failed", run.pk)
         raise
     return run
+
+
+def dead_runs_fail(*, but: int | None = None) -> int:
+    """With the rebuild lock held: every other run still "running" is dead; mark it failed."""
+    runs = RebuildRun.objects.filter(status=RebuildRun.Status.RUNNING)
+    if but is not None:
+        runs = runs.exclude(pk=but)
+    return runs.update(
+        status=RebuildRun.Status.FAILED, finished_at=timezone.now(), error=DEAD_RUN_ERROR
+    )

@@ -89,13 +89,30 @@ def _sqlite_local_day(value: str | None) -> int | None:
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date().toordinal()
+    try:
+        return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date().toordinal()
+    except OverflowError:  # year 1 or 9999 stored before the import bounded timestamps
+        return moment.date().toordinal()
 
 
 def _sqlite_date_ordinal(value: str | None) -> int | None:
     if value is None:
         return None
     return datetime.fromisoformat(value).date().toordinal()
+
+
+class _SqliteExactSum:
+    """SUM without SQLite's "integer overflow" error: exact while it fits 64 bits, else REAL."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def step(self, value: int | float | None) -> None:
+        if value is not None:
+            self.total += int(value)
+
+    def finalize(self) -> int | float:
+        return self.total if -(2**63) <= self.total < 2**63 else float(self.total)
 
 
 def register_sqlite_functions() -> None:
@@ -106,6 +123,7 @@ def register_sqlite_functions() -> None:
     raw = connection.connection
     raw.create_function("w_day", 1, _sqlite_local_day, deterministic=True)
     raw.create_function("w_dord", 1, _sqlite_date_ordinal, deterministic=True)
+    raw.create_aggregate("w_sum", 1, _SqliteExactSum)
 
 
 def _day(column: str) -> str:
@@ -124,6 +142,21 @@ def _date_ordinal(column: str) -> str:
 def _hundredths(column: str) -> str:
     # SQLite keeps decimals as REAL: x*100 is within 1e-6 of an integer, ROUND makes it exact.
     return f"CAST(ROUND({column} * 100) AS BIGINT)"
+
+
+def _line_revenue_sum(quantity: str, unit_price: str) -> str:
+    """SUM of quantity x unit price in 1/10000, which cannot overflow (issue 13, item 4).
+
+    One line may reach 10^6 x 10^12 = 10^18 of money, 10^22 in 1/10000: past bigint. PostgreSQL
+    multiplies and sums in NUMERIC (DailySum.amount is NUMERIC(38, 0)); SQLite turns an
+    overflowing product into REAL by itself, and w_sum sums without its overflow error.
+    """
+    if connection.vendor == "postgresql":
+        factors = " * ".join(
+            f"CAST(ROUND({column} * 100) AS NUMERIC)" for column in (quantity, unit_price)
+        )
+        return f"SUM({factors})"
+    return f"w_sum({_hundredths(quantity)} * {_hundredths(unit_price)})"
 
 
 def _execute(sql: str, params: dict | None = None) -> int:
@@ -254,7 +287,7 @@ def rollup_daily_sums() -> int:
         # A product twice in one deal counts the deal once (COUNT DISTINCT) and sums its lines.
         f"""{columns} SELECT '{keys.PRODUCT_SALES}', CAST(i.product_id AS TEXT), f.close_day, 0,
                    COUNT(DISTINCT i.deal_id),
-                   SUM({_hundredths("i.quantity")} * {_hundredths("i.unit_price")}),
+                   {_line_revenue_sum("i.quantity", "i.unit_price")},
                    SUM({_hundredths("i.quantity")})
             FROM {T_ITEM} i JOIN {T_FACT} f ON f.deal_id = i.deal_id
             WHERE f.status = 'won' GROUP BY i.product_id, f.close_day""",

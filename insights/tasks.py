@@ -25,15 +25,6 @@ def rebuild_insights(trigger: str = "celery", full: bool = False) -> dict[str, o
     return {"run_id": run.pk, "status": run.status}
 
 
-def rebuild_queue(*, trigger: str) -> None:
-    """Queue a rebuild: the one way the admin pages start one (in-process without a broker).
-
-    A broker that cannot be reached, or an in-process run that fails, raises to the caller,
-    which tells the user.
-    """
-    rebuild_insights.delay(trigger=trigger)
-
-
 @shared_task(name="insights.ping")
 def ping() -> str:
     """A no-op round trip for worker health checks."""

@@ -10,7 +10,8 @@ from django.utils import timezone
 from rest_framework.renderers import BaseRenderer
 
 from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_phone
-from audit.services import export_record_create
+from audit.models import ExportRecord
+from audit.services import export_record_create, export_record_finish
 from common.csv_cells import csv_cell
 
 CUSTOMER_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -73,16 +74,34 @@ def customer_csv_lines(*, queryset: QuerySet, masked: bool = False) -> Iterator[
         )
 
 
+def _recorded(lines: Iterator[str], *, record: ExportRecord) -> Iterator[str]:
+    """Pass the lines through, then record how many data rows left and whether all did.
+
+    A stream can stop part-way (an error on a row, the client gone): the record then says
+    how far it got instead of claiming the count taken up front.
+    """
+    sent = -1  # the header line is not a row
+    complete = False
+    try:
+        for line in lines:
+            yield line
+            sent += 1
+        complete = True
+    finally:
+        export_record_finish(record=record, rows_sent=max(sent, 0), complete=complete)
+
+
 def customer_csv_response(
     *, queryset: QuerySet, user: Any, params: dict[str, Any], endpoint: str
 ) -> StreamingHttpResponse:
     """Stream the filtered customers as CSV and record the export (one COUNT query up front)."""
     row_count = queryset.count()
-    export_record_create(
+    record = export_record_create(
         user=user, endpoint=endpoint, params=params, row_count=row_count, format="csv"
     )
+    lines = customer_csv_lines(queryset=queryset, masked=not can_see_personal_data(user))
     response = StreamingHttpResponse(
-        customer_csv_lines(queryset=queryset, masked=not can_see_personal_data(user)),
+        _recorded(lines, record=record),
         content_type="text/csv; charset=utf-8",
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")

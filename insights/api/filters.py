@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from rest_framework.exceptions import ValidationError
 
+from accounts.masking import can_see_personal_data
 from customers.models import Customer
 from insights import queries
 from insights.customer_filters import (
@@ -110,7 +111,9 @@ def _filter_queryset(self: filters.FilterSet, queryset: QuerySet) -> QuerySet:
     except CustomerFilterError as error:
         raise ValidationError({error.param: [error.message]}) from None
     if (term := self.data.get("search", "")).strip():
-        queryset = queryset.filter(customer_search_q(term))
+        # Readers of masked data match only a whole email or phone (issue 13 item 2).
+        masked = not can_see_personal_data(user)
+        queryset = queryset.filter(customer_search_q(term, substrings=not masked))
     return queryset
 
 

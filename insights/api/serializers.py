@@ -323,7 +323,10 @@ class DealItemSerializer(serializers.Serializer):
 class DealSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="The deal id.")
     external_id = serializers.CharField(allow_null=True, help_text="Id in the source system.")
-    name = serializers.CharField(help_text="The deal name.")
+    name = serializers.CharField(
+        help_text="The deal name as typed; masked word by word (`M**** A******** – N**`) "
+        "without view_personal_data, since reps put people's names in it."
+    )
     stage = serializers.CharField(help_text="The pipeline stage name.")
     status = serializers.ChoiceField(
         choices=("won", "lost", "open"),
@@ -400,6 +403,8 @@ class CustomerDetailSerializer(CustomerSerializer):
         if personal_data_masked(self.context):
             for record in data.get("records", []):
                 _mask_fields(record, RECORD_PERSONAL_FIELDS)
+            for deal in data.get("deals", []):
+                deal["name"] = mask_name(deal["name"])  # free text: "Modul Akuntansi – Nur"
             for edge in data.get("explanation", []):
                 # The shared key is a phone or an email; a rule's key is empty.
                 key = edge.get("key")

@@ -16,11 +16,17 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
-    # The API's throttle history lives in the cache; each test starts with none.
-    cache.clear()
+def _fresh_throttle_counts(request):
+    # Throttle history lives in the cache, a database table: each test that uses the database
+    # starts with none (what it writes is rolled back with it); others have none to clear.
+    names = set(request.fixturenames)
+    marker = request.node.get_closest_marker("django_db")
+    if marker or {"db", "transactional_db"} & names:
+        # Autouse fixtures come first: open the database this test uses before clearing.
+        transactional = "transactional_db" in names or (marker and marker.kwargs.get("transaction"))
+        request.getfixturevalue("transactional_db" if transactional else "db")
+        cache.clear()
     yield
-    cache.clear()
 
 
 @pytest.fixture

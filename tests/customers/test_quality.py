@@ -1,4 +1,4 @@
-"""customers/quality.py: the Q objects and the in-memory check name the same records."""
+"""customers/quality.py: the filter and the per-row annotation name the same records."""
 
 import pytest
 
@@ -10,14 +10,14 @@ from customers.quality import (
     NO_USABLE_KEY,
     PROBLEMS,
     problem_q,
-    record_problems,
+    problems_annotate,
 )
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_problem_q_and_record_problems_agree(settings):
+def test_problem_q_and_problems_annotate_agree(settings):
     # given records with each problem, two at once, none, and two carriers of a placeholder
     settings.INSIGHTS_MAX_KEY_FANOUT = 1
     records = {
@@ -33,15 +33,14 @@ def test_problem_q_and_record_problems_agree(settings):
     placeholders = set(PlaceholderKey.objects.values_list("key", flat=True))
 
     # when
+    annotated = problems_annotate(Contact.objects.all())
     in_memory = {
-        name: record_problems(
-            email=c.email,
-            phone=c.phone,
-            email_key=c.email_key,
-            phone_key=c.phone_key,
-            placeholders=placeholders,
-        )
-        for name, c in ((n, Contact.objects.get(pk=r.pk)) for n, r in records.items())
+        name: [
+            label
+            for problem, label in PROBLEMS.items()
+            if getattr(annotated.get(pk=record.pk), f"problem_{problem}")
+        ]
+        for name, record in records.items()
     }
     by_q = {
         problem: set(Contact.objects.filter(problem_q(problem)).values_list("pk", flat=True))

@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from chats.models import ChatContact, ChatRoom
 from customers.models import Contact
@@ -84,7 +85,10 @@ def test_seed_demo_command_and_demo_admin_login():
 
     # then
     assert "contacts" in out.getvalue() and "http://127.0.0.1:8000/admin/" in out.getvalue()
-    user = authenticate(username="admin", password="wawasan-demo")
+    # django-axes (the first backend) needs the request a login comes with
+    user = authenticate(
+        RequestFactory().post("/admin/login/"), username="admin", password="wawasan-demo"
+    )
     assert user is not None and user.is_superuser
 
 

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from insights import tasks
+from insights.enqueue import Outcome, RebuildRequest
 from insights.periods import CURRENT_PRESETS, NEXT_PRESETS, PAST_PRESETS
 from tests.factories import UserFactory
 from tests.insights.dashboard_fakes import FakeQueries
@@ -316,32 +316,30 @@ def test_recompute_button_only_for_run_rebuild(client, fake, db):
 def test_recompute_queues_the_task_and_redirects_back(client, fake, db):
     # given
     client.force_login(_staff("view_insights", "run_rebuild"))
-    task = mock.Mock()
+    queued = RebuildRequest(Outcome.QUEUED, "Rebuild queued; the figures update when it finishes.")
 
     # when
-    with mock.patch.object(tasks, "rebuild_insights", task):
+    with mock.patch("insights.dashboard.rebuild_request", return_value=queued) as ask:
         response = client.post(
             reverse("insights_recompute"), {"next": URL + "?preset=this_month"}, follow=True
         )
 
     # then
-    task.delay.assert_called_once()
-    assert task.delay.call_args.kwargs["trigger"].startswith("admin:user")
+    assert ask.call_args.kwargs["trigger"].startswith("admin:user")
     assert response.redirect_chain == [(URL + "?preset=this_month", 302)]
-    assert "Recompute started." in response.content.decode()
+    assert "Rebuild queued" in response.content.decode()
 
 
 def test_recompute_never_redirects_off_site(client, fake, db):
     # given
     client.force_login(_staff("view_insights", "run_rebuild"))
-    task = mock.Mock()
+    queued = RebuildRequest(Outcome.QUEUED, "queued")
 
     # when
-    with mock.patch.object(tasks, "rebuild_insights", task):
+    with mock.patch("insights.dashboard.rebuild_request", return_value=queued):
         response = client.post(reverse("insights_recompute"), {"next": "https://evil.example/"})
 
     # then
-    task.delay.assert_called_once()
     assert response["Location"] == URL
 
 
@@ -362,16 +360,15 @@ def test_recompute_needs_the_permission_and_post(client, fake, db):
 def test_recompute_failure_is_a_message(client, fake, db):
     # given
     client.force_login(_staff("view_insights", "run_rebuild"))
-    task = mock.Mock()
-    task.delay.side_effect = ConnectionError("broker down")
+    down = RebuildRequest(Outcome.UNREACHABLE, "The rebuild could not be queued: broker down.")
 
     # when
-    with mock.patch.object(tasks, "rebuild_insights", task):
+    with mock.patch("insights.dashboard.rebuild_request", return_value=down):
         response = client.post(reverse("insights_recompute"), follow=True)
 
     # then
     assert response.status_code == 200
-    assert "could not be started" in response.content.decode()
+    assert "could not be queued" in response.content.decode()
 
 
 def test_admin_index_links_the_dashboard_only_with_the_permission(client, fake, db):

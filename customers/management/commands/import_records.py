@@ -1,6 +1,5 @@
 """`python manage.py import_records KIND PATH [--atomic]` (CONTRACT.md section 1)."""
 
-import io
 import sys
 from pathlib import Path
 
@@ -28,11 +27,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, kind: str, path: str, atomic: bool, **options) -> None:
         if path == "-":
-            stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", newline="")
+            # Bytes, decoded per row: bytes that are not UTF-8 reject their row, not the file.
+            stream = sys.stdin.buffer
             rejected_path = Path("rejected.csv")
         else:
             try:
-                stream = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+                stream = open(path, "rb")  # noqa: SIM115
             except OSError as error:
                 raise CommandError(f"cannot read {path}: {error.strerror}", returncode=2) from None
             rejected_path = Path(f"{path}.rejected.csv")
@@ -43,7 +43,8 @@ class Command(BaseCommand):
         def on_rejection(rejection: Rejection, header: list[str]) -> None:
             nonlocal rejected_file, rejected_writer
             for column, reason in rejection.errors:
-                self.stderr.write(f"line {rejection.line}: {column}: {reason}")
+                where = f"{column}: " if column else ""
+                self.stderr.write(f"line {rejection.line}: {where}{reason}")
             if rejected_writer is None:
                 rejected_file = rejected_path.open("w", encoding="utf-8", newline="")
                 rejected_writer = rejected_rows_writer(header, rejected_file)

@@ -1,0 +1,300 @@
+"""The per-kind specs: which columns a kind has, how its cells parse, what it refers to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import models
+
+from chats.models import ChatContact, ChatRoom
+from customers.importing.cells import MONEY_LIMIT, QUANTITY_LIMIT, Cells, field_length
+from customers.keys import email_key, phone_key
+from customers.models import Company, Contact
+from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A column naming another record: resolved per batch with one query."""
+
+    column: str
+    model: type[models.Model]
+    lookup: str  # the referenced model's field the cell holds
+    attname: str  # where the resolved id goes in this row's values
+    missing: str  # reason when nothing matches; {value} is the cell
+
+
+def _company(c: Cells) -> dict[str, Any]:
+    return {
+        "external_id": c.text("external_id", max_length=100, required=True),
+        "name": c.text("name", max_length=field_length(Company, "name"), required=True),
+        "industry": c.text("industry", max_length=field_length(Company, "industry")),
+        "created_at": c.timestamp("created_at"),
+    }
+
+
+def _identity(c: Cells, model: type[models.Model]) -> dict[str, Any]:
+    email = c.text("email", max_length=field_length(model, "email"))
+    phone = c.text("phone", max_length=field_length(model, "phone"))
+    # Bulk writes bypass Model.save, which computes the keys, so compute them here; an
+    # email or phone that does not normalise is kept as written with an empty key.
+    return {
+        "email": email,
+        "phone": phone,
+        "email_key": email_key(email),
+        "phone_key": phone_key(phone),
+    }
+
+
+def _contact(c: Cells) -> dict[str, Any]:
+    return {
+        "external_id": c.text("external_id", max_length=100, required=True),
+        "first_name": c.text("first_name", max_length=field_length(Contact, "first_name")),
+        "last_name": c.text("last_name", max_length=field_length(Contact, "last_name")),
+        **_identity(c, Contact),
+        "source": c.text("source", max_length=field_length(Contact, "source")),
+        "country": _country(c),
+        "city": c.text("city", max_length=field_length(Contact, "city")),
+        "created_at": c.timestamp("created_at", required=True),
+    }
+
+
+def _country(c: Cells) -> str:
+    """ISO 3166-1 alpha-2 in any case, stored upper-case; anything but two letters rejects."""
+    value = c.text("country", max_length=100)
+    if value and not (len(value) == 2 and value.isascii() and value.isalpha()):
+        c.fail("country", f"not a two-letter country code: {value!r}")
+    return value.upper()
+
+
+def _chat_contact(c: Cells) -> dict[str, Any]:
+    return {
+        "external_id": c.text("external_id", max_length=100, required=True),
+        "channel": c.text(
+            "channel", max_length=field_length(ChatContact, "channel"), required=True
+        ),
+        "name": c.text("name", max_length=field_length(ChatContact, "name")),
+        **_identity(c, ChatContact),
+        "created_at": c.timestamp("created_at", required=True),
+    }
+
+
+def _chat_room(c: Cells) -> dict[str, Any]:
+    created_at = c.timestamp("created_at", required=True)
+    resolved_at = c.timestamp("resolved_at")
+    c.not_before("resolved_at", resolved_at, "created_at", created_at)
+    return {
+        "external_id": c.text("external_id", max_length=100, required=True),
+        "created_at": created_at,
+        "resolved_at": resolved_at,
+        "agent": c.text("agent", max_length=field_length(ChatRoom, "agent")),
+        "csat_score": c.integer("csat_score", low=1, high=5),
+    }
+
+
+def _product(c: Cells) -> dict[str, Any]:
+    return {
+        "external_id": c.text("external_id", max_length=100, required=True),
+        "name": c.text("name", max_length=field_length(Product, "name"), required=True),
+        "sku": c.text("sku", max_length=field_length(Product, "sku")),
+        "price": c.decimal("price", limit=MONEY_LIMIT, places=2),
+    }
+
+
+OUTCOMES = {choice.value for choice in PipelineStage.Outcome}
+
+
+def _deal(c: Cells) -> dict[str, Any]:
+    outcome = c.record.get("outcome", "").strip().lower()
+    if outcome and outcome not in OUTCOMES:
+        c.fail("outcome", f"must be open, won or lost, not {outcome!r}")
+    currency = c.text("currency", max_length=field_length(Deal, "currency"))
+    return {
+        "external_id": c.text("external_id", max_length=100, required=True),
+        "name": c.text("name", max_length=field_length(Deal, "name")),
+        "win_probability": c.integer("win_probability", low=0, high=100),
+        "amount": c.decimal("amount", limit=MONEY_LIMIT, places=2, required=True),
+        "currency": currency.upper() or settings.INSIGHTS_CURRENCY,
+        "created_at": c.timestamp("created_at", required=True),
+        "closed_at": c.timestamp("closed_at"),
+        # Resolved per batch (DealLoader): the stage by name, the lost reason by catalogue.
+        "_stage": c.text("stage", max_length=field_length(PipelineStage, "name"), required=True),
+        "_outcome": outcome,
+        "_lost_reason": c.text("lost_reason", max_length=field_length(LostReason, "name")),
+    }
+
+
+def _deal_item(c: Cells) -> dict[str, Any]:
+    c.text("deal_external_id", max_length=100, required=True)
+    c.text("product_external_id", max_length=100, required=True)
+    return {
+        "quantity": c.decimal("quantity", limit=QUANTITY_LIMIT, places=2, required=True),
+        "unit_price": c.decimal("unit_price", limit=MONEY_LIMIT, places=2, required=True),
+    }
+
+
+def _user_ref() -> Ref:
+    return Ref("owner", get_user_model(), "username", "owner_id", "unknown user {value!r}")
+
+
+_COMPANY_REF = Ref(
+    "company_external_id",
+    Company,
+    "external_id",
+    "company_id",
+    "no company with external_id {value!r} (load companies first)",
+)
+_CONTACT_REF = Ref(
+    "contact_external_id",
+    Contact,
+    "external_id",
+    "contact_id",
+    "no contact with external_id {value!r} (load contacts first)",
+)
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    model: type[models.Model]
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    parse: Callable[[Cells], dict[str, Any]]
+    refs: Callable[[], tuple[Ref, ...]]
+    # Fields written and compared (besides refs' attnames); keys follow from email/phone.
+    fields: tuple[str, ...]
+
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in [
+        Kind(
+            "companies",
+            Company,
+            ("external_id", "name"),
+            ("industry", "created_at"),
+            _company,
+            lambda: (),
+            ("name", "industry", "created_at"),
+        ),
+        Kind(
+            "contacts",
+            Contact,
+            ("external_id", "created_at"),
+            (
+                "first_name",
+                "last_name",
+                "email",
+                "phone",
+                "company_external_id",
+                "source",
+                "owner",
+                "country",
+                "city",
+            ),
+            _contact,
+            lambda: (_COMPANY_REF, _user_ref()),
+            (
+                "first_name",
+                "last_name",
+                "email",
+                "phone",
+                "source",
+                "country",
+                "city",
+                "created_at",
+            ),
+        ),
+        Kind(
+            "chat_contacts",
+            ChatContact,
+            ("external_id", "channel", "created_at"),
+            ("name", "email", "phone"),
+            _chat_contact,
+            lambda: (),
+            ("channel", "name", "email", "phone", "created_at"),
+        ),
+        Kind(
+            "chat_rooms",
+            ChatRoom,
+            ("external_id", "chat_contact_external_id", "created_at"),
+            ("resolved_at", "agent", "csat_score"),
+            _chat_room,
+            lambda: (
+                Ref(
+                    "chat_contact_external_id",
+                    ChatContact,
+                    "external_id",
+                    "chat_contact_id",
+                    "no chat contact with external_id {value!r} (load chat_contacts first)",
+                ),
+            ),
+            ("created_at", "resolved_at", "agent", "csat_score"),
+        ),
+        Kind(
+            "products",
+            Product,
+            ("external_id", "name"),
+            ("sku", "price"),
+            _product,
+            lambda: (),
+            ("name", "sku", "price"),
+        ),
+        Kind(
+            "deals",
+            Deal,
+            ("external_id", "stage", "amount", "created_at"),
+            (
+                "name",
+                "contact_external_id",
+                "company_external_id",
+                "outcome",
+                "win_probability",
+                "currency",
+                "closed_at",
+                "lost_reason",
+                "owner",
+            ),
+            _deal,
+            lambda: (_CONTACT_REF, _COMPANY_REF, _user_ref()),
+            (
+                "name",
+                "stage_id",
+                "win_probability",
+                "amount",
+                "currency",
+                "created_at",
+                "closed_at",
+                "lost_reason_id",
+            ),
+        ),
+        Kind(
+            "deal_items",
+            DealItem,
+            ("deal_external_id", "product_external_id", "quantity", "unit_price"),
+            (),
+            _deal_item,
+            lambda: (
+                Ref(
+                    "deal_external_id",
+                    Deal,
+                    "external_id",
+                    "deal_id",
+                    "no deal with external_id {value!r} (load deals first)",
+                ),
+                Ref(
+                    "product_external_id",
+                    Product,
+                    "external_id",
+                    "product_id",
+                    "no product with external_id {value!r} (load products first)",
+                ),
+            ),
+            ("product_id", "quantity", "unit_price"),
+        ),
+    ]
+}
