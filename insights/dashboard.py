@@ -134,7 +134,8 @@ HELP = {
     ),
     "rfm_grid": gettext_lazy(
         "Customers with a won deal closed in the period, by recency score (R) and frequency "
-        "score (F), 1 to 5."
+        "score (F), 1 to 5. R is where in the period the last purchase fell, counted up to "
+        "today: in the latest fifth 5, in the earliest fifth 1."
     ),
     "rfm_segments": gettext_lazy(
         "The segment follows from the R and F scores; revenue is the value of the segment's won "

@@ -314,10 +314,18 @@ class ChatRoomSerializer(serializers.Serializer):
 
 class CustomerRfmSerializer(serializers.Serializer):
     period = PeriodSerializer(help_text="The period the scores are computed for.")
-    recency_days = Count("end − the latest close date of its won deals in P.", allow_null=True)
+    recency_days = Count(
+        "A − the latest close date of its won deals in P (A = min(end, today), the as-of "
+        "date; 0 when negative).",
+        allow_null=True,
+    )
     frequency = Count("How many won deals it closed in P.", allow_null=True)
     monetary = Money("Sum of the values of those won deals.", allow_null=True)
-    r = Count("Recency score 1–5.", allow_null=True)
+    r = Count(
+        "Recency score 1–5 by where in P the last purchase fell: with L = max(1, A − start + 1), "
+        "R = 5 − min(4, floor(5 × recency_days / L)); the latest fifth of P scores 5.",
+        allow_null=True,
+    )
     f = Count("Frequency score 1–5.", allow_null=True)
     m = Count("Monetary score 1–5.", allow_null=True)
     segment = serializers.CharField(
