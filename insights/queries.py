@@ -763,6 +763,9 @@ def figures_warm(*, run_id: int, periods: Sequence[Period]) -> int:
             top_products(period=period)
             rfm_segments(period=period)
             revenue_kpis(period=period)
+        from .lifecycle import lifecycle_figures_warm  # it reads through this module
+
+        lifecycle_figures_warm(periods)
     finally:
         _warm_collector.reset(collector_token)
         _run_override.reset(token)

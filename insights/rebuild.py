@@ -9,7 +9,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from . import queries, rollup
+from . import lifecycle, queries, rollup
 from .locks import locked_transaction
 from .models import FigureCache, RebuildRun
 from .periods import PRESETS, local_today, preset_period
@@ -63,6 +63,9 @@ def insights_rebuild(
 
             rows, rollup_timings = rollup.rollup_rebuild(progress=progress)
             timings.update(rollup_timings)
+            lifecycle_rows, lifecycle_timings = lifecycle.lifecycle_rollup_rebuild()
+            rows.update(lifecycle_rows)
+            timings.update(lifecycle_timings)
             rows.update({f"snapshot_{key}": value for key, value in snapshot_rows.items()})
 
             started = time.monotonic()
