@@ -152,6 +152,12 @@ class RevenueKpis:
     avg_lifetime_value: Decimal
     one_time_customers: int
     repeat_customers: int
+    won_deals: int
+    avg_order_value: Decimal
+    win_rate_pct: Decimal
+    revenue_per_day: Decimal
+    new_customers_per_day: Decimal
+    hours_per_new_customer: Decimal
 
 
 # --- Helpers ---------------------------------------------------------------------------------
@@ -706,11 +712,21 @@ def _revenue_payload(period: Period) -> dict[str, int]:
             ) c
         ) t WHERE rn <= (2 * n + 9) / 10
     """
+    # Won deals, and lost deals of customers (DailySum `lostc`, insights.lifecycle), closed in P;
+    # customers first seen in P.
+    counts_sql = f"""
+        SELECT COALESCE(SUM(CASE WHEN metric = 'rev' THEN count ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN metric = 'lostc' THEN count ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN metric = 'new' THEN count ELSE 0 END), 0)
+        FROM {T_SUM} WHERE metric IN ('rev', 'lostc', 'new')
+          AND day >= %(start)s AND day <= %(end)s
+    """
     # One round trip: every part is a scalar subquery over a small rollup.
     sql = f"""
         SELECT ({revenue_sql}), ({top_sql}), ({lifetime_sql}), ({ever_paid_sql}), ({one_time_sql})
     """
     revenue, top, lifetime, ever_paid, one_time = (int(v or 0) for v in _rows(sql, params)[0])
+    won, lost, new = (int(v or 0) for v in _rows(counts_sql, params)[0])
     return {
         "revenue": revenue,
         "paying": _distinct("paid", start, end),
@@ -718,6 +734,10 @@ def _revenue_payload(period: Period) -> dict[str, int]:
         "lifetime": lifetime,
         "ever_paid": ever_paid,
         "one_time": one_time,
+        "won": won,
+        "lost": lost,
+        "new": new,
+        "days": end - start + 1,
     }
 
 
@@ -732,6 +752,12 @@ def revenue_kpis(*, period: Period) -> RevenueKpis:
         avg_lifetime_value=_div(data["lifetime"], data["ever_paid"], unit=100),
         one_time_customers=data["one_time"],
         repeat_customers=data["paying"] - data["one_time"],
+        won_deals=data["won"],
+        avg_order_value=_div(data["revenue"], data["won"], unit=100),
+        win_rate_pct=_div(data["won"], data["won"] + data["lost"], scale=100),
+        revenue_per_day=_div(data["revenue"], data["days"], unit=100),
+        new_customers_per_day=_div(data["new"], data["days"]),
+        hours_per_new_customer=_div(24 * data["days"], data["new"]),
     )
 
 

@@ -417,6 +417,7 @@ def test_revenue_kpis_top_share_with_ceiling_lifetime_and_repeat():
     deal(c6, closed="2026-01-15", amount="500.00", **won)
     deal(None, closed="2026-03-03", amount="9999.00", **won)
     deal(c4, created="2026-03-01", closed="2026-03-02", outcome="lost", amount="77.00")
+    deal(None, created="2026-03-01", closed="2026-03-04", outcome="lost", amount="5.00")
     rebuild()
 
     # when
@@ -432,6 +433,21 @@ def test_revenue_kpis_top_share_with_ceiling_lifetime_and_repeat():
     # ceil(0.2 × 6) = 2 customers: 1000 + 500 of 2530
     assert quarter.paying_customers == 6
     assert quarter.top_20pct_revenue_share == D("59.29")
+    # K's Putler figures: 6 won deals of customers in March (not the one without a customer),
+    # 1 lost deal of a customer; 1930 / 6, 6 / 7, 1930 / 31; nobody new in March
+    assert (march.won_deals, march.avg_order_value, march.win_rate_pct) == (
+        6, D("321.67"), D("85.71"),
+    )  # fmt: skip
+    assert march.revenue_per_day == D("62.26")
+    assert (march.new_customers_per_day, march.hours_per_new_customer) == (D("0.00"), D("0.00"))
+    # the quarter: 8 won, 2530 / 8, 8 / 9, 2530 / 90; 6 new in 90 days: 0.07 a day, every 360 h
+    assert (quarter.won_deals, quarter.avg_order_value, quarter.win_rate_pct) == (
+        8, D("316.25"), D("88.89"),
+    )  # fmt: skip
+    assert quarter.revenue_per_day == D("28.11")
+    assert (quarter.new_customers_per_day, quarter.hours_per_new_customer) == (
+        D("0.07"), D("360.00"),
+    )  # fmt: skip
 
 
 def test_empty_database_gives_zeros():
