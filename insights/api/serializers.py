@@ -11,6 +11,13 @@ from rest_framework import serializers
 from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_phone
 from insights.periods import GRANULARITIES, PRESETS
 
+from .comparison_fields import (
+    GROWTH_HEADLINE,
+    REVENUE_HEADLINE,
+    SALES_HEADLINE,
+    comparison_fields,
+)
+
 
 def Money(help_text: str, **kwargs: Any) -> serializers.DecimalField:  # noqa: N802
     """A decimal rendered as a string with exactly two places."""
@@ -69,6 +76,7 @@ class GrowthSerializer(InsightsResponse):
         "Mean, over the months m of P, of inactive_customers for the period m ∩ P."
     )
     trend = GrowthBucketSerializer(many=True, help_text="One entry per bucket of P.")
+    previous, change_pct = comparison_fields("Growth", locals(), GROWTH_HEADLINE)
 
 
 # --- B. Demographics --------------------------------------------------------------------------
@@ -120,6 +128,7 @@ class SalesSerializer(InsightsResponse):
     association_trend = AssociationBucketSerializer(
         many=True, help_text="Per bucket b: customers_with_deals, total_customers, pct for b."
     )
+    previous, change_pct = comparison_fields("Sales", locals(), SALES_HEADLINE)
 
 
 # --- E. Lost reasons --------------------------------------------------------------------------
@@ -177,6 +186,17 @@ class RevenueSerializer(InsightsResponse):
     repeat_customers = Count(
         "Of the paying_customers, those with 2 or more won deals closed on or before end."
     )
+    won_deals = Count("Won deals closed in P that belong to a customer.")
+    avg_order_value = Money("revenue / won_deals.")
+    win_rate_pct = Money(
+        "100 × won_deals / (won_deals + lost deals closed in P that belong to a customer)."
+    )
+    revenue_per_day = Money("revenue / days(P), the whole period's days even past today.")
+    new_customers_per_day = Money("Customers first seen in P / days(P).")
+    hours_per_new_customer = Money(
+        "24 × days(P) / customers first seen in P: a new customer every … hours; 0 when none."
+    )
+    previous, change_pct = comparison_fields("Revenue", locals(), REVENUE_HEADLINE)
 
 
 # --- Customers --------------------------------------------------------------------------------

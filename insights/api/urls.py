@@ -2,7 +2,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
-from . import views
+from . import lifecycle, views
 
 app_name = "api"
 
@@ -20,6 +20,8 @@ urlpatterns = [
     path("insights/top-products/", views.TopProductsApi.as_view(), name="top-products"),
     path("insights/rfm/", views.RfmApi.as_view(), name="rfm"),
     path("insights/revenue/", views.RevenueApi.as_view(), name="revenue"),
+    path("insights/lifecycle/", lifecycle.LifecycleApi.as_view(), name="lifecycle"),
+    path("insights/retention/", lifecycle.RetentionApi.as_view(), name="retention"),
     path("customers/", views.CustomerListApi.as_view(), name="customer-list"),
     path("customers/<int:pk>/", views.CustomerDetailApi.as_view(), name="customer-detail"),
     path("schema/", views.SchemaApi.as_view(), name="schema"),
