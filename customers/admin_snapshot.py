@@ -27,7 +27,12 @@ from .models import (
     PlaceholderKey,
 )
 from .quality import PROBLEMS, problem_q
-from .snapshot_filters import DrilldownError, customer_drilldown, customer_search_q
+from .snapshot_filters import (
+    LIFECYCLE_DRILLDOWN_PARAMS,
+    DrilldownError,
+    customer_drilldown,
+    customer_search_q,
+)
 
 # Handled by the changelist below rather than by sidebar filters (dates and RFM have no
 # fixed choices); source, company and has_deals have sidebar filters of the same names.
@@ -39,6 +44,7 @@ CHANGELIST_PARAMS = (
     "rfm_end",
     "r",
     "f",
+    *LIFECYCLE_DRILLDOWN_PARAMS,
 )
 
 

@@ -29,6 +29,16 @@ DRILLDOWN_PARAMS = (
     "r",
     "f",
 )
+# Buyer lifecycle and cohort drill-downs (METRICS.md G, H), answered by insights.lifecycle.
+LIFECYCLE_DRILLDOWN_PARAMS = (
+    "buyers",
+    "buyers_start",
+    "buyers_end",
+    "lost_after",
+    "cohort",
+    "cohort_offset",
+    "event",
+)
 
 
 class DrilldownError(ValueError):
@@ -57,6 +67,8 @@ def customer_drilldown(*, queryset: QuerySet, params: Mapping[str, str]) -> Quer
         queryset = queryset.filter(with_deals if value == "yes" else ~with_deals)
     if any(params.get(p) for p in ("segment", "r", "f")):
         queryset = queryset.filter(id__in=_rfm_ids(params))
+    if params.get("buyers") or params.get("cohort"):
+        queryset = queryset.filter(id__in=_lifecycle_ids(params))
     return queryset
 
 
@@ -115,6 +127,14 @@ def _rfm_ids(params: Mapping[str, str]) -> list[int]:
         return rfm_customer_ids(period=period, segment=params.get("segment") or None, r=r, f=f)
     except ValueError as exc:
         raise DrilldownError("segment", str(exc)) from exc
+
+
+def _lifecycle_ids(params: Mapping[str, str]) -> list[int]:
+    lifecycle = importlib.import_module("insights.lifecycle")
+    try:
+        return lifecycle.drilldown_customer_ids(params) or []
+    except ValueError as exc:
+        raise DrilldownError(getattr(exc, "param", "buyers"), str(exc)) from exc
 
 
 def _int(param: str, value: str) -> int:

@@ -33,6 +33,7 @@ from customers.models import Contact, Customer, CustomerAlias
 from deals.models import Deal, DealItem, PipelineStage
 
 from . import queries
+from .dashboard_lifecycle import lifecycle_choices, lifecycle_dashboard
 from .periods import (
     CURRENT_PRESETS,
     GRANULARITIES,
@@ -492,6 +493,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     status = 200
     try:
         params = dashboard_params(query=request.GET)
+        lost_after, event = lifecycle_choices(request.GET)
     except PeriodError as error:
         context.update(error=error.message, error_param=error.param)
         status = 400
@@ -508,6 +510,9 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             order_frequency_query=params.query(order="frequency"),
             order_revenue_query=params.query(order="revenue"),
             **dashboard_figures(params=params),
+        )
+        context.update(
+            lifecycle_dashboard(params=params, figures=context, lost_after=lost_after, event=event)
         )
     return TemplateResponse(request, "admin/insights/dashboard.html", context, status=status)
 
@@ -740,6 +745,7 @@ def customer360_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     status = 200
     try:
         params = dashboard_params(query=request.GET)
+        lost_after, event = lifecycle_choices(request.GET)
     except PeriodError as error:
         context.update(error=error.message)
         status = 400

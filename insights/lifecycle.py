@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -54,7 +54,7 @@ from django.db import connection
 from . import periods as period_rules
 from . import queries
 from .models import CustomerWonDay, DailySum, DealFact, GapCell, LapseChain, RetentionCell
-from .periods import Period, buckets
+from .periods import Period, PeriodError, buckets
 from .rollup import T_CHATCONTACT, T_CUSTOMER, T_ROOM, _date_ordinal, _day, _execute
 
 T_CHAIN = LapseChain._meta.db_table
@@ -272,34 +272,54 @@ def _check_lost_after(lost_after: int) -> None:
         raise ValueError(f"lost_after must be {LOST_AFTER_MIN} to {LOST_AFTER_MAX} days")
 
 
-def _new_buyers(ranges: Sequence[tuple[int, int]]) -> list[int]:
-    """Customers whose first buying day is in each range: `paid` cells with prev = 0."""
-    result = []
-    for start, end in ranges:
-        sql = f"""
-            SELECT COALESCE(SUM(customers), 0) FROM {T_GAP}
-            WHERE metric = 'paid' AND dim = '' AND day >= %(start)s AND day <= %(end)s
-              AND prev = 0
-        """
-        result.append(queries._int(sql, {"start": start, "end": end}))
+def _ranges_sql(ranges: Sequence[tuple[int, int]], params: dict[str, Any]) -> str:
+    """A VALUES list b(i, s, e) of the ranges, bound as parameters s0, e0, s1, ..."""
+    rows = []
+    for n, (start, end) in enumerate(ranges):
+        params[f"s{n}"], params[f"e{n}"] = start, end
+        rows.append(f"({n}, CAST(%(s{n})s AS INTEGER), CAST(%(e{n})s AS INTEGER))")
+    return f"b(i, s, e) AS (VALUES {', '.join(rows)})"
+
+
+def _per_range(sql: str, params: dict[str, Any], count: int) -> list[int]:
+    result = [0] * count
+    for i, n in queries._rows(sql, params):
+        result[int(i)] = int(n or 0)
     return result
+
+
+def _new_buyers(ranges: Sequence[tuple[int, int]]) -> list[int]:
+    """Customers whose first buying day is in each range: `paid` cells with prev = 0.
+
+    One statement for all ranges; index gapcell_lookup (metric, dim, day, prev).
+    """
+    params: dict[str, Any] = {}
+    sql = f"""
+        WITH {_ranges_sql(ranges, params)}
+        SELECT b.i, SUM(g.customers) FROM b
+        JOIN {T_GAP} g ON g.metric = 'paid' AND g.dim = '' AND g.day >= b.s AND g.day <= b.e
+                      AND g.prev = 0
+        GROUP BY b.i
+    """
+    return _per_range(sql, params, len(ranges))
 
 
 def _lost_buyers(ranges: Sequence[tuple[int, int]], lost_after: int, today: int) -> list[int]:
-    """Customers with a lost day in each range (on or before today), by their first chain."""
-    result = []
-    for start, end in ranges:
-        low, high = start - lost_after, min(end, today) - lost_after
-        if high < low:
-            result.append(0)
-            continue
-        sql = f"""
-            SELECT COALESCE(SUM(customers), 0) FROM {T_CHAIN}
-            WHERE last_day >= %(low)s AND last_day <= %(high)s AND lo <= %(w)s AND hi > %(w)s
-              AND prev < %(low)s
-        """
-        result.append(queries._int(sql, {"low": low, "high": high, "w": lost_after}))
-    return result
+    """Customers with a lost day in each range (on or before today), each by its first chain.
+
+    The chain ends (last buying days) of a range [s, e] lie in [s - W, min(e, today) - W].
+    One statement for all ranges; index lapsechain_lookup (last_day, lo).
+    """
+    shifted = [(start - lost_after, min(end, today) - lost_after) for start, end in ranges]
+    params: dict[str, Any] = {"w": lost_after}
+    sql = f"""
+        WITH {_ranges_sql(shifted, params)}
+        SELECT b.i, SUM(c.customers) FROM b
+        JOIN {T_CHAIN} c ON c.last_day >= b.s AND c.last_day <= b.e
+                        AND c.lo <= %(w)s AND c.hi > %(w)s AND c.prev < b.s
+        GROUP BY b.i
+    """
+    return _per_range(sql, params, len(ranges))
 
 
 def _churned(start: int, end: int, lost_after: int, today: int) -> int:
@@ -511,3 +531,40 @@ def lifecycle_figures_warm(periods: Sequence[Period]) -> None:
         buyer_lifecycle(period=period)
         cohort_retention(period=period, event="purchase")
         cohort_retention(period=period, event="activity")
+
+
+def drilldown_customer_ids(params: Mapping[str, str]) -> list[int] | None:
+    """Customer ids of a lifecycle or cohort drill-down, or None when `params` asks for none.
+
+    `buyers` = new | returning | lost with `buyers_start`, `buyers_end` (YYYY-MM-DD) and
+    `lost_after`; or `cohort` (YYYY-MM) with `cohort_offset` (0-12) and `event`. A bad value
+    raises PeriodError naming its parameter.
+    """
+    if state := params.get("buyers"):
+        if state not in ("new", "returning", "lost"):
+            raise PeriodError("buyers", "new, returning or lost")
+        period = period_rules.parse_period(
+            start=params.get("buyers_start") or None, end=params.get("buyers_end") or None
+        )
+        lost_after = _whole("lost_after", params.get("lost_after") or str(LOST_AFTER_DEFAULT))
+        if not LOST_AFTER_MIN <= lost_after <= LOST_AFTER_MAX:
+            raise PeriodError("lost_after", f"{LOST_AFTER_MIN} to {LOST_AFTER_MAX} days")
+        return lifecycle_customer_ids(period=period, state=state, lost_after=lost_after)
+    if cohort := params.get("cohort"):
+        offset = _whole("cohort_offset", params.get("cohort_offset") or "0")
+        event = params.get("event") or "purchase"
+        if event not in EVENTS:
+            raise PeriodError("event", "purchase or activity")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise PeriodError("cohort_offset", f"0 to {MAX_OFFSET}")
+        try:
+            return cohort_customer_ids(cohort=cohort, offset=offset, event=event)
+        except ValueError as error:
+            raise PeriodError("cohort", str(error)) from None
+    return None
+
+
+def _whole(param: str, value: str) -> int:
+    if not value.isascii() or not value.isdigit():
+        raise PeriodError(param, f"{value!r} is not a whole number")
+    return int(value)

@@ -8,7 +8,7 @@ import pytest
 
 from insights import lifecycle
 from insights.lifecycle import Cohort, LifecycleBucket, chain_rows
-from insights.models import LapseChain
+from insights.models import LapseChain, RetentionCell
 from tests.insights.build import customer, deal, period, rebuild, room
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +55,27 @@ def test_chain_rows_name_the_chain_start_and_the_buying_day_before_it():
     assert (5, 30, 30, 0, 25) in rows  # chain 30 after 5, for W < 25
     assert (0, 1, 30, 25, 731) in rows  # from W = 25 on, one chain 1..30
     assert (0, 1, 1, 0, 4) in rows  # W < 4: day 1 alone
+
+
+def test_rebuild_writes_the_whole_lapse_and_retention_tables():
+    # given: one customer buying 1 and 5 January 2026 (gap 4), first seen 1 January
+    c = customer("2026-01-01")
+    buys(c, "2026-01-01", "2026-01-05")
+    deal(c, created="2026-01-03", closed="2026-01-04", outcome="lost")
+    rebuild()
+    jan1, jan5 = date(2026, 1, 1).toordinal(), date(2026, 1, 5).toordinal()
+    january = 2026 * 12
+
+    # then: W < 4: chains {1} and {5}; W >= 4: one chain {1, 5}
+    assert sorted(
+        LapseChain.objects.values_list("prev", "first_day", "last_day", "lo", "hi", "customers")
+    ) == sorted([(0, jan1, jan1, 0, 4, 1), (jan1, jan5, jan5, 0, 4, 1), (0, jan1, jan5, 4, 731, 1)])
+    assert sorted(
+        RetentionCell.objects.values_list("event", "cohort", "months_after", "customers")
+    ) == [
+        ("activity", january, -1, 1), ("activity", january, 0, 1),
+        ("purchase", january, -1, 1), ("purchase", january, 0, 1),
+    ]  # fmt: skip
 
 
 # --- G. Buyer lifecycle ----------------------------------------------------------------------
