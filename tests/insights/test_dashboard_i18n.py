@@ -65,3 +65,17 @@ def test_error_message_is_translated(client, fake, viewer):
     # then
     assert response.status_code == 400
     assert "Cakupan &#x27;vip&#x27; tidak dikenal" in response.content.decode()
+
+
+def test_lifecycle_and_retention_sections_in_indonesian(client, fake, viewer):
+    # given
+    client.post("/i18n/setlang/", {"language": "id", "next": URL})
+
+    # when
+    html = client.get(URL, {"preset": "this_year"}).content.decode()
+
+    # then
+    assert "Siklus hidup pembeli" in html and "Pembeli kembali" in html
+    assert "Retensi per kohort bulanan (% dari kohort; arahkan kursor untuk jumlahnya)" in html
+    assert "90 hari" in html and "Satu pelanggan baru setiap … jam" in html
+    assert "periode sebelumnya:" in html
