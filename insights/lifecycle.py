@@ -363,6 +363,7 @@ def buyer_lifecycle(
     """METRICS.md G over P and its buckets, for the lapse window lost_after (days, 1-730)."""
     _check_lost_after(lost_after)
     buckets(period, granularity)  # validates the granularity before touching the cache
+    granularity = period_rules.resolve_granularity(period, granularity)  # one key for "auto"
     as_of = min(period.end, period_rules.local_today())
     data = queries._cached(
         "lifecycle",
@@ -484,6 +485,25 @@ def lifecycle_customer_ids(
     else:
         raise ValueError(f"unknown lifecycle state {state!r}; one of: new, returning, lost")
     return sorted(int(row[0]) for row in queries._rows(sql, {"start": start, "end": end}))
+
+
+def lifecycle_state_customer_ids(*, state: str, lost_after: int = LOST_AFTER_DEFAULT) -> list[int]:
+    """Customers `active` today (a buying day in the last W days, today included) or `lost`
+    (a buying day before, none in the last W days: their last lost day has happened), by id.
+
+    For the customer list's lifecycle-state filter (CONTRACT.md 4, customers/).
+    """
+    _check_lost_after(lost_after)
+    if state not in ("active", "lost"):
+        raise ValueError(f"unknown lifecycle state {state!r}; one of: active, lost")
+    today = period_rules.local_today().toordinal()
+    recent = "MAX(CASE WHEN day > %(since)s AND day <= %(today)s THEN 1 ELSE 0 END)"
+    sql = f"""
+        SELECT customer_id FROM {T_WONDAY} WHERE day <= %(today)s GROUP BY customer_id
+        HAVING {recent} = {1 if state == "active" else 0}
+    """
+    params = {"today": today, "since": today - lost_after}
+    return sorted(int(row[0]) for row in queries._rows(sql, params))
 
 
 def cohort_customer_ids(*, cohort: str, offset: int, event: str = "purchase") -> list[int]:

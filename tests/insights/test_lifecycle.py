@@ -202,6 +202,21 @@ def test_lifecycle_drill_downs_list_as_many_customers_as_the_figures(five_buyers
         lifecycle.lifecycle_customer_ids(period=january, state="gone")
 
 
+def test_lifecycle_state_today(five_buyers):
+    # given: today 1 March, W = 10: active = a buying day in 20 Feb - 1 Mar
+    ids = {name: c.customer_id for name, c in five_buyers.items()}
+
+    # when
+    with today_is("2026-03-01"):
+        active = lifecycle.lifecycle_state_customer_ids(state="active", lost_after=10)
+        lost = lifecycle.lifecycle_state_customer_ids(state="lost", lost_after=10)
+
+    # then: Z (26 Feb), V (20 Feb), S (28 Feb) active; X (9 Feb), Y (25 Dec) lost; U only
+    # buys after today, so it is neither
+    assert active == sorted([ids["z"], ids["v"], ids["s"]])
+    assert lost == sorted([ids["x"], ids["y"]])
+
+
 # --- H. Retention by cohort ------------------------------------------------------------------
 
 
