@@ -49,13 +49,22 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 from . import periods as period_rules
 from . import queries
 from .models import CustomerWonDay, DailySum, DealFact, GapCell, LapseChain, RetentionCell
 from .periods import Period, PeriodError, buckets
-from .rollup import T_CHATCONTACT, T_CUSTOMER, T_ROOM, _date_ordinal, _day, _execute
+from .rollup import (
+    T_CHATCONTACT,
+    T_CUSTOMER,
+    T_ROOM,
+    _date_ordinal,
+    _day,
+    _execute,
+    register_sqlite_functions,
+)
 
 T_CHAIN = LapseChain._meta.db_table
 T_RETENTION = RetentionCell._meta.db_table
@@ -517,8 +526,9 @@ def cohort_customer_ids(*, cohort: str, offset: int, event: str = "purchase") ->
         index = _month_index(date(year, month, 1))
     except ValueError:
         raise ValueError(f"{cohort!r} is not a month YYYY-MM") from None
+    register_sqlite_functions()  # w_day, w_dord of the rollup SQL
     _register_sqlite_functions()
-    params = {"cohort": index, "target": index + offset, "tz": queries.settings.TIME_ZONE}
+    params = {"cohort": index, "target": index + offset, "tz": settings.TIME_ZONE}
     if event == "purchase":
         sql = f"""
             SELECT customer_id FROM {T_WONDAY} GROUP BY customer_id
@@ -536,9 +546,6 @@ def cohort_customer_ids(*, cohort: str, offset: int, event: str = "purchase") ->
                               WHERE cc.customer_id = cu.id
                                 AND {_month(_day("r.created_at"))} = %(target)s))
         """
-    from .rollup import register_sqlite_functions
-
-    register_sqlite_functions()
     return sorted(int(row[0]) for row in queries._rows(sql, params))
 
 
