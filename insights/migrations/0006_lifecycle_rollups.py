@@ -3,18 +3,6 @@
 from django.db import migrations, models
 
 
-def _covering_index(apps, schema_editor):
-    """PostgreSQL: lapsechain_lookup covers the columns the lifecycle reads (index-only scans)."""
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    table = apps.get_model("insights", "LapseChain")._meta.db_table
-    schema_editor.execute("DROP INDEX IF EXISTS lapsechain_lookup")
-    schema_editor.execute(
-        f"CREATE INDEX lapsechain_lookup ON {table} (last_day, lo) "
-        "INCLUDE (hi, prev, first_day, customers)"
-    )
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("insights", "0005_gapcell_cum"),
@@ -65,5 +53,4 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(_covering_index, migrations.RunPython.noop),
     ]
