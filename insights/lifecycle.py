@@ -50,7 +50,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, models
 
 from . import periods as period_rules
 from . import queries
@@ -141,11 +141,28 @@ def chain_rows(days: Sequence[int]) -> Iterable[tuple[int, int, int, int, int]]:
 
 
 def rollup_lapse_chains() -> int:
-    """Stream CustomerWonDay by customer and day into LapseChain (aggregated per batch)."""
+    """LapseChain from CustomerWonDay: one SQL statement for the customers with one buying day
+    (one chain, every window: aggregated per day), streaming by customer for the others."""
     _execute(f"DELETE FROM {T_CHAIN}")
-    rows = CustomerWonDay.objects.order_by("customer_id", "day").values_list("customer_id", "day")
+    written = _execute(
+        f"""INSERT INTO {T_CHAIN} (prev, first_day, last_day, lo, hi, customers)
+            SELECT 0, one.day, one.day, 0, {INFINITE_GAP}, COUNT(*) FROM (
+                SELECT customer_id, MIN(day) AS day FROM {T_WONDAY}
+                GROUP BY customer_id HAVING COUNT(*) = 1
+            ) one GROUP BY one.day"""
+    )
+    repeaters = (
+        CustomerWonDay.objects.values("customer_id")
+        .annotate(days=models.Count("day"))
+        .filter(days__gt=1)
+        .values("customer_id")
+    )
+    rows = (
+        CustomerWonDay.objects.filter(customer_id__in=repeaters)
+        .order_by("customer_id", "day")
+        .values_list("customer_id", "day")
+    )
     pending: Counter[tuple[int, int, int, int, int]] = Counter()
-    written = 0
 
     def flush() -> int:
         LapseChain.objects.bulk_create(
