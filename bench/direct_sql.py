@@ -210,12 +210,23 @@ SEGMENT_SQL = """
 """
 
 
+def _today() -> date:
+    return local_day(datetime.now(tz=ZoneInfo(settings.TIME_ZONE)))
+
+
+def _rfm_params(period: Period) -> dict[str, Any]:
+    # METRICS.md R: recency from the as-of date A = min(end, today), scored by fifths of
+    # L = max(1, A - start + 1).
+    as_of = min(period.end, _today())
+    return {**_params(period), "as_of": as_of, "span": max(1, (as_of - period.start).days + 1)}
+
+
 def rfm(period: Period) -> dict[str, Any]:
     rows = _rows(
         f"""
         WITH w AS (
-            SELECT c.customer_id, %(end)s::date - max({CLOSE_DATE}) AS rec, count(*) AS f,
-                sum(d.amount) AS m
+            SELECT c.customer_id, greatest(0, %(as_of)s::date - max({CLOSE_DATE})) AS rec,
+                count(*) AS f, sum(d.amount) AS m
             FROM deals_deal d
             JOIN deals_pipelinestage s ON s.id = d.stage_id
             JOIN customers_contact c ON c.id = d.contact_id
@@ -229,13 +240,13 @@ def rfm(period: Period) -> dict[str, Any]:
                 rank() OVER (PARTITION BY f >= 2 ORDER BY f) AS fr
             FROM w
         ), scored AS (
-            SELECT m, 1 + floor(5.0 * (rr - 1) / n.n) AS rs,
+            SELECT m, 5 - least(4, floor(5.0 * rec / %(span)s)) AS rs,
                 CASE WHEN f >= 2 THEN 2 + floor(4.0 * (fr - 1) / n.n2) ELSE 1 END AS fs
             FROM ranked, n
         )
         SELECT {SEGMENT_SQL} AS segment, count(*), sum(m) FROM scored GROUP BY 1
         """,
-        _params(period),
+        _rfm_params(period),
     )
     return {"segments": {r[0]: r[1] for r in rows}}
 
@@ -316,6 +327,82 @@ def customer_value(period: Period) -> dict[str, Any]:
     return {**out, "fitted": True, "r": float(f"{fit.r:.4g}"), "alpha": float(f"{fit.alpha:.4g}")}
 
 
+BUYING_DAYS = f"""
+    SELECT DISTINCT c.customer_id, {CLOSE_DATE} AS day
+    FROM deals_deal d
+    JOIN deals_pipelinestage s ON s.id = d.stage_id
+    JOIN customers_contact c ON c.id = d.contact_id
+    WHERE {WON} AND c.customer_id IS NOT NULL
+"""
+LOST_AFTER = 90  # the endpoint's default lost_after
+
+
+def lifecycle(period: Period) -> dict[str, Any]:
+    """METRICS.md G headline figures, W = 90, from the raw deals with window functions."""
+    params = {**_params(period), "w": LOST_AFTER, "today": _today()}
+    row = _rows(
+        f"""
+        WITH seq AS (
+            SELECT customer_id, day,
+                lead(day) OVER (PARTITION BY customer_id ORDER BY day) AS nxt,
+                min(day) OVER (PARTITION BY customer_id) AS first
+            FROM ({BUYING_DAYS}) b
+        ), lost AS (
+            SELECT DISTINCT customer_id FROM seq
+            WHERE (nxt IS NULL OR nxt - day > %(w)s)
+              AND day + %(w)s BETWEEN %(start)s AND least(%(end)s::date, %(today)s::date)
+        ), active AS (
+            SELECT DISTINCT customer_id FROM seq
+            WHERE day BETWEEN %(start)s::date - %(w)s AND %(start)s::date - 1
+        )
+        SELECT
+            (SELECT count(DISTINCT customer_id) FROM seq WHERE first BETWEEN %(start)s AND %(end)s),
+            (SELECT count(DISTINCT customer_id) FROM seq
+             WHERE day BETWEEN %(start)s AND %(end)s AND first < %(start)s),
+            (SELECT count(*) FROM lost),
+            (SELECT count(*) FROM active),
+            (SELECT count(*) FROM active JOIN lost USING (customer_id))
+        """,
+        params,
+    )[0]
+    keys = ("new_buyers", "returning_buyers", "lost_buyers", "active_buyers_start")
+    return {**dict(zip(keys, row[:4], strict=True)), "churned_buyers": row[4]}
+
+
+def retention(period: Period) -> dict[str, Any]:
+    """METRICS.md H with event=purchase: {cohort: [size, retained k = 0..]} per month of P."""
+    rows = _rows(
+        f"""
+        WITH b AS ({BUYING_DAYS}),
+        f AS (SELECT customer_id, date_trunc('month', min(day))::date AS cohort FROM b
+              GROUP BY customer_id)
+        SELECT f.cohort, -1, count(*) FROM f
+        WHERE f.cohort BETWEEN date_trunc('month', %(start)s::date) AND %(end)s GROUP BY 1
+        UNION ALL
+        SELECT f.cohort,
+            (extract(year FROM date_trunc('month', b.day)) * 12
+             + extract(month FROM date_trunc('month', b.day))
+             - extract(year FROM f.cohort) * 12 - extract(month FROM f.cohort))::int,
+            count(DISTINCT b.customer_id)
+        FROM f JOIN b USING (customer_id)
+        WHERE f.cohort BETWEEN date_trunc('month', %(start)s::date) AND %(end)s
+        GROUP BY 1, 2
+        """,
+        _params(period),
+    )
+    cells = {(c.year * 12 + c.month - 1, int(k)): n for c, k, n in rows}
+    today = _today()
+    now = today.year * 12 + today.month - 1
+    result = {}
+    first = period.start.year * 12 + period.start.month - 1
+    last = period.end.year * 12 + period.end.month - 1
+    for month in range(first, last + 1):
+        offsets = range(0, min(12, now - month) + 1)
+        label = f"{month // 12:04d}-{month % 12 + 1:02d}"
+        result[label] = [cells.get((month, -1), 0), *(cells.get((month, k), 0) for k in offsets)]
+    return {"cohorts": result}
+
+
 DIRECT: dict[str, Callable[[Period], dict[str, Any]]] = {
     "growth": growth,
     "demographics": demographics,
@@ -325,6 +412,8 @@ DIRECT: dict[str, Callable[[Period], dict[str, Any]]] = {
     "rfm": rfm,
     "revenue": revenue,
     "customer-value": customer_value,
+    "lifecycle": lifecycle,
+    "retention": retention,
 }
 
 
@@ -375,6 +464,16 @@ def api_figures(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
             parameters = body["parameters"]
             out.update(r=float(f"{parameters['r']:.4g}"), alpha=float(f"{parameters['alpha']:.4g}"))
         return out
+    if endpoint == "lifecycle":
+        return {
+            key: body[key]
+            for key in (
+                "new_buyers", "returning_buyers", "lost_buyers", "active_buyers_start",
+                "churned_buyers",
+            )
+        }  # fmt: skip
+    if endpoint == "retention":
+        return {"cohorts": {c["cohort"]: [c["size"], *c["retained"]] for c in body["cohorts"]}}
     raise KeyError(endpoint)
 
 

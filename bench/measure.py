@@ -37,6 +37,7 @@ NOT_AVAILABLE = {"status": "not available"}
 ENDPOINTS = (
     "growth", "demographics", "sales", "lost-reasons", "top-products", "rfm", "revenue",
     "customer-value",
+    "lifecycle", "retention",
 )  # fmt: skip
 PRESETS = ("last_7_days", "last_30_days", "last_90_days", "this_year", "last_year")
 ROOT = Path(settings.BASE_DIR)
@@ -50,6 +51,7 @@ TARGETS = {
     "api_p95_ms": 50.0,
     "api_speedup": 20.0,
     "import_copy_ratio": 1 / 3,
+    "lifecycle_p95_ms": 50.0,  # issue 14: lifecycle and retention, every preset and custom
 }
 
 
@@ -621,6 +623,12 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     fast = sum(1 for r in api_rows if r["api_p95_ms"] < TARGETS["api_p95_ms"])
     far = sum(1 for s in speedups if s >= TARGETS["api_speedup"])
     imported = results.get("import", {})
+    lifecycle_rows = [
+        r
+        for r in (results.get("api") or {}).get("rows", [])
+        if "api_p95_ms" in r and r.get("endpoint") in ("lifecycle", "retention")
+    ]
+    worst_lifecycle = max((r["api_p95_ms"] for r in lifecycle_rows), default=None)
     return [
         verdict(
             "identity resolution, full (s)", identity.get("seconds"), TARGETS["identity_full_s"]
@@ -646,6 +654,11 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             min(speedups) if speedups else None,
             TARGETS["api_speedup"],
             higher_is_better=True,
+        ),
+        verdict(
+            "lifecycle and retention p95 incl. custom period (ms)",
+            worst_lifecycle,
+            TARGETS["lifecycle_p95_ms"],
         ),
         verdict(
             "import_records / COPY rows/s",

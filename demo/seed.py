@@ -376,6 +376,47 @@ def demo_seed(
                 for p, q, price in lines
             )
 
+    # --- Repeat purchases -------------------------------------------------------------------
+    # Buyers who come back: most within one to two and a half months, some only after three to
+    # seven (lost under the default 90-day window, then returning), so the buyer lifecycle and
+    # retention charts show returning and lost buyers in most months. A second generator keeps
+    # every value drawn above unchanged for a seed.
+    again = random.Random(seed * 7919 + 14)
+    first_won: dict[str, Deal] = {}
+    for deal in deals:
+        if deal.stage_name == "Won" and deal.contact.external_id not in first_won:
+            first_won[deal.contact.external_id] = deal
+    for deal in list(first_won.values()):
+        if again.random() > 0.45:
+            continue
+        bought = deal.closed_at
+        for k in range(again.randint(1, 8)):
+            if again.random() < 0.8:
+                gap = again.choice([14, 21, 30, 30, 45, 60, 75])
+            else:
+                gap = again.randint(100, 220)
+            bought = bought + timedelta(days=gap, minutes=again.randint(0, 600))
+            if bought >= now:
+                break
+            product = again.choice(products)
+            quantity = Decimal(again.choice([1, 1, 2, 3]))
+            repeat = Deal(
+                external_id=f"{deal.external_id}-r{k}",
+                name=f"{product.name} – {deal.contact.first_name}",
+                contact=deal.contact,
+                company=deal.company,
+                amount=(quantity * product.price).quantize(Decimal("0.01")),
+                currency=settings.INSIGHTS_CURRENCY,
+                created_at=bought - timedelta(days=again.randint(1, 10)),
+                closed_at=bought,
+            )
+            repeat.stage_name, repeat.owner_username = "Won", deal.owner_username
+            repeat.lost_reason_name = ""
+            deals.append(repeat)
+            items.append(
+                DealItem(deal=repeat, product=product, quantity=quantity, unit_price=product.price)
+            )
+
     # --- Chat rooms -------------------------------------------------------------------------
     rooms = []
     for chat_contact in chat_contacts:

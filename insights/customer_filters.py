@@ -23,6 +23,11 @@ Parameters (all optional; a bad value raises CustomerFilterError naming the para
   customers without one (no buying day) never match a range.
 * value=at_risk: a repeat buying day and P(alive) below 0.5 as of the last rebuild (x = 0 has
   P(alive) = 1, so the threshold alone implies the repeat day).
+* buyers = new | returning | lost with buyers_start, buyers_end (a bucket) and lost_after
+  (1-730, default 90): the buyer-lifecycle drill-down; cohort = YYYY-MM with cohort_offset
+  (0-12) and event = purchase | activity: the cohort retained in month cohort + offset.
+* lifecycle = active | lost (with lost_after): the lifecycle state today, active = a buying
+  day in the last lost_after days, lost = buying days before but none in them.
 * ordering: id (default), lifetime_revenue, last_purchase, p_alive, predicted_clv, each with
   `-` for descending; customers without a prediction sort last either way.
 
@@ -49,7 +54,7 @@ from django.utils.translation import gettext as _
 from chats.models import ChatRoom
 from deals.models import Deal, DealItem, Product
 
-from . import queries
+from . import lifecycle, queries
 from .customer_search import customer_search_q
 from .models import CustomerStats, CustomerWonDay, DealFact, Segment
 from .periods import Period, PeriodError, parse_period
@@ -134,6 +139,14 @@ BASE_PARAMS = (
     "predicted_clv_min",
     "predicted_clv_max",
     "value",
+    "buyers",
+    "buyers_start",
+    "buyers_end",
+    "lost_after",
+    "cohort",
+    "cohort_offset",
+    "event",
+    "lifecycle",
 )
 
 
@@ -278,9 +291,27 @@ def customer_filter(
             raise CustomerFilterError("segment_id", _("a saved segment cannot name another"))
         queryset = _saved(queryset, _int("segment_id", value, low=1), user)
     queryset = _predicted(queryset, get)
+    queryset = _lifecycle(queryset, get)
     for spec in EXTRA_FILTERS:
         if any(get.get(p) for p in spec.params):
             queryset = spec.apply(queryset, get, period)
+    return queryset
+
+
+def _lifecycle(queryset: QuerySet, get: Mapping[str, str]) -> QuerySet:
+    """Buyer-lifecycle and cohort drill-downs and the lifecycle state today (insights.lifecycle)."""
+    try:
+        if get.get("buyers") or get.get("cohort"):
+            queryset = queryset.filter(id__in=lifecycle.drilldown_customer_ids(get) or [])
+        if value := get.get("lifecycle"):
+            _choice("lifecycle", value, ("active", "lost"))
+            lost_after = _int("lost_after", get.get("lost_after") or "90", low=1, high=730)
+            ids = lifecycle.lifecycle_state_customer_ids(state=value, lost_after=lost_after)
+            queryset = queryset.filter(id__in=ids)
+    except PeriodError as error:
+        raise CustomerFilterError(error.param, error.message) from None
+    except ValueError as error:
+        raise CustomerFilterError("cohort" if get.get("cohort") else "buyers", str(error)) from None
     return queryset
 
 

@@ -37,6 +37,7 @@ from .customer360_page import (
     timeline_page,
 )
 from .dashboard_figures import dashboard_figures
+from .dashboard_lifecycle import lifecycle_choices, lifecycle_dashboard
 from .dashboard_params import (
     CUSTOM,
     GRANULARITY_LABELS,
@@ -82,6 +83,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     status = 200
     try:
         params = dashboard_params(query=request.GET)
+        lost_after, event = lifecycle_choices(request.GET)
     except PeriodError as error:
         # Keep what the user typed: the form shows it again with the message beside the field.
         context.update(
@@ -108,6 +110,9 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             print_mode=request.GET.get("print") == "1",
             **dashboard_figures(params=params),
             value=value_section(period=params.period),
+        )
+        context.update(
+            lifecycle_dashboard(params=params, figures=context, lost_after=lost_after, event=event)
         )
     return TemplateResponse(request, "admin/insights/dashboard.html", context, status=status)
 

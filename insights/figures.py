@@ -45,6 +45,8 @@ SECTIONS: list[Section] = [
     Section("products", _("Top products"), "METRICS.md §4.F"),
     Section("rfm", _("RFM segmentation"), "METRICS.md §4.R"),
     Section("revenue", _("Revenue"), "METRICS.md §4.K"),
+    Section("lifecycle", _("Buyer lifecycle"), "METRICS.md §G"),
+    Section("retention", _("Retention by cohort"), "METRICS.md §H"),
     Section("value", _("Customer value (predicted)"), "METRICS.md §V"),
 ]
 
@@ -240,7 +242,8 @@ FIGURES: list[Figure] = [
         _("Recency × frequency"),
         _(
             "Customers with a won deal closed in the period, by recency score (R) and "
-            "frequency score (F), 1 to 5."
+            "frequency score (F), 1 to 5. R is where in the period the last purchase fell, "
+            "counted up to today: in the latest fifth 5, in the earliest fifth 1."
         ),
         "chart",
         "METRICS.md §4.R",
@@ -318,6 +321,144 @@ FIGURES: list[Figure] = [
         _("Paying customers with 2 or more won deals closed on or before the end of the period."),
         "count",
         "METRICS.md §4.K",
+    ),
+    # --- Revenue: Putler's per-order and per-day figures ----------------------------------------
+    Figure(
+        "won_deals",
+        "revenue",
+        _("Won deals"),
+        _("Won deals closed in the period that belong to a customer."),
+        "count",
+        "METRICS.md §4.K",
+    ),
+    Figure(
+        "avg_order_value",
+        "revenue",
+        _("Average order value"),
+        _("Revenue / won deals."),
+        "money",
+        "METRICS.md §4.K",
+    ),
+    Figure(
+        "win_rate_pct",
+        "revenue",
+        _("Win rate"),
+        _(
+            "100 × won deals / (won deals + lost deals closed in the period that belong to a "
+            "customer)."
+        ),
+        "pct",
+        "METRICS.md §4.K",
+    ),
+    Figure(
+        "revenue_per_day",
+        "revenue",
+        _("Revenue per day"),
+        _("Revenue / days in the period (all of them, even ahead)."),
+        "money",
+        "METRICS.md §4.K",
+    ),
+    Figure(
+        "new_customers_per_day",
+        "revenue",
+        _("New customers per day"),
+        _("New customers / days in the period."),
+        "decimal",
+        "METRICS.md §4.K",
+    ),
+    Figure(
+        "hours_per_new_customer",
+        "revenue",
+        _("A new customer every … hours"),
+        _("A new customer every … hours: 24 × days in the period / new customers (0 when none)."),
+        "decimal",
+        "METRICS.md §4.K",
+    ),
+    # --- Buyer lifecycle ----------------------------------------------------------------------
+    Figure(
+        "new_buyers",
+        "lifecycle",
+        _("New buyers"),
+        _("Customers whose first purchase (won deal) closed in the period."),
+        "count",
+        "METRICS.md §G",
+    ),
+    Figure(
+        "returning_buyers",
+        "lifecycle",
+        _("Returning buyers"),
+        _("Customers who bought in the period and had bought before it started."),
+        "count",
+        "METRICS.md §G",
+    ),
+    Figure(
+        "lost_buyers",
+        "lifecycle",
+        _("Lost buyers"),
+        _(
+            "Customers lost in the period: no purchase for the lapse window after a purchase;"
+            " a lost day after today does not count yet."
+        ),
+        "count",
+        "METRICS.md §G",
+    ),
+    Figure(
+        "active_buyers_start",
+        "lifecycle",
+        _("Active buyers at the start"),
+        _("Customers with a purchase in the lapse window before the period starts."),
+        "count",
+        "METRICS.md §G",
+    ),
+    Figure(
+        "churned_buyers",
+        "lifecycle",
+        _("Churned buyers"),
+        _("Of those active at the start, the ones lost in the period."),
+        "count",
+        "METRICS.md §G",
+    ),
+    Figure(
+        "buyer_churn_pct",
+        "lifecycle",
+        _("Buyer churn"),
+        _("100 × churned buyers / active buyers at the start."),
+        "pct",
+        "METRICS.md §G",
+    ),
+    Figure(
+        "buyer_retention_pct",
+        "lifecycle",
+        _("Buyer retention"),
+        _("100 × (active buyers at the start − churned buyers) / active buyers at the start."),
+        "pct",
+        "METRICS.md §G",
+    ),
+    Figure(
+        "lifecycle_trend",
+        "lifecycle",
+        _("New, returning and lost buyers"),
+        _(
+            "Per bucket: new buyers (first purchase), returning buyers (bought before too) "
+            "and lost buyers (no purchase for the lapse window). A purchase is a won deal, "
+            "dated by its close date."
+        ),
+        "chart",
+        "METRICS.md §G",
+    ),
+    # --- Retention by cohort -----------------------------------------------------------------
+    Figure(
+        "retention",
+        "retention",
+        _("Retention by cohort"),
+        _(
+            "Each row is a monthly cohort; each column k the share of the cohort retained k "
+            "months later: with “Purchase”, cohorts by first purchase and retained by a "
+            "purchase in that month; with “Activity”, cohorts by first seen and retained by a"
+            " chat or deal created."
+        ),
+        "chart",
+        "METRICS.md §H",
     ),
     # --- Customer value (predicted) ------------------------------------------------------------
     Figure(

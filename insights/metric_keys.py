@@ -31,6 +31,7 @@ NEW_BY_CITY = "new_by_city"  # the same per city; dim = city as written or "Othe
 DEAL_VALUE_CREATED = "deal_value_created"  # deals created and their value (cents)
 WON_REVENUE = "won_revenue"  # won deals closed and their value (cents)
 LOST_DEALS = "lost_deals"  # lost deals closed (all, with or without customer); dim = reason
+LOST_DEALS_OF_CUSTOMERS = "lost_deals_of_customers"  # lost deals closed that belong to a customer
 PRODUCT_SALES = "product_sales"  # won deals with the product, quantity, revenue; dim = product id
 SUM_METRICS = (
     NEW_CUSTOMERS,
@@ -41,5 +42,6 @@ SUM_METRICS = (
     DEAL_VALUE_CREATED,
     WON_REVENUE,
     LOST_DEALS,
+    LOST_DEALS_OF_CUSTOMERS,
     PRODUCT_SALES,
 )

@@ -293,3 +293,49 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- Lifecycle and retention rollups (written by insights.lifecycle; design in its docstring) --
+
+
+class LapseChain(models.Model):
+    """Buying-day chains of customers for every lapse window W in [lo, hi).
+
+    For W in [lo, hi), `customers` customers have a chain of buying days from `first_day` to
+    `last_day`, each within W days of the one before, after which they buy nothing for more
+    than W days (lost on last_day + W); `prev` is the buying day before `first_day` (0: none).
+    """
+
+    prev = models.IntegerField()
+    first_day = models.IntegerField()
+    last_day = models.IntegerField()
+    lo = models.IntegerField()
+    hi = models.IntegerField()
+    customers = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("lapse chain")
+        # On PostgreSQL the migration adds INCLUDE (hi, prev, first_day, customers), so lost and
+        # churned counts are index-only range scans (SQLite has no covering indexes).
+        indexes = [models.Index(fields=["last_day", "lo"], name="lapsechain_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.first_day}..{self.last_day} W[{self.lo},{self.hi}): {self.customers}"
+
+
+class RetentionCell(models.Model):
+    """Customers of a monthly cohort with an event in month cohort + offset (-1: cohort size)."""
+
+    event = models.CharField(max_length=8)  # purchase | activity
+    cohort = models.IntegerField()  # year * 12 + month - 1
+    months_after = models.IntegerField()
+    customers = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("retention cell")
+        indexes = [
+            models.Index(fields=["event", "cohort", "months_after"], name="retentioncell_lookup")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.cohort}+{self.months_after}: {self.customers}"

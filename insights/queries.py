@@ -23,6 +23,7 @@ from customers.models import Company
 from deals.models import Product
 
 from . import metric_keys as keys
+from . import periods as period_rules
 from .models import (
     CustomerWonDay,
     DailySum,
@@ -168,12 +169,20 @@ class RevenueKpis:
     avg_lifetime_value: Decimal
     one_time_customers: int
     repeat_customers: int
+    won_deals: int
+    avg_order_value: Decimal
+    win_rate_pct: Decimal
+    revenue_per_day: Decimal
+    new_customers_per_day: Decimal
+    hours_per_new_customer: Decimal
 
 
 # --- Helpers ---------------------------------------------------------------------------------
 
 # Bump when a payload's shape or a definition changes: old cache rows are then never read.
-CACHE_VERSION = 3  # 2: demographics lists stored already sorted; 3: + country, city, top rows
+CACHE_VERSION = (
+    4  # 2: demographics stored sorted; 3: + country, city, top rows; 4: RFM recency rule, revenue
+)
 # While a rebuild warms the cache, keys use the id of the run being committed.
 _run_override: contextvars.ContextVar[int | None] = contextvars.ContextVar(
     "insights_run_override", default=None
@@ -612,20 +621,36 @@ def rfm_segment(*, r: int, f: int) -> str:
     raise ValueError(f"no segment for R={r} F={f}")
 
 
+def _as_of(period: Period) -> int:
+    """The as-of date A = min(end, today) of METRICS.md section 1, as an ordinal."""
+    return min(period.end, period_rules.local_today()).toordinal()
+
+
+def _rfm_params(period: Period) -> dict[str, Any]:
+    start, end = _span(period)
+    as_of = _as_of(period)
+    return {"start": start, "end": end, "as_of": as_of, "span": max(1, as_of - start + 1)}
+
+
 def _rfm_sql(where: str = "") -> str:
     """Per customer with a won deal closed in P: recency, frequency, monetary and scores.
 
+    Recency is scored by where in P the last purchase fell (METRICS.md R): recency_days =
+    max(0, A - latest close day), L = max(1, A - start + 1), R = 5 - min(4, 5 * rec // L).
     RANK() is 1 + how many are strictly worse when ordered worst first; integer division of
     non-negative integers floors. Index customerwonday_grain (day, customer_id).
     """
     return f"""
         WITH c AS (
-            SELECT customer_id, %(end)s - MAX(day) AS rec, SUM(won_deals) AS freq,
-                   SUM(revenue_cents) AS mon
+            SELECT customer_id,
+                   CASE WHEN %(as_of)s - MAX(day) > 0 THEN %(as_of)s - MAX(day) ELSE 0 END
+                       AS rec,
+                   SUM(won_deals) AS freq, SUM(revenue_cents) AS mon
             FROM {T_WONDAY} WHERE day >= %(start)s AND day <= %(end)s GROUP BY customer_id
         ), scored AS (
             SELECT customer_id, rec, freq, mon,
-                   1 + (5 * (RANK() OVER (ORDER BY rec DESC) - 1)) / COUNT(*) OVER () AS r,
+                   5 - CASE WHEN (5 * rec) / %(span)s > 4 THEN 4 ELSE (5 * rec) / %(span)s END
+                       AS r,
                    1 + (5 * (RANK() OVER (ORDER BY mon ASC) - 1)) / COUNT(*) OVER () AS m
             FROM c
         ), repeat AS (
@@ -640,16 +665,17 @@ def _rfm_sql(where: str = "") -> str:
 
 
 def _rfm_grid_payload(period: Period) -> list[list[int]]:
-    start, end = _span(period)
     sql = f"SELECT r, f, COUNT(*), SUM(mon) FROM ({_rfm_sql()}) x GROUP BY r, f"
-    return [
-        [int(r), int(f), int(n), int(mon)]
-        for r, f, n, mon in _rows(sql, {"start": start, "end": end})
-    ]
+    return [[int(r), int(f), int(n), int(mon)] for r, f, n, mon in _rows(sql, _rfm_params(period))]
 
 
 def _rfm_cells(period: Period) -> list[list[int]]:
-    return _cached("rfm", (period.start, period.end), lambda: _rfm_grid_payload(period))
+    # The as-of date is in the key: for a period running past today, recency moves each day.
+    return _cached(
+        "rfm",
+        (period.start, period.end, date.fromordinal(_as_of(period))),
+        lambda: _rfm_grid_payload(period),
+    )
 
 
 def rfm_segments(*, period: Period) -> list[SegmentRow]:
@@ -678,8 +704,7 @@ def rfm_for_customers(*, period: Period, customer_ids: Sequence[int]) -> dict[in
     ids = sorted({int(i) for i in customer_ids})
     if not ids:
         return {}
-    start, end = _span(period)
-    params: dict[str, Any] = {"start": start, "end": end}
+    params = _rfm_params(period)
     params.update({f"id{n}": i for n, i in enumerate(ids)})
     placeholders = ", ".join(f"%(id{n})s" for n in range(len(ids)))
     sql = _rfm_sql(f"WHERE s.customer_id IN ({placeholders})")
@@ -711,9 +736,8 @@ def rfm_customer_ids(
         return []
     # Literal small ints from the loop above, not user text.
     condition = " OR ".join(f"(x.r = {rr} AND x.f = {ff})" for rr, ff in cells)
-    start, end = _span(period)
     sql = f"SELECT x.customer_id FROM ({_rfm_sql()}) x WHERE {condition} ORDER BY x.customer_id"
-    return [int(row[0]) for row in _rows(sql, {"start": start, "end": end})]
+    return [int(row[0]) for row in _rows(sql, _rfm_params(period))]
 
 
 # --- K. Revenue KPIs -------------------------------------------------------------------------
@@ -749,11 +773,24 @@ def _revenue_payload(period: Period) -> dict[str, int]:
             ) c
         ) t WHERE rn <= (2 * n + 9) / 10
     """
+    # Won deals, and lost deals of customers (insights.lifecycle writes them), closed in P;
+    # customers first seen in P.
+    counts_sql = f"""
+        SELECT COALESCE(SUM(CASE WHEN metric = '{keys.WON_REVENUE}' THEN count ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN metric = '{keys.LOST_DEALS_OF_CUSTOMERS}' THEN count
+                                 ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN metric = '{keys.NEW_CUSTOMERS}' THEN count ELSE 0 END), 0)
+        FROM {T_SUM}
+        WHERE metric IN ('{keys.WON_REVENUE}', '{keys.LOST_DEALS_OF_CUSTOMERS}',
+                         '{keys.NEW_CUSTOMERS}')
+          AND day >= %(start)s AND day <= %(end)s
+    """
     # One round trip: every part is a scalar subquery over a small rollup.
     sql = f"""
         SELECT ({revenue_sql}), ({top_sql}), ({lifetime_sql}), ({ever_paid_sql}), ({one_time_sql})
     """
     revenue, top, lifetime, ever_paid, one_time = (int(v or 0) for v in _rows(sql, params)[0])
+    won, lost, new = (int(v or 0) for v in _rows(counts_sql, params)[0])
     return {
         "revenue": revenue,
         "paying": _distinct(keys.WON_CLOSED, start, end),
@@ -761,6 +798,10 @@ def _revenue_payload(period: Period) -> dict[str, int]:
         "lifetime": lifetime,
         "ever_paid": ever_paid,
         "one_time": one_time,
+        "won": won,
+        "lost": lost,
+        "new": new,
+        "days": end - start + 1,
     }
 
 
@@ -775,6 +816,12 @@ def revenue_kpis(*, period: Period) -> RevenueKpis:
         avg_lifetime_value=_div(data["lifetime"], data["ever_paid"], unit=100),
         one_time_customers=data["one_time"],
         repeat_customers=data["paying"] - data["one_time"],
+        won_deals=data["won"],
+        avg_order_value=_div(data["revenue"], data["won"], unit=100),
+        win_rate_pct=_div(data["won"], data["won"] + data["lost"], scale=100),
+        revenue_per_day=_div(data["revenue"], data["days"], unit=100),
+        new_customers_per_day=_div(data["new"], data["days"]),
+        hours_per_new_customer=_div(24 * data["days"], data["new"]),
     )
 
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from customers.identity import snapshot_rebuild
 
-from . import customer_value, queries, rollup
+from . import customer_value, lifecycle, queries, rollup
 from .locks import locked_transaction
 from .models import FigureCache, RebuildRun
 from .periods import PRESETS, Period, local_today, preset_period
@@ -23,6 +23,7 @@ DEAD_RUN_ERROR = "the rebuild's process ended without finishing (its lock was fr
 # Figures of modules that read through insights.queries' cache, warmed with the presets.
 FIGURE_WARMERS: tuple[Callable[[Period], object], ...] = (
     lambda period: customer_value.customer_value(period=period),
+    lambda period: lifecycle.lifecycle_figures_warm([period]),
 )
 
 Progress = Callable[[str, int, int], None]
@@ -64,6 +65,9 @@ def insights_rebuild(
 
             rows, rollup_timings = rollup.rollup_rebuild(progress=progress)
             timings.update(rollup_timings)
+            lifecycle_rows, lifecycle_timings = lifecycle.lifecycle_rollup_rebuild()
+            rows.update(lifecycle_rows)
+            timings.update(lifecycle_timings)
             rows.update({f"snapshot_{key}": value for key, value in snapshot_rows.items()})
 
             started = time.monotonic()

@@ -68,6 +68,24 @@ DOCS: dict[str, str] = {
         "least this much."
     ),
     "predicted_clv_max": "Predicted value over the next 365 days at most this much.",
+    "buyers": (
+        "`new`, `returning` or `lost` buyers of the bucket buyers_start..buyers_end (YYYY-MM-DD) "
+        "with the lapse window lost_after: first buying day in it; a buying day in it and one "
+        "before; a lost day (W days after a buying day with none since) in it."
+    ),
+    "buyers_start": "First local date of the buyers bucket, YYYY-MM-DD.",
+    "buyers_end": "Last local date of the buyers bucket, YYYY-MM-DD.",
+    "lost_after": "The lapse window W in days, 1 to 730 (default 90), for buyers and lifecycle.",
+    "cohort": (
+        "A cohort month YYYY-MM: customers whose first buying day (event=activity: first seen) "
+        "is in it, retained in month cohort + cohort_offset."
+    ),
+    "cohort_offset": "Months after the cohort month, 0 to 12 (default 0).",
+    "event": "`purchase` (default: a buying day) or `activity` (a deal or chat room created).",
+    "lifecycle": (
+        "`active`: a buying day in the last lost_after days (today included); `lost`: buying "
+        "days before, none in them."
+    ),
     "value": (
         "`at_risk`: customers who bought on more than one day and whose P(alive) is below 0.5 "
         "as of the last rebuild."

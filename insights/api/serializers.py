@@ -13,6 +13,13 @@ from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_
 from insights.figures import figure_help
 from insights.periods import GRANULARITIES, PRESETS
 
+from .comparison_fields import (
+    GROWTH_HEADLINE,
+    REVENUE_HEADLINE,
+    SALES_HEADLINE,
+    comparison_fields,
+)
+
 
 def Money(help_text: Any, **kwargs: Any) -> serializers.DecimalField:  # noqa: N802
     """A decimal rendered as a string with exactly two places."""
@@ -67,6 +74,7 @@ class GrowthSerializer(InsightsResponse):
     inactive_customers = Count(figure_help("inactive_customers"))
     monthly_avg_inactive_customers = Money(figure_help("monthly_avg_inactive_customers"))
     trend = GrowthBucketSerializer(many=True, help_text="One entry per bucket of P.")
+    previous, change_pct = comparison_fields("Growth", locals(), GROWTH_HEADLINE)
 
 
 # --- B. Demographics --------------------------------------------------------------------------
@@ -129,6 +137,7 @@ class SalesSerializer(InsightsResponse):
     association_trend = AssociationBucketSerializer(
         many=True, help_text="Per bucket b: customers_with_deals, total_customers, pct for b."
     )
+    previous, change_pct = comparison_fields("Sales", locals(), SALES_HEADLINE)
 
 
 # --- E. Lost reasons --------------------------------------------------------------------------
@@ -184,6 +193,17 @@ class RevenueSerializer(InsightsResponse):
     avg_lifetime_value = Money(figure_help("avg_lifetime_value"))
     one_time_customers = Count(figure_help("one_time_customers"))
     repeat_customers = Count(figure_help("repeat_customers"))
+    won_deals = Count("Won deals closed in P that belong to a customer.")
+    avg_order_value = Money("revenue / won_deals.")
+    win_rate_pct = Money(
+        "100 × won_deals / (won_deals + lost deals closed in P that belong to a customer)."
+    )
+    revenue_per_day = Money("revenue / days(P), the whole period's days even past today.")
+    new_customers_per_day = Money("Customers first seen in P / days(P).")
+    hours_per_new_customer = Money(
+        "24 × days(P) / customers first seen in P: a new customer every … hours; 0 when none."
+    )
+    previous, change_pct = comparison_fields("Revenue", locals(), REVENUE_HEADLINE)
 
 
 # --- Customers --------------------------------------------------------------------------------
@@ -358,10 +378,18 @@ class ChatRoomSerializer(serializers.Serializer):
 
 class CustomerRfmSerializer(serializers.Serializer):
     period = PeriodSerializer(help_text="The period the scores are computed for.")
-    recency_days = Count("end − the latest close date of its won deals in P.", allow_null=True)
+    recency_days = Count(
+        "A − the latest close date of its won deals in P (A = min(end, today), the as-of "
+        "date; 0 when negative).",
+        allow_null=True,
+    )
     frequency = Count("How many won deals it closed in P.", allow_null=True)
     monetary = Money("Sum of the values of those won deals.", allow_null=True)
-    r = Count("Recency score 1–5.", allow_null=True)
+    r = Count(
+        "Recency score 1–5 by where in P the last purchase fell: with L = max(1, A − start + 1), "
+        "R = 5 − min(4, floor(5 × recency_days / L)); the latest fifth of P scores 5.",
+        allow_null=True,
+    )
     f = Count("Frequency score 1–5.", allow_null=True)
     m = Count("Monetary score 1–5.", allow_null=True)
     segment = serializers.CharField(

@@ -3,7 +3,7 @@ from django.urls import path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
-from . import root, segments, views
+from . import lifecycle, root, segments, views
 
 app_name = "api"
 
@@ -24,6 +24,8 @@ urlpatterns = [
     path("insights/rfm/", views.RfmApi.as_view(), name="rfm"),
     path("insights/revenue/", views.RevenueApi.as_view(), name="revenue"),
     path("insights/customer-value/", views.CustomerValueApi.as_view(), name="customer-value"),
+    path("insights/lifecycle/", lifecycle.LifecycleApi.as_view(), name="lifecycle"),
+    path("insights/retention/", lifecycle.RetentionApi.as_view(), name="retention"),
     path("customers/", views.CustomerListApi.as_view(), name="customer-list"),
     path("customers/<int:pk>/", views.CustomerDetailApi.as_view(), name="customer-detail"),
     path("segments/", segments.SegmentListApi.as_view(), name="segment-list"),

@@ -33,6 +33,12 @@ from insights.customer_filters import CustomerFilterError
 
 from . import params as p
 from . import serializers as s
+from .comparison_fields import (
+    GROWTH_HEADLINE,
+    REVENUE_HEADLINE,
+    SALES_HEADLINE,
+    headline_comparison,
+)
 from .customer360 import (
     MAX_ID,
     customer_360,
@@ -55,6 +61,8 @@ class InsightsApi(APIView):
     params_class: ClassVar[type[p.PeriodParams]] = p.PeriodParams
     output_class: ClassVar[type[serializers.Serializer]]
     is_trend: ClassVar[bool] = False
+    # Headline fields compared with the previous period (METRICS.md 4, Comparison).
+    headline: ClassVar[tuple[str, ...]] = ()
 
     def figures(self, **options: Any) -> dict[str, Any]:
         raise NotImplementedError
@@ -64,10 +72,13 @@ class InsightsApi(APIView):
         params.is_valid(raise_exception=True)
         options = dict(params.validated_data)
         granularity = options.get("granularity") if self.is_trend else None
+        figures = self.figures(**options)
+        if self.headline:
+            figures.update(headline_comparison(self.figures, options, figures, self.headline))
         payload = {
             "period": period_json(options["period"], granularity),
             "computed_at": queries.computed_at(),
-            **self.figures(**options),
+            **figures,
         }
         return Response(self.render(payload))
 
@@ -94,6 +105,7 @@ class GrowthApi(InsightsApi):
     params_class = p.TrendParams
     output_class = s.GrowthSerializer
     is_trend = True
+    headline = GROWTH_HEADLINE
 
     def figures(self, *, period, granularity) -> dict[str, Any]:
         return asdict(queries.growth_overview(period=period, granularity=granularity))
@@ -126,6 +138,7 @@ class SalesApi(InsightsApi):
     params_class = p.TrendParams
     output_class = s.SalesSerializer
     is_trend = True
+    headline = SALES_HEADLINE
 
     def figures(self, *, period, granularity) -> dict[str, Any]:
         return asdict(queries.sales_lifecycle(period=period, granularity=granularity))
@@ -176,6 +189,7 @@ class RfmApi(InsightsApi):
 class RevenueApi(InsightsApi):
     params_class = p.SegmentPeriodParams
     output_class = s.RevenueSerializer
+    headline = REVENUE_HEADLINE
 
     def figures(self, *, period, segment=None) -> dict[str, Any]:
         if segment is not None:

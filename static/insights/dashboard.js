@@ -72,6 +72,11 @@
         ? dataset(labels.revenue, s.revenue, 2)
         : dataset(labels.won_deals, s.won_deals, 2)]};
     }
+    if (key === "lifecycle") {
+      return {labels: chart.labels, datasets: [
+        dataset(labels.new_buyers, s.new_buyers, 2), dataset(labels.returning_buyers, s.returning_buyers, 0),
+        dataset(labels.lost_buyers, s.lost_buyers, 1)]};
+    }
     if (key === "segments") {
       return {labels: chart.labels, datasets: [dataset(labels.customers, s.customers, 3)]};
     }
@@ -96,14 +101,16 @@
       animation: reduced ? false : {duration: 300},
       plugins: {legend: {display: type === "doughnut" || (chart.series && Object.keys(chart.series).length > 1 && key !== "products" && key !== "segments")}},
       onClick: function (_event, elements) {
-        if (!chart.urls || !elements.length) { return; }
-        // A chart with several series (growth) has a URL list per dataset.
-        var urls = chart.dataset_urls ? chart.dataset_urls[elements[0].datasetIndex] : chart.urls;
+        if (!elements.length) { return; }
+        // A chart with several series (growth, lifecycle) has a URL list per dataset.
+        var perSeries = chart.dataset_urls || chart.series_urls;
+        var urls = perSeries ? perSeries[elements[0].datasetIndex] : chart.urls;
         var url = urls && urls[elements[0].index];
         if (url) { window.location.assign(url); }
       },
       onHover: function (event, elements) {
-        event.native.target.style.cursor = chart.urls && elements.length ? "pointer" : "default";
+        var links = chart.urls || chart.series_urls;
+        event.native.target.style.cursor = links && elements.length ? "pointer" : "default";
       }
     };
     if (type === "bar" && (key === "company" || key === "products" || key === "segments" || key === "lost")) {

@@ -48,6 +48,7 @@ CHARTS = (
     "lost",
     "products",
     "segments",
+    "lifecycle",
 )
 
 # Every chart object, its first dataset's length and total; null when a canvas has no chart.

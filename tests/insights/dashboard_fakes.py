@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from insights import customer_value
+from insights import lifecycle as lc
 from insights import queries as q
 
 COMPUTED_AT = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
@@ -106,6 +107,41 @@ class FakeQueries:
             avg_lifetime_value=Decimal("3100000.50"),
             one_time_customers=8,
             repeat_customers=4,
+            won_deals=15,
+            avg_order_value=Decimal("2000000.00"),
+            win_rate_pct=Decimal("75.00"),
+            revenue_per_day=Decimal("1000000.00"),
+            new_customers_per_day=Decimal("1.00"),
+            hours_per_new_customer=Decimal("24.00"),
+        )
+
+    def buyer_lifecycle(self, *, period, granularity="auto", lost_after=90):
+        self._record(
+            "buyer_lifecycle", period=period, granularity=granularity, lost_after=lost_after
+        )
+        return lc.BuyerLifecycle(
+            lost_after=lost_after,
+            new_buyers=6,
+            returning_buyers=4,
+            lost_buyers=3,
+            active_buyers_start=8,
+            churned_buyers=2,
+            buyer_churn_pct=Decimal("25.00"),
+            buyer_retention_pct=Decimal("75.00"),
+            trend=[
+                lc.LifecycleBucket(date(2026, 1, 1), date(2026, 1, 31), 2, 1, 1),
+                lc.LifecycleBucket(date(2026, 2, 1), date(2026, 2, 28), 4, 3, 2),
+            ],
+        )
+
+    def cohort_retention(self, *, period, event="purchase"):
+        self._record("cohort_retention", period=period, event=event)
+        return lc.Retention(
+            event=event,
+            cohorts=[
+                lc.Cohort("2026-01", 4, [4, 1], [Decimal("100.00"), Decimal("25.00")]),
+                lc.Cohort("2026-02", 0, [0], [Decimal("0.00")]),
+            ],
         )
 
     def computed_at(self):
@@ -126,6 +162,8 @@ class FakeQueries:
         ):
             monkeypatch.setattr(q, name, getattr(self, name))
         monkeypatch.setattr(customer_value, "customer_value", self.customer_value)
+        for name in ("buyer_lifecycle", "cohort_retention"):
+            monkeypatch.setattr(lc, name, getattr(self, name))
         return self
 
     def customer_value(self, *, period, horizon=365):

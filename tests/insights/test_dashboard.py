@@ -5,7 +5,7 @@ so these tests pin the page itself; test_dashboard_engine.py runs the page on th
 """
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from unittest import mock
 
 import pytest
@@ -105,7 +105,8 @@ def test_default_period_is_last_30_days_and_every_query_gets_it(client, fake, vi
     # then
     assert response.status_code == 200
     periods = {(call[1]["period"].start, call[1]["period"].end) for call in fake.calls}
-    assert periods == {(date(2026, 2, 8), date(2026, 3, 9))}
+    # the period, and the 30 days before it for the headline comparisons
+    assert periods == {(date(2026, 2, 8), date(2026, 3, 9)), (date(2026, 1, 9), date(2026, 2, 7))}
     assert {call[0] for call in fake.calls} == {
         "growth_overview",
         "demographics",
@@ -116,7 +117,11 @@ def test_default_period_is_last_30_days_and_every_query_gets_it(client, fake, vi
         "rfm_grid",
         "revenue_kpis",
         "customer_value",
+        "buyer_lifecycle",
+        "cohort_retention",
     }
+    previous = {call[0] for call in fake.calls if call[1]["period"].start == date(2026, 1, 9)}
+    assert previous == {"growth_overview", "sales_lifecycle", "revenue_kpis", "buyer_lifecycle"}
 
 
 @pytest.mark.parametrize("preset", PAST_PRESETS + CURRENT_PRESETS + NEXT_PRESETS)
@@ -126,7 +131,14 @@ def test_every_preset_renders(client, fake, viewer, preset):
 
     # then
     assert response.status_code == 200
-    assert all(call[1]["period"].preset == preset for call in fake.calls)
+    current = [call for call in fake.calls if call[1]["period"].preset is not None]
+    compared = [call for call in fake.calls if call[1]["period"].preset is None]
+    assert all(call[1]["period"].preset == preset for call in current)
+    # the headline comparisons ask for P': as long as P, just before it
+    period = current[0][1]["period"]
+    assert {(c[1]["period"].end, c[1]["period"].days) for c in compared} == {
+        (period.start - timedelta(days=1), period.days)
+    }
     assert f'<option value="{preset}" selected>' in response.content.decode()
 
 

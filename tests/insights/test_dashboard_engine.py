@@ -94,8 +94,9 @@ def test_query_count_does_not_grow_with_the_data(client, viewer, seeded):
     # then: a first view grows only with the buckets (6 weeks here), never with the rows;
     # a repeat is answered from the engine's figure cache
     assert len(large) == len(small)
-    assert len(large) <= 100
-    assert len(again) <= 25
+    # (the lifecycle, retention and previous-period comparison figures add their own reads)
+    assert len(large) <= 130
+    assert len(again) <= 40
 
 
 def test_every_preset_group_renders_on_the_engine(client, viewer, seeded):

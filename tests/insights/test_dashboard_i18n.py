@@ -80,3 +80,17 @@ def test_fixed_labels_are_translated_for_display_only(client, fake, viewer):
     assert ">Other<" not in html
     assert '<th scope="row">Tidak disebutkan</th>' in html
     assert ">Unspecified<" not in html
+
+
+def test_lifecycle_and_retention_sections_in_indonesian(client, fake, viewer):
+    # given
+    client.post("/i18n/setlang/", {"language": "id", "next": URL})
+
+    # when
+    html = client.get(URL, {"preset": "this_year"}).content.decode()
+
+    # then
+    assert "Siklus hidup pembeli" in html and "Pembeli kembali" in html
+    assert "Retensi per kohort bulanan (% dari kohort; arahkan kursor untuk jumlahnya)" in html
+    assert "90 hari" in html and "Satu pelanggan baru setiap … jam" in html
+    assert "periode sebelumnya:" in html

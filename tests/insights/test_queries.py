@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 
@@ -323,10 +324,11 @@ def test_rfm_scores_ties_and_segments():
     grid = queries.rfm_grid(period=march)
     rfm = queries.rfm_for_customers(period=march, customer_ids=[*ids, 999999])
 
-    # then: recency 0,0,21,11,26 -> R 4,4,2,3,1 (ties share the lowest rank);
-    # monetary 100,100,100,30,500 -> M 2,2,2,1,5; F: one deal 1, two -> 2, three -> 4
+    # then: A = 31 Mar (before today), L = 31; recency 0,0,21,11,26 -> R = 5 - min(4, 5r//31)
+    # = 5,5,2,4,1; monetary 100,100,100,30,500 -> M 2,2,2,1,5; F: one deal in March 1,
+    # two -> 2, three -> 4 (the repeaters 2 and 3 ranked among themselves)
     assert [(rfm[i].r, rfm[i].f, rfm[i].m) for i in ids] == [
-        (4, 1, 2), (4, 1, 2), (2, 2, 2), (3, 4, 1), (1, 1, 5),
+        (5, 1, 2), (5, 1, 2), (2, 2, 2), (4, 4, 1), (1, 1, 5),
     ]  # fmt: skip
     assert rfm[ids[3]].recency_days == 11 and rfm[ids[3]].frequency == 3
     assert rfm[ids[3]].monetary == D("30.00") and rfm[ids[3]].segment == "Loyal Customers"
@@ -335,8 +337,8 @@ def test_rfm_scores_ties_and_segments():
         SegmentRow("Champions", 0, D("0.00")),
         SegmentRow("Loyal Customers", 1, D("30.00")),
         SegmentRow("Potential Loyalists", 0, D("0.00")),
-        SegmentRow("New Customers", 0, D("0.00")),
-        SegmentRow("Promising", 2, D("200.00")),
+        SegmentRow("New Customers", 2, D("200.00")),
+        SegmentRow("Promising", 0, D("0.00")),
         SegmentRow("Need Attention", 0, D("0.00")),
         SegmentRow("About To Sleep", 0, D("0.00")),
         SegmentRow("Can't Lose Them", 0, D("0.00")),
@@ -346,13 +348,58 @@ def test_rfm_scores_ties_and_segments():
     assert grid == [
         [1, 0, 0, 0, 0],
         [0, 1, 0, 0, 0],
+        [0, 0, 0, 0, 0],
         [0, 0, 0, 1, 0],
         [2, 0, 0, 0, 0],
-        [0, 0, 0, 0, 0],
     ]
-    assert queries.rfm_customer_ids(period=march, segment="Promising") == ids[:2]
+    assert queries.rfm_customer_ids(period=march, segment="New Customers") == ids[:2]
     assert queries.rfm_customer_ids(period=march, r=2, f=2) == [ids[2]]
     assert queries.rfm_customer_ids(period=march, segment="Champions") == []
+
+
+def test_rfm_recency_counts_from_today_in_a_period_that_runs_past_it():
+    # given: "this month" is March 2026 and today is 10 March; everyone bought today or
+    # earlier this month
+    today_buyers = [customer("2026-01-05") for _ in range(3)]
+    for c in today_buyers:
+        deal(c, created="2026-03-01", closed="2026-03-10", outcome="won")
+    early = customer("2026-01-05")
+    deal(early, created="2026-03-01", closed="2026-03-02", outcome="won")
+    rebuild()
+    march = period("2026-03-01", "2026-03-31")
+
+    # when
+    with mock.patch("insights.periods.local_today", return_value=date(2026, 3, 10)):
+        rfm = queries.rfm_for_customers(
+            period=march, customer_ids=[c.customer_id for c in [*today_buyers, early]]
+        )
+
+    # then: A = 10 Mar, L = 10; today's buyers have recency 0 -> R 5 ("New Customers", not
+    # "Hibernating" as with ranks); 2 Mar is recency 8 -> 5 - min(4, 40 // 10) = 1
+    assert [rfm[c.customer_id].r for c in today_buyers] == [5, 5, 5]
+    assert {rfm[c.customer_id].segment for c in today_buyers} == {"New Customers"}
+    assert (rfm[early.customer_id].recency_days, rfm[early.customer_id].r) == (8, 1)
+
+
+def test_rfm_recency_fifths_and_a_one_day_period():
+    # given: L = 10 (1-10 Jan): recency 1 -> 5 - 0 = 5, 2 -> 5 - 1 = 4, 9 -> 5 - 4 = 1
+    a, b, c = (customer("2025-12-01") for _ in range(3))
+    deal(a, created="2026-01-01", closed="2026-01-09", outcome="won")
+    deal(b, created="2026-01-01", closed="2026-01-08", outcome="won")
+    deal(c, created="2026-01-01", closed="2026-01-01", outcome="won")
+    rebuild()
+
+    # when
+    ten = queries.rfm_for_customers(
+        period=period("2026-01-01", "2026-01-10"), customer_ids=[x.customer_id for x in (a, b, c)]
+    )
+    one = queries.rfm_for_customers(
+        period=period("2026-01-01", "2026-01-01"), customer_ids=[c.customer_id]
+    )
+
+    # then
+    assert [ten[x.customer_id].r for x in (a, b, c)] == [5, 4, 1]
+    assert (one[c.customer_id].recency_days, one[c.customer_id].r) == (0, 5)
 
 
 def test_revenue_kpis_top_share_with_ceiling_lifetime_and_repeat():
@@ -370,6 +417,7 @@ def test_revenue_kpis_top_share_with_ceiling_lifetime_and_repeat():
     deal(c6, closed="2026-01-15", amount="500.00", **won)
     deal(None, closed="2026-03-03", amount="9999.00", **won)
     deal(c4, created="2026-03-01", closed="2026-03-02", outcome="lost", amount="77.00")
+    deal(None, created="2026-03-01", closed="2026-03-04", outcome="lost", amount="5.00")
     rebuild()
 
     # when
@@ -385,6 +433,21 @@ def test_revenue_kpis_top_share_with_ceiling_lifetime_and_repeat():
     # ceil(0.2 × 6) = 2 customers: 1000 + 500 of 2530
     assert quarter.paying_customers == 6
     assert quarter.top_20pct_revenue_share == D("59.29")
+    # K's Putler figures: 6 won deals of customers in March (not the one without a customer),
+    # 1 lost deal of a customer; 1930 / 6, 6 / 7, 1930 / 31; nobody new in March
+    assert (march.won_deals, march.avg_order_value, march.win_rate_pct) == (
+        6, D("321.67"), D("85.71"),
+    )  # fmt: skip
+    assert march.revenue_per_day == D("62.26")
+    assert (march.new_customers_per_day, march.hours_per_new_customer) == (D("0.00"), D("0.00"))
+    # the quarter: 8 won, 2530 / 8, 8 / 9, 2530 / 90; 6 new in 90 days: 0.07 a day, every 360 h
+    assert (quarter.won_deals, quarter.avg_order_value, quarter.win_rate_pct) == (
+        8, D("316.25"), D("88.89"),
+    )  # fmt: skip
+    assert quarter.revenue_per_day == D("28.11")
+    assert (quarter.new_customers_per_day, quarter.hours_per_new_customer) == (
+        D("0.07"), D("360.00"),
+    )  # fmt: skip
 
 
 def test_empty_database_gives_zeros():

@@ -12,7 +12,7 @@ from chats.models import ChatRoom
 from customers.models import Customer
 from deals.models import Deal, DealItem, LostReason
 from insights import queries
-from insights.periods import Period, buckets, local_date
+from insights.periods import Period, buckets, local_date, local_today
 from tests.factories import (
     ChatContactFactory,
     ChatRoomFactory,
@@ -209,15 +209,21 @@ class Direct:
         per = defaultdict(list)
         for d in self.won_in(p):
             per[d["customer"]].append(d)
+        as_of = min(p.end, local_today())
+        span = max(1, (as_of - p.start).days + 1)
         stats = {
-            c: ((p.end - max(d["close"] for d in ds)).days, len(ds), sum(d["amount"] for d in ds))
+            c: (
+                max(0, (as_of - max(d["close"] for d in ds)).days),
+                len(ds),
+                sum(d["amount"] for d in ds),
+            )
             for c, ds in per.items()
         }
         n = len(stats)
         repeaters = [c for c, s in stats.items() if s[1] >= 2]
         result = {}
         for c, (rec, freq, mon) in stats.items():
-            r = 1 + 5 * sum(1 for s in stats.values() if s[0] > rec) // n
+            r = 5 - min(4, 5 * rec // span)
             m = 1 + 5 * sum(1 for s in stats.values() if s[2] < mon) // n
             f = 1
             if freq >= 2:

@@ -23,8 +23,10 @@ from insights.models import (
     DealFact,
     FigureCache,
     GapCell,
+    LapseChain,
     RebuildRun,
     RepeatCell,
+    RetentionCell,
 )
 from insights.tasks import ping, rebuild_insights
 from tests.factories import UserFactory
@@ -32,7 +34,10 @@ from tests.insights.build import at, customer, deal, period, rebuild, room
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-TABLES = (DealFact, GapCell, DailySum, RepeatCell, CustomerWonDay, CustomerStats)
+TABLES = (
+    DealFact, GapCell, DailySum, RepeatCell, CustomerWonDay, CustomerStats, LapseChain,
+    RetentionCell,
+)  # fmt: skip
 
 
 def _tables() -> dict[str, list[tuple]]:
@@ -163,6 +168,10 @@ def test_figure_cache_is_warmed_for_presets_with_a_pinned_payload():
         "lifetime": 12000,
         "ever_paid": 1,
         "one_time": 1,
+        "won": 1,
+        "lost": 1,
+        "new": 2,
+        "days": 31,
     }
     assert queries.revenue_kpis(period=period("2026-01-01", "2026-01-31")).revenue == D("120.00")
 

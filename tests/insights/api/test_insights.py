@@ -106,7 +106,7 @@ def test_growth_equals_the_engine_and_hand_computed_figures(api, seeded):
     body = api.get("/api/v1/insights/growth/", JANUARY_QUERY).json()
     # then
     engine = asdict(queries.growth_overview(period=JANUARY, granularity="day"))
-    assert _without(body, "period", "computed_at") == contract(engine)
+    assert _without(body, "period", "computed_at", "previous", "change_pct") == contract(engine)
     assert body["period"] == {
         "start": "2026-01-01",
         "end": "2026-01-31",
@@ -164,7 +164,7 @@ def test_sales_equals_the_engine(api, seeded):
     body = api.get("/api/v1/insights/sales/", JANUARY_QUERY).json()
     # then
     engine = asdict(queries.sales_lifecycle(period=JANUARY, granularity="day"))
-    assert _without(body, "period", "computed_at") == contract(engine)
+    assert _without(body, "period", "computed_at", "previous", "change_pct") == contract(engine)
     assert body["customers_with_deals"] == 2
     assert body["deal_association_pct"] == "66.67"
     assert body["total_deal_size"] == "450.50"
@@ -214,7 +214,7 @@ def test_revenue_hand_computed(api, seeded):
     # when
     body = api.get("/api/v1/insights/revenue/", JANUARY_QUERY).json()
     # then
-    assert _without(body, "period", "computed_at") == {
+    assert _without(body, "period", "computed_at", "previous", "change_pct") == {
         "revenue": "400.50",
         "paying_customers": 1,
         "avg_revenue_per_customer": "400.50",
@@ -222,8 +222,29 @@ def test_revenue_hand_computed(api, seeded):
         "avg_lifetime_value": "400.50",
         "one_time_customers": 0,
         "repeat_customers": 1,
+        "won_deals": 2,
+        "avg_order_value": "200.25",
+        "win_rate_pct": "66.67",
+        "revenue_per_day": "12.92",
+        "new_customers_per_day": "0.06",
+        "hours_per_new_customer": "372.00",
     }
-    assert _without(body, "period", "computed_at") == contract(
+    # December: only A was first seen (20 Dec), nothing was won: no baseline but for the
+    # new-customer rates (1 / 31 = 0.03 a day, one every 744 hours)
+    assert body["previous"]["revenue"] == "0.00"
+    assert body["previous"]["won_deals"] == 0
+    assert body["previous"]["new_customers_per_day"] == "0.03"
+    assert body["previous"]["hours_per_new_customer"] == "744.00"
+    assert body["change_pct"]["revenue"] is None
+    assert body["change_pct"]["new_customers_per_day"] == "100.00"
+    assert body["change_pct"]["hours_per_new_customer"] == "-50.00"
+    assert set(body["previous"]) == set(body["change_pct"]) == {
+        "revenue", "paying_customers", "avg_revenue_per_customer", "top_20pct_revenue_share",
+        "avg_lifetime_value", "one_time_customers", "repeat_customers", "won_deals",
+        "avg_order_value", "win_rate_pct", "revenue_per_day", "new_customers_per_day",
+        "hours_per_new_customer",
+    }  # fmt: skip
+    assert _without(body, "period", "computed_at", "previous", "change_pct") == contract(
         asdict(queries.revenue_kpis(period=JANUARY))
     )
 

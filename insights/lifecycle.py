@@ -1,0 +1,623 @@
+"""Buyer lifecycle (METRICS.md G) and retention by cohort (H): rollup writer and reader.
+
+Design note
+-----------
+* A customer's buying days are the close days of its won deals: exactly the days of the
+  CustomerWonDay rollup (insights.rollup), a close day after today included. Every read here
+  uses rollups only, never the raw deal or chat tables.
+* new / returning buyers of a range reuse the gap-encoded `paid` cells of GapCell: a customer's
+  first buying day is its row with prev = 0, so new = SUM(customers) over prev = 0 and day in the
+  range; buyers = the distinct `paid` customers of the range (queries._distinct_many);
+  returning = buyers - new (a buyer of b that is not new in b bought before b's start).
+* Lost buyers depend on the window W (1-730), given per request, so the rollup stores every W
+  at once. For W, a customer's buying days d1 < d2 < ... split into *chains*: maximal runs in
+  which each day is within W of the one before. A chain from c to d is followed by no buying
+  day in (d, d + W], so the customer is lost on d + W; lost days are exactly the chain ends + W.
+  With g_i = d(i+1) - d(i) (the gap after day i; none: infinite, stored as 731 > any W), the
+  chain ending at j (a lapse: W < g_j) starts after the nearest i < j with W < g_i: its
+  previous lapse. As W grows that previous lapse steps back through the "records" of the gaps
+  before j (a monotonic stack), so LapseChain stores, per buying day j and per step, the row
+  (prev = d_i or 0, first_day = d(i+1) or d1, last_day = d_j, lo, hi): for W in [lo, hi) that chain
+  exists, where lo = the largest gap between i and j (0 if none) and hi = min(g_i, g_j).
+  Rows are built by streaming CustomerWonDay ordered by customer and day; a customer with one
+  buying day has one row (0, d, d, 0, 731) and those aggregate per day. Reads (L = lo <= W < hi):
+  - lost in [s, e]: chains with last_day in [s - W, min(e, today) - W] (a lost day after today has
+    not happened) and prev < s - W, so each customer counts once, by its first chain there
+    (the chain before it ended before s - W, i.e. its lost day is before s).
+  - active on t: a buying day in [t - W + 1, t]: the distinct `paid` customers of that range.
+  - churned in P: the chain active on start - 1 (first_day <= start - 1 and last_day >=
+    start - W; one per customer) ends by min(end, today) - W. Index lapsechain_lookup
+    (last_day, lo).
+* Retention: RetentionCell(event, cohort month, offset k, customers) with offset -1 the cohort
+  size. `purchase`: cohort = month of the first buying day, retained[k] = customers with a
+  buying day in month cohort + k (from CustomerWonDay). `activity`: cohort = month first seen
+  (the customer snapshot), retained[k] = customers with a chat room or deal created in month
+  cohort + k (as the `act` cells of rollup.py). Months are year * 12 + month - 1.
+* Revenue's win rate needs lost deals that belong to a customer: DailySum metric
+  `lost_deals_of_customers`
+  (count per close day), written here next to the other rollups.
+* Answers are cached in FigureCache like every figure (insights.queries._cached); the key holds
+  min(end, today) (lifecycle) or today (retention), which decide what has happened.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models
+
+from . import metric_keys as keys
+from . import periods as period_rules
+from . import queries
+from .models import CustomerWonDay, DailySum, DealFact, GapCell, LapseChain, RetentionCell
+from .periods import Period, PeriodError, buckets
+from .rollup import (
+    T_CHATCONTACT,
+    T_CUSTOMER,
+    T_ROOM,
+    _date_ordinal,
+    _day,
+    _execute,
+    register_sqlite_functions,
+)
+
+T_CHAIN = LapseChain._meta.db_table
+T_RETENTION = RetentionCell._meta.db_table
+T_WONDAY = CustomerWonDay._meta.db_table
+T_GAP = GapCell._meta.db_table
+T_SUM = DailySum._meta.db_table
+T_FACT = DealFact._meta.db_table
+
+INFINITE_GAP = 731  # larger than any lost_after: "no next buying day" and gaps > 730 alike
+LOST_AFTER_DEFAULT = 90
+LOST_AFTER_MIN, LOST_AFTER_MAX = 1, 730
+LOST_AFTER_CHOICES = (30, 60, 90, 180, 365)  # the dashboard's choice
+EVENTS = ("purchase", "activity")
+MAX_OFFSET = 12
+LIFECYCLE_HEADLINE = (
+    "new_buyers",
+    "returning_buyers",
+    "lost_buyers",
+    "active_buyers_start",
+    "churned_buyers",
+    "buyer_churn_pct",
+    "buyer_retention_pct",
+)
+
+
+# --- Rollup writer ---------------------------------------------------------------------------
+
+
+def _month_of_ordinal(value: int | None) -> int | None:
+    if value is None:
+        return None
+    day = date.fromordinal(value)
+    return day.year * 12 + day.month - 1
+
+
+def _month(column: str) -> str:
+    """SQL for year * 12 + month - 1 of a day ordinal column."""
+    if connection.vendor == "postgresql":
+        moment = f"(DATE '0001-01-01' + (({column}) - 1))"
+        return (
+            f"(CAST(EXTRACT(YEAR FROM {moment}) AS INTEGER) * 12"
+            f" + CAST(EXTRACT(MONTH FROM {moment}) AS INTEGER) - 1)"
+        )
+    return f"w_month({column})"
+
+
+def _register_sqlite_functions() -> None:
+    if connection.vendor != "sqlite":
+        return
+    connection.ensure_connection()
+    connection.connection.create_function("w_month", 1, _month_of_ordinal, deterministic=True)
+
+
+def chain_rows(days: Sequence[int]) -> Iterable[tuple[int, int, int, int, int]]:
+    """(prev, start, end, lo, hi) of one customer's sorted distinct buying days (see above)."""
+    gaps = [min(b - a, INFINITE_GAP) for a, b in zip(days, days[1:], strict=False)]
+    gaps.append(INFINITE_GAP)
+    stack: list[int] = []  # indices i < j with g_i greater than every gap after it, up to j - 1
+    for j, end in enumerate(days):
+        between = 0  # the largest gap strictly between the stack entry and j
+        for i in reversed(stack):
+            hi = min(gaps[i], gaps[j])
+            if between < hi:
+                yield days[i], days[i + 1], end, between, hi
+            between = max(between, gaps[i])
+            if between >= gaps[j]:
+                break
+        else:
+            if between < gaps[j]:
+                yield 0, days[0], end, between, gaps[j]
+        while stack and gaps[stack[-1]] <= gaps[j]:
+            stack.pop()
+        stack.append(j)
+
+
+def rollup_lapse_chains() -> int:
+    """LapseChain from CustomerWonDay: one SQL statement for the customers with one buying day
+    (one chain, every window: aggregated per day), streaming by customer for the others."""
+    _execute(f"DELETE FROM {T_CHAIN}")
+    written = _execute(
+        f"""INSERT INTO {T_CHAIN} (prev, first_day, last_day, lo, hi, customers)
+            SELECT 0, one.day, one.day, 0, {INFINITE_GAP}, COUNT(*) FROM (
+                SELECT customer_id, MIN(day) AS day FROM {T_WONDAY}
+                GROUP BY customer_id HAVING COUNT(*) = 1
+            ) one GROUP BY one.day"""
+    )
+    repeaters = (
+        CustomerWonDay.objects.values("customer_id")
+        .annotate(days=models.Count("day"))
+        .filter(days__gt=1)
+        .values("customer_id")
+    )
+    rows = (
+        CustomerWonDay.objects.filter(customer_id__in=repeaters)
+        .order_by("customer_id", "day")
+        .values_list("customer_id", "day")
+    )
+    pending: Counter[tuple[int, int, int, int, int]] = Counter()
+
+    def flush() -> int:
+        # Multi-row INSERTs of 500 rows: model instances, or one round trip per row, cost
+        # more than the SQL itself. 3,000 parameters stay under every database's limit.
+        rows_out = [(*key, n) for key, n in pending.items()]
+        with connection.cursor() as cursor:
+            for begin in range(0, len(rows_out), 500):
+                chunk = rows_out[begin : begin + 500]
+                values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+                cursor.execute(
+                    f"INSERT INTO {T_CHAIN} (prev, first_day, last_day, lo, hi, customers) "
+                    f"VALUES {values}",
+                    [value for row in chunk for value in row],
+                )
+        pending.clear()
+        return len(rows_out)
+
+    current: int | None = None
+    days: list[int] = []
+    for customer_id, day in rows.iterator(chunk_size=20000):
+        if customer_id != current:
+            pending.update(chain_rows(days))
+            current, days = customer_id, []
+            if len(pending) >= 50000:
+                written += flush()
+        days.append(day)
+    pending.update(chain_rows(days))
+    return written + flush()
+
+
+def rollup_retention_cells() -> int:
+    _execute(f"DELETE FROM {T_RETENTION}")
+    columns = f"INSERT INTO {T_RETENTION} (event, cohort, months_after, customers)"
+    bought = f"SELECT DISTINCT customer_id, {_month('day')} AS mon FROM {T_WONDAY}"
+    first_bought = f"SELECT customer_id, MIN(mon) AS cohort FROM ({bought}) b GROUP BY customer_id"
+    first_seen = f"""
+        SELECT id AS customer_id, {_month(_date_ordinal("first_seen_date"))} AS cohort
+        FROM {T_CUSTOMER}
+    """
+    active = f"""
+        SELECT DISTINCT a.customer_id, {_month("a.day")} AS mon FROM (
+            SELECT cc.customer_id AS customer_id, {_day("r.created_at")} AS day
+            FROM {T_ROOM} r JOIN {T_CHATCONTACT} cc ON cc.id = r.chat_contact_id
+            WHERE cc.customer_id IS NOT NULL
+            UNION ALL
+            SELECT customer_id, created_day FROM {T_FACT} WHERE customer_id IS NOT NULL
+        ) a
+    """
+    rows = 0
+    for event, cohorts, events in (
+        ("purchase", first_bought, bought),
+        ("activity", first_seen, active),
+    ):
+        rows += _execute(
+            f"""{columns}
+            SELECT '{event}', c.cohort, -1, COUNT(*) FROM ({cohorts}) c GROUP BY c.cohort"""
+        )
+        rows += _execute(
+            f"""{columns}
+            SELECT '{event}', c.cohort, e.mon - c.cohort, COUNT(*)
+            FROM ({cohorts}) c JOIN ({events}) e ON e.customer_id = c.customer_id
+            WHERE e.mon >= c.cohort AND e.mon <= c.cohort + {MAX_OFFSET}
+            GROUP BY c.cohort, e.mon - c.cohort"""
+        )
+    return rows
+
+
+def rollup_lost_with_customer() -> int:
+    """DailySum lost_deals_of_customers: lost deals of customers per close day (win rate, K)."""
+    return _execute(
+        f"""INSERT INTO {T_SUM} (metric, dim, day, first_seen_later, count, amount, quantity)
+            SELECT '{keys.LOST_DEALS_OF_CUSTOMERS}', '', close_day, 0, COUNT(*), 0, 0 FROM {T_FACT}
+            WHERE customer_id IS NOT NULL AND status = 'lost' GROUP BY close_day"""
+    )
+
+
+LIFECYCLE_PHASES: tuple[tuple[str, Callable[[], int]], ...] = (
+    ("lapse_chains", rollup_lapse_chains),
+    ("retention_cells", rollup_retention_cells),
+    ("lost_with_customer", rollup_lost_with_customer),
+)
+
+
+def lifecycle_rollup_rebuild() -> tuple[dict[str, int], dict[str, float]]:
+    """Rebuild the lifecycle rollups after insights.rollup's (inside the rebuild transaction)."""
+    _register_sqlite_functions()
+    rows: dict[str, int] = {}
+    timings: dict[str, float] = {}
+    for name, phase in LIFECYCLE_PHASES:
+        started = time.monotonic()
+        rows[name] = phase()
+        timings[name] = round(time.monotonic() - started, 3)
+    return rows, timings
+
+
+# --- Reads -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LifecycleBucket:
+    start: date
+    end: date
+    new_buyers: int
+    returning_buyers: int
+    lost_buyers: int
+
+
+@dataclass(frozen=True)
+class BuyerLifecycle:
+    lost_after: int
+    new_buyers: int
+    returning_buyers: int
+    lost_buyers: int
+    active_buyers_start: int
+    churned_buyers: int
+    buyer_churn_pct: Decimal
+    buyer_retention_pct: Decimal
+    trend: list[LifecycleBucket]
+
+
+@dataclass(frozen=True)
+class Cohort:
+    cohort: str  # YYYY-MM
+    size: int
+    retained: list[int]
+    pct: list[Decimal]
+
+
+@dataclass(frozen=True)
+class Retention:
+    event: str
+    cohorts: list[Cohort]
+
+
+def _check_lost_after(lost_after: int) -> None:
+    if not LOST_AFTER_MIN <= lost_after <= LOST_AFTER_MAX:
+        raise ValueError(f"lost_after must be {LOST_AFTER_MIN} to {LOST_AFTER_MAX} days")
+
+
+def _ranges_sql(ranges: Sequence[tuple[int, int]], params: dict[str, Any]) -> str:
+    """A VALUES list b(i, s, e) of the ranges, bound as parameters s0, e0, s1, ..."""
+    rows = []
+    for n, (start, end) in enumerate(ranges):
+        params[f"s{n}"], params[f"e{n}"] = start, end
+        rows.append(f"({n}, CAST(%(s{n})s AS INTEGER), CAST(%(e{n})s AS INTEGER))")
+    return f"b(i, s, e) AS (VALUES {', '.join(rows)})"
+
+
+def _per_range(sql: str, params: dict[str, Any], count: int) -> list[int]:
+    result = [0] * count
+    for i, n in queries._rows(sql, params):
+        result[int(i)] = int(n or 0)
+    return result
+
+
+def _new_buyers(ranges: Sequence[tuple[int, int]]) -> list[int]:
+    """Customers whose first buying day is in each range: `won_closed` cells with no previous day.
+
+    One statement for all ranges; index gapcell_lookup (metric, dim, day, prev).
+    """
+    params: dict[str, Any] = {}
+    sql = f"""
+        WITH {_ranges_sql(ranges, params)}
+        SELECT b.i, SUM(g.customers) FROM b
+        JOIN {T_GAP} g ON g.metric = '{keys.WON_CLOSED}' AND g.dim = ''
+                      AND g.day >= b.s AND g.day <= b.e AND g.previous_day = 0
+        GROUP BY b.i
+    """
+    return _per_range(sql, params, len(ranges))
+
+
+def _lost_buyers(ranges: Sequence[tuple[int, int]], lost_after: int, today: int) -> list[int]:
+    """Customers with a lost day in each range (on or before today), each by its first chain.
+
+    The chain ends (last buying days) of a range [s, e] lie in [s - W, min(e, today) - W].
+    One statement for all ranges; index lapsechain_lookup (last_day, lo).
+    """
+    shifted = [(start - lost_after, min(end, today) - lost_after) for start, end in ranges]
+    params: dict[str, Any] = {"w": lost_after}
+    sql = f"""
+        WITH {_ranges_sql(shifted, params)}
+        SELECT b.i, SUM(c.customers) FROM b
+        JOIN {T_CHAIN} c ON c.last_day >= b.s AND c.last_day <= b.e
+                        AND c.lo <= %(w)s AND c.hi > %(w)s AND c.prev < b.s
+        GROUP BY b.i
+    """
+    return _per_range(sql, params, len(ranges))
+
+
+def _churned(start: int, end: int, lost_after: int, today: int) -> int:
+    """Of the customers active on start - 1, those lost on a day of [start, min(end, today)]."""
+    low, high = start - lost_after, min(end, today) - lost_after
+    if high < low:
+        return 0
+    sql = f"""
+        SELECT COALESCE(SUM(customers), 0) FROM {T_CHAIN}
+        WHERE last_day >= %(low)s AND last_day <= %(high)s AND lo <= %(w)s AND hi > %(w)s
+          AND first_day <= %(before)s
+    """
+    params = {"low": low, "high": high, "w": lost_after, "before": start - 1}
+    return queries._int(sql, params)
+
+
+def _lifecycle_payload(period: Period, granularity: str, lost_after: int) -> dict[str, Any]:
+    today = period_rules.local_today().toordinal()
+    parts = buckets(period, granularity)
+    spans = [queries._span(part) for part in (period, *parts)]
+    start, end = spans[0]
+    buyers = queries._distinct_many(keys.WON_CLOSED, spans)
+    new = _new_buyers(spans)
+    lost = _lost_buyers(spans, lost_after, today)
+    return {
+        "new": new[0],
+        "returning": buyers[0] - new[0],
+        "lost": lost[0],
+        "active": queries._distinct(keys.WON_CLOSED, start - lost_after, start - 1),
+        "churned": _churned(start, end, lost_after, today),
+        "trend": [
+            [b.start.isoformat(), b.end.isoformat(), new[n], buyers[n] - new[n], lost[n]]
+            for n, b in enumerate(parts, start=1)
+        ],
+    }
+
+
+def buyer_lifecycle(
+    *, period: Period, granularity: str = "auto", lost_after: int = LOST_AFTER_DEFAULT
+) -> BuyerLifecycle:
+    """METRICS.md G over P and its buckets, for the lapse window lost_after (days, 1-730)."""
+    _check_lost_after(lost_after)
+    buckets(period, granularity)  # validates the granularity before touching the cache
+    granularity = period_rules.resolve_granularity(period, granularity)  # one key for "auto"
+    as_of = min(period.end, period_rules.local_today())
+    data = queries._cached(
+        "lifecycle",
+        (period.start, period.end, granularity, lost_after, as_of),
+        lambda: _lifecycle_payload(period, granularity, lost_after),
+    )
+    active, churned = data["active"], data["churned"]
+    return BuyerLifecycle(
+        lost_after=lost_after,
+        new_buyers=data["new"],
+        returning_buyers=data["returning"],
+        lost_buyers=data["lost"],
+        active_buyers_start=active,
+        churned_buyers=churned,
+        buyer_churn_pct=queries._div(churned, active, scale=100),
+        buyer_retention_pct=queries._div(active - churned, active, scale=100),
+        trend=[
+            LifecycleBucket(date.fromisoformat(s), date.fromisoformat(e), new, ret, lost)
+            for s, e, new, ret, lost in data["trend"]
+        ],
+    )
+
+
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _month_label(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _retention_payload(period: Period, event: str, today: date) -> list[list]:
+    first, last = _month_index(period.start), _month_index(period.end)
+    sql = f"""
+        SELECT cohort, months_after, customers FROM {T_RETENTION}
+        WHERE event = %(event)s AND cohort >= %(first)s AND cohort <= %(last)s
+    """
+    cells = {
+        (int(c), int(k)): int(n)
+        for c, k, n in queries._rows(sql, {"event": event, "first": first, "last": last})
+    }
+    now = _month_index(today)
+    rows = []
+    for cohort in range(first, last + 1):
+        offsets = range(0, min(MAX_OFFSET, now - cohort) + 1)  # months that have begun
+        rows.append(
+            [
+                _month_label(cohort),
+                cells.get((cohort, -1), 0),
+                [cells.get((cohort, k), 0) for k in offsets],
+            ]
+        )
+    return rows
+
+
+def cohort_retention(*, period: Period, event: str = "purchase") -> Retention:
+    """METRICS.md H: the monthly cohorts of P's months, retained in months c + 0..12 begun."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown event {event!r}; one of: purchase, activity")
+    today = period_rules.local_today()
+    data = queries._cached(
+        "retention",
+        (period.start, period.end, event, today),
+        lambda: _retention_payload(period, event, today),
+    )
+    return Retention(
+        event=event,
+        cohorts=[
+            Cohort(
+                cohort=label,
+                size=size,
+                retained=retained,
+                pct=[queries._div(n, size, scale=100) for n in retained],
+            )
+            for label, size, retained in data
+        ],
+    )
+
+
+# --- Drill-downs: the customers behind a figure ----------------------------------------------
+
+
+def lifecycle_customer_ids(
+    *, period: Period, state: str, lost_after: int = LOST_AFTER_DEFAULT
+) -> list[int]:
+    """Customers counted as `state` (new | returning | lost) buyers of P (a bucket), by id.
+
+    Read from CustomerWonDay per customer: the same definitions the rollups count.
+    """
+    _check_lost_after(lost_after)
+    start, end = queries._span(period)
+    if state == "new":
+        sql = f"""
+            SELECT customer_id FROM {T_WONDAY} GROUP BY customer_id
+            HAVING MIN(day) >= %(start)s AND MIN(day) <= %(end)s
+        """
+    elif state == "returning":
+        sql = f"""
+            SELECT customer_id FROM {T_WONDAY} GROUP BY customer_id
+            HAVING MIN(day) < %(start)s
+               AND MAX(CASE WHEN day >= %(start)s AND day <= %(end)s THEN 1 ELSE 0 END) = 1
+        """
+    elif state == "lost":
+        today = period_rules.local_today().toordinal()
+        sql = f"""
+            SELECT DISTINCT customer_id FROM (
+                SELECT customer_id, day,
+                       LEAD(day) OVER (PARTITION BY customer_id ORDER BY day) AS next_day
+                FROM {T_WONDAY} WHERE day >= %(low)s
+            ) b
+            WHERE day <= %(high)s AND (next_day IS NULL OR next_day - day > %(w)s)
+        """
+        params = {
+            "low": start - lost_after,
+            "high": min(end, today) - lost_after,
+            "w": lost_after,
+        }
+        return sorted(int(row[0]) for row in queries._rows(sql, params))
+    else:
+        raise ValueError(f"unknown lifecycle state {state!r}; one of: new, returning, lost")
+    return sorted(int(row[0]) for row in queries._rows(sql, {"start": start, "end": end}))
+
+
+def lifecycle_state_customer_ids(*, state: str, lost_after: int = LOST_AFTER_DEFAULT) -> list[int]:
+    """Customers `active` today (a buying day in the last W days, today included) or `lost`
+    (a buying day before, none in the last W days: their last lost day has happened), by id.
+
+    For the customer list's lifecycle-state filter (CONTRACT.md 4, customers/).
+    """
+    _check_lost_after(lost_after)
+    if state not in ("active", "lost"):
+        raise ValueError(f"unknown lifecycle state {state!r}; one of: active, lost")
+    today = period_rules.local_today().toordinal()
+    recent = "MAX(CASE WHEN day > %(since)s AND day <= %(today)s THEN 1 ELSE 0 END)"
+    sql = f"""
+        SELECT customer_id FROM {T_WONDAY} WHERE day <= %(today)s GROUP BY customer_id
+        HAVING {recent} = {1 if state == "active" else 0}
+    """
+    params = {"today": today, "since": today - lost_after}
+    return sorted(int(row[0]) for row in queries._rows(sql, params))
+
+
+def cohort_customer_ids(*, cohort: str, offset: int, event: str = "purchase") -> list[int]:
+    """Customers of cohort month `cohort` (YYYY-MM) with an event in month cohort + offset."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown event {event!r}; one of: purchase, activity")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise ValueError(f"offset must be 0 to {MAX_OFFSET}")
+    try:
+        year, month = (int(part) for part in cohort.split("-"))
+        index = _month_index(date(year, month, 1))
+    except ValueError:
+        raise ValueError(f"{cohort!r} is not a month YYYY-MM") from None
+    register_sqlite_functions()  # w_day, w_dord of the rollup SQL
+    _register_sqlite_functions()
+    params = {"cohort": index, "target": index + offset, "tz": settings.TIME_ZONE}
+    if event == "purchase":
+        sql = f"""
+            SELECT customer_id FROM {T_WONDAY} GROUP BY customer_id
+            HAVING MIN({_month("day")}) = %(cohort)s
+               AND MAX(CASE WHEN {_month("day")} = %(target)s THEN 1 ELSE 0 END) = 1
+        """
+    else:
+        sql = f"""
+            SELECT cu.id FROM {T_CUSTOMER} cu
+            WHERE {_month(_date_ordinal("cu.first_seen_date"))} = %(cohort)s
+              AND (EXISTS (SELECT 1 FROM {T_FACT} f WHERE f.customer_id = cu.id
+                             AND {_month("f.created_day")} = %(target)s)
+                   OR EXISTS (SELECT 1 FROM {T_ROOM} r
+                              JOIN {T_CHATCONTACT} cc ON cc.id = r.chat_contact_id
+                              WHERE cc.customer_id = cu.id
+                                AND {_month(_day("r.created_at"))} = %(target)s))
+        """
+    return sorted(int(row[0]) for row in queries._rows(sql, params))
+
+
+# --- Cache warming ---------------------------------------------------------------------------
+
+
+def lifecycle_figures_warm(periods: Sequence[Period]) -> None:
+    """Compute the default lifecycle and retention figures for `periods` (inside figures_warm).
+
+    Defaults only (lost_after 90, event purchase), as the dashboard and API open with them:
+    the rebuild may grow by at most 20% (issue 14); other choices are cached on first read.
+    """
+    for period in periods:
+        buyer_lifecycle(period=period)
+        cohort_retention(period=period, event="purchase")
+
+
+def drilldown_customer_ids(params: Mapping[str, str]) -> list[int] | None:
+    """Customer ids of a lifecycle or cohort drill-down, or None when `params` asks for none.
+
+    `buyers` = new | returning | lost with `buyers_start`, `buyers_end` (YYYY-MM-DD) and
+    `lost_after`; or `cohort` (YYYY-MM) with `cohort_offset` (0-12) and `event`. A bad value
+    raises PeriodError naming its parameter.
+    """
+    if state := params.get("buyers"):
+        if state not in ("new", "returning", "lost"):
+            raise PeriodError("buyers", "new, returning or lost")
+        period = period_rules.parse_period(
+            start=params.get("buyers_start") or None, end=params.get("buyers_end") or None
+        )
+        lost_after = _whole("lost_after", params.get("lost_after") or str(LOST_AFTER_DEFAULT))
+        if not LOST_AFTER_MIN <= lost_after <= LOST_AFTER_MAX:
+            raise PeriodError("lost_after", f"{LOST_AFTER_MIN} to {LOST_AFTER_MAX} days")
+        return lifecycle_customer_ids(period=period, state=state, lost_after=lost_after)
+    if cohort := params.get("cohort"):
+        offset = _whole("cohort_offset", params.get("cohort_offset") or "0")
+        event = params.get("event") or "purchase"
+        if event not in EVENTS:
+            raise PeriodError("event", "purchase or activity")
+        if not 0 <= offset <= MAX_OFFSET:
+            raise PeriodError("cohort_offset", f"0 to {MAX_OFFSET}")
+        try:
+            return cohort_customer_ids(cohort=cohort, offset=offset, event=event)
+        except ValueError as error:
+            raise PeriodError("cohort", str(error)) from None
+    return None
+
+
+def _whole(param: str, value: str) -> int:
+    if not value.isascii() or not value.isdigit():
+        raise PeriodError(param, f"{value!r} is not a whole number")
+    return int(value)
