@@ -808,6 +808,11 @@ def _revenue_payload(period: Period) -> dict[str, int]:
 def revenue_kpis(*, period: Period) -> RevenueKpis:
     """METRICS.md K: won deals of customers, dated by close date (local), over P."""
     data = _cached("revenue", (period.start, period.end), lambda: _revenue_payload(period))
+    return revenue_kpis_of(data)
+
+
+def revenue_kpis_of(data: dict[str, int]) -> RevenueKpis:
+    """The K figures from their integer parts (cents and counts): one formula for every caller."""
     return RevenueKpis(
         revenue=_money(data["revenue"]),
         paying_customers=data["paying"],

@@ -12,6 +12,7 @@ answers are cached like every figure, keyed by the segment and its last change.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
@@ -20,12 +21,14 @@ from customers.models import Customer
 
 from . import queries
 from .customer_filters import segment_customers
-from .models import Segment
+from .models import DealFact, Segment
 from .periods import Period
 from .queries import SEGMENTS, RevenueKpis, SegmentRow
 
 T_IDS = "insights_tmp_segment_ids"
 T_WONDAY = queries.T_WONDAY
+T_FACT = DealFact._meta.db_table
+T_CUSTOMER = Customer._meta.db_table
 
 
 def _with_segment_ids(segment: Segment, compute) -> Any:
@@ -49,14 +52,13 @@ def _key(segment: Segment) -> tuple:
 
 
 def _rfm_payload(period: Period) -> list[list[int]]:
-    start, end = queries._span(period)
     sql = f"""
         SELECT x.r, x.f, COUNT(*), SUM(x.mon) FROM ({queries._rfm_sql()}) x
         JOIN {T_IDS} i ON i.customer_id = x.customer_id GROUP BY x.r, x.f
     """
     return [
         [int(r), int(f), int(n), int(mon)]
-        for r, f, n, mon in queries._rows(sql, {"start": start, "end": end})
+        for r, f, n, mon in queries._rows(sql, queries._rfm_params(period))
     ]
 
 
@@ -64,7 +66,8 @@ def segment_rfm(*, segment: Segment, period: Period) -> list[SegmentRow]:
     """METRICS.md R for P, counting only the segment's customers; all ten segments in order."""
     cells = queries._cached(
         "rfm_segment",
-        (*_key(segment), period.start, period.end),
+        # The as-of date is in the key: for a period running past today, recency moves daily.
+        (*_key(segment), period.start, period.end, date.fromordinal(queries._as_of(period))),
         lambda: _with_segment_ids(segment, lambda: _rfm_payload(period)),
     )
     customers = dict.fromkeys(SEGMENTS, 0)
@@ -88,6 +91,7 @@ def _revenue_payload(period: Period) -> dict[str, int]:
         WITH c AS (
             SELECT w.customer_id,
                    SUM(CASE WHEN w.day >= %(start)s THEN w.revenue_cents END) AS rev_p,
+                   SUM(CASE WHEN w.day >= %(start)s THEN w.won_deals ELSE 0 END) AS won_p,
                    SUM(w.revenue_cents) AS rev_all,
                    SUM(w.won_deals) AS deals_all
             FROM {T_WONDAY} w JOIN {T_IDS} i ON i.customer_id = w.customer_id
@@ -102,11 +106,21 @@ def _revenue_payload(period: Period) -> dict[str, int]:
                (SELECT COALESCE(SUM(rev_p), 0) FROM ranked WHERE rn <= (2 * n + 9) / 10),
                (SELECT COALESCE(SUM(rev_all), 0) FROM c),
                (SELECT COUNT(*) FROM c),
-               (SELECT COUNT(*) FROM c WHERE rev_p IS NOT NULL AND deals_all = 1)
+               (SELECT COUNT(*) FROM c WHERE rev_p IS NOT NULL AND deals_all = 1),
+               (SELECT COALESCE(SUM(won_p), 0) FROM c),
+               (SELECT COUNT(*) FROM {T_FACT} f JOIN {T_IDS} i ON i.customer_id = f.customer_id
+                WHERE f.status = 'lost' AND f.close_day >= %(start)s AND f.close_day <= %(end)s),
+               (SELECT COUNT(*) FROM {T_CUSTOMER} cu JOIN {T_IDS} i ON i.customer_id = cu.id
+                WHERE cu.first_seen_date >= %(start_date)s AND cu.first_seen_date <= %(end_date)s)
     """
-    row = queries._rows(sql, {"start": start, "end": end})[0]
-    revenue, paying, top, lifetime, ever_paid, one_time = (int(v or 0) for v in row)
+    params = {"start": start, "end": end, "start_date": period.start, "end_date": period.end}
+    row = queries._rows(sql, params)[0]
+    revenue, paying, top, lifetime, ever_paid, one_time, won, lost, new = (int(v or 0) for v in row)
     return {
+        "won": won,
+        "lost": lost,
+        "new": new,
+        "days": period.days,
         "revenue": revenue,
         "paying": paying,
         "top": top,
@@ -123,12 +137,4 @@ def segment_revenue_kpis(*, segment: Segment, period: Period) -> RevenueKpis:
         (*_key(segment), period.start, period.end),
         lambda: _with_segment_ids(segment, lambda: _revenue_payload(period)),
     )
-    return RevenueKpis(
-        revenue=queries._money(data["revenue"]),
-        paying_customers=data["paying"],
-        avg_revenue_per_customer=queries._div(data["revenue"], data["paying"], unit=100),
-        top_20pct_revenue_share=queries._div(data["top"], data["revenue"], scale=100),
-        avg_lifetime_value=queries._div(data["lifetime"], data["ever_paid"], unit=100),
-        one_time_customers=data["one_time"],
-        repeat_customers=data["paying"] - data["one_time"],
-    )
+    return queries.revenue_kpis_of(data)

@@ -111,7 +111,7 @@ class RetentionSerializer(InsightsResponse):
 
 
 # --- Views ------------------------------------------------------------------------------------
-@_insights_schema(LifecycleParams, LifecycleSerializer, "Buyer lifecycle (METRICS.md 4.G)")
+@_insights_schema(LifecycleParams, LifecycleSerializer, "lifecycle")
 class LifecycleApi(InsightsApi):
     params_class = LifecycleParams
     output_class = LifecycleSerializer
@@ -125,7 +125,7 @@ class LifecycleApi(InsightsApi):
         return asdict(result)
 
 
-@_insights_schema(RetentionParams, RetentionSerializer, "Retention by cohort (METRICS.md 4.H)")
+@_insights_schema(RetentionParams, RetentionSerializer, "retention")
 class RetentionApi(InsightsApi):
     params_class = RetentionParams
     output_class = RetentionSerializer

@@ -8,7 +8,7 @@ from customers.identity import snapshot_rebuild
 from tests.factories import ChatContactFactory, ContactFactory, CustomerFactory
 
 TO_FIX = "/admin/customers/contacttofix/"
-CHATS_TO_FIX = "/admin/customers/chatcontacttofix/"
+CHATS_TO_FIX = "/admin/chats/chatcontacttofix/"
 
 pytestmark = pytest.mark.django_db
 

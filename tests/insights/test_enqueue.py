@@ -114,7 +114,7 @@ def test_rebuild_now_while_one_runs_says_already_running(client, runner, url):
 
 def test_rebuild_now_without_a_broker_runs_and_says_so(client, runner):
     # when
-    with patch("insights.rebuild._snapshot_rebuild", return_value={}):
+    with patch("insights.rebuild.snapshot_rebuild", return_value={}):
         response = client.post(reverse("admin:insights_rebuildrun_rebuild_now"), follow=True)
 
     # then
