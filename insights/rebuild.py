@@ -9,7 +9,7 @@ from datetime import date
 
 from django.utils import timezone
 
-from . import queries, rollup
+from . import queries, rollup, service
 from .locks import locked_transaction
 from .models import FigureCache, RebuildRun
 from .periods import PRESETS, local_today, preset_period
@@ -64,12 +64,18 @@ def insights_rebuild(
             rows, rollup_timings = rollup.rollup_rebuild(progress=progress)
             timings.update(rollup_timings)
             rows.update({f"snapshot_{key}": value for key, value in snapshot_rows.items()})
+            started = time.monotonic()
+            rows.update(service.service_rebuild())
+            timings["service"] = round(time.monotonic() - started, 3)
 
             started = time.monotonic()
             if progress:
                 progress("cache", 0, 1)
             FigureCache.objects.all().delete()
             rows["figure_cache"] = queries.figures_warm(
+                run_id=run.pk, periods=_preset_periods(local_today())
+            )
+            rows["figure_cache"] += service.service_warm(
                 run_id=run.pk, periods=_preset_periods(local_today())
             )
             timings["cache"] = round(time.monotonic() - started, 3)
