@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
-from chats.models import ChatContact, ChatRoom
+from chats.models import SURVEY_SCORE_RANGES, ChatContact, ChatRoom, SurveyResponse
 from customers.keys import email_key, phone_key
 from customers.models import Company, Contact, IdentityChange
 from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
@@ -217,12 +217,47 @@ def _chat_contact(c: _Cells) -> dict[str, Any]:
 
 
 def _chat_room(c: _Cells) -> dict[str, Any]:
-    return {
+    values = {
         "external_id": c.text("external_id", max_length=100, required=True),
         "created_at": c.timestamp("created_at", required=True),
+        "first_response_at": c.timestamp("first_response_at"),
         "resolved_at": c.timestamp("resolved_at"),
         "agent": c.text("agent", max_length=_field_length(ChatRoom, "agent")),
         "csat_score": c.integer("csat_score", low=1, high=5),
+    }
+    for column in ("first_response_at", "resolved_at"):
+        if values[column] and values["created_at"] and values[column] < values["created_at"]:
+            c.fail(column, "before created_at")
+    return values
+
+
+SURVEY_COMMENT_MAX = 10_000
+SURVEY_RECORD_COLUMNS = ("contact_external_id", "chat_contact_external_id")
+
+
+def _survey_response(c: _Cells) -> dict[str, Any]:
+    kind = c.text("kind", max_length=3, required=True).lower()
+    score_cell = c.record.get("score", "").strip()
+    score = None
+    if kind and kind not in SURVEY_SCORE_RANGES:
+        c.fail("kind", f"must be nps or ces, not {kind!r}")
+    elif not score_cell:
+        c.fail("score", "required")
+    elif kind:
+        low, high = SURVEY_SCORE_RANGES[kind]
+        score = c.integer("score", low=low, high=high)
+    given = [name for name in SURVEY_RECORD_COLUMNS if c.record.get(name, "").strip()]
+    if len(given) != 1:
+        c.fail(
+            "contact_external_id",
+            "give exactly one of contact_external_id and chat_contact_external_id",
+        )
+    return {
+        "external_id": c.text("external_id", max_length=100, required=True),
+        "kind": kind,
+        "score": score,
+        "comment": c.text("comment", max_length=SURVEY_COMMENT_MAX),
+        "created_at": c.timestamp("created_at", required=True),
     }
 
 
@@ -333,7 +368,7 @@ KINDS: dict[str, Kind] = {
             "chat_rooms",
             ChatRoom,
             ("external_id", "chat_contact_external_id", "created_at"),
-            ("resolved_at", "agent", "csat_score"),
+            ("first_response_at", "resolved_at", "agent", "csat_score"),
             _chat_room,
             lambda: (
                 _Ref(
@@ -344,7 +379,7 @@ KINDS: dict[str, Kind] = {
                     "no chat contact with external_id {value!r} (load chat_contacts first)",
                 ),
             ),
-            ("created_at", "resolved_at", "agent", "csat_score"),
+            ("created_at", "first_response_at", "resolved_at", "agent", "csat_score"),
         ),
         Kind(
             "products",
@@ -406,6 +441,24 @@ KINDS: dict[str, Kind] = {
                 ),
             ),
             ("product_id", "quantity", "unit_price"),
+        ),
+        Kind(
+            "survey_responses",
+            SurveyResponse,
+            ("external_id", "kind", "score", "created_at"),
+            ("comment", *SURVEY_RECORD_COLUMNS),
+            _survey_response,
+            lambda: (
+                _CONTACT_REF,
+                _Ref(
+                    "chat_contact_external_id",
+                    ChatContact,
+                    "external_id",
+                    "chat_contact_id",
+                    "no chat contact with external_id {value!r} (load chat_contacts first)",
+                ),
+            ),
+            ("kind", "score", "comment", "created_at"),
         ),
     ]
 }
@@ -486,6 +539,8 @@ def import_records(
     loader = (
         _DealItemLoader if kind == "deal_items" else _DealLoader if kind == "deals" else _Loader
     )(spec, header)
+    if kind == "survey_responses":
+        loader = _SurveyLoader(spec, header)
     result = ImportResult()
 
     def emit(rejections: list[Rejection]) -> None:
@@ -716,6 +771,18 @@ class _DealLoader(_Loader):
                 self.reasons[reason.name.lower()].pk if reason is not None else None
             )
         return good
+
+
+class _SurveyLoader(_Loader):
+    """A response names one record of two kinds: both links are always written, so moving it
+    from a contact to a chat contact clears the other (the table's check wants exactly one)."""
+
+    def compared_fields(self) -> list[str]:
+        fields = super().compared_fields()
+        return [
+            *fields,
+            *(name for name in ("contact_id", "chat_contact_id") if name not in fields),
+        ]
 
 
 class _DealItemLoader(_Loader):
