@@ -3,6 +3,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from . import views
+from .service import ServiceApi
 
 app_name = "api"
 
@@ -20,6 +21,7 @@ urlpatterns = [
     path("insights/top-products/", views.TopProductsApi.as_view(), name="top-products"),
     path("insights/rfm/", views.RfmApi.as_view(), name="rfm"),
     path("insights/revenue/", views.RevenueApi.as_view(), name="revenue"),
+    path("insights/service/", ServiceApi.as_view(), name="service"),
     path("customers/", views.CustomerListApi.as_view(), name="customer-list"),
     path("customers/<int:pk>/", views.CustomerDetailApi.as_view(), name="customer-detail"),
     path("schema/", views.SchemaApi.as_view(), name="schema"),
