@@ -43,3 +43,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     ANALYST: ["insights.view_insights"],
 }
+
+# Survey responses (issue 16) came after the role groups were created: migration
+# accounts/0003_service_survey_roles adds these on top of ROLE_PERMISSIONS.
+SURVEY_ROLE_PERMISSIONS: dict[str, list[str]] = {
+    SALES_MANAGER: _perms("chats", ("change", "view"), ("surveyresponse",)),
+    SUPPORT_AGENT: _perms("chats", ("add", "change", "view"), ("surveyresponse",)),
+}

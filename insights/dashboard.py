@@ -44,6 +44,7 @@ from .periods import (
     parse_period,
     resolve_granularity,
 )
+from .service_dashboard import service_section
 
 logger = logging.getLogger(__name__)
 
@@ -507,6 +508,14 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             order_frequency_query=params.query(order="frequency"),
             order_revenue_query=params.query(order="revenue"),
             **dashboard_figures(params=params),
+        )
+        context.update(
+            service_section(
+                period=params.period,
+                granularity=params.granularity,
+                charts=context["charts"],
+                chart_labels=context["chart_labels"],
+            )
         )
     return TemplateResponse(request, "admin/insights/dashboard.html", context, status=status)
 

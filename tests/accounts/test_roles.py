@@ -6,7 +6,14 @@ import io
 import pytest
 from django.contrib.auth.models import Group
 
-from accounts.roles import ANALYST, ROLE_PERMISSIONS, SALES_MANAGER, SALES_REP, SUPPORT_AGENT
+from accounts.roles import (
+    ANALYST,
+    ROLE_PERMISSIONS,
+    SALES_MANAGER,
+    SALES_REP,
+    SUPPORT_AGENT,
+    SURVEY_ROLE_PERMISSIONS,
+)
 
 from .conftest import snapshot_customer
 
@@ -40,7 +47,11 @@ def test_the_migration_creates_the_four_groups_with_exactly_their_permissions():
     }
 
     # then
-    assert groups == {name: sorted(perms) for name, perms in ROLE_PERMISSIONS.items()}
+    assert groups == {
+        name: sorted([*perms, *SURVEY_ROLE_PERMISSIONS.get(name, [])])
+        for name, perms in ROLE_PERMISSIONS.items()
+    }
+    assert "chats.view_surveyresponse" in groups[SUPPORT_AGENT]
     assert len(groups[SALES_REP]) == 17
     assert "accounts.view_personal_data" not in groups[ANALYST]
     assert groups[ANALYST] == ["insights.view_insights"]

@@ -115,6 +115,7 @@ def test_default_period_is_last_30_days_and_every_query_gets_it(client, fake, vi
         "rfm_segments",
         "rfm_grid",
         "revenue_kpis",
+        "service_figures",
     }
 
 
