@@ -44,6 +44,7 @@ from .periods import (
     parse_period,
     resolve_granularity,
 )
+from .service_360 import customer_survey_responses, rooms_with_times
 from .service_dashboard import service_section
 
 logger = logging.getLogger(__name__)
@@ -745,6 +746,10 @@ def customer360_view(request: HttpRequest, customer_id: int) -> HttpResponse:
         "personal_data_masked": masked,
         **customer_360(customer=customer, masked=masked),
     }
+    context.update(  # the service side: room times and survey answers
+        room_rows=rooms_with_times(context["rooms"]),
+        survey_responses=customer_survey_responses(customer=customer, masked=masked),
+    )
     status = 200
     try:
         params = dashboard_params(query=request.GET)

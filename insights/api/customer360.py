@@ -13,6 +13,7 @@ from customers.models import Contact, Customer, CustomerAlias
 from deals.models import Deal, DealItem
 from insights import queries
 from insights.periods import Period
+from insights.service_360 import customer_survey_responses, room_times
 
 # Ids beyond a signed 64-bit integer cannot exist and would overflow SQLite's integer binding.
 MAX_ID = 2**63 - 1
@@ -140,6 +141,8 @@ def _chat_rooms(customer: Customer) -> list[dict[str, Any]]:
             "resolved_at": room.resolved_at,
             "agent": room.agent,
             "csat_score": room.csat_score,
+            "first_response_at": room.first_response_at,
+            **room_times(room),
         }
         for room in rooms
     ]
@@ -190,6 +193,8 @@ def customer_360(*, customer_id: int, period: Period) -> Customer | None:
     customer.records = _records(customer)
     customer.deals = _deals(customer)
     customer.chat_rooms = _chat_rooms(customer)
+    # Masked by the serializer for a reader without accounts.view_personal_data.
+    customer.survey_responses = customer_survey_responses(customer=customer, masked=False)
     customer.rfm = _rfm(customer, period)
     customer.explanation = _explanation(customer)
     return customer
