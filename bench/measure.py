@@ -34,7 +34,9 @@ from . import direct_sql
 from .datagen import LOST_REASONS
 
 NOT_AVAILABLE = {"status": "not available"}
-ENDPOINTS = ("growth", "demographics", "sales", "lost-reasons", "top-products", "rfm", "revenue")
+ENDPOINTS = (
+    "growth", "demographics", "sales", "lost-reasons", "top-products", "rfm", "revenue", "service",
+)  # fmt: skip
 PRESETS = ("last_7_days", "last_30_days", "last_90_days", "this_year", "last_year")
 ROOT = Path(settings.BASE_DIR)
 
