@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
+from django.utils import translation
 
 from chats.durations import duration_human
 from insights.service import service_figures
@@ -97,7 +98,7 @@ def test_section_renders_cards_tables_and_links(client, staff, seeded):
     assert '"service"' in html.split('id="insights-charts"')[1].split("</script>")[0]
 
 
-def test_durations_in_human_units():
+def test_durations_in_human_units_in_english_and_indonesian():
     assert [duration_human(s) for s in (0, 9, 125, 7500, 90000, None)] == [
         "0 s",
         "9 s",
@@ -106,3 +107,6 @@ def test_durations_in_human_units():
         "1 d 1 h",
         "",
     ]
+    with translation.override("id"):
+        assert duration_human(7500) == "2 j 5 mnt"
+        assert duration_human(90000) == "1 hr 1 j"
