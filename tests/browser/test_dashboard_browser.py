@@ -38,7 +38,7 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-CHARTS = ("growth", "source", "company", "association", "lost", "products", "segments")
+CHARTS = ("growth", "source", "company", "association", "lost", "products", "segments", "service")
 
 # Every chart object, its first dataset's length and total; null when a canvas has no chart.
 CHART_STATE = """() => Array.from(document.querySelectorAll("canvas[data-chart]")).map((c) => {
