@@ -12,14 +12,24 @@ Design note
   A per-day sorted run (or a per-day histogram in whole seconds) would hold almost as many
   rows as rooms, because durations in seconds are nearly all distinct; the fact table is the
   same size, narrower than the raw tables (no text besides two short labels, no join), and
-  indexed by day, so a period reads one contiguous index range. At 5,000,000 rooms spread
-  over the demo's years a 30-day period is a few hundred thousand rows at most; presets are
-  answered from FigureCache, warmed by the rebuild.
-* Percentiles are computed in SQL, the same statement on SQLite and PostgreSQL: ROW_NUMBER()
-  over the durations ordered ascending and COUNT(*) over the partition, keeping the rows at
-  the nearest ranks ceil(0.5 n) = (n + 1) / 2 and ceil(0.9 n) = (9 n + 9) / 10 in integer
-  arithmetic. PostgreSQL's percentile_disc computes ceil(q * n) in floating point and is one
-  off for some n (0.9 * 70 = 63.000000000000007), so it is not used.
+  indexed by day, so a period reads one contiguous index range. At 5,000,000 rooms over 18
+  months a 30-day period holds about 275,000 rooms.
+* Percentiles are computed in SQL, the same statement on SQLite and PostgreSQL: durations in
+  whole seconds repeat, so each group's distinct values are counted (a hash aggregate, not a
+  sort of the rooms), a running SUM over them in value order gives each value's rank range,
+  and the values whose range covers the nearest ranks ceil(0.5 n) = (n + 1) / 2 and
+  ceil(0.9 n) = (9 n + 9) / 10 (integer arithmetic) are kept. PostgreSQL's percentile_disc
+  computes ceil(q * n) in floating point and is one off for some n (0.9 * 70 =
+  63.000000000000007), so it is not used. Labels are partitioned with COLLATE "C" on
+  PostgreSQL: a locale-aware text sort was most of the cost.
+* Cost: one scan of the period's rows for all additive counts (all, channel, agent, bucket),
+  and per duration column one aggregate + window per grouping (all, channel, agent, trend
+  bucket). This grows with the rooms in the period. Presets up to WARM_MAX_DAYS are warmed by
+  the rebuild; quarter- and year-long presets and custom periods are computed on their first
+  request and then cached until the next rebuild. At 5,000,000 rooms a first (uncached)
+  request over months of rooms is expected to take longer than 300 ms; the upgrade path is a
+  coarse per-day histogram of durations (day, group, log-bucket) to find the bucket holding
+  rank k, then an exact ordered read of that bucket's rows only (index on bucket, day).
 * First contact resolution needs, per resolved room, the earliest room of the same customer
   created after its resolved_at. It is computed once per room at rebuild with one window over
   the customer's events in time order (room openings and resolutions merged, newest first;
@@ -29,7 +39,7 @@ Design note
   A chat contact without a customer yet (before the first snapshot) stands for itself.
 * Survey responses are additive: SurveyDay counts them per local day, kind and score.
 * Reads are cached in FigureCache (insights.queries._cached) under the run id, like every
-  figure; the rebuild warms the presets.
+  figure.
 """
 
 from __future__ import annotations
@@ -251,12 +261,13 @@ def _counts(bucket: str, where: str, params: dict[str, Any]) -> dict[str, dict[A
 
 
 def _partition(group: str) -> str:
+    """The window partition over the column `g` that holds `group`'s value."""
     if group == TOTAL:
         return ""
     if connection.vendor == "postgresql" and group in ("channel", "agent"):
         # Byte order: a locale-aware text sort was most of the cost (same partitions either way).
-        return f'PARTITION BY {group} COLLATE "C"'
-    return f"PARTITION BY {group}"
+        return 'PARTITION BY g COLLATE "C"'
+    return "PARTITION BY g"
 
 
 def _percentiles(
@@ -265,23 +276,35 @@ def _percentiles(
     """Per group, the nearest-rank 0.5 and 0.9 percentiles of `column` (non-null values)."""
     assert column in ("first_response_s", "resolution_s")
     partition = _partition(group)
+    # Durations repeat (whole seconds): count each distinct value per group (a hash aggregate,
+    # no sort of the rooms), then a running sum over the distinct values in order finds the
+    # value whose run of equal durations covers rank k: cum - cnt < k <= cum.
     sql = f"""
-        SELECT g, v, rn, n FROM (
-            SELECT {group} AS g, {column} AS v,
-                   ROW_NUMBER() OVER ({partition} ORDER BY {column}) AS rn,
-                   COUNT(*) OVER ({partition}) AS n
-            FROM {T_FACT} WHERE {where} AND {column} IS NOT NULL
+        SELECT g, v, cum - cnt, cum, n FROM (
+            SELECT g, v, cnt,
+                   CAST(SUM(cnt) OVER ({partition} ORDER BY v ROWS UNBOUNDED PRECEDING)
+                        AS BIGINT) AS cum,
+                   CAST(SUM(cnt) OVER ({partition}) AS BIGINT) AS n
+            FROM (
+                SELECT {group} AS g, {column} AS v, COUNT(*) AS cnt
+                FROM {T_FACT} WHERE {where} AND {column} IS NOT NULL
+                GROUP BY 1, 2
+            ) h
         ) x
-        WHERE rn = (n + 1) / 2 OR rn = (9 * n + 9) / 10
+        WHERE (cum - cnt < (n + 1) / 2 AND (n + 1) / 2 <= cum)
+           OR (cum - cnt < (9 * n + 9) / 10 AND (9 * n + 9) / 10 <= cum)
     """
-    found: dict[Any, dict[int, int]] = {}
+    found: dict[Any, list[tuple[int, int, int]]] = {}
     sizes: dict[Any, int] = {}
-    for g, value, rn, n in queries._rows(sql, params):
-        found.setdefault(g, {})[int(rn)] = int(value)
+    for g, value, before, through, n in queries._rows(sql, params):
+        found.setdefault(g, []).append((int(before), int(through), int(value)))
         sizes[g] = int(n)
+
+    def at(g: Any, rank: int) -> int:
+        return next(value for before, through, value in found[g] if before < rank <= through)
+
     return {
-        g: (found[g][nearest_rank(n, 1, 2)], found[g][nearest_rank(n, 9, 10)])
-        for g, n in sizes.items()
+        g: (at(g, nearest_rank(n, 1, 2)), at(g, nearest_rank(n, 9, 10))) for g, n in sizes.items()
     }
 
 
@@ -409,14 +432,22 @@ def service_figures(*, period: Period, granularity: str = "auto") -> ServiceFigu
     return ServiceFigures(**{**current.__dict__, "previous": previous, "change_pct": change})
 
 
+# Presets longer than this (quarters, years) are computed on their first request instead of
+# in the rebuild: their cost grows with the rooms in them (two sorts per grouping over up to a
+# year of rooms), and warming them would dominate a rebuild at millions of rooms.
+WARM_MAX_DAYS = 92
+
+
 def service_warm(*, run_id: int, periods: Sequence[Period]) -> int:
-    """Store the service figures of `periods` (and their P') under `run_id`; rows written."""
+    """Store the service figures of `periods` up to WARM_MAX_DAYS long (and their P') under
+    `run_id`; returns the cache rows written."""
     token = queries._run_override.set(run_id)
     collected: dict[str, Any] = {}
     collector_token = queries._warm_collector.set(collected)
     try:
         for period in periods:
-            service_figures(period=period)
+            if period.days <= WARM_MAX_DAYS:
+                service_figures(period=period)
     finally:
         queries._warm_collector.reset(collector_token)
         queries._run_override.reset(token)

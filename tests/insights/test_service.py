@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 
@@ -191,3 +192,40 @@ def test_rebuild_twice_gives_the_same_table():
             "fcr": 1,
         }
     ]
+
+
+def test_percentiles_with_tied_durations():
+    # given: first responses 5, 5, 5, 7 s and resolutions 5, 5, 5, 5 s
+    chat = _chat(customer("2026-01-01"))
+    for first in (5, 5, 5, 7):
+        _room(chat, "2026-01-10 10:00", first=first, resolved=5)
+    rebuild()
+
+    # when
+    figures = service_figures(period=period("2026-01-10", "2026-01-10"))
+
+    # then: ranks 2 and 4 of 5 5 5 7; every rank of 5 5 5 5 is 5
+    assert (figures.median_first_response_s, figures.p90_first_response_s) == (5, 7)
+    assert (figures.median_resolution_s, figures.p90_resolution_s) == (5, 5)
+
+
+def test_rebuild_warms_presets_up_to_92_days_and_later_reads_are_cached(
+    django_assert_max_num_queries,
+):
+    # given
+    from insights.models import FigureCache
+    from insights.periods import preset_period
+
+    chat = _chat(customer("2026-01-01"))
+    _room(chat, "2026-01-08", first=90)
+    with mock.patch("insights.rebuild.local_today", return_value=date(2026, 1, 20)):
+        rebuild()
+    keys = list(FigureCache.objects.filter(key__contains="|service|").values_list("key", flat=True))
+    last_30 = preset_period("last_30_days", date(2026, 1, 20))
+    this_year = preset_period("this_year", date(2026, 1, 20))
+
+    # then: last_30_days and its previous period are stored, this_year is not (first request)
+    assert any(f"|service|{last_30.start}|{last_30.end}|" in key for key in keys)
+    assert not any(f"|service|{this_year.start}|{this_year.end}|" in key for key in keys)
+    with django_assert_max_num_queries(4):  # run id and cache row, for P and for P'
+        assert service_figures(period=last_30).rooms == 1
