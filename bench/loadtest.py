@@ -24,7 +24,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ENDPOINTS = ("growth", "demographics", "sales", "lost-reasons", "top-products", "rfm", "revenue")
+ENDPOINTS = (
+    "growth", "demographics", "sales", "lost-reasons", "top-products", "rfm", "revenue", "service",
+)  # fmt: skip
 PRESETS = ("last_7_days", "last_30_days", "last_90_days", "this_year", "last_year")
 
 
