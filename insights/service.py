@@ -309,10 +309,18 @@ def _percentiles(
 
 
 def _room_rows(
-    group: str, counts: dict[Any, list[int]], where: str, params: dict[str, Any]
+    group: str,
+    counts: dict[Any, list[int]],
+    where: str,
+    params: dict[str, Any],
+    *,
+    first_response: bool = True,
 ) -> list[list]:
-    """[label, rooms, resolved, rated, csat_sum, csat_4_5, fcr, fr50, fr90, res50, res90]."""
-    first = _percentiles(group, "first_response_s", where, params)
+    """[label, rooms, resolved, rated, csat_sum, csat_4_5, fcr, fr50, fr90, res50, res90].
+
+    first_response=False leaves fr50 and fr90 at 0 (the trend shows resolution times only).
+    """
+    first = _percentiles(group, "first_response_s", where, params) if first_response else {}
     resolution = _percentiles(group, "resolution_s", where, params)
     if group == TOTAL:  # the percentile query names the single group ''
         first = {"": first.get("", (0, 0))}
@@ -341,7 +349,9 @@ def _service_payload(period: Period, granularity: str) -> dict[str, Any]:
     total = _room_rows(TOTAL, counts[TOTAL], where, params)
     channels = _room_rows("channel", counts["channel"], where, params)
     agents = _room_rows("agent", counts["agent"], where, params)
-    trend_rows = {row[0]: row for row in _room_rows(bucket, counts["b"], where, params)}
+    trend_rows = {
+        row[0]: row for row in _room_rows(bucket, counts["b"], where, params, first_response=False)
+    }
     trend = [
         [part.start.isoformat(), part.end.isoformat(), *(
             [trend_rows[i][1], trend_rows[i][9]] if i in trend_rows else [0, 0]
