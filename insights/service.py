@@ -24,8 +24,8 @@ Design note
   PostgreSQL: a locale-aware text sort was most of the cost.
 * Cost: one scan of the period's rows for all additive counts (all, channel, agent, bucket),
   and per duration column one aggregate + window per grouping (all, channel, agent, trend
-  bucket). This grows with the rooms in the period. Presets up to WARM_MAX_DAYS are warmed by
-  the rebuild; quarter- and year-long presets and custom periods are computed on their first
+  bucket). This grows with the rooms in the period. Presets up to WARM_MAX_DAYS (31) are
+  warmed by the rebuild; longer presets and custom periods are computed on their first
   request and then cached until the next rebuild. At 5,000,000 rooms a first (uncached)
   request over months of rooms is expected to take longer than 300 ms; the upgrade path is a
   coarse per-day histogram of durations (day, group, log-bucket) to find the bucket holding
@@ -50,6 +50,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 from chats.models import ChatContact, ChatRoom, SurveyResponse
@@ -442,21 +443,26 @@ def service_figures(*, period: Period, granularity: str = "auto") -> ServiceFigu
     return ServiceFigures(**{**current.__dict__, "previous": previous, "change_pct": change})
 
 
-# Presets longer than this (quarters, years) are computed on their first request instead of
-# in the rebuild: their cost grows with the rooms in them (two sorts per grouping over up to a
-# year of rooms), and warming them would dominate a rebuild at millions of rooms.
-WARM_MAX_DAYS = 92
+# Presets longer than this many days (last_90_days, quarters, years) are computed on their
+# first request instead of in the rebuild: their cost grows with the rooms in them, and warming
+# them would dominate a rebuild at millions of rooms (about 275,000 rooms a month at 1M people).
+# settings.INSIGHTS_SERVICE_WARM_MAX_DAYS overrides it.
+WARM_MAX_DAYS = 31
+
+
+def _warm_max_days() -> int:
+    return int(getattr(settings, "INSIGHTS_SERVICE_WARM_MAX_DAYS", WARM_MAX_DAYS))
 
 
 def service_warm(*, run_id: int, periods: Sequence[Period]) -> int:
-    """Store the service figures of `periods` up to WARM_MAX_DAYS long (and their P') under
-    `run_id`; returns the cache rows written."""
+    """Store the service figures of `periods` up to _warm_max_days() long (and their P')
+    under `run_id`; returns the cache rows written."""
     token = queries._run_override.set(run_id)
     collected: dict[str, Any] = {}
     collector_token = queries._warm_collector.set(collected)
     try:
         for period in periods:
-            if period.days <= WARM_MAX_DAYS:
+            if period.days <= _warm_max_days():
                 service_figures(period=period)
     finally:
         queries._warm_collector.reset(collector_token)

@@ -209,7 +209,7 @@ def test_percentiles_with_tied_durations():
     assert (figures.median_resolution_s, figures.p90_resolution_s) == (5, 5)
 
 
-def test_rebuild_warms_presets_up_to_92_days_and_later_reads_are_cached(
+def test_rebuild_warms_presets_up_to_31_days_and_later_reads_are_cached(
     django_assert_max_num_queries,
 ):
     # given
@@ -222,10 +222,10 @@ def test_rebuild_warms_presets_up_to_92_days_and_later_reads_are_cached(
         rebuild()
     keys = list(FigureCache.objects.filter(key__contains="|service|").values_list("key", flat=True))
     last_30 = preset_period("last_30_days", date(2026, 1, 20))
-    this_year = preset_period("this_year", date(2026, 1, 20))
+    last_90 = preset_period("last_90_days", date(2026, 1, 20))
 
-    # then: last_30_days and its previous period are stored, this_year is not (first request)
+    # then: last_30_days and its previous period are stored, last_90_days is not (first request)
     assert any(f"|service|{last_30.start}|{last_30.end}|" in key for key in keys)
-    assert not any(f"|service|{this_year.start}|{this_year.end}|" in key for key in keys)
+    assert not any(f"|service|{last_90.start}|{last_90.end}|" in key for key in keys)
     with django_assert_max_num_queries(4):  # run id and cache row, for P and for P'
         assert service_figures(period=last_30).rooms == 1
