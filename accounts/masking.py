@@ -51,3 +51,10 @@ def mask_phone(phone: str | None, *, region: str = "ID") -> str:
         tail = f" {national[-2:]}" if len(national) >= 6 else ""
         return f"+{parsed.country_code} ****{tail}"
     return f"+{parsed.country_code} {national[:3]} **** {national[-4:]}"
+
+
+def mask_text(text: str | None) -> str:
+    """A free-text note (a survey comment) is hidden whole: "*** (24 characters)"."""
+    if not text:
+        return text or ""
+    return f"*** ({len(text)} characters)"

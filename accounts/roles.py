@@ -32,7 +32,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
             ("change", "view"),
             ("deal", "dealitem", "lostreason", "pipelinestage", "product"),
         ),
-        *_perms("chats", ("change", "view"), ("chatcontact", "chatroom")),
+        *_perms("chats", ("change", "view"), ("chatcontact", "chatroom", "surveyresponse")),
         "insights.view_insights",
         # The API's CSV export needs only view_insights; the audit log of exports is theirs too.
         "audit.view_exportrecord",
@@ -42,7 +42,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         VIEW_ALL_RECORDS,
     ],
     SUPPORT_AGENT: [
-        *_perms("chats", ("add", "change", "view"), ("chatcontact", "chatroom")),
+        *_perms("chats", ("add", "change", "view"), ("chatcontact", "chatroom", "surveyresponse")),
         "chats.view_chatcontacttofix",
         VIEW_PERSONAL_DATA,
     ],

@@ -91,7 +91,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "chats_chatroom": (
         "id", "external_id", "created_at", "resolved_at", "agent", "csat_score",
-        "chat_contact_id",
+        "chat_contact_id", "first_response_at",
+    ),
+    "chats_surveyresponse": (
+        "id", "external_id", "kind", "score", "comment", "created_at", "chat_contact_id",
+        "contact_id",
     ),
     "deals_product": ("id", "external_id", "name", "sku", "price"),
     "deals_lostreason": ("id", "name"),
@@ -346,14 +350,42 @@ def _chunk(*, ctx: _Context, sink: _Sink, rng: np.random.Generator, p0: int, p1:
     csat = np.where(rng.random(r) < 0.4, rng.integers(1, 6, r), -1)
     room_ids = np.arange(c.room + 1, c.room + 1 + r)
     c.room += r
+    # Service (issue 16), from a generator of its own so the rows after rooms stay the same:
+    # first replies by channel (WhatsApp minutes, email hours), 5% never answered.
+    srng = np.random.default_rng([p0, 16])
+    reply_scale = np.select(
+        [
+            channel[owner] == CHANNELS.index("WhatsApp"),
+            channel[owner] == CHANNELS.index("Email"),
+        ],
+        [300.0, 7200.0],
+        900.0,
+    )
+    first = opened + srng.exponential(reply_scale).astype(np.int64)
+    first = np.where((srng.random(r) < 0.95) & (first <= ctx.now), first, -1)
     sink.write(
         "chats_chatroom",
         zip(
             room_ids.tolist(), [f"r-{i}" for i in room_ids.tolist()], ts(opened), ts(resolved),
             [AGENTS[i] for i in rng.integers(0, len(AGENTS), r).tolist()],
             [x if x > 0 else None for x in csat.tolist()],
-            chat_ids[owner].tolist(),
+            chat_ids[owner].tolist(), ts(first),
             strict=True,
+        ),
+    )  # fmt: skip
+    # Survey answers: about one resolved room in five, NPS twice as often as CES.
+    asked = np.flatnonzero((resolved >= 0) & (srng.random(r) < 0.2))
+    nps = srng.random(len(asked)) < 0.67
+    score = np.where(nps, srng.integers(0, 11, len(asked)), srng.integers(1, 8, len(asked)))
+    answered = np.minimum(resolved[asked] + srng.integers(600, 2 * DAY, len(asked)), ctx.now)
+    sink.write(
+        "chats_surveyresponse",
+        zip(
+            room_ids[asked].tolist(), [f"s-{i}" for i in room_ids[asked].tolist()],
+            ["nps" if x else "ces" for x in nps.tolist()], score.tolist(),
+            itertools.repeat(""), ts(answered), chat_ids[owner][asked].tolist(),
+            itertools.repeat(None),
+            strict=False,
         ),
     )  # fmt: skip
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -403,6 +403,80 @@ def retention(period: Period) -> dict[str, Any]:
     return {"cohorts": result}
 
 
+def _ratio(num: int, den: int, scale: int = 1) -> str:
+    if not den:
+        return "0.00"
+    value = (Decimal(num) * scale / Decimal(den)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{value:.2f}"
+
+
+def service(period: Period) -> dict[str, Any]:
+    """METRICS.md S straight from chats_chatroom / chats_chatcontact / chats_surveyresponse."""
+    rank = """(SELECT max(CASE WHEN rn = (n + 1) / 2 THEN v END),
+                      max(CASE WHEN rn = (9 * n + 9) / 10 THEN v END)
+               FROM (SELECT v, row_number() OVER (ORDER BY v) AS rn, count(*) OVER () AS n
+                     FROM room_times WHERE v IS NOT NULL) x)"""
+    row = _rows(
+        """
+        WITH r AS (
+            SELECT r.id, r.created_at, r.resolved_at, r.csat_score,
+                   COALESCE(cc.customer_id, -cc.id) AS who,
+                   floor(extract(epoch FROM r.first_response_at - r.created_at))::bigint AS f,
+                   floor(extract(epoch FROM r.resolved_at - r.created_at))::bigint AS res
+            FROM chats_chatroom r JOIN chats_chatcontact cc ON cc.id = r.chat_contact_id
+            WHERE r.created_at >= %(lo)s AND r.created_at < %(hi)s
+        ), fcr AS (
+            SELECT count(*) AS n FROM r
+            WHERE r.resolved_at IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM chats_chatroom o JOIN chats_chatcontact oc
+                  ON oc.id = o.chat_contact_id
+                WHERE COALESCE(oc.customer_id, -oc.id) = r.who AND o.id <> r.id
+                  AND o.created_at > r.resolved_at
+                  AND o.created_at <= r.resolved_at + interval '7 days')
+        )
+        SELECT (SELECT count(*) FROM r), (SELECT count(resolved_at) FROM r),
+               (SELECT count(csat_score) FROM r), (SELECT COALESCE(sum(csat_score), 0) FROM r),
+               (SELECT n FROM fcr),
+               (SELECT count(*) FILTER (WHERE kind = 'nps') FROM chats_surveyresponse
+                 WHERE created_at >= %(lo)s AND created_at < %(hi)s),
+               (SELECT count(*) FILTER (WHERE kind = 'nps' AND score >= 9)
+                     - count(*) FILTER (WHERE kind = 'nps' AND score <= 6)
+                FROM chats_surveyresponse WHERE created_at >= %(lo)s AND created_at < %(hi)s)
+        """,
+        _params(period),
+    )[0]
+    rooms, resolved, rated, csat_sum, fcr, nps_n, nps_net = (int(v or 0) for v in row)
+    percentiles = {}
+    for name, column in (("first_response", "first_response_at"), ("resolution", "resolved_at")):
+        sql = f"""
+            WITH room_times AS (
+                SELECT floor(extract(epoch FROM {column} - created_at))::bigint AS v
+                FROM chats_chatroom
+                WHERE created_at >= %(lo)s AND created_at < %(hi)s
+            )
+            SELECT * FROM {rank} AS p
+        """
+        median, p90 = _rows(sql, _params(period))[0]
+        percentiles[f"median_{name}_s"] = int(median or 0)
+        percentiles[f"p90_{name}_s"] = int(p90 or 0)
+    return {
+        "rooms": rooms,
+        "resolved_rooms": resolved,
+        "rated_rooms": rated,
+        **percentiles,
+        "csat_avg": _ratio(csat_sum, rated),
+        "fcr_pct": _ratio(fcr, resolved, 100),
+        "nps_responses": nps_n,
+        "nps": _ratio(nps_net, nps_n, 100),
+    }
+
+
+SERVICE_FIELDS = (
+    "rooms", "resolved_rooms", "rated_rooms", "median_first_response_s", "p90_first_response_s",
+    "median_resolution_s", "p90_resolution_s", "csat_avg", "fcr_pct", "nps_responses", "nps",
+)  # fmt: skip
+
+
 DIRECT: dict[str, Callable[[Period], dict[str, Any]]] = {
     "growth": growth,
     "demographics": demographics,
@@ -414,6 +488,7 @@ DIRECT: dict[str, Callable[[Period], dict[str, Any]]] = {
     "customer-value": customer_value,
     "lifecycle": lifecycle,
     "retention": retention,
+    "service": service,
 }
 
 
@@ -474,6 +549,8 @@ def api_figures(endpoint: str, body: dict[str, Any]) -> dict[str, Any]:
         }  # fmt: skip
     if endpoint == "retention":
         return {"cohorts": {c["cohort"]: [c["size"], *c["retained"]] for c in body["cohorts"]}}
+    if endpoint == "service":
+        return {key: body[key] for key in SERVICE_FIELDS}
     raise KeyError(endpoint)
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 ENDPOINTS = (
     "growth", "demographics", "sales", "lost-reasons", "top-products", "rfm", "revenue",
-    "customer-value",
+    "customer-value", "lifecycle", "retention", "service",
 )  # fmt: skip
 PRESETS = ("last_7_days", "last_30_days", "last_90_days", "this_year", "last_year")
 

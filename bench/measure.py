@@ -38,6 +38,7 @@ ENDPOINTS = (
     "growth", "demographics", "sales", "lost-reasons", "top-products", "rfm", "revenue",
     "customer-value",
     "lifecycle", "retention",
+    "service",
 )  # fmt: skip
 PRESETS = ("last_7_days", "last_30_days", "last_90_days", "this_year", "last_year")
 ROOT = Path(settings.BASE_DIR)

@@ -1,9 +1,22 @@
 from django.contrib import admin
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Trim
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_scoping import sees_all_records
+from accounts.masking import can_see_personal_data, mask_text
 from customers.admin import IdentitySearchMixin
 from customers.admin_snapshot import RecordsToFixAdmin
 
-from .models import ChatContact, ChatContactToFix, ChatRoom
+from .durations import duration_human, whole_seconds
+from .models import ChatContact, ChatContactToFix, ChatRoom, SurveyResponse
+
+# The label of rooms without an agent in the service figures (METRICS.md S).
+UNASSIGNED = "Unassigned"
+AGENTS_CACHE_KEY = "chats:admin:agents"
+AGENTS_TTL = 600
 
 
 @admin.register(ChatContact)
@@ -14,13 +27,143 @@ class ChatContactAdmin(IdentitySearchMixin, admin.ModelAdmin):
     readonly_fields = ["email_key", "phone_key"]
 
 
+class AgentFilter(admin.SimpleListFilter):
+    """The agent as written (Budi and budi differ); `Unassigned` is a blank agent.
+
+    The dashboard's agent rows link here with ?agent_label=<label>.
+    """
+
+    title = _("agent")
+    parameter_name = "agent_label"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        # DISTINCT over every room is a full scan (5,000,000 rooms at a million people):
+        # the list of agents is kept for AGENTS_TTL seconds; any agent still filters by URL.
+        agents = cache.get(AGENTS_CACHE_KEY)
+        if agents is None:
+            agents = list(
+                ChatRoom.objects.exclude(agent="")
+                .order_by("agent")
+                .values_list("agent", flat=True)
+                .distinct()[:100]
+            )
+            cache.set(AGENTS_CACHE_KEY, agents, AGENTS_TTL)
+        return [(UNASSIGNED, _("Unassigned")), *((a, a) for a in agents if a.strip())]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value is None:
+            return queryset
+        if value == UNASSIGNED:
+            # TRIM as in the rollup (insights/service.py): blank or spaces only.
+            blank = queryset.annotate(_agent_trim=Trim("agent"))
+            return blank.filter(Q(_agent_trim="") | Q(agent=UNASSIGNED))
+        return queryset.filter(agent=value)
+
+
+class ResolvedFilter(admin.SimpleListFilter):
+    title = _("resolved")
+    parameter_name = "resolved"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin):
+        return [("yes", _("Resolved")), ("no", _("Not resolved"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(resolved_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(ChatRoom)
 class ChatRoomAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "chat_contact", "created_at", "resolved_at", "agent", "csat_score"]
-    list_filter = ["csat_score", "chat_contact__channel", "created_at"]
+    list_display = [
+        "__str__",
+        "chat_contact",
+        "channel",
+        "created_at",
+        "first_response_time",
+        "resolution_time",
+        "agent",
+        "csat_score",
+    ]
+    # The dashboard drills down with ?created_at__date__gte=&created_at__date__lte= (local
+    # dates, like the rollup's day) plus chat_contact__channel or agent_label.
+    list_filter = [
+        "chat_contact__channel",
+        AgentFilter,
+        ResolvedFilter,
+        "csat_score",
+        "created_at",
+    ]
     list_select_related = ["chat_contact"]
     search_fields = ["external_id", "agent", "chat_contact__name", "chat_contact__phone"]
     autocomplete_fields = ["chat_contact"]
+
+    @admin.display(description=_("channel"), ordering="chat_contact__channel")
+    def channel(self, room: ChatRoom) -> str:
+        return room.chat_contact.channel
+
+    @admin.display(description=_("first response time"))
+    def first_response_time(self, room: ChatRoom) -> str:
+        return duration_human(whole_seconds(room.created_at, room.first_response_at))
+
+    @admin.display(description=_("resolution time"))
+    def resolution_time(self, room: ChatRoom) -> str:
+        return duration_human(whole_seconds(room.created_at, room.resolved_at))
+
+
+@admin.register(SurveyResponse)
+class SurveyResponseAdmin(admin.ModelAdmin):
+    """Comments are personal data: masked, unsearchable and read-only without the permission.
+
+    Owner scoping as for contacts: a user without accounts.view_all_records sees the answers
+    given through their own CRM contacts, and those given through chat contacts (which, like
+    chat rooms, have no owner).
+    """
+
+    list_display = ["__str__", "kind", "score", "record", "created_at"]
+    list_filter = ["kind", "score", "created_at"]
+    list_select_related = ["contact", "chat_contact"]
+    search_fields = ["external_id", "contact__external_id", "chat_contact__external_id"]
+    autocomplete_fields = ["contact", "chat_contact"]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if sees_all_records(request.user):
+            return queryset
+        return queryset.filter(Q(contact__isnull=True) | Q(contact__owner=request.user))
+
+    def get_search_fields(self, request: HttpRequest):
+        fields = list(super().get_search_fields(request))
+        return [*fields, "comment"] if can_see_personal_data(request.user) else fields
+
+    def get_exclude(self, request: HttpRequest, obj: SurveyResponse | None = None):
+        excluded = list(super().get_exclude(request, obj) or [])
+        return excluded if can_see_personal_data(request.user) else [*excluded, "comment"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: SurveyResponse | None = None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if can_see_personal_data(request.user):
+            return fields
+        return [*fields, _comment_column(masked=True)]
+
+    def get_list_display(self, request: HttpRequest):
+        # A callable built per request: the ModelAdmin instance is shared between requests.
+        masked = not can_see_personal_data(request.user)
+        return [*self.list_display[:3], _comment_column(masked=masked), *self.list_display[3:]]
+
+    @admin.display(description=_("record"))
+    def record(self, response: SurveyResponse) -> str:
+        return str(response.contact or response.chat_contact)
+
+
+def _comment_column(*, masked: bool):
+    @admin.display(description=_("comment"))
+    def comment(response: SurveyResponse) -> str:
+        return mask_text(response.comment) if masked else response.comment
+
+    return comment
 
 
 @admin.register(ChatContactToFix)

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +51,12 @@ class ChatRoom(ExternalIdModel):
         related_name="rooms",
     )
     created_at = models.DateTimeField(_("opened at"), db_index=True)
+    first_response_at = models.DateTimeField(
+        _("first response at"),
+        null=True,
+        blank=True,
+        help_text=_("When an agent first answered; not before the room was opened."),
+    )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     agent = models.CharField(_("agent"), max_length=150, blank=True)
     csat_score = models.PositiveSmallIntegerField(
@@ -73,3 +80,93 @@ class ChatRoom(ExternalIdModel):
 
     def __str__(self) -> str:
         return self.external_id or f"Room {self.pk}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        for name in ("first_response_at", "resolved_at"):
+            value = getattr(self, name)
+            if value is not None and self.created_at is not None and value < self.created_at:
+                errors[name] = _("Must not be before the time the room was opened.")
+        if errors:
+            raise ValidationError(errors)
+
+
+# Score range of each survey kind (CONTRACT.md section 1): NPS 0-10, CES 1-7.
+SURVEY_SCORE_RANGES: dict[str, tuple[int, int]] = {"nps": (0, 10), "ces": (1, 7)}
+
+
+class SurveyResponse(ExternalIdModel):
+    """One answer to an NPS or CES survey, given through a CRM contact OR a chat contact.
+
+    It belongs to a customer through that record (METRICS.md section 2), so identity
+    resolution, erasure (the records' cascade) and the 360° page include it. It lives in chats,
+    which already sits above customers: customers never imports it.
+    """
+
+    class Kind(models.TextChoices):
+        NPS = "nps", _("NPS (0–10)")
+        CES = "ces", _("Customer effort (1–7)")
+
+    kind = models.CharField(_("kind"), max_length=3, choices=Kind.choices, db_index=True)
+    score = models.PositiveSmallIntegerField(
+        _("score"), help_text=_("NPS 0–10 (likely to recommend); CES 1–7 (effort).")
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("answered at"), db_index=True)
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="survey_responses",
+    )
+    chat_contact = models.ForeignKey(
+        ChatContact,
+        verbose_name=_("chat contact"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="survey_responses",
+    )
+
+    class Meta:
+        verbose_name = _("survey response")
+        verbose_name_plural = _("survey responses")
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(contact__isnull=False, chat_contact__isnull=True)
+                | models.Q(contact__isnull=True, chat_contact__isnull=False),
+                name="surveyresponse_one_record",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="nps", score__gte=0, score__lte=10)
+                | models.Q(kind="ces", score__gte=1, score__lte=7),
+                name="surveyresponse_score_in_kind_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id or f"{self.kind.upper()} {self.score}"
+
+    def clean(self) -> None:
+        super().clean()
+        errors: dict[str, object] = {}
+        if (self.contact_id is None) == (self.chat_contact_id is None):
+            errors["contact"] = _("Give exactly one of contact and chat contact.")
+        bounds = SURVEY_SCORE_RANGES.get(self.kind)
+        if bounds and self.score is not None and not bounds[0] <= self.score <= bounds[1]:
+            errors["score"] = _("A %(kind)s score must be between %(low)s and %(high)s.") % {
+                "kind": self.kind.upper(),
+                "low": bounds[0],
+                "high": bounds[1],
+            }
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def customer_id(self) -> int | None:
+        record = self.contact if self.contact_id else self.chat_contact
+        return record.customer_id if record is not None else None

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 
-from chats.models import ChatContact, ChatRoom
+from chats.models import ChatContact, ChatRoom, SurveyResponse
 from customers.keys import email_key, phone_key
 from customers.models import Company, Contact
 from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
@@ -437,6 +437,7 @@ def demo_seed(
                     else None,
                 )
             )
+    surveys = _service_demo(rooms=rooms, contacts=contacts, seed=seed, now=now)
 
     return _write(
         products=products,
@@ -446,11 +447,98 @@ def demo_seed(
         deals=deals,
         items=items,
         rooms=rooms,
+        surveys=surveys,
     )
 
 
+# --- Customer service (issue 16) -------------------------------------------------------------
+# Minutes to the first reply and hours to resolution, (low, high) per channel: WhatsApp and
+# live chat answer fast, social inboxes slower, email slowest.
+SERVICE_TIMES: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "WhatsApp": ((0.5, 30), (0.2, 12)),
+    "Live chat": ((0.2, 10), (0.1, 6)),
+    "Instagram": ((5, 120), (1, 24)),
+    "Facebook": ((5, 120), (1, 24)),
+    "Telegram": ((2, 60), (0.5, 18)),
+    "LINE": ((2, 60), (0.5, 18)),
+    "Email": ((30, 720), (4, 72)),
+}
+NPS_COMMENTS = {
+    "promoter": ["Pelayanan cepat dan ramah, terima kasih!", "Adminnya sangat membantu.",
+                 "Pasti saya rekomendasikan ke teman.", ""],
+    "passive": ["Cukup baik, tapi balasannya agak lama.", "Lumayan.", ""],
+    "detractor": ["Lama sekali dibalas, kecewa.", "Masalah saya belum selesai.",
+                  "Harus menjelaskan berulang kali ke admin yang berbeda."],
+}  # fmt: skip
+CES_COMMENTS = ["Mudah sekali.", "Agak ribet, harus kirim data dua kali.", "Prosesnya jelas.", ""]
+
+
+def _skewed(rng: random.Random, low: float, high: float) -> float:
+    # Most rooms near the low end, a long tail to the high end (like real inboxes).
+    return low + (high - low) * rng.random() ** 3
+
+
+def _service_demo(*, rooms: list, contacts: list, seed: int, now: datetime) -> list:
+    """First responses by channel, some unassigned rooms, NPS/CES answers with comments.
+
+    A generator of its own, so the rows drawn before (people, deals, rooms) stay the same.
+    """
+    rng = random.Random(seed + 16)
+    surveys = []
+    for room in rooms:
+        channel = room.chat_contact.channel
+        (reply_low, reply_high), (fix_low, fix_high) = SERVICE_TIMES.get(
+            channel, ((5, 120), (1, 24))
+        )
+        seconds = timedelta(seconds=rng.randint(0, 59), microseconds=rng.randint(0, 999999))
+        first = room.created_at + timedelta(minutes=_skewed(rng, reply_low, reply_high))
+        room.first_response_at = min(first + seconds, now) if rng.random() < 0.95 else None
+        if room.resolved_at is not None:
+            fix = room.created_at + timedelta(hours=_skewed(rng, fix_low, fix_high)) + seconds
+            room.resolved_at = min(max(fix, room.first_response_at or fix), now)
+        if rng.random() < 0.05:
+            room.agent = ""  # picked from the queue, never assigned
+        if room.resolved_at is None or rng.random() > 0.45:
+            continue
+        answered = min(room.resolved_at + timedelta(hours=rng.randint(1, 30)), now)
+        if rng.random() < 0.65:
+            score = rng.choices(range(11), weights=[1, 1, 1, 2, 2, 3, 4, 8, 14, 20, 18])[0]
+            group = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+            kind, comment = "nps", rng.choice(NPS_COMMENTS[group])
+        else:
+            score = rng.choices(range(1, 8), weights=[20, 25, 20, 12, 10, 8, 5])[0]
+            kind, comment = "ces", rng.choice(CES_COMMENTS)
+        surveys.append(
+            SurveyResponse(
+                external_id=f"{room.external_id.replace('-room-', '-sr-', 1)}",
+                kind=kind,
+                score=score,
+                comment=comment,
+                created_at=answered,
+                chat_contact=room.chat_contact,
+            )
+        )
+    for contact in contacts:
+        if rng.random() < 0.08:
+            score = rng.choices(range(11), weights=[1, 1, 1, 2, 2, 3, 4, 8, 14, 20, 18])[0]
+            group = "promoter" if score >= 9 else "passive" if score >= 7 else "detractor"
+            surveys.append(
+                SurveyResponse(
+                    external_id=f"{contact.external_id}-sr",
+                    kind="nps",
+                    score=score,
+                    comment=rng.choice(NPS_COMMENTS[group]),
+                    created_at=min(contact.created_at + timedelta(days=rng.randint(1, 90)), now),
+                    contact=contact,
+                )
+            )
+    return surveys
+
+
 @transaction.atomic
-def _write(*, products, companies, contacts, chat_contacts, deals, items, rooms) -> dict[str, int]:
+def _write(
+    *, products, companies, contacts, chat_contacts, deals, items, rooms, surveys=()
+) -> dict[str, int]:
     users = {}
     for username, first, last in REPS:
         user, created = get_user_model().objects.get_or_create(
@@ -483,6 +571,7 @@ def _write(*, products, companies, contacts, chat_contacts, deals, items, rooms)
     DealItem.objects.filter(deal__external_id__startswith=PREFIX).delete()
     DealItem.objects.bulk_create(items, batch_size=2000)
     _upsert(ChatRoom, rooms)
+    _upsert(SurveyResponse, list(surveys))
     return {
         "products": len(products),
         "companies": len(companies),
@@ -491,6 +580,7 @@ def _write(*, products, companies, contacts, chat_contacts, deals, items, rooms)
         "deals": len(deals),
         "deal_items": len(items),
         "chat_rooms": len(rooms),
+        "survey_responses": len(surveys),
     }
 
 

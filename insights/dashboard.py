@@ -49,6 +49,8 @@ from .dashboard_xlsx import dashboard_sheets, dashboard_workbook
 from .enqueue import Outcome, rebuild_request
 from .figures import help_texts, section_titles
 from .periods import GRANULARITIES, PeriodError, resolve_granularity
+from .service_360 import customer_survey_responses, rooms_with_times
+from .service_dashboard import service_section
 from .templatetags.insights_format import WHOLE_CURRENCIES
 
 logger = logging.getLogger(__name__)
@@ -113,6 +115,14 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         )
         context.update(
             lifecycle_dashboard(params=params, figures=context, lost_after=lost_after, event=event)
+        )
+        context.update(
+            service_section(
+                period=params.period,
+                granularity=params.granularity,
+                charts=context["charts"],
+                chart_labels=context["chart_labels"],
+            )
         )
     return TemplateResponse(request, "admin/insights/dashboard.html", context, status=status)
 
@@ -240,6 +250,10 @@ def customer360_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     }
     context["timeline_page"] = timeline_page(context["timeline"], request.GET.get("timeline_page"))
     context["timeline_query"] = _query_without(request, "timeline_page")
+    context.update(  # the service side: room times and survey answers
+        room_rows=rooms_with_times(context["rooms"]),
+        survey_responses=customer_survey_responses(customer=customer, masked=masked),
+    )
     status = 200
     try:
         params = dashboard_params(query=request.GET)

@@ -47,6 +47,7 @@ SECTIONS: list[Section] = [
     Section("revenue", _("Revenue"), "METRICS.md §4.K"),
     Section("lifecycle", _("Buyer lifecycle"), "METRICS.md §G"),
     Section("retention", _("Retention by cohort"), "METRICS.md §H"),
+    Section("service", _("Customer service"), "METRICS.md §S"),
     Section("value", _("Customer value (predicted)"), "METRICS.md §V"),
 ]
 
@@ -459,6 +460,82 @@ FIGURES: list[Figure] = [
         ),
         "chart",
         "METRICS.md §H",
+    ),
+    # --- Customer service ---------------------------------------------------------------------
+    Figure(
+        "rooms",
+        "service",
+        _("Rooms"),
+        _("Chat rooms opened in the period."),
+        "count",
+        "METRICS.md §S",
+    ),
+    Figure(
+        "median_first_response_s",
+        "service",
+        _("Median first response"),
+        _(
+            "Half of the answered rooms got their first reply within this time (median of "
+            "first response − opening, whole seconds, nearest rank); 90% within the time "
+            "shown below."
+        ),
+        "decimal",
+        "METRICS.md §S",
+    ),
+    Figure(
+        "median_resolution_s",
+        "service",
+        _("Median resolution time"),
+        _(
+            "Half of the resolved rooms were resolved within this time (median of resolution "
+            "− opening); 90% within the time shown below."
+        ),
+        "decimal",
+        "METRICS.md §S",
+    ),
+    Figure(
+        "resolution_pct",
+        "service",
+        _("Resolution rate"),
+        _("Resolved rooms as a % of the rooms opened in the period."),
+        "pct",
+        "METRICS.md §S",
+    ),
+    Figure(
+        "csat_avg",
+        "service",
+        _("CSAT"),
+        _("Mean CSAT score (1–5) of rated rooms; below it, the % of them scoring 4 or 5."),
+        "decimal",
+        "METRICS.md §S",
+    ),
+    Figure(
+        "fcr_pct",
+        "service",
+        _("First contact resolution"),
+        # xgettext:no-python-format
+        _(
+            "First contact resolution: % of resolved rooms whose customer opened no other "
+            "room, on any channel, within 7 days after the resolution."
+        ),
+        "pct",
+        "METRICS.md §S",
+    ),
+    Figure(
+        "nps",
+        "service",
+        _("NPS"),
+        _("Net promoter score: % of NPS answers scoring 9–10 minus % scoring 0–6 (−100 to 100)."),
+        "decimal",
+        "METRICS.md §S",
+    ),
+    Figure(
+        "ces_avg",
+        "service",
+        _("CES"),
+        _("Mean customer effort score (1–7) of the answers in the period."),
+        "decimal",
+        "METRICS.md §S",
     ),
     # --- Customer value (predicted) ------------------------------------------------------------
     Figure(

@@ -339,3 +339,44 @@ class RetentionCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} {self.cohort}+{self.months_after}: {self.customers}"
+
+
+class ServiceRoomFact(models.Model):
+    """One row per chat room for the service figures (METRICS.md S); see insights/service.py.
+
+    Durations are whole seconds (rounded down); `fcr` is 1 when the room was resolved and its
+    customer opened no other room in (resolved_at, resolved_at + 7 days], 0 when resolved
+    otherwise, null when unresolved. Agent blank is stored as `Unassigned`.
+    """
+
+    room_id = models.BigIntegerField(primary_key=True)
+    day = models.IntegerField()  # local created date, proleptic ordinal
+    channel = models.CharField(max_length=50)
+    agent = models.CharField(max_length=150)
+    first_response_s = models.BigIntegerField(null=True)
+    resolution_s = models.BigIntegerField(null=True)
+    csat = models.SmallIntegerField(null=True)
+    fcr = models.SmallIntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="serviceroomfact_day")]
+
+    def __str__(self) -> str:
+        return f"room {self.room_id} day {self.day}"
+
+
+class SurveyDay(models.Model):
+    """Survey responses per local created day, kind and score (METRICS.md S, surveys)."""
+
+    day = models.IntegerField()
+    kind = models.CharField(max_length=3)
+    score = models.SmallIntegerField()
+    responses = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "kind", "score"], name="surveyday_grain")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.score} day {self.day}: {self.responses}"

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from customers.identity import snapshot_rebuild
 
-from . import customer_value, lifecycle, queries, rollup
+from . import customer_value, lifecycle, queries, rollup, service
 from .locks import locked_transaction
 from .models import FigureCache, RebuildRun
 from .periods import PRESETS, Period, local_today, preset_period
@@ -69,6 +69,9 @@ def insights_rebuild(
             rows.update(lifecycle_rows)
             timings.update(lifecycle_timings)
             rows.update({f"snapshot_{key}": value for key, value in snapshot_rows.items()})
+            started = time.monotonic()
+            rows.update(service.service_rebuild())
+            timings["service"] = round(time.monotonic() - started, 3)
 
             started = time.monotonic()
             if progress:
@@ -84,6 +87,9 @@ def insights_rebuild(
                 run_id=run.pk,
                 periods=_preset_periods(local_today()),
                 warmers=FIGURE_WARMERS,
+            )
+            rows["figure_cache"] += service.service_warm(
+                run_id=run.pk, periods=_preset_periods(local_today())
             )
             timings["cache"] = round(time.monotonic() - started, 3)
 

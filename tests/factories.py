@@ -6,7 +6,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
-from chats.models import ChatContact, ChatRoom
+from chats.models import ChatContact, ChatRoom, SurveyResponse
 from customers.models import Company, Contact, Customer
 from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
 from insights.periods import local_date
@@ -58,6 +58,17 @@ class ChatRoomFactory(factory.django.DjangoModelFactory):
         model = ChatRoom
 
     external_id = factory.Sequence(lambda n: f"room-{n}")
+    chat_contact = factory.SubFactory(ChatContactFactory)
+    created_at = T0
+
+
+class SurveyResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SurveyResponse
+
+    external_id = factory.Sequence(lambda n: f"sr-{n}")
+    kind = "nps"
+    score = 9
     chat_contact = factory.SubFactory(ChatContactFactory)
     created_at = T0
 

@@ -1,4 +1,5 @@
-"""The data-quality lists get their own permissions (issue 13 item 1): refill the role groups.
+"""The data-quality lists (issue 13 item 1) and survey responses (issue 16) get their own
+permissions: refill the role groups.
 
 The groups are set to exactly accounts.roles.ROLE_PERMISSIONS again, as 0002 does.
 """
@@ -16,7 +17,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0002_roles"),
         # The chat list moved to chats (its permission is chats.view_chatcontacttofix).
-        ("chats", "0002_arch_chatcontacttofix"),
+        ("chats", "0003_service_first_response_surveys"),
         ("customers", "0005_arch_chatcontacttofix_moved_to_chats"),
     ]
 

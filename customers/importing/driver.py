@@ -16,7 +16,7 @@ from django.db import connections, transaction
 
 from customers.importing.cells import Cells
 from customers.importing.kinds import KINDS, Kind
-from customers.importing.loaders import DealItemLoader, DealLoader, Loader
+from customers.importing.loaders import DealItemLoader, DealLoader, Loader, SurveyLoader
 from customers.importing.results import ImportFileError, ImportResult, Rejection, Row
 
 logger = logging.getLogger(__name__)
@@ -135,9 +135,8 @@ def import_records(
         # Which of the two cells would count is anyone's guess: refuse rather than pick one.
         raise ImportFileError(f"column(s) named twice in the header: {', '.join(repeated)}")
 
-    loader = (
-        DealItemLoader if kind == "deal_items" else DealLoader if kind == "deals" else Loader
-    )(spec, header)
+    loaders = {"deal_items": DealItemLoader, "deals": DealLoader, "survey_responses": SurveyLoader}
+    loader = loaders.get(kind, Loader)(spec, header)
     result = ImportResult()
 
     def emit(rejections: list[Rejection]) -> None:

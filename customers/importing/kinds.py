@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 
-from chats.models import ChatContact, ChatRoom
+from chats.models import SURVEY_SCORE_RANGES, ChatContact, ChatRoom, SurveyResponse
 from customers.importing.cells import MONEY_LIMIT, QUANTITY_LIMIT, Cells, field_length
 from customers.keys import email_key, phone_key
 from customers.models import Company, Contact
@@ -85,14 +85,47 @@ def _chat_contact(c: Cells) -> dict[str, Any]:
 
 def _chat_room(c: Cells) -> dict[str, Any]:
     created_at = c.timestamp("created_at", required=True)
+    first_response_at = c.timestamp("first_response_at")
     resolved_at = c.timestamp("resolved_at")
+    c.not_before("first_response_at", first_response_at, "created_at", created_at)
     c.not_before("resolved_at", resolved_at, "created_at", created_at)
     return {
         "external_id": c.text("external_id", max_length=100, required=True),
         "created_at": created_at,
+        "first_response_at": first_response_at,
         "resolved_at": resolved_at,
         "agent": c.text("agent", max_length=field_length(ChatRoom, "agent")),
         "csat_score": c.integer("csat_score", low=1, high=5),
+    }
+
+
+SURVEY_COMMENT_MAX = 10_000
+SURVEY_RECORD_COLUMNS = ("contact_external_id", "chat_contact_external_id")
+
+
+def _survey_response(c: Cells) -> dict[str, Any]:
+    kind = c.text("kind", max_length=3, required=True).lower()
+    score_cell = c.record.get("score", "").strip()
+    score = None
+    if kind and kind not in SURVEY_SCORE_RANGES:
+        c.fail("kind", f"must be nps or ces, not {kind!r}")
+    elif not score_cell:
+        c.fail("score", "required")
+    elif kind:
+        low, high = SURVEY_SCORE_RANGES[kind]
+        score = c.integer("score", low=low, high=high)
+    given = [name for name in SURVEY_RECORD_COLUMNS if c.record.get(name, "").strip()]
+    if len(given) != 1:
+        c.fail(
+            "contact_external_id",
+            "give exactly one of contact_external_id and chat_contact_external_id",
+        )
+    return {
+        "external_id": c.text("external_id", max_length=100, required=True),
+        "kind": kind,
+        "score": score,
+        "comment": c.text("comment", max_length=SURVEY_COMMENT_MAX),
+        "created_at": c.timestamp("created_at", required=True),
     }
 
 
@@ -222,7 +255,7 @@ KINDS: dict[str, Kind] = {
             "chat_rooms",
             ChatRoom,
             ("external_id", "chat_contact_external_id", "created_at"),
-            ("resolved_at", "agent", "csat_score"),
+            ("first_response_at", "resolved_at", "agent", "csat_score"),
             _chat_room,
             lambda: (
                 Ref(
@@ -233,7 +266,7 @@ KINDS: dict[str, Kind] = {
                     "no chat contact with external_id {value!r} (load chat_contacts first)",
                 ),
             ),
-            ("created_at", "resolved_at", "agent", "csat_score"),
+            ("created_at", "first_response_at", "resolved_at", "agent", "csat_score"),
         ),
         Kind(
             "products",
@@ -295,6 +328,24 @@ KINDS: dict[str, Kind] = {
                 ),
             ),
             ("product_id", "quantity", "unit_price"),
+        ),
+        Kind(
+            "survey_responses",
+            SurveyResponse,
+            ("external_id", "kind", "score", "created_at"),
+            ("comment", *SURVEY_RECORD_COLUMNS),
+            _survey_response,
+            lambda: (
+                _CONTACT_REF,
+                Ref(
+                    "chat_contact_external_id",
+                    ChatContact,
+                    "external_id",
+                    "chat_contact_id",
+                    "no chat contact with external_id {value!r} (load chat_contacts first)",
+                ),
+            ),
+            ("kind", "score", "comment", "created_at"),
         ),
     ]
 }

@@ -194,6 +194,18 @@ class DealLoader(Loader):
         return good
 
 
+class SurveyLoader(Loader):
+    """A response names one record of two kinds: both links are always written, so moving it
+    from a contact to a chat contact clears the other (the table's check wants exactly one)."""
+
+    def compared_fields(self) -> list[str]:
+        fields = super().compared_fields()
+        return [
+            *fields,
+            *(name for name in ("contact_id", "chat_contact_id") if name not in fields),
+        ]
+
+
 class DealItemLoader(Loader):
     """The rows of one load for a deal replace that deal's items (CONTRACT.md section 1).
 

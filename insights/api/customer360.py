@@ -14,6 +14,7 @@ from customers.models import Contact, Customer
 from deals.models import Deal, DealItem
 from insights import queries
 from insights.periods import Period
+from insights.service_360 import customer_survey_responses, room_times
 
 # Ids beyond a signed 64-bit integer cannot exist and would overflow SQLite's integer binding.
 MAX_ID = 2**63 - 1
@@ -177,6 +178,8 @@ def _chat_rooms(found: CustomerRecords) -> list[dict[str, Any]]:
             "resolved_at": room.resolved_at,
             "agent": room.agent,
             "csat_score": room.csat_score,
+            "first_response_at": room.first_response_at,
+            **room_times(room),
         }
         for room in rooms
     ]
@@ -212,6 +215,8 @@ def customer_360(*, customer_id: int, period: Period) -> Customer | None:
     customer.records = _records(found)
     customer.deals = _deals(found)
     customer.chat_rooms = _chat_rooms(found)
+    # Masked by the serializer for a reader without accounts.view_personal_data.
+    customer.survey_responses = customer_survey_responses(customer=customer, masked=False)
     customer.rfm = _rfm(customer, period)
     customer.explanation = customer_explanation_rows(customer=customer)
     return customer

@@ -9,7 +9,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_phone
+from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_phone, mask_text
 from insights.figures import figure_help
 from insights.periods import GRANULARITIES, PRESETS
 
@@ -374,6 +374,30 @@ class ChatRoomSerializer(serializers.Serializer):
     resolved_at = serializers.DateTimeField(allow_null=True, help_text="When it was resolved.")
     agent = serializers.CharField(help_text="The agent who handled it.")
     csat_score = serializers.IntegerField(allow_null=True, help_text="CSAT score 1–5, if rated.")
+    first_response_at = serializers.DateTimeField(
+        allow_null=True, help_text="When an agent first answered, if they did."
+    )
+    first_response_s = serializers.IntegerField(
+        allow_null=True,
+        help_text="first_response_at − created_at in whole seconds (rounded down); null if none.",
+    )
+    resolution_s = serializers.IntegerField(
+        allow_null=True,
+        help_text="resolved_at − created_at in whole seconds (rounded down); null if unresolved.",
+    )
+
+
+class SurveyResponseSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The survey response id.")
+    external_id = serializers.CharField(allow_null=True, help_text="Id in the source system.")
+    kind = serializers.CharField(help_text="`nps` (score 0–10) or `ces` (customer effort, 1–7).")
+    score = serializers.IntegerField(help_text="The score given.")
+    comment = serializers.CharField(
+        help_text="The comment, masked for a user without personal-data permission."
+    )
+    created_at = serializers.DateTimeField(help_text="When it was answered.")
+    record_kind = serializers.CharField(help_text="`contact` or `chat_contact`: how it came.")
+    record_id = serializers.IntegerField(help_text="The id of that record.")
 
 
 class CustomerRfmSerializer(serializers.Serializer):
@@ -413,6 +437,9 @@ class CustomerDetailSerializer(CustomerSerializer):
     records = RecordSerializer(many=True, help_text="CRM contacts and chat contacts merged here.")
     deals = DealSerializer(many=True, help_text="Deals of its CRM contacts, newest first.")
     chat_rooms = ChatRoomSerializer(many=True, help_text="Rooms of its chat contacts.")
+    survey_responses = SurveyResponseSerializer(
+        many=True, help_text="NPS and CES answers given through its records, newest first."
+    )
     rfm = CustomerRfmSerializer(help_text="RFM scores for the requested period.")
     expected_purchases = serializers.FloatField(
         allow_null=True,
@@ -433,6 +460,8 @@ class CustomerDetailSerializer(CustomerSerializer):
                 _mask_fields(record, RECORD_PERSONAL_FIELDS)
             for deal in data.get("deals", []):
                 deal["name"] = mask_name(deal["name"])  # free text: "Modul Akuntansi – Nur"
+            for response in data.get("survey_responses", []):
+                response["comment"] = mask_text(response["comment"])
             for edge in data.get("explanation", []):
                 # The shared key is a phone or an email; a rule's key is empty.
                 key = edge.get("key")

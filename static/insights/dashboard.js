@@ -59,6 +59,11 @@
         dataset(labels["new"], s["new"], 1, {tension: 0.2}),
         dataset(labels.inactive, s.inactive, 2, {tension: 0.2, borderDash: [6, 4]})]};
     }
+    if (key === "service") {
+      return {labels: chart.labels, datasets: [
+        dataset(labels.rooms, s.rooms, 0),
+        dataset(labels.resolution_min, s.resolution_min, 1, {type: "line", yAxisID: "y1", tension: 0.2})]};
+    }
     if (key === "association") {
       return {labels: chart.labels, datasets: [dataset(labels.pct, s.pct, 0, {tension: 0.2})]};
     }
@@ -113,6 +118,9 @@
         event.native.target.style.cursor = links && elements.length ? "pointer" : "default";
       }
     };
+    if (key === "service") {
+      options.scales = {y: {beginAtZero: true}, y1: {position: "right", beginAtZero: true, grid: {drawOnChartArea: false}}};
+    }
     if (type === "bar" && (key === "company" || key === "products" || key === "segments" || key === "lost")) {
       options.indexAxis = "y";
     }

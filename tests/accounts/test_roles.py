@@ -6,7 +6,13 @@ import io
 import pytest
 from django.contrib.auth.models import Group
 
-from accounts.roles import ANALYST, ROLE_PERMISSIONS, SALES_MANAGER, SALES_REP, SUPPORT_AGENT
+from accounts.roles import (
+    ANALYST,
+    ROLE_PERMISSIONS,
+    SALES_MANAGER,
+    SALES_REP,
+    SUPPORT_AGENT,
+)
 
 from .conftest import snapshot_customer
 
@@ -42,6 +48,7 @@ def test_the_migration_creates_the_four_groups_with_exactly_their_permissions():
     # then
     assert groups == {name: sorted(perms) for name, perms in ROLE_PERMISSIONS.items()}
     assert len(groups[SALES_REP]) == 18  # 17, and the data-quality list of their contacts
+    assert "chats.view_surveyresponse" in groups[SUPPORT_AGENT]
     assert "accounts.view_personal_data" not in groups[ANALYST]
     assert groups[ANALYST] == ["insights.view_insights"]
     assert "accounts.view_personal_data" in groups[SUPPORT_AGENT]

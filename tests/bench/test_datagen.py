@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Count, F, Q
 
 from bench.datagen import PLACEHOLDER_EMAILS, PLACEHOLDER_PHONES, dataset_generate
-from chats.models import ChatContact, ChatRoom
+from chats.models import ChatContact, ChatRoom, SurveyResponse
 from customers.keys import email_key, phone_key
 from customers.models import Contact
 from deals.models import Deal, DealItem, Product
@@ -33,7 +33,14 @@ def test_generator_writes_records_shaped_like_real_data():
         "chats_chatroom": 997,
         "deals_deal": 413,
         "deals_dealitem": 594,
+        "chats_surveyresponse": 170,
     }
+    # service fields: never answered before opening; surveys in their kind's range
+    assert not ChatRoom.objects.filter(first_response_at__lt=F("created_at")).exists()
+    assert ChatRoom.objects.filter(first_response_at__isnull=False).count() > 900
+    assert not SurveyResponse.objects.filter(
+        Q(kind="nps", score__gt=10) | Q(kind="ces", score__lt=1) | Q(kind="ces", score__gt=7)
+    ).exists()
     assert Contact.objects.count() == 200 and ChatRoom.objects.count() == 997
     # stored keys are what customers.keys computes from the raw spellings, on every record
     for model in (Contact, ChatContact):

@@ -49,6 +49,7 @@ CHARTS = (
     "products",
     "segments",
     "lifecycle",
+    "service",
 )
 
 # Every chart object, its first dataset's length and total; null when a canvas has no chart.

@@ -8,9 +8,10 @@ check the page asked for the right period.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from insights import customer_value
+from insights import customer_value, service_dashboard
 from insights import lifecycle as lc
 from insights import queries as q
+from insights.service import HEADLINE_FIELDS, ServiceBucket, ServiceFigures, ServiceRow
 
 COMPUTED_AT = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
@@ -147,6 +148,27 @@ class FakeQueries:
     def computed_at(self):
         return COMPUTED_AT
 
+    def service_figures(self, *, period, granularity="auto"):
+        self._record("service_figures", period=period, granularity=granularity)
+        row = ServiceRow("WhatsApp", 40, 30, Decimal("75.00"), 125, 900, 7500, 86400, 20,
+                         Decimal("4.25"), Decimal("85.00"), Decimal("60.00"))  # fmt: skip
+        headline = {name: getattr(row, name) for name in HEADLINE_FIELDS if hasattr(row, name)}
+        return ServiceFigures(
+            **headline,
+            nps_responses=10,
+            nps=Decimal("30.00"),
+            nps_promoters=5,
+            nps_passives=3,
+            nps_detractors=2,
+            ces_responses=4,
+            ces_avg=Decimal("2.50"),
+            by_channel=[row],
+            by_agent=[ServiceRow("Unassigned", *list(row.__dict__.values())[1:])],
+            trend=[ServiceBucket(period.start, period.end, 40, 7500)],
+            previous={**headline, "rooms": 20},
+            change_pct={name: None for name in HEADLINE_FIELDS} | {"rooms": Decimal("100.00")},
+        )
+
     def install(self, monkeypatch) -> "FakeQueries":
         for name in (
             "growth_overview",
@@ -164,6 +186,7 @@ class FakeQueries:
         monkeypatch.setattr(customer_value, "customer_value", self.customer_value)
         for name in ("buyer_lifecycle", "cohort_retention"):
             monkeypatch.setattr(lc, name, getattr(self, name))
+        monkeypatch.setattr(service_dashboard, "service_figures", self.service_figures)
         return self
 
     def customer_value(self, *, period, horizon=365):

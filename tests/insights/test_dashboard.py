@@ -119,6 +119,7 @@ def test_default_period_is_last_30_days_and_every_query_gets_it(client, fake, vi
         "customer_value",
         "buyer_lifecycle",
         "cohort_retention",
+        "service_figures",
     }
     previous = {call[0] for call in fake.calls if call[1]["period"].start == date(2026, 1, 9)}
     assert previous == {"growth_overview", "sales_lifecycle", "revenue_kpis", "buyer_lifecycle"}

@@ -264,8 +264,12 @@ def test_detail_is_the_360_view(api):
             "resolved_at": None,
             "agent": "",
             "csat_score": 5,
+            "first_response_at": None,
+            "first_response_s": None,
+            "resolution_s": None,
         }
     ]
+    assert body["survey_responses"] == []
     assert body["rfm"]["period"] == {
         "start": "2026-01-01",
         "end": "2026-01-31",

@@ -1,0 +1,159 @@
+"""The dashboard's "Customer service" section (METRICS.md S): cards, trend, channel/agent tables.
+
+Figures come from insights.service (the same function as the API); this module only shapes
+them for templates/admin/insights/_service.html and adds the drill-down links: each channel
+or agent row opens the chat rooms admin list filtered by the same local dates and label, so
+the list shows the row's number of rooms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from chats.durations import duration_human
+
+from .figures import figure
+from .periods import Period
+from .service import ServiceFigures, ServiceRow, service_figures
+
+# Plain-word definitions shown under each card and table (users cannot see METRICS.md).
+SERVICE_HELP: dict[str, Any] = {
+    # The cards' definitions come from the figure registry (insights/figures.py).
+    **{
+        key: figure(key).help
+        for key in (
+            "rooms",
+            "median_first_response_s",
+            "median_resolution_s",
+            "resolution_pct",
+            "csat_avg",
+            "fcr_pct",
+            "nps",
+            "ces_avg",
+        )
+    },
+    "tables": gettext_lazy(
+        "Every room figure per channel and per agent (a blank agent is “Unassigned”); a row "
+        "opens the chat rooms it counts."
+    ),
+    "trend": gettext_lazy("Rooms opened and their median resolution time per bucket."),
+}
+
+
+@dataclass(frozen=True)
+class ServiceCard:
+    key: str
+    label: str
+    value: str
+    detail: str
+    change: Decimal | None
+    help: str
+
+
+def chatroom_list_url(
+    *, period: Period, channel: str | None = None, agent: str | None = None
+) -> str:
+    """The chat rooms admin list for rooms opened in `period` (local dates), by channel/agent."""
+    try:
+        base = reverse("admin:chats_chatroom_changelist")
+    except NoReverseMatch:
+        base = "/admin/chats/chatroom/"
+    filters = {
+        "created_at__date__gte": period.start.isoformat(),
+        "created_at__date__lte": period.end.isoformat(),
+    }
+    if channel is not None:
+        filters["chat_contact__channel"] = channel
+    if agent is not None:
+        filters["agent_label"] = agent
+    return f"{base}?{urlencode(filters)}"
+
+
+def _pct(value: Decimal) -> str:
+    return f"{value:.2f}%"
+
+
+def _cards(figures: ServiceFigures) -> list[ServiceCard]:
+    change = figures.change_pct
+    p90 = _("90%%: %(time)s")
+    return [
+        ServiceCard("rooms", _("Rooms"), f"{figures.rooms:,}",
+                    _("%(n)s resolved") % {"n": f"{figures.resolved_rooms:,}"},
+                    change["rooms"], str(SERVICE_HELP["rooms"])),
+        ServiceCard("median_first_response_s", _("Median first response"),
+                    duration_human(figures.median_first_response_s),
+                    p90 % {"time": duration_human(figures.p90_first_response_s)},
+                    change["median_first_response_s"],
+                    str(SERVICE_HELP["median_first_response_s"])),
+        ServiceCard("median_resolution_s", _("Median resolution time"),
+                    duration_human(figures.median_resolution_s),
+                    p90 % {"time": duration_human(figures.p90_resolution_s)},
+                    change["median_resolution_s"], str(SERVICE_HELP["median_resolution_s"])),
+        ServiceCard("resolution_pct", _("Resolution rate"), _pct(figures.resolution_pct), "",
+                    change["resolution_pct"], str(SERVICE_HELP["resolution_pct"])),
+        ServiceCard("csat_avg", _("CSAT"), f"{figures.csat_avg:.2f}",
+                    _("%(pct)s satisfied, %(n)s rated")
+                    % {"pct": _pct(figures.csat_pct), "n": f"{figures.rated_rooms:,}"},
+                    change["csat_avg"], str(SERVICE_HELP["csat_avg"])),
+        ServiceCard("fcr_pct", _("First contact resolution"), _pct(figures.fcr_pct), "",
+                    change["fcr_pct"], str(SERVICE_HELP["fcr_pct"])),
+        ServiceCard("nps", _("NPS"), f"{figures.nps:.2f}",
+                    _("%(p)s promoters · %(s)s passives · %(d)s detractors")
+                    % {"p": figures.nps_promoters, "s": figures.nps_passives,
+                       "d": figures.nps_detractors},
+                    change["nps"], str(SERVICE_HELP["nps"])),
+        ServiceCard("ces_avg", _("Customer effort (CES)"), f"{figures.ces_avg:.2f}",
+                    _("%(n)s answers") % {"n": f"{figures.ces_responses:,}"},
+                    change["ces_avg"], str(SERVICE_HELP["ces_avg"])),
+    ]  # fmt: skip
+
+
+def _table(rows: list[ServiceRow], period: Period, by: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "row": row,
+            "median_first_response": duration_human(row.median_first_response_s),
+            "median_resolution": duration_human(row.median_resolution_s),
+            "p90_resolution": duration_human(row.p90_resolution_s),
+            "url": chatroom_list_url(period=period, **{by: row.label}),
+        }
+        for row in rows
+    ]
+
+
+def service_section(
+    *, period: Period, granularity: str, charts: dict[str, Any], chart_labels: dict[str, str]
+) -> dict[str, Any]:
+    """Template context of the section; adds its trend chart to `charts` (the page's JSON)."""
+    figures = service_figures(period=period, granularity=granularity)
+    charts["service"] = {
+        "labels": [bucket.start.isoformat() for bucket in figures.trend],
+        "series": {
+            "rooms": [bucket.rooms for bucket in figures.trend],
+            # Chart axis in minutes; the data table shows the human form.
+            "resolution_min": [
+                round(bucket.median_resolution_s / 60, 1) for bucket in figures.trend
+            ],
+        },
+    }
+    chart_labels["rooms"] = _("Rooms")
+    chart_labels["resolution_min"] = _("Median resolution time (min)")
+    return {
+        "service": figures,
+        "service_cards": _cards(figures),
+        "service_channels": _table(figures.by_channel, period, "channel"),
+        "service_agents": _table(figures.by_agent, period, "agent"),
+        "service_trend": [
+            {"bucket": b, "median_resolution": duration_human(b.median_resolution_s)}
+            for b in figures.trend
+        ],
+        "service_help": SERVICE_HELP,
+        "service_rooms_url": chatroom_list_url(period=period),
+    }
