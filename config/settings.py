@@ -145,6 +145,9 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = env.list(
 # scripts are static files. Django admin needs inline styles in a few widgets, so style-src
 # allows 'unsafe-inline' (styles cannot run code); scripts never inline.
 CONTENT_SECURITY_POLICY = {
+    # django-celery-beat's schedule forms (superusers only, the "System" group) carry an inline
+    # script of their own; every page of ours runs static scripts only.
+    "EXCLUDE_URL_PREFIXES": ["/admin/django_celery_beat/"],
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],

@@ -15,7 +15,8 @@ def test_chat_room_changelist_queries_do_not_grow_with_rows(
         ChatRoomFactory(csat_score=4)
 
     # when
-    with django_assert_max_num_queries(10):
+    # (a fixed number: session, user, the agent filter's cached choices, the page and its count)
+    with django_assert_max_num_queries(14):
         response = admin_client.get("/admin/chats/chatroom/")
 
     # then

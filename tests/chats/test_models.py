@@ -72,7 +72,7 @@ def test_survey_belongs_to_the_customer_of_its_record_and_is_erased_with_it():
     assert (by_contact.customer_id, by_chat.customer_id) == (person.pk, person.pk)
 
     # when
-    customer_erase(customer=person, erased_by=UserFactory(), rebuild=False)
+    customer_erase(customer=person, erased_by=UserFactory())
 
     # then
     assert list(SurveyResponse.objects.values_list("pk", flat=True)) == [kept.pk]

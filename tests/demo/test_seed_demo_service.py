@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from customers.demo import demo_seed
+from demo.seed import demo_seed
 
 from chats.models import ChatRoom, SurveyResponse
 from insights.periods import Period
