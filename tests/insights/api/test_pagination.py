@@ -232,10 +232,10 @@ def test_first_page_query_count_is_pinned(api, monkeypatch):
     for n in range(40):
         make_customer(display_name=f"D{n}")
     body, many = _get(api, LIST)
-    # then: token + user (1), the viewer's permissions (user, group: 2), the page (1); no
+    # then: token + user (1), the viewer's permissions, own and groups' (1), the page (1); no
     # COUNT, no query per row (the estimate itself is injected here, one catalog read on PG)
     assert len(body["results"]) == 43
-    assert len(few) == len(many) == 4, many
+    assert len(few) == len(many) == 3, many
 
 
 # --- PostgreSQL: the planner's estimate ------------------------------------------------------
