@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Reads the last rebuild run once per request instead of once per figure.
+    "insights.current_run.CurrentRunMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

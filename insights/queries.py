@@ -22,12 +22,12 @@ from django.db import DatabaseError, IntegrityError, connection, transaction
 from customers.models import Company
 from deals.models import Product
 
+from .current_run import latest_succeeded_run
 from .models import (
     CustomerWonDay,
     DailySum,
     FigureCache,
     GapCell,
-    RebuildRun,
     RepeatCell,
 )
 from .periods import Period, buckets
@@ -199,13 +199,7 @@ def _run_id() -> int:
     override = _run_override.get()
     if override is not None:
         return override
-    run_id = (
-        RebuildRun.objects.filter(status=RebuildRun.Status.SUCCEEDED)
-        .order_by("-finished_at", "-id")
-        .values_list("id", flat=True)
-        .first()
-    )
-    return run_id or 0
+    return latest_succeeded_run()[0]  # read once per request (insights.current_run)
 
 
 def cache_key(name: str, *params: object) -> str:
@@ -721,12 +715,7 @@ def revenue_kpis(*, period: Period) -> RevenueKpis:
 
 def computed_at() -> datetime | None:
     """When the rollups being read were committed: finished_at of the last successful rebuild."""
-    return (
-        RebuildRun.objects.filter(status=RebuildRun.Status.SUCCEEDED)
-        .order_by("-finished_at", "-id")
-        .values_list("finished_at", flat=True)
-        .first()
-    )
+    return latest_succeeded_run()[1]
 
 
 # --- Cache warming (called by insights.rebuild inside its transaction) -----------------------
