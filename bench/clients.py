@@ -1,7 +1,8 @@
 """The credentials the load test and the request-cost bench send: a manager, not a superuser.
 
 A superuser skips every permission query; the sales manager who opens the dashboard at nine
-holds insights.view_insights through a group, so that is what the benches authenticate as.
+holds insights.view_insights through a group (the Sales manager role), so that is what the
+benches authenticate as.
 Call after django.setup().
 """
 
@@ -19,17 +20,25 @@ PERMISSIONS = (
 
 
 def manager_user():
-    """The bench manager: staff, not superuser, permissions through its group (idempotent)."""
+    """The bench manager: staff, not superuser, permissions through a group (idempotent).
+
+    The group is the Sales manager role of accounts.roles when the database has it, else a
+    bench group holding the insights permissions.
+    """
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group, Permission
 
-    group, _ = Group.objects.get_or_create(name=GROUP)
-    for app_label, codename in PERMISSIONS:
-        permission = Permission.objects.filter(
-            content_type__app_label=app_label, codename=codename
-        ).first()
-        if permission is not None:  # a permission another branch has not added yet is skipped
-            group.permissions.add(permission)
+    from accounts.roles import SALES_MANAGER
+
+    group = Group.objects.filter(name=SALES_MANAGER).first()
+    if group is None:  # the role's own permissions are never changed here
+        group, _ = Group.objects.get_or_create(name=GROUP)
+        for app_label, codename in PERMISSIONS:
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is not None:  # one another branch has not added yet is skipped
+                group.permissions.add(permission)
     user, _ = get_user_model().objects.get_or_create(
         username=MANAGER, defaults={"is_staff": True, "is_superuser": False}
     )
@@ -43,12 +52,12 @@ def manager_token() -> str:
     return Token.objects.get_or_create(user=manager_user())[0].key
 
 
-def manager_session_cookie() -> str:
-    """A `name=value` Cookie header of a fresh logged-in admin session of the manager."""
+def manager_session_cookie(*, user=None) -> str:
+    """A `name=value` Cookie header of a fresh logged-in admin session (default: the manager)."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
-    user = manager_user()
+    user = user or manager_user()
     model_backend = "django.contrib.auth.backends.ModelBackend"
     backends = list(settings.AUTHENTICATION_BACKENDS)
     session = import_module(settings.SESSION_ENGINE).SessionStore()
