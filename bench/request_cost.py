@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES: tuple[tuple[str, str, str | None], ...] = (
     ("django view, constant", "/bench/django/", None),
     ("DRF view, constant, no auth/permission/throttle", "/bench/drf-open/", None),
+    ("DRF view, constant, token + permission, no throttle", "/bench/drf-unthrottled/", "token"),
     ("DRF view, constant, token + permission + throttle", "/bench/drf/", "token"),
     ("DRF view, constant, session + permission + throttle", "/bench/drf/", "session"),
     ("insights lost-reasons (cached), token", "/api/v1/insights/lost-reasons/", "token"),

@@ -6,6 +6,7 @@ Mounted by bench/settings.py, never by config/urls.py:
   throttle (adds DRF's request wrapping, content negotiation and JSON rendering).
 - bench/drf/: the same view with the API's defaults (token or session authentication,
   insights.view_insights, user throttle): what every API request pays before its own work.
+- bench/drf-unthrottled/: the same without the throttle (the difference is its bookkeeping).
 """
 
 from django.http import HttpRequest, JsonResponse
@@ -38,9 +39,14 @@ class ConstantApi(APIView):
         return Response(CONSTANT)
 
 
+class UnthrottledConstantApi(ConstantApi):
+    throttle_classes: list = []
+
+
 urlpatterns = [
     path("bench/django/", django_constant),
     path("bench/drf-open/", OpenConstantApi.as_view()),
     path("bench/drf/", ConstantApi.as_view()),
+    path("bench/drf-unthrottled/", UnthrottledConstantApi.as_view()),
     *project_urlpatterns,
 ]
