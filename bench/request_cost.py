@@ -1,7 +1,7 @@
 """What one request costs before and around its own work, measured in-process (issue 20).
 
     DATABASE_URL=postgres://... .venv/bin/python -m bench.request_cost [--requests 300]
-        [--json bench/results/request_cost.json]
+        [--customers] [--sql] [--json bench/results/request_cost.json]
 
 Django's WSGI handler is called directly (no socket, no client library), exactly as gunicorn
 calls it, with DEBUG off and the settings of bench/settings.py (the project's, plus the bare
@@ -27,7 +27,9 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,6 +46,40 @@ CASES: tuple[tuple[str, str, str | None], ...] = (
     ("customers page, source filter, token", "/api/v1/customers/?source=Referral", "token"),
     ("dashboard page, session", "/admin/insights/dashboard/", "session"),
 )
+
+
+def customer_filter_cases() -> list[tuple[str, str, str | None]]:
+    """The customers list's first page under each filter of CONTRACT.md section 4 (--customers).
+
+    Values are taken from the data: the first customer's source, company, email and name, the
+    last 30 days of first-seen dates, a high lifetime revenue, an RFM segment.
+    """
+    from django.utils import timezone
+
+    from customers.models import Customer
+
+    first = Customer.objects.select_related("company").order_by("id").first()
+    if first is None:
+        return []
+    base = "/api/v1/customers/?page_size=50&"
+    since = (timezone.localdate() - timedelta(days=30)).isoformat()
+    email = first.primary_email
+    filters = {
+        "source": f"source={quote(first.source)}",
+        "company": f"company={first.company_id or 'none'}",
+        "first seen, 30 days": f"first_seen_from={since}",
+        "has_deals=yes": "has_deals=yes",
+        "has_deals=no": "has_deals=no",
+        "revenue_min": "revenue_min=10000000",
+        "RFM segment": "segment=Champions",
+        "search, whole email": f"search={quote(email)}" if email else "",
+        "search, part of a name": f"search={quote(first.display_name[:4])}",
+    }
+    return [
+        (f"customers first page, {name}, token", base + query, "token")
+        for name, query in filters.items()
+        if query
+    ]
 
 
 def configure() -> None:
@@ -123,6 +159,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--sql", action="store_true", help="print each case's statements")
+    parser.add_argument(
+        "--customers", action="store_true", help="add the customers list under each filter"
+    )
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "request_cost.json"))
     args = parser.parse_args()
 
@@ -144,8 +183,9 @@ def main() -> None:
         "requests_per_case": args.requests,
         "cases": {},
     }
+    cases = [*CASES, *(customer_filter_cases() if args.customers else [])]
     print(f"{'case':<55} {'status':>6} {'queries':>7} {'median µs':>10} {'p95 µs':>9}")
-    for name, path, who in CASES:
+    for name, path, who in cases:
         row = measure(
             caller(handler, path, credentials[who]), requests=args.requests, warmup=args.warmup
         )
