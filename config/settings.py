@@ -155,6 +155,9 @@ REST_FRAMEWORK = {
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,
 }
+# customers/ pages of an unfiltered list of at least this many rows (PostgreSQL's estimate)
+# report that estimate as `count` with count_is_estimate: true instead of counting every row.
+API_EXACT_COUNT_BELOW = env.int("API_EXACT_COUNT_BELOW", default=10_000)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Wawasan Customer Insights API",
     "DESCRIPTION": (
