@@ -12,16 +12,19 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -212,8 +215,16 @@ def dashboard_params(*, query: QueryDict, today: date | None = None) -> Dashboar
 
 # --- Drill-down -------------------------------------------------------------------------------
 def _url(name: str, fallback: str) -> str:
+    # A page draws hundreds of drill-down links to the same list (one per company, cell,
+    # bucket...): reverse() once per URLconf, script prefix and language, not once per link.
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return _reversed(name, fallback, urlconf, get_script_prefix(), translation.get_language())
+
+
+@lru_cache(maxsize=64)
+def _reversed(name: str, fallback: str, urlconf: str, prefix: str, language: str | None) -> str:
     try:
-        return reverse(name)
+        return reverse(name, urlconf=urlconf)
     except NoReverseMatch:
         return fallback
 
