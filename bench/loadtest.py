@@ -2,11 +2,20 @@
 
     DATABASE_URL=postgres://... .venv/bin/python -m bench.loadtest [--requests 3000]
         [--seconds 60] [--concurrency 8] [--workers 2] [--port 8765] [--no-rebuild]
+        [--mix api|dashboard|both] [--as manager|superuser]
 
 Everything stays on loopback and is bounded in requests and in time. Two phases with the
-same request mix (the eight insights endpoints x five presets, plus the customers list):
-"quiet", then "during rebuild" with `manage.py rebuild_insights --full` running in the
-background. Prints requests/s, p50/p95 latency and errors per phase, and writes JSON to
+same request mix: "quiet", then "during rebuild" with `manage.py rebuild_insights --full`
+running in the background. Mixes:
+- api: every insights endpoint of ENDPOINTS x five presets, plus the customers list, with a
+  token. Endpoints that answer 404 (not merged yet) are left out and listed as skipped.
+- dashboard: the admin Customer Insights page for each preset, as a logged-in manager's
+  browser loads it (session cookie; every figure is rendered into the page; static assets
+  are left to the browser's cache).
+- both: the two interleaved.
+Requests are sent as a manager holding the insights permissions through a group (as the
+Sales manager role does), or `--as superuser` (no permission queries, the issue-8 runs).
+Prints requests/s, p50/p95 latency and errors per phase, and writes JSON to
 bench/results/loadtest.json.
 """
 
@@ -21,41 +30,106 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ENDPOINTS = (
-    "growth", "demographics", "sales", "lost-reasons", "top-products", "rfm", "revenue",
-    "customer-value", "lifecycle", "retention", "service",
-)  # fmt: skip
+# Insights endpoints and their extra query parameters: adding an endpoint is one line here.
+ENDPOINTS: tuple[tuple[str, str], ...] = (
+    ("growth", ""),
+    ("demographics", ""),
+    ("sales", ""),
+    ("lost-reasons", ""),
+    ("top-products", ""),
+    ("rfm", ""),
+    ("revenue", ""),
+    ("lifecycle", ""),  # issue 14
+    ("retention", ""),  # issue 14
+    ("service", ""),  # issue 16
+    ("customer-value", ""),  # issue 15
+)
 PRESETS = ("last_7_days", "last_30_days", "last_90_days", "this_year", "last_year")
+CUSTOMERS_PAGE = "/api/v1/customers/?page_size=50"
+DASHBOARD = "/admin/insights/dashboard/"
+MIXES = ("api", "dashboard", "both")
+
+# (path with query, credentials kind: "token" | "session")
+Request = tuple[str, str]
 
 
-def request_paths() -> list[str]:
-    paths = [f"/api/v1/insights/{e}/?preset={p}" for e in ENDPOINTS for p in PRESETS]
-    return [*paths, "/api/v1/customers/?page_size=50"]
+def insights_path(endpoint: str, extra: str, preset: str) -> str:
+    return f"/api/v1/insights/{endpoint}/?preset={preset}" + (f"&{extra}" if extra else "")
 
 
-def api_token() -> str:
-    """A token of a user allowed to read insights (created once, reused)."""
+def api_requests(endpoints: Sequence[tuple[str, str]]) -> list[Request]:
+    paths = [insights_path(e, extra, p) for e, extra in endpoints for p in PRESETS]
+    return [(path, "token") for path in [*paths, CUSTOMERS_PAGE]]
+
+
+def dashboard_requests() -> list[Request]:
+    return [(f"{DASHBOARD}?preset={preset}", "session") for preset in PRESETS]
+
+
+def request_mix(mix: str, endpoints: Sequence[tuple[str, str]]) -> list[Request]:
+    if mix == "api":
+        return api_requests(endpoints)
+    if mix == "dashboard":
+        return dashboard_requests()
+    api, pages = api_requests(endpoints), dashboard_requests()
+    # Interleaved: a page load for every few API reads, as a team mixing both would send.
+    step = max(1, len(api) // len(pages))
+    mixed: list[Request] = []
+    for n, page in enumerate(pages):
+        mixed += [*api[n * step : (n + 1) * step], page]
+    return mixed + api[len(pages) * step :]
+
+
+def credentials(kind: str) -> dict[str, str]:
+    """Authorization and Cookie headers of the load-test user (created once, reused)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 
-    user, _ = get_user_model().objects.get_or_create(
-        username="loadtest", defaults={"is_superuser": True, "is_staff": True}
-    )
-    return Token.objects.get_or_create(user=user)[0].key
+    from .clients import manager_session_cookie, manager_user
+
+    if kind == "superuser":
+        from django.contrib.auth import get_user_model
+
+        user, _ = get_user_model().objects.get_or_create(
+            username="loadtest", defaults={"is_superuser": True, "is_staff": True}
+        )
+        cookie = manager_session_cookie(user=user)
+    else:
+        user = manager_user()
+        cookie = manager_session_cookie(user=user)
+    token = Token.objects.get_or_create(user=user)[0].key
+    return {"token": f"Token {token}", "session": cookie}
+
+
+def available_endpoints(*, port: int, headers: dict[str, dict[str, str]]) -> tuple[list, list]:
+    """ENDPOINTS split into those the server answers and those it answers 404 (not merged)."""
+    found, skipped = [], []
+    for endpoint, extra in ENDPOINTS:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("GET", insights_path(endpoint, extra, PRESETS[1]), headers=headers["token"])
+        status = conn.getresponse().status
+        conn.close()
+        (skipped if status == 404 else found).append((endpoint, extra))
+    return found, [endpoint for endpoint, _ in skipped]
 
 
 def run_phase(
-    *, port: int, token: str, requests: int, seconds: float, concurrency: int
+    *,
+    port: int,
+    mix: list[Request],
+    headers: dict[str, dict[str, str]],
+    requests: int,
+    seconds: float,
+    concurrency: int,
 ) -> dict[str, float]:
     """Send up to `requests` requests over `concurrency` keep-alive connections, `seconds` max."""
-    paths = request_paths()
     latencies: list[float] = []
     errors: list[str] = []
     counter = iter(range(requests))
@@ -64,7 +138,6 @@ def run_phase(
 
     def worker() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"Authorization": f"Token {token}", "Host": "127.0.0.1"}
         while time.monotonic() < deadline:
             with lock:
                 n = next(counter, None)
@@ -72,7 +145,8 @@ def run_phase(
                 break
             started = time.perf_counter()
             try:
-                conn.request("GET", paths[n % len(paths)], headers=headers)
+                path, kind = mix[n % len(mix)]
+                conn.request("GET", path, headers=headers[kind])
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -128,14 +202,21 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--no-rebuild", action="store_true")
+    parser.add_argument("--mix", choices=MIXES, default="api")
+    parser.add_argument("--as", dest="who", choices=("manager", "superuser"), default="manager")
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "loadtest.json"))
     args = parser.parse_args()
 
-    token = api_token()
+    # The session is signed here and read by gunicorn: both must use the same key.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    secrets_of = credentials(args.who)
+    headers = {
+        "token": {"Authorization": secrets_of["token"], "Host": "127.0.0.1"},
+        "session": {"Cookie": secrets_of["session"], "Host": "127.0.0.1"},
+    }
     env = {
         **os.environ,
         "DEBUG": "False",
-        "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "False",
         "API_THROTTLE_RATE": "1000000/minute",
@@ -145,10 +226,21 @@ def main() -> None:
          "--bind", f"127.0.0.1:{args.port}", "--log-level", "warning"],
         cwd=ROOT, env=env,
     )  # fmt: skip
-    results: dict[str, object] = {"database": os.environ.get("DATABASE_URL", "sqlite default")}
+    results: dict[str, object] = {
+        "database": os.environ.get("DATABASE_URL", "sqlite default"),
+        "mix": args.mix,
+        "as": args.who,
+        "workers": args.workers,
+        "concurrency": args.concurrency,
+    }
     try:
         wait_for_server(args.port)
-        phase = dict(port=args.port, token=token, concurrency=args.concurrency)
+        endpoints, results["skipped_endpoints"] = available_endpoints(
+            port=args.port, headers=headers
+        )
+        mix = request_mix(args.mix, endpoints)
+        results["distinct_requests"] = len(mix)
+        phase = dict(port=args.port, mix=mix, headers=headers, concurrency=args.concurrency)
         run_phase(**phase, requests=200, seconds=10)  # warm-up: caches, connections
         results["quiet"] = run_phase(**phase, requests=args.requests, seconds=args.seconds)
         if not args.no_rebuild:
@@ -166,6 +258,7 @@ def main() -> None:
         server.wait(timeout=30)
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+    print("mix", args.mix, "as", args.who, "skipped (404):", results.get("skipped_endpoints"))
     for name in ("quiet", "during_rebuild"):
         if name in results:
             print(name, json.dumps(results[name]))

@@ -16,9 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from urllib.parse import urlencode
 
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils import translation
 
 from deals.models import Product
 
@@ -28,8 +31,16 @@ from .periods import Period
 
 # --- Drill-down -------------------------------------------------------------------------------
 def _url(name: str, fallback: str) -> str:
+    # A page draws hundreds of drill-down links to the same list (one per company, cell,
+    # bucket...): reverse() once per URLconf, script prefix and language, not once per link.
+    urlconf = get_urlconf() or settings.ROOT_URLCONF
+    return _reversed(name, fallback, urlconf, get_script_prefix(), translation.get_language())
+
+
+@lru_cache(maxsize=64)
+def _reversed(name: str, fallback: str, urlconf: str, prefix: str, language: str | None) -> str:
     try:
-        return reverse(name)
+        return reverse(name, urlconf=urlconf)
     except NoReverseMatch:
         return fallback
 

@@ -24,12 +24,12 @@ from deals.models import Product
 
 from . import metric_keys as keys
 from . import periods as period_rules
+from .current_run import latest_succeeded_run
 from .models import (
     CustomerWonDay,
     DailySum,
     FigureCache,
     GapCell,
-    RebuildRun,
     RepeatCell,
 )
 from .periods import Period, buckets
@@ -225,13 +225,7 @@ def _run_id() -> int:
     override = _run_override.get()
     if override is not None:
         return override
-    run_id = (
-        RebuildRun.objects.filter(status=RebuildRun.Status.SUCCEEDED)
-        .order_by("-finished_at", "-id")
-        .values_list("id", flat=True)
-        .first()
-    )
-    return run_id or 0
+    return latest_succeeded_run()[0]  # read once per request (insights.current_run)
 
 
 def cache_key(name: str, *params: object) -> str:
@@ -832,12 +826,7 @@ def revenue_kpis_of(data: dict[str, int]) -> RevenueKpis:
 
 def computed_at() -> datetime | None:
     """When the rollups being read were committed: finished_at of the last successful rebuild."""
-    return (
-        RebuildRun.objects.filter(status=RebuildRun.Status.SUCCEEDED)
-        .order_by("-finished_at", "-id")
-        .values_list("finished_at", flat=True)
-        .first()
-    )
+    return latest_succeeded_run()[1]
 
 
 # --- Cache warming (called by insights.rebuild inside its transaction) -----------------------

@@ -2,6 +2,8 @@ from typing import TYPE_CHECKING
 
 from rest_framework.permissions import BasePermission
 
+from accounts.permission_preload import user_permissions_preload
+
 if TYPE_CHECKING:  # rest_framework.views imports this module through the settings: no cycle
     from rest_framework.request import Request
     from rest_framework.views import APIView
@@ -20,4 +22,7 @@ class CanViewInsights(BasePermission):
 
     def has_permission(self, request: "Request", view: "APIView") -> bool:
         user = request.user
-        return bool(user and user.is_authenticated and user.has_perm(VIEW_INSIGHTS_PERMISSION))
+        if not (user and user.is_authenticated):
+            return False
+        user_permissions_preload(user=user)  # one query instead of two; masking reuses it
+        return user.has_perm(VIEW_INSIGHTS_PERMISSION)

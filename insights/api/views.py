@@ -21,7 +21,6 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -48,6 +47,7 @@ from .customer360 import (
 )
 from .export import CSVRenderer, customer_csv_response
 from .filters import CustomerFilter, customer_page_rfm
+from .pagination import EstimatedCountPagination
 
 ERRORS_400 = OpenApiResponse(
     s.ErrorsSerializer,
@@ -232,7 +232,7 @@ class SchemaApi(JsonErrorsMixin, SpectacularAPIView):
 
 
 # --- Customers --------------------------------------------------------------------------------
-class CustomerPagination(PageNumberPagination):
+class CustomerPagination(EstimatedCountPagination):
     page_size = 50
     page_size_query_param = "page_size"
     page_size_query_description = "Customers per page (default 50, at most 500)."
@@ -241,7 +241,10 @@ class CustomerPagination(PageNumberPagination):
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         response = super().get_paginated_response_schema(schema)
         descriptions = {
-            "count": "How many customers match the filters (all pages).",
+            "count": (
+                "How many customers match the filters (all pages); the database's estimate "
+                "when count_is_estimate is true."
+            ),
             "next": "URL of the next page, null on the last.",
             "previous": "URL of the previous page, null on the first.",
             "results": "This page's customers, by id.",

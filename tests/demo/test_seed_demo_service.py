@@ -3,9 +3,9 @@
 from datetime import date
 
 import pytest
-from demo.seed import demo_seed
 
 from chats.models import ChatRoom, SurveyResponse
+from demo.seed import demo_seed
 from insights.periods import Period
 from insights.service import service_figures
 from tests.insights.build import rebuild
