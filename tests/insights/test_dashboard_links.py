@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import get_script_prefix, set_script_prefix
 
-from insights import dashboard
+from insights import drilldown
 from tests.factories import UserFactory
 from tests.insights.dashboard_fakes import FakeQueries
 
@@ -25,9 +25,9 @@ def viewer(client, db):
 def test_the_customer_list_url_is_reversed_once_for_every_link(client, viewer, monkeypatch):
     # given
     FakeQueries().install(monkeypatch)
-    dashboard._reversed.cache_clear()
+    drilldown._reversed.cache_clear()
     # when
-    with mock.patch.object(dashboard, "reverse", wraps=dashboard.reverse) as spy:
+    with mock.patch.object(drilldown, "reverse", wraps=drilldown.reverse) as spy:
         first = client.get(URL).content.decode()
         calls_first = spy.call_count
         client.get(URL)
@@ -41,10 +41,10 @@ def test_a_script_prefix_gets_its_own_url():
     # given: the project served under /crm/ (SCRIPT_NAME) after being served at the root
     before = get_script_prefix()
     try:
-        at_root = dashboard.customer_list_url()
+        at_root = drilldown.customer_list_url()
         set_script_prefix("/crm/")
         # when
-        under_crm = dashboard.customer_list_url()
+        under_crm = drilldown.customer_list_url()
     finally:
         set_script_prefix(before)
     # then: the remembered URL is per prefix
