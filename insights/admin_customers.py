@@ -39,6 +39,7 @@ from .customer_filters import (
 )
 from .customer_search import customer_search_q
 from .models import Segment
+from .templatetags.insights_format import display_label
 
 
 class _ChoicesOnly(admin.SimpleListFilter):
@@ -175,7 +176,7 @@ class InsightsCustomerAdmin(CustomerAdmin):
 
     @admin.display(description=_("RFM segment"))
     def rfm_segment(self, obj: Customer):
-        return getattr(obj, "rfm_segment_label", None) or "—"
+        return display_label(getattr(obj, "rfm_segment_label", None)) or "—"
 
     @admin.action(description=_("Export to CSV (selected, or all filtered rows)"))
     def export_csv(self, request, queryset: QuerySet):

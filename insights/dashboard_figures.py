@@ -175,7 +175,7 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
             "urls": [r["drill"].url if r["drill"] else None for r in product_rows],
         },
         "segments": {
-            "labels": [s.segment for s in segments],
+            "labels": [display_label(s.segment) for s in segments],
             "series": {
                 "customers": [s.customers for s in segments],
                 "revenue": [_num(s.revenue) for s in segments],

@@ -505,6 +505,7 @@ FIGURES: list[Figure] = [
         "csat_avg",
         "service",
         _("CSAT"),
+        # xgettext:no-python-format
         _("Mean CSAT score (1–5) of rated rooms; below it, the % of them scoring 4 or 5."),
         "decimal",
         "METRICS.md §S",
@@ -513,8 +514,7 @@ FIGURES: list[Figure] = [
         "fcr_pct",
         "service",
         _("First contact resolution"),
-        # xgettext:no-python-format
-        _(
+        _(  # xgettext:no-python-format
             "First contact resolution: % of resolved rooms whose customer opened no other "
             "room, on any channel, within 7 days after the resolution."
         ),
@@ -525,6 +525,7 @@ FIGURES: list[Figure] = [
         "nps",
         "service",
         _("NPS"),
+        # xgettext:no-python-format
         _("Net promoter score: % of NPS answers scoring 9–10 minus % scoring 0–6 (−100 to 100)."),
         "decimal",
         "METRICS.md §S",

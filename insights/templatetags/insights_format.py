@@ -146,11 +146,22 @@ _FIXED_LABELS = {
     "Other": gettext_lazy("Other"),
     "Unspecified": gettext_lazy("Unspecified"),
     "All others": gettext_lazy("All others"),
+    # RFM segment names (METRICS.md R), shown in the reader's language.
+    "Champions": gettext_lazy("Champions"),
+    "Loyal Customers": gettext_lazy("Loyal Customers"),
+    "Potential Loyalists": gettext_lazy("Potential Loyalists"),
+    "New Customers": gettext_lazy("New Customers"),
+    "Promising": gettext_lazy("Promising"),
+    "Need Attention": gettext_lazy("Need Attention"),
+    "About To Sleep": gettext_lazy("About To Sleep"),
+    "Can't Lose Them": gettext_lazy("Can't Lose Them"),
+    "At Risk": gettext_lazy("At Risk"),
+    "Hibernating": gettext_lazy("Hibernating"),
 }
 
 
 def display_label(value: object) -> str:
-    """'Other' → 'Lainnya' in Indonesian; any other label as written."""
+    """'Other' → 'Lainnya', 'Champions' → 'Juara' in Indonesian; any other label as written."""
     text = "" if value is None else str(value)
     return str(_FIXED_LABELS.get(text, text))
 

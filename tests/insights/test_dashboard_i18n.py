@@ -94,3 +94,15 @@ def test_lifecycle_and_retention_sections_in_indonesian(client, fake, viewer):
     assert "Retensi per kohort bulanan (% dari kohort; arahkan kursor untuk jumlahnya)" in html
     assert "90 hari" in html and "Satu pelanggan baru setiap … jam" in html
     assert "periode sebelumnya:" in html
+
+
+def test_rfm_segment_names_are_translated_for_display_only(client, fake, viewer):
+    # given
+    client.cookies["django_language"] = "id"
+
+    # when
+    html = client.get(URL).content.decode()
+
+    # then: the table shows the Indonesian name, the drill-down keeps the defined one
+    assert 'class="segment-link">Juara</a>' in html
+    assert "segment=Champions" in html
