@@ -3,6 +3,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from common.timestamps import timestamp_in_range
 from customers.records import ExternalIdModel, ResolvedRecord, customer_link
 
 
@@ -29,6 +30,9 @@ class ChatContact(ResolvedRecord):
         verbose_name = _("chat contact")
         verbose_name_plural = _("chat contacts")
         ordering = ["-created_at", "id"]
+        constraints = [
+            timestamp_in_range("created_at", name="chatcontact_created_at_in_range"),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email or self.phone or f"{self.channel} {self.pk}"
@@ -71,6 +75,11 @@ class ChatRoom(ExternalIdModel):
         verbose_name_plural = _("chat rooms")
         ordering = ["-created_at", "id"]
         constraints = [
+            timestamp_in_range("created_at", name="chatroom_created_at_in_range"),
+            timestamp_in_range(
+                "first_response_at", name="chatroom_first_response_at_in_range", nullable=True
+            ),
+            timestamp_in_range("resolved_at", name="chatroom_resolved_at_in_range", nullable=True),
             models.CheckConstraint(
                 condition=models.Q(csat_score__isnull=True)
                 | models.Q(csat_score__gte=1, csat_score__lte=5),
@@ -136,6 +145,7 @@ class SurveyResponse(ExternalIdModel):
         verbose_name_plural = _("survey responses")
         ordering = ["-created_at", "id"]
         constraints = [
+            timestamp_in_range("created_at", name="surveyresponse_created_at_in_range"),
             models.CheckConstraint(
                 condition=models.Q(contact__isnull=False, chat_contact__isnull=True)
                 | models.Q(contact__isnull=True, chat_contact__isnull=False),

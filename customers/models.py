@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from common.timestamps import timestamp_in_range
+
 from .records import ExternalIdModel, ResolvedRecord, customer_link
 
 
@@ -16,6 +18,9 @@ class Company(ExternalIdModel):
         verbose_name_plural = _("companies")
         ordering = ["name"]
         indexes = [models.Index(fields=["name"])]
+        constraints = [
+            timestamp_in_range("created_at", name="company_created_at_in_range", nullable=True),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -124,6 +129,9 @@ class Contact(ResolvedRecord):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["-created_at", "id"]
+        constraints = [
+            timestamp_in_range("created_at", name="contact_created_at_in_range"),
+        ]
 
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()

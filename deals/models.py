@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from common.timestamps import timestamp_in_range
 from customers.models import Company, Contact
 from customers.records import ExternalIdModel
 
@@ -121,6 +122,10 @@ class Deal(ExternalIdModel):
         verbose_name = _("deal")
         verbose_name_plural = _("deals")
         ordering = ["-created_at", "id"]
+        constraints = [
+            timestamp_in_range("created_at", name="deal_created_at_in_range"),
+            timestamp_in_range("closed_at", name="deal_closed_at_in_range", nullable=True),
+        ]
 
     def __str__(self) -> str:
         return self.name or self.external_id or f"Deal {self.pk}"
