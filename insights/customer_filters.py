@@ -30,19 +30,11 @@ Parameters (all optional; a bad value raises CustomerFilterError naming the para
   day in the last lost_after days, lost = buying days before but none in them.
 * ordering: id (default), lifetime_revenue, last_purchase, p_alive, predicted_clv, each with
   `-` for descending; customers without a prediction sort last either way.
-
-Extension points (lifecycle=active|lost with lost_after; p_alive and predicted_clv ranges;
-sorting by predicted value): append a FilterSpec to EXTRA_FILTERS and add entries to
-ORDERINGS from an AppConfig.ready() (before the URLconf imports insights.api.filters, which
-declares one documented API parameter per name); the admin list, the API, saved segments,
-validation and the summary then pick them up. Raise CustomerFilterError(param, message) for
-a bad value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -62,8 +54,6 @@ from .periods import Period, PeriodError, parse_period
 __all__ = [
     "FILTER_PARAMS",
     "CustomerFilterError",
-    "FilterSpec",
-    "EXTRA_FILTERS",
     "customer_filter",
     "customer_filters_clean",
     "customer_filter_summary",
@@ -102,18 +92,7 @@ class CustomerFilterError(ValueError):
 DrilldownError = CustomerFilterError  # the name the admin used before the move
 
 
-@dataclass(frozen=True)
-class FilterSpec:
-    """A filter another module contributes: its parameters and how it narrows the list."""
-
-    params: tuple[str, ...]
-    apply: Callable[[QuerySet, Mapping[str, str], Period | None], QuerySet]
-    summary: Callable[[Mapping[str, str]], list[str]] | None = None
-
-
-EXTRA_FILTERS: list[FilterSpec] = []
-
-BASE_PARAMS = (
+FILTER_PARAMS = (
     "source",
     "company",
     "country",
@@ -151,10 +130,7 @@ BASE_PARAMS = (
 
 
 def filter_params() -> tuple[str, ...]:
-    return (*BASE_PARAMS, *(p for spec in EXTRA_FILTERS for p in spec.params))
-
-
-FILTER_PARAMS = BASE_PARAMS  # the base set; filter_params() adds the extensions
+    return FILTER_PARAMS
 
 
 # --- Validation ------------------------------------------------------------------------------
@@ -292,9 +268,6 @@ def customer_filter(
         queryset = _saved(queryset, _int("segment_id", value, low=1), user)
     queryset = _predicted(queryset, get)
     queryset = _lifecycle(queryset, get)
-    for spec in EXTRA_FILTERS:
-        if any(get.get(p) for p in spec.params):
-            queryset = spec.apply(queryset, get, period)
     return queryset
 
 
@@ -559,9 +532,6 @@ def customer_filter_summary(params: Mapping[str, str]) -> list[str]:
     if value := get.get("segment_id"):
         name = Segment.objects.filter(pk=int(value)).values_list("name", flat=True).first()
         parts.append(_("Segment: %(name)s") % {"name": name or value})
-    for spec in EXTRA_FILTERS:
-        if spec.summary is not None and any(get.get(p) for p in spec.params):
-            parts.extend(spec.summary(get))
     return parts
 
 
