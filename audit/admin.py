@@ -40,7 +40,7 @@ class ExportRecordAdmin(admin.ModelAdmin):
 
 @admin.register(ErasureRecord)
 class ErasureRecordAdmin(admin.ModelAdmin):
-    """Read-only: written by customers.erasure.customer_erase, never by hand."""
+    """Read-only: written by privacy.erasure.customer_erase, never by hand."""
 
     list_display = ("created_at", "username", "customer_id", "counts", "rebuild_run_id")
     list_filter = ("created_at",)

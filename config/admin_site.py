@@ -57,7 +57,7 @@ class WawasanAdminSite(admin.AdminSite):
                 }
                 business.append(insights)
             insights["models"].insert(0, _dashboard_entry())
-        from customers.import_jobs import import_kinds_for  # models: not at app loading
+        from imports.jobs import import_kinds_for  # models: not at app loading
 
         if import_kinds_for(request.user):
             customers = next((a for a in business if a["app_label"] == "customers"), None)
@@ -120,7 +120,7 @@ def _import_entry() -> dict[str, Any]:
         "name": _("Import CSV"),
         "object_name": "Import",
         "perms": {"view": True, "add": False, "change": False, "delete": False},
-        "admin_url": reverse("customers_import"),
+        "admin_url": reverse("imports_import"),
         "add_url": None,
         "view_only": True,
     }

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "customers",
     "deals",
     "chats",
+    "imports",
+    "privacy",
     "insights",
     "audit",
     "accounts",

@@ -9,7 +9,8 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("wawasan/favicon.svg"), permanent=True)),
     # Before admin.site.urls, whose catch-all would otherwise answer these paths with a 404.
     path("admin/insights/", include("insights.dashboard_urls")),
-    path("admin/import/", include("customers.import_urls")),
+    path("admin/import/", include("imports.urls")),
+    path("admin/customers/customer/", include("privacy.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("insights.api.urls")),
 ]

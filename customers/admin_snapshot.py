@@ -7,7 +7,6 @@ resolution with match rules and fix the records listed under data quality.
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
@@ -17,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import sees_all_records
 
-from .erasure import ErasureBusy, customer_erase
 from .explanation_text import edge_text
 from .identity import customer_explanation, customer_resolve_id
 from .models import ContactToFix, Customer, MatchRule, PlaceholderKey
@@ -78,8 +76,9 @@ class CustomerAdmin(admin.ModelAdmin):
         return False
 
     def has_erase_permission(self, request, obj=None) -> bool:
-        # Erasure is the one way a customer leaves the snapshot by hand; the model's delete
-        # permission grants it (the plain delete stays off: it would leave the records behind).
+        # Erasure (privacy.erasure, page privacy.views) is the one way a customer leaves the
+        # snapshot by hand; the model's delete permission grants it (the plain delete stays
+        # off: it would leave the records behind).
         return request.user.is_superuser or request.user.has_perm("customers.delete_customer")
 
     actions = ["erase_person"]
@@ -93,51 +92,7 @@ class CustomerAdmin(admin.ModelAdmin):
                 request, _("Select exactly one customer to erase."), level=messages.WARNING
             )
             return None
-        return HttpResponseRedirect(reverse("admin:customers_customer_erase", args=[ids[0]]))
-
-    def erase_view(self, request, customer_id: int):
-        """GET: what will go, with a confirm button; POST: erase and record the audit entry."""
-        if not self.has_erase_permission(request):
-            raise PermissionDenied
-        customer = Customer.objects.filter(pk=customer_id).first()
-        if customer is None:
-            raise Http404(_("No such customer."))
-        if request.method == "POST":
-            try:
-                erasure = customer_erase(customer=customer, erased_by=request.user)
-            except ErasureBusy:
-                self.message_user(
-                    request,
-                    _(
-                        "A rebuild is rewriting this customer right now; nothing was erased. "
-                        "Try again in a minute."
-                    ),
-                    level=messages.ERROR,
-                )
-                return HttpResponseRedirect(request.path)
-            record = erasure.record
-            self.message_user(
-                request,
-                _("Customer %(id)s was erased: %(contacts)s CRM and %(chats)s chat records.")
-                % {
-                    "id": customer_id,
-                    "contacts": record.counts["contacts"],
-                    "chats": record.counts["chat_contacts"],
-                },
-                level=messages.SUCCESS,
-            )
-            for sentence in erasure.follow_up:  # from insights: what happens to the figures
-                self.message_user(request, sentence, level=messages.INFO)
-            return HttpResponseRedirect(reverse("admin:customers_customer_changelist"))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": _("Erase this person"),
-            "customer": customer,
-            "contacts": customer.contacts.count(),
-            "chat_contacts": customer.chat_contacts.count(),
-        }
-        return TemplateResponse(request, "admin/customers/customer/erase_confirm.html", context)
+        return HttpResponseRedirect(reverse("privacy_customer_erase", args=[ids[0]]))
 
     def get_urls(self):
         return [
@@ -145,11 +100,6 @@ class CustomerAdmin(admin.ModelAdmin):
                 "resolve/<int:customer_id>/",
                 self.admin_site.admin_view(self.resolve_view),
                 name="customers_customer_resolve",
-            ),
-            path(
-                "<int:customer_id>/erase/",
-                self.admin_site.admin_view(self.erase_view),
-                name="customers_customer_erase",
             ),
             *super().get_urls(),
         ]
@@ -178,7 +128,7 @@ class CustomerAdmin(admin.ModelAdmin):
                 url = reverse("admin:customers_customer_change", args=[resolved])
                 return HttpResponseRedirect(url)
         if object_id.isdigit() and self.has_erase_permission(request):
-            url = reverse("admin:customers_customer_erase", args=[int(object_id)])
+            url = reverse("privacy_customer_erase", args=[int(object_id)])
             extra_context = {**(extra_context or {}), "erase_url": url}
         return super().change_view(request, object_id, form_url, extra_context)
 

@@ -7,8 +7,8 @@ class InsightsConfig(AppConfig):
     verbose_name = _("Customer Insights")
 
     def ready(self) -> None:
-        # customers never imports insights: an erasure announces itself, and the figures follow.
-        from customers.erasure import person_erased
+        # privacy never imports insights: an erasure announces itself, and the figures follow.
+        from privacy.erasure import person_erased
 
         from .enqueue import erasure_follow_up
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 from chats.models import SurveyResponse
-from customers.erasure import customer_erase
+from privacy.erasure import customer_erase
 from tests.factories import (
     ChatContactFactory,
     ChatRoomFactory,

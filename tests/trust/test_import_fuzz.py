@@ -10,8 +10,8 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from customers.importing import import_records
 from customers.models import Company, Contact
+from imports.importer import import_records
 
 pytestmark = pytest.mark.django_db
 HEADER = "external_id,first_name,email,phone,created_at\n"

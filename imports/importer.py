@@ -6,9 +6,9 @@ bulk upsert, so a load costs a handful of queries per few thousand rows, never o
 A row is validated whole before anything of it is written, so it is never half-written.
 """
 
-from customers.importing.driver import BATCH_SIZE, import_records
-from customers.importing.kinds import KINDS, Kind
-from customers.importing.results import (
+from imports.driver import BATCH_SIZE, import_records
+from imports.kinds import KINDS, Kind
+from imports.results import (
     ImportFileError,
     ImportResult,
     Rejection,

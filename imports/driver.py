@@ -9,15 +9,15 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
-from typing import BinaryIO, TextIO
+from typing import BinaryIO, TextIO, cast
 
 from django.conf import settings
 from django.db import connections, transaction
 
-from customers.importing.cells import Cells
-from customers.importing.kinds import KINDS, Kind
-from customers.importing.loaders import DealItemLoader, DealLoader, Loader, SurveyLoader
-from customers.importing.results import ImportFileError, ImportResult, Rejection, Row
+from imports.cells import Cells
+from imports.kinds import KINDS, Kind
+from imports.loaders import DealItemLoader, DealLoader, Loader, SurveyLoader
+from imports.results import ImportFileError, ImportResult, Rejection, Row
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,10 @@ def csv_records(stream: TextIO | BinaryIO) -> Iterator[tuple[int, list[str]]]:
     surrogates (surrogateescape), so only the record holding them is rejected (not_utf8).
     """
     csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL_CHARS))
-    reader = csv.reader(_decoded_lines(stream) if _is_binary(stream) else stream)
+    lines: Iterator[str] | TextIO = (
+        _decoded_lines(cast(BinaryIO, stream)) if _is_binary(stream) else cast(TextIO, stream)
+    )
+    reader = csv.reader(lines)
     previous_end = 0
     while True:
         try:

@@ -1,4 +1,4 @@
-"""Celery wrappers only: the work is customers.import_jobs.import_job_run."""
+"""Celery wrappers only: the work is imports.jobs.import_job_run."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from celery import shared_task
 
 from audit.models import ImportJob
 
-from . import import_jobs
-from .import_jobs import import_job_run
+from . import jobs
+from .jobs import import_job_run
 
 
-@shared_task(name="customers.import_job_run")
+@shared_task(name="imports.import_job_run")
 def run_import_job(job_id: int) -> dict[str, object]:
     # No automatic retry: a half-done real import is resumable by loading the file again
     # (rows are upserted), which the person at the page decides.
@@ -20,7 +20,7 @@ def run_import_job(job_id: int) -> dict[str, object]:
 
 def import_job_start(*, job: ImportJob) -> ImportJob:
     """Run small files now; queue larger ones (the page then shows their progress)."""
-    if job.size <= import_jobs.INLINE_MAX_BYTES:
+    if job.size <= jobs.INLINE_MAX_BYTES:
         return import_job_run(job_id=job.pk)
     run_import_job.delay(job.pk)
     job.refresh_from_db()

@@ -7,8 +7,8 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.models import ImportJob
-from customers import import_jobs
 from customers.models import Company
+from imports import jobs as import_jobs
 from tests.factories import CompanyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -129,7 +129,7 @@ def test_large_files_go_to_the_celery_task(client, monkeypatch):
     monkeypatch.setattr(import_jobs, "INLINE_MAX_BYTES", 10)
 
     # when
-    with mock.patch("customers.tasks.run_import_job.delay") as delay:
+    with mock.patch("imports.tasks.run_import_job.delay") as delay:
         _upload(client, "companies", GOOD_AND_BAD)
 
     # then: queued, and the page refreshes while it waits
@@ -160,7 +160,7 @@ def test_the_task_runs_the_job_and_progress_is_committed_as_it_goes(client, monk
     assert ImportJob.objects.get(pk=job.pk).rows_done == 3
 
     # when: the worker runs it
-    from customers.tasks import run_import_job
+    from imports.tasks import run_import_job
 
     result = run_import_job(job.pk)
 

@@ -20,7 +20,7 @@ actions" entries about their records (or naming them) are redacted.
 
 After the erasure commits, `person_erased` is sent; insights answers it by queueing a rebuild
 (never waiting for a running one: the erasure answers at once) or, without a broker, by saying
-the figures update at the next rebuild. customers never imports insights.
+the figures update at the next rebuild. privacy never imports insights.
 
 The audit entry (audit.ErasureRecord) keeps who, when, the customer's former id and counts,
 never a name, email, phone or key.
@@ -42,10 +42,8 @@ from django.dispatch import Signal
 from audit.models import ErasureRecord, ExportRecord
 from audit.services import erasure_record_create
 from chats.models import ChatContact, ChatContactToFix, ChatRoom
-from deals.models import Deal
-
-from .keys import email_key, phone_key
-from .models import (
+from customers.keys import email_key, phone_key
+from customers.models import (
     Contact,
     ContactToFix,
     Customer,
@@ -54,6 +52,7 @@ from .models import (
     MatchRule,
     PlaceholderKey,
 )
+from deals.models import Deal
 
 # Sent once the erasure has committed, with `record` (the ErasureRecord). A receiver returns a
 # sentence for the person who erased (what happens to the figures), or None.

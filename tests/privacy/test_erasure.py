@@ -8,13 +8,13 @@ from django.urls import reverse
 
 from audit.models import ErasureRecord
 from chats.models import ChatContact, ChatRoom
-from customers.erasure import customer_erase
 from customers.models import Contact, Customer, CustomerAlias, IdentityChange, MatchRule
 from deals.models import Deal
 from insights import queries
 from insights.models import CustomerStats, CustomerWonDay, DealFact
 from insights.periods import Period
 from insights.rebuild import insights_rebuild
+from privacy.erasure import customer_erase
 from tests.factories import (
     ChatContactFactory,
     ChatRoomFactory,
@@ -113,7 +113,7 @@ def test_admin_erase_needs_the_permission_and_confirms(client):
     # given
     ani, _chat, _budi = _people()
     person = Customer.objects.get(contacts=ani)
-    url = reverse("admin:customers_customer_erase", args=[person.pk])
+    url = reverse("privacy_customer_erase", args=[person.pk])
     viewer = UserFactory(username="viewer", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_customer"))
     dpo = UserFactory(username="dpo", is_staff=True)
@@ -159,7 +159,7 @@ def test_admin_action_leads_to_the_confirmation_page(client):
 
     # then
     assert response.status_code == 302
-    assert response.url == reverse("admin:customers_customer_erase", args=[person.pk])
+    assert response.url == reverse("privacy_customer_erase", args=[person.pk])
     assert Customer.objects.filter(pk=person.pk).exists()
 
 

@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 
 from chats.models import ChatRoom
-from customers.importing import ImportFileError, import_records
 from customers.models import Contact
 from deals.models import Deal, DealItem, Product
-from tests.customers.test_import_records import csv_file, run
+from imports.importer import ImportFileError, import_records
 from tests.factories import ChatContactFactory, DealFactory, ProductFactory
+from tests.imports.test_import_records import csv_file, run
 
 pytestmark = pytest.mark.django_db
 
@@ -212,7 +212,7 @@ def test_a_header_that_is_not_utf8_refuses_the_file():
 
 def test_an_unexpected_error_in_a_row_rejects_that_row(monkeypatch):
     # given: parsing one row raises something no check foresaw
-    from customers.importing import kinds
+    from imports import kinds
 
     original = kinds.KINDS["products"].parse
 
@@ -240,7 +240,7 @@ def test_an_unexpected_error_in_a_row_rejects_that_row(monkeypatch):
 
 def test_an_unexpected_error_while_writing_rejects_only_that_row(monkeypatch):
     # given: the database refuses one row of a batch
-    from customers.importing import loaders
+    from imports import loaders
 
     original = loaders.bulk_write
 

@@ -7,9 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from chats.models import ChatContact, ChatRoom
-from customers.importing import import_records
 from customers.models import Company, Contact, IdentityChange
 from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
+from imports.importer import import_records
 from tests.factories import (
     CompanyFactory,
     ContactFactory,

@@ -1,6 +1,6 @@
 """Importing CSV files from the admin: a dry run, then the confirmed import.
 
-Built only on the public entry of the importer (`customers.importing.import_records`), so the
+Built only on the public entry of the importer (`imports.importer.import_records`), so the
 page applies exactly the rules of `manage.py import_records` (CONTRACT §1). A dry run is the
 same load inside a transaction that is rolled back. Small files run in the request; larger
 ones in a Celery task that records its progress on the ImportJob row.
@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import ImportJob
-from customers.importing import (
+from imports.importer import (
     ImportFileError,
     Rejection,
     import_records,
@@ -67,12 +67,12 @@ def import_dir() -> Path:
     return path
 
 
-def import_kinds_for(user: AbstractBaseUser | AnonymousUser) -> list[str]:
+def import_kinds_for(user: User | AnonymousUser) -> list[str]:
     """The kinds `user` may load, in the order they must be loaded."""
     return [kind for kind, perms in KIND_PERMISSIONS.items() if user.has_perms(perms)]
 
 
-def import_job_create(*, user: AbstractBaseUser, kind: str, upload: UploadedFile) -> ImportJob:
+def import_job_create(*, user: User, kind: str, upload: UploadedFile) -> ImportJob:
     """Keep the uploaded file and create its dry-run job (not started)."""
     if kind not in KIND_PERMISSIONS:
         raise ImportJobError(_("Unknown kind %(kind)r.") % {"kind": kind})
@@ -93,7 +93,7 @@ def import_job_create(*, user: AbstractBaseUser, kind: str, upload: UploadedFile
     )
 
 
-def import_job_confirm(*, job: ImportJob, user: AbstractBaseUser) -> ImportJob:
+def import_job_confirm(*, job: ImportJob, user: User) -> ImportJob:
     """The real import of a finished dry run's file (not started)."""
     if not job.dry_run or job.status != ImportJob.Status.DONE:
         raise ImportJobError(_("Only a finished dry run can be confirmed."))

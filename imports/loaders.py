@@ -7,11 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from chats.models import ChatContact
-from customers.importing.kinds import Kind
-from customers.importing.results import ImportResult, Rejection, Row
-from customers.importing.vendor_sql import bulk_write
 from customers.models import Contact, IdentityChange
 from deals.models import DealItem, LostReason, PipelineStage
+from imports.kinds import Kind
+from imports.results import ImportResult, Rejection, Row
+from imports.vendor_sql import bulk_write
 
 
 class Loader:

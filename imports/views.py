@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from audit.models import ImportJob
 
-from .import_jobs import (
+from .jobs import (
     KIND_LABELS,
     ImportJobError,
     import_job_confirm,
@@ -69,14 +69,14 @@ def import_view(request: HttpRequest) -> HttpResponse:
             form.add_error("kind", str(error))
         else:
             import_job_start(job=job)
-            return HttpResponseRedirect(reverse("customers_import_job", args=[job.pk]))
+            return HttpResponseRedirect(reverse("imports_import_job", args=[job.pk]))
     context = {
         **admin.site.each_context(request),
         "title": _("Import CSV"),
         "form": form,
         "recent": ImportJob.objects.filter(user=request.user)[:10],
     }
-    return TemplateResponse(request, "admin/customers/import.html", context)
+    return TemplateResponse(request, "admin/imports/import.html", context)
 
 
 def import_job_view(request: HttpRequest, job_id: int) -> HttpResponse:
@@ -94,7 +94,7 @@ def import_job_view(request: HttpRequest, job_id: int) -> HttpResponse:
         and not job.confirmations.exists(),
         "has_rejected_file": job.rejected and Path(job.rejected_path).exists(),
     }
-    return TemplateResponse(request, "admin/customers/import_job.html", context)
+    return TemplateResponse(request, "admin/imports/import_job.html", context)
 
 
 @require_POST
@@ -105,9 +105,9 @@ def import_confirm_view(request: HttpRequest, job_id: int) -> HttpResponseRedire
         job = import_job_confirm(job=dry_run, user=request.user)
     except ImportJobError as error:
         messages.error(request, str(error))
-        return HttpResponseRedirect(reverse("customers_import_job", args=[dry_run.pk]))
+        return HttpResponseRedirect(reverse("imports_import_job", args=[dry_run.pk]))
     import_job_start(job=job)
-    return HttpResponseRedirect(reverse("customers_import_job", args=[job.pk]))
+    return HttpResponseRedirect(reverse("imports_import_job", args=[job.pk]))
 
 
 def import_rejected_view(request: HttpRequest, job_id: int) -> FileResponse:

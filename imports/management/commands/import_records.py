@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from customers.importing import (
+from imports.importer import (
     KINDS,
     ImportFileError,
     Rejection,

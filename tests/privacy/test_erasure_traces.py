@@ -9,10 +9,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.urls import reverse
 
-from customers.erasure import customer_erase
 from customers.models import Contact, Customer
 from insights.models import RebuildRun
 from insights.rebuild import insights_rebuild
+from privacy.erasure import customer_erase
 from tests.factories import ChatContactFactory, ContactFactory, DealFactory, UserFactory
 from tests.insights.build import at
 from tests.insights.test_enqueue import another_rebuild_running
@@ -154,7 +154,7 @@ def test_erasing_while_a_rebuild_runs_answers_at_once(client, nur):
         *Permission.objects.filter(codename__in=["view_customer", "delete_customer"])
     )
     client.force_login(dpo)
-    url = reverse("admin:customers_customer_erase", args=[nur.pk])
+    url = reverse("privacy_customer_erase", args=[nur.pk])
 
     # when
     with (

@@ -11,10 +11,10 @@ from django.contrib.auth import get_user_model
 from django.db import models
 
 from chats.models import SURVEY_SCORE_RANGES, ChatContact, ChatRoom, SurveyResponse
-from customers.importing.cells import MONEY_LIMIT, QUANTITY_LIMIT, Cells, field_length
 from customers.keys import email_key, phone_key
 from customers.models import Company, Contact
 from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
+from imports.cells import MONEY_LIMIT, QUANTITY_LIMIT, Cells, field_length
 
 
 @dataclass(frozen=True)
