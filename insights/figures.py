@@ -462,11 +462,21 @@ FIGURES: list[Figure] = [
         "METRICS.md §H",
     ),
     # --- Customer service ---------------------------------------------------------------------
+    # Rooms count by the local date they were opened; the API's row, previous-period and
+    # headline fields all read these texts.
     Figure(
         "rooms",
         "service",
         _("Rooms"),
-        _("Chat rooms opened in the period."),
+        _("Chat rooms opened in the period (local dates, both ends included)."),
+        "count",
+        "METRICS.md §S",
+    ),
+    Figure(
+        "resolved_rooms",
+        "service",
+        _("Resolved rooms"),
+        _("Of the rooms opened in the period, those marked resolved."),
         "count",
         "METRICS.md §S",
     ),
@@ -475,9 +485,22 @@ FIGURES: list[Figure] = [
         "service",
         _("Median first response"),
         _(
-            "Half of the answered rooms got their first reply within this time (median of "
-            "first response − opening, whole seconds, nearest rank); 90% within the time "
-            "shown below."
+            "Half of the answered rooms got their first reply within this time: the median of "
+            "first reply − opening in whole seconds (rounded down) over the rooms opened in the "
+            "period that got a reply, taken as the value at position ceil(0.5 × n) of the "
+            "sorted times; 0 when no room got one."
+        ),
+        "decimal",
+        "METRICS.md §S",
+    ),
+    Figure(
+        "p90_first_response_s",
+        "service",
+        # xgettext:no-python-format
+        _("90% first response"),
+        _(  # xgettext:no-python-format
+            "90% of the answered rooms got their first reply within this time: the value at "
+            "position ceil(0.9 × n) of the same sorted times; 0 when no room got one."
         ),
         "decimal",
         "METRICS.md §S",
@@ -487,8 +510,21 @@ FIGURES: list[Figure] = [
         "service",
         _("Median resolution time"),
         _(
-            "Half of the resolved rooms were resolved within this time (median of resolution "
-            "− opening); 90% within the time shown below."
+            "Half of the resolved rooms were resolved within this time: the median of "
+            "resolution − opening in whole seconds (rounded down) over the resolved rooms "
+            "opened in the period, at position ceil(0.5 × n); 0 when none is resolved."
+        ),
+        "decimal",
+        "METRICS.md §S",
+    ),
+    Figure(
+        "p90_resolution_s",
+        "service",
+        # xgettext:no-python-format
+        _("90% resolution time"),
+        _(  # xgettext:no-python-format
+            "90% of the resolved rooms were resolved within this time: the value at position "
+            "ceil(0.9 × n) of the same sorted times; 0 when none is resolved."
         ),
         "decimal",
         "METRICS.md §S",
@@ -497,17 +533,35 @@ FIGURES: list[Figure] = [
         "resolution_pct",
         "service",
         _("Resolution rate"),
-        _("Resolved rooms as a % of the rooms opened in the period."),
+        _(  # xgettext:no-python-format
+            "Resolved rooms as a % of the rooms opened in the period (0 when there are none)."
+        ),
         "pct",
+        "METRICS.md §S",
+    ),
+    Figure(
+        "rated_rooms",
+        "service",
+        _("Rated rooms"),
+        _("Rooms opened in the period that have a CSAT score (1–5)."),
+        "count",
         "METRICS.md §S",
     ),
     Figure(
         "csat_avg",
         "service",
         _("CSAT"),
-        # xgettext:no-python-format
-        _("Mean CSAT score (1–5) of rated rooms; below it, the % of them scoring 4 or 5."),
+        _("Mean CSAT score (1–5) of the rated rooms, 2 decimal places (0 when none is rated)."),
         "decimal",
+        "METRICS.md §S",
+    ),
+    Figure(
+        "csat_pct",
+        "service",
+        _("Satisfied"),
+        # xgettext:no-python-format
+        _("% of the rated rooms scoring 4 or 5 (0 when none is rated)."),
+        "pct",
         "METRICS.md §S",
     ),
     Figure(
@@ -515,26 +569,45 @@ FIGURES: list[Figure] = [
         "service",
         _("First contact resolution"),
         _(  # xgettext:no-python-format
-            "First contact resolution: % of resolved rooms whose customer opened no other "
-            "room, on any channel, within 7 days after the resolution."
+            "First contact resolution: % of the resolved rooms whose customer opened no other "
+            "room, on any channel, within the 7 days after the resolution (0 when none is "
+            "resolved)."
         ),
         "pct",
+        "METRICS.md §S",
+    ),
+    Figure(
+        "nps_responses",
+        "service",
+        _("NPS answers"),
+        _("NPS survey answers (score 0–10) given in the period."),
+        "count",
         "METRICS.md §S",
     ),
     Figure(
         "nps",
         "service",
         _("NPS"),
-        # xgettext:no-python-format
-        _("Net promoter score: % of NPS answers scoring 9–10 minus % scoring 0–6 (−100 to 100)."),
+        _(  # xgettext:no-python-format
+            "Net promoter score: % of NPS answers scoring 9–10 minus % scoring 0–6, from −100 "
+            "to 100 (0 when there are none)."
+        ),
         "decimal",
+        "METRICS.md §S",
+    ),
+    Figure(
+        "ces_responses",
+        "service",
+        _("CES answers"),
+        _("Customer effort survey answers (score 1–7) given in the period."),
+        "count",
         "METRICS.md §S",
     ),
     Figure(
         "ces_avg",
         "service",
         _("CES"),
-        _("Mean customer effort score (1–7) of the answers in the period."),
+        _("Mean customer effort score (1–7) of the answers in the period (0 when there are none)."),
         "decimal",
         "METRICS.md §S",
     ),

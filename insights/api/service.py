@@ -6,54 +6,38 @@ Definitions (METRICS.md S) are stated in the help texts, which become the OpenAP
 from dataclasses import asdict
 from typing import Any
 
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
 from rest_framework import serializers
 
+from insights.figures import figure_help
 from insights.service import HEADLINE_FIELDS, service_figures
 
 from . import params as p
 from .serializers import Count, InsightsResponse, Money
 from .views import InsightsApi, _insights_schema
 
-ROOMS_IN_P = "Chat rooms created in P (local dates, both ends included)"
-ROOM_FIELD_HELP: dict[str, str] = {
-    "rooms": f"{ROOMS_IN_P}.",
-    "resolved_rooms": "Of those rooms, the ones with a resolved_at.",
-    "resolution_pct": "100 × resolved_rooms / rooms (0 when there are no rooms).",
-    "median_first_response_s": (
-        "Median first response time in whole seconds (first_response_at − created_at, "
-        "rounded down), over rooms with a first response: the nearest-rank value at position "
-        "ceil(0.5 × n) of the sorted times; 0 when there are none."
-    ),
-    "p90_first_response_s": (
-        "90th percentile of the same first response times (nearest rank: position "
-        "ceil(0.9 × n)); 0 when there are none."
-    ),
-    "median_resolution_s": (
-        "Median resolution time in whole seconds (resolved_at − created_at, rounded down) of "
-        "resolved rooms, nearest rank ceil(0.5 × n); 0 when there are none."
-    ),
-    "p90_resolution_s": "90th percentile (nearest rank ceil(0.9 × n)) of the resolution times.",
-    "rated_rooms": "Rooms with a CSAT score (1–5).",
-    "csat_avg": "Mean CSAT score of rated rooms, 2 places (0 when none are rated).",
-    "csat_pct": "100 × rated rooms scoring 4 or 5 / rated_rooms.",
-    "fcr_pct": (
-        "First contact resolution: 100 × resolved rooms whose customer opened no other room "
-        "(on any channel) in (resolved_at, resolved_at + 7 days] / resolved_rooms."
-    ),
-}
-SURVEY_FIELD_HELP: dict[str, str] = {
-    "nps_responses": "NPS survey responses (score 0–10) created in P.",
-    "nps": (
-        "Net promoter score: 100 × (responses scoring 9–10 − responses scoring 0–6) / "
-        "nps_responses, from −100 to 100 (0 when there are none)."
-    ),
-    "ces_responses": "Customer effort survey responses (score 1–7) created in P.",
-    "ces_avg": "Mean customer effort score of those responses (0 when there are none).",
-}
+# The definitions come from the figure registry, so the API and the dashboard say the same.
+ROOM_FIELDS = (
+    "rooms",
+    "resolved_rooms",
+    "resolution_pct",
+    "median_first_response_s",
+    "p90_first_response_s",
+    "median_resolution_s",
+    "p90_resolution_s",
+    "rated_rooms",
+    "csat_avg",
+    "csat_pct",
+    "fcr_pct",
+)
+SURVEY_FIELDS = ("nps_responses", "nps", "ces_responses", "ces_avg")
+ROOM_FIELD_HELP: dict[str, Promise] = {name: figure_help(name) for name in ROOM_FIELDS}
+SURVEY_FIELD_HELP: dict[str, Promise] = {name: figure_help(name) for name in SURVEY_FIELDS}
 DECIMAL_FIELDS = {"resolution_pct", "csat_avg", "csat_pct", "fcr_pct", "nps", "ces_avg"}
 
 
-def _field(name: str, help_text: str, **kwargs: Any) -> serializers.Field:
+def _field(name: str, help_text: str | Promise, **kwargs: Any) -> serializers.Field:
     return Money(help_text, **kwargs) if name in DECIMAL_FIELDS else Count(help_text, **kwargs)
 
 
@@ -77,7 +61,7 @@ ServicePreviousSerializer = type(
     "ServicePreviousSerializer",
     (serializers.Serializer,),
     {
-        name: _field(name, f"The same figure for the previous period P′ ({text})")
+        name: _field(name, format_lazy("The same figure for the previous period P′: {}", text))
         for name, text in {**ROOM_FIELD_HELP, **SURVEY_FIELD_HELP}.items()
     },
 )
