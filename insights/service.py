@@ -73,7 +73,8 @@ UNASSIGNED = "Unassigned"
 TOTAL = "''"  # the group expression of "all rooms": one group, no GROUP BY
 FCR_WINDOW_US = 7 * 24 * 3600 * 1_000_000
 
-HEADLINE_FIELDS: tuple[str, ...] = (
+# The figures of a group of rooms (a channel, an agent, all rooms), then the survey figures.
+ROOM_FIELDS: tuple[str, ...] = (
     "rooms",
     "resolved_rooms",
     "resolution_pct",
@@ -85,11 +86,9 @@ HEADLINE_FIELDS: tuple[str, ...] = (
     "csat_avg",
     "csat_pct",
     "fcr_pct",
-    "nps_responses",
-    "nps",
-    "ces_responses",
-    "ces_avg",
 )
+SURVEY_FIELDS: tuple[str, ...] = ("nps_responses", "nps", "ces_responses", "ces_avg")
+HEADLINE_FIELDS: tuple[str, ...] = ROOM_FIELDS + SURVEY_FIELDS
 
 
 # --- Rebuild ---------------------------------------------------------------------------------

@@ -11,27 +11,13 @@ from django.utils.text import format_lazy
 from rest_framework import serializers
 
 from insights.figures import figure_help
-from insights.service import HEADLINE_FIELDS, service_figures
+from insights.service import HEADLINE_FIELDS, ROOM_FIELDS, SURVEY_FIELDS, service_figures
 
 from . import params as p
 from .serializers import Count, InsightsResponse, Money
 from .views import InsightsApi, _insights_schema
 
 # The definitions come from the figure registry, so the API and the dashboard say the same.
-ROOM_FIELDS = (
-    "rooms",
-    "resolved_rooms",
-    "resolution_pct",
-    "median_first_response_s",
-    "p90_first_response_s",
-    "median_resolution_s",
-    "p90_resolution_s",
-    "rated_rooms",
-    "csat_avg",
-    "csat_pct",
-    "fcr_pct",
-)
-SURVEY_FIELDS = ("nps_responses", "nps", "ces_responses", "ces_avg")
 ROOM_FIELD_HELP: dict[str, Promise] = {name: figure_help(name) for name in ROOM_FIELDS}
 SURVEY_FIELD_HELP: dict[str, Promise] = {name: figure_help(name) for name in SURVEY_FIELDS}
 DECIMAL_FIELDS = {"resolution_pct", "csat_avg", "csat_pct", "fcr_pct", "nps", "ces_avg"}
