@@ -117,3 +117,20 @@ def test_bgnbd_gradient_matches_finite_differences():
     for point in ([0.0, 1.0, 0.5, -0.3], np.log([0.243, 30.9, 0.793, 2.426])):
         error = optimize.check_grad(lambda v: objective(v)[0], lambda v: objective(v)[1], point)
         assert error < 1e-5 * max(1.0, np.abs(objective(point)[1]).max())
+
+
+def test_quadrature_in_blocks_equals_one_block(monkeypatch):
+    # given: more customers with the same x than one block holds, with different T
+    x = np.array([0.0] * 7 + [3.0] * 5)
+    T = np.linspace(50.0, 400.0, len(x))
+    whole = clv._expected_if_alive_by_quadrature(LARGE_AB, 365.0, x, T)
+    # when: the rows go through the quadrature three at a time
+    monkeypatch.setattr(clv, "QUADRATURE_BLOCK_ROWS", 3)
+    blocks = clv._expected_if_alive_by_quadrature(LARGE_AB, 365.0, x, T)
+    # then: every row has the same value (to rounding: the matrix product's summation order
+    # depends on its shape), each from its own T (not a neighbour's)
+    assert blocks.tolist() == pytest.approx(whole.tolist(), rel=1e-12)
+    assert len(set(blocks[:7].tolist())) == 7
+    assert blocks[0] == pytest.approx(
+        clv._expected_if_alive_by_quadrature(LARGE_AB, 365.0, x[:1], T[:1])[0], rel=1e-15
+    )
