@@ -26,6 +26,7 @@ from django.db import connection
 from . import clv, queries
 from .models import CustomerValue, CustomerValueFit, CustomerWonDay
 from .periods import Period, local_today
+from .rollup import statistics_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -345,3 +346,4 @@ def _store(ids, p_alive, expected, value: list[str], clv_: list[str]) -> None:
             cursor.executemany(
                 f"INSERT INTO {T_VALUE} ({columns}) VALUES (%s, %s, %s, %s, %s)", list(records)
             )
+    statistics_refresh(T_VALUE)

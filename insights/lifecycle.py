@@ -66,6 +66,7 @@ from .rollup import (
     _day,
     _execute,
     register_sqlite_functions,
+    statistics_refresh,
 )
 
 T_CHAIN = LapseChain._meta.db_table
@@ -241,6 +242,11 @@ def rollup_lost_with_customer() -> int:
     )
 
 
+LIFECYCLE_PHASE_TABLES: dict[str, tuple[str, ...]] = {
+    "lapse_chains": (T_CHAIN,),
+    "retention_cells": (T_RETENTION,),
+    "lost_with_customer": (T_SUM,),
+}
 LIFECYCLE_PHASES: tuple[tuple[str, Callable[[], int]], ...] = (
     ("lapse_chains", rollup_lapse_chains),
     ("retention_cells", rollup_retention_cells),
@@ -256,6 +262,7 @@ def lifecycle_rollup_rebuild() -> tuple[dict[str, int], dict[str, float]]:
     for name, phase in LIFECYCLE_PHASES:
         started = time.monotonic()
         rows[name] = phase()
+        statistics_refresh(*LIFECYCLE_PHASE_TABLES[name])
         timings[name] = round(time.monotonic() - started, 3)
     return rows, timings
 

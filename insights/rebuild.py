@@ -9,7 +9,9 @@ from datetime import date
 
 from django.utils import timezone
 
+from chats.models import ChatContact
 from customers.identity import snapshot_rebuild
+from customers.models import Contact, Customer, CustomerAlias
 
 from . import customer_value, lifecycle, queries, rollup, service
 from .locks import locked_transaction
@@ -27,6 +29,10 @@ FIGURE_WARMERS: tuple[Callable[[Period], object], ...] = (
 )
 
 Progress = Callable[[str, int, int], None]
+
+SNAPSHOT_TABLES = tuple(
+    model._meta.db_table for model in (Customer, CustomerAlias, Contact, ChatContact)
+)
 
 
 def _preset_periods(today: date) -> list:
@@ -61,6 +67,8 @@ def insights_rebuild(
             dead_runs_fail(but=run.pk)
             started = time.monotonic()
             snapshot_rows = snapshot_rebuild(full=full, progress=progress)
+            # The rollups join the snapshot and the records' new customer links.
+            rollup.statistics_refresh(*SNAPSHOT_TABLES)
             timings["snapshot"] = round(time.monotonic() - started, 3)
 
             rows, rollup_timings = rollup.rollup_rebuild(progress=progress)

@@ -60,7 +60,7 @@ from . import queries
 from .comparison import comparison, previous_period
 from .models import FigureCache, ServiceRoomFact, SurveyDay
 from .periods import Period, buckets
-from .rollup import _day, _execute, register_sqlite_functions
+from .rollup import _day, _execute, register_sqlite_functions, statistics_refresh
 
 T_ROOM = ChatRoom._meta.db_table
 T_CHATCONTACT = ChatContact._meta.db_table
@@ -174,7 +174,9 @@ def service_rebuild() -> dict[str, int]:
     register_sqlite_functions()
     for table in (T_FACT, T_SURVEYDAY):
         _execute(f"DELETE FROM {table}")
-    return {"service_rooms": service_rollup_rooms(), "service_surveys": service_rollup_surveys()}
+    rows = {"service_rooms": service_rollup_rooms(), "service_surveys": service_rollup_surveys()}
+    statistics_refresh(T_FACT, T_SURVEYDAY)
+    return rows
 
 
 # --- Reads -----------------------------------------------------------------------------------
