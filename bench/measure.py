@@ -587,7 +587,8 @@ def import_throughput(*, rows: int = 100_000, workdir: Path, seed: int = 3) -> d
         "copy_rows_per_s": round(rows / copy_seconds),
         "import_seconds": round(import_seconds, 2),
         "import_rows_per_s": round(rows / import_seconds),
-        "ratio": round(copy_seconds / import_seconds, 3),
+        # A command that crashed or loaded nothing has no speed: no ratio, so no "met".
+        "ratio": round(copy_seconds / import_seconds, 3) if removed else None,
         "exit_code": exit_code,
         "summary": out.getvalue().strip().splitlines()[-1:] or err.getvalue()[-300:],
         "loaded_and_removed": removed,

@@ -41,7 +41,7 @@ def results_table(results: dict[str, Any]) -> str:
         )
     out.append(_table(["step", "seconds", "peak RSS MB", "phases (s)"], steps))
     imported = results.get("import") or {}
-    if "ratio" in imported:
+    if imported.get("ratio") is not None:
         out.append(
             _table(
                 ["import 100k deals", "seconds", "rows/s"],
@@ -176,7 +176,7 @@ def results_markdown(results: dict[str, Any]) -> str:
     header.append("finished, load before → after")
     out.append(_md(header, steps))
     imported = results.get("import") or {}
-    if "ratio" in imported:
+    if imported.get("ratio") is not None:
         out.append(
             _md(
                 [f"{imported['rows']:,}-row deals CSV", "seconds", "rows/s"],
