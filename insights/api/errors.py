@@ -22,5 +22,28 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         detail = response.data
         if not isinstance(detail, dict):
             detail = {"non_field_errors": detail if isinstance(detail, list) else [detail]}
-        response.data = {"errors": detail}
+        response.data = {"errors": _flat(detail)}
     return response
+
+
+def _flat(detail: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
+    """{"param": ["message", ...]} whatever the nesting: a nested serializer's or a dict
+    field's errors ({"filters": {"city": [...]}}) become {"filters.city": [...]}, and a list
+    of per-item errors ([{...}, {}]) "param.0.field", so every answer has the documented shape.
+    """
+    flat: dict[str, list[str]] = {}
+    for key, value in detail.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{name}."))
+        elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
+            for index, item in enumerate(value):
+                if isinstance(item, dict | list):
+                    nested = item if isinstance(item, dict) else {"": item}
+                    flat.update(_flat(nested, f"{name}.{index}."))
+                elif item:
+                    flat.setdefault(name, []).append(str(item))
+        else:
+            items = value if isinstance(value, list) else [value]
+            flat.setdefault(name, []).extend(str(item) for item in items)
+    return {key.rstrip("."): messages for key, messages in flat.items()}

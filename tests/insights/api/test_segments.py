@@ -178,3 +178,19 @@ def test_customer_list_query_count_does_not_grow_with_rows(people, django_assert
     with django_assert_max_num_queries(11):
         response = client.get("/api/v1/customers/", {"ordering": "last_purchase"})
     assert response.json()["count"] == 3
+
+
+def test_nested_errors_answer_in_the_documented_shape():
+    # given: a filter whose value is a list where text belongs (the schema fuzzer found a 400
+    # answered as {"errors": {"filters": {"<key>": [...]}}}, against the documented schema)
+    response = client_for(UserFactory()).post(
+        SEGMENTS, {"name": "Odd", "filters": {"city": ["Jakarta"]}}, format="json"
+    )
+    # then: 400 with {"errors": {param: [message, ...]}}, never a nested object
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert errors and all(
+        isinstance(messages, list) and all(isinstance(m, str) for m in messages)
+        for messages in errors.values()
+    ), errors
+    assert errors == {"filters.city": ["Not a valid string."]}
