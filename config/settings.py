@@ -277,6 +277,9 @@ CORS_URLS_REGEX = r"^/api/.*$"
 INSIGHTS_DEFAULT_REGION = env("INSIGHTS_DEFAULT_REGION", default="ID")
 INSIGHTS_MAX_KEY_FANOUT = env.int("INSIGHTS_MAX_KEY_FANOUT", default=50)
 INSIGHTS_CURRENCY = env("INSIGHTS_CURRENCY", default="IDR")
+# Seconds from the first committed edit to the rebuild it queues (debounced; with a broker
+# only; 0 = off). See insights/freshness.py.
+INSIGHTS_REBUILD_AFTER_CHANGES_S = env.int("INSIGHTS_REBUILD_AFTER_CHANGES_S", default=30)
 
 LOGGING = {
     "version": 1,

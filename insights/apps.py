@@ -13,3 +13,8 @@ class InsightsConfig(AppConfig):
         from .enqueue import erasure_follow_up
 
         person_erased.connect(erasure_follow_up, dispatch_uid="insights.erasure_follow_up")
+
+        # Edits in the admin queue a debounced rebuild once they commit (with a broker).
+        from .freshness import changes_watch
+
+        changes_watch()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from .models import RebuildRun
 from .rebuild import insights_rebuild
 
 
@@ -22,6 +23,18 @@ from .rebuild import insights_rebuild
 def rebuild_insights(trigger: str = "celery", full: bool = False) -> dict[str, object]:
     # OperationalError (connection lost, lock timeout) can heal; a bug in a phase cannot.
     run = insights_rebuild(trigger=trigger, full=full)
+    return {"run_id": run.pk, "status": run.status}
+
+
+@shared_task(name="insights.rebuild_after_changes", bind=True, max_retries=20)
+def rebuild_after_changes(self) -> dict[str, object]:
+    """The debounced rebuild of insights.freshness; while another rebuild holds the lock,
+    try again after the same delay (this run's changes may be newer than what it reads)."""
+    from .freshness import TRIGGER, delay_seconds
+
+    run = insights_rebuild(trigger=TRIGGER)
+    if run.status == RebuildRun.Status.SKIPPED:
+        raise self.retry(countdown=delay_seconds() or 30)
     return {"run_id": run.pk, "status": run.status}
 
 

@@ -8,15 +8,21 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
 
 from config.celery import app as celery_app
-from insights.models import RebuildRun
+from deals.models import PipelineStage
+from insights import freshness
+from insights.models import DealFact, RebuildRun
 from insights.tasks import ping, rebuild_insights
+from tests.factories import ContactFactory, DealFactory, StageFactory
 
 REDIS_URL = os.environ.get("WAWASAN_TEST_REDIS_URL", "")
 ROOT = Path(settings.BASE_DIR)
@@ -59,6 +65,25 @@ def _forget_connections() -> None:
     celery_app.amqp._producer_pool = None
 
 
+def _a_saved_deal_is_counted_by_the_debounced_rebuild() -> None:
+    """A won deal saved (and committed) here queues insights.rebuild_after_changes through
+    Redis; the worker's rebuild counts it (insights/freshness.py)."""
+    with override_settings(INSIGHTS_REBUILD_AFTER_CHANGES_S=1):
+        cache.delete(freshness.QUEUED_KEY)
+        won = StageFactory(
+            name="Won", outcome=PipelineStage.Outcome.WON, default_win_probability=100
+        )
+        deal = DealFactory(stage=won, contact=ContactFactory())
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        run = RebuildRun.objects.filter(trigger=freshness.TRIGGER).order_by("-pk").first()
+        if run is not None and run.status != RebuildRun.Status.RUNNING:
+            break
+        time.sleep(0.5)
+    assert run is not None and run.status == RebuildRun.Status.SUCCEEDED, run
+    assert DealFact.objects.filter(deal_id=deal.pk, status="won").exists()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_rebuild_task_round_trip_through_redis_and_a_worker():
     assert REDIS_URL, "WAWASAN_REQUIRE_REDIS=1 but WAWASAN_TEST_REDIS_URL is not set"
@@ -71,6 +96,7 @@ def test_rebuild_task_round_trip_through_redis_and_a_worker():
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": REDIS_URL,
         "CELERY_RESULT_BACKEND": REDIS_URL,
+        "INSIGHTS_REBUILD_AFTER_CHANGES_S": "1",
     }
     saved = {key: celery_app.conf[key] for key in ("broker_url", "result_backend")}
     saved_eager = celery_app.conf.task_always_eager
@@ -102,6 +128,9 @@ def test_rebuild_task_round_trip_through_redis_and_a_worker():
                     [result["run_id"]],
                 ).fetchone()
             assert row == ("succeeded", "redis round trip")
+
+        if connection.vendor == "postgresql":  # the worker shares this database
+            _a_saved_deal_is_counted_by_the_debounced_rebuild()
     finally:
         celery_app.conf.update(task_always_eager=saved_eager, **saved)
         _forget_connections()
