@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 
+from django.db import connection
 from django.utils import timezone
 
 from chats.models import ChatContact
@@ -15,7 +16,16 @@ from customers.models import Contact, Customer, CustomerAlias
 
 from . import customer_value, lifecycle, queries, rollup, service
 from .locks import locked_transaction
-from .models import FigureCache, RebuildRun
+from .models import (
+    CustomerValue,
+    CustomerValueFit,
+    FigureCache,
+    LapseChain,
+    RebuildRun,
+    RetentionCell,
+    ServiceRoomFact,
+    SurveyDay,
+)
 from .periods import PRESETS, Period, local_today, preset_period
 
 logger = logging.getLogger(__name__)
@@ -32,6 +42,20 @@ Progress = Callable[[str, int, int], None]
 
 SNAPSHOT_TABLES = tuple(
     model._meta.db_table for model in (Customer, CustomerAlias, Contact, ChatContact)
+)
+# Every table a rebuild deletes and rewrites (or, for the records, updates).
+REWRITTEN_TABLES = SNAPSHOT_TABLES + tuple(
+    model._meta.db_table
+    for model in (
+        *rollup.ROLLUP_MODELS,
+        LapseChain,
+        RetentionCell,
+        ServiceRoomFact,
+        SurveyDay,
+        CustomerValue,
+        CustomerValueFit,
+        FigureCache,
+    )
 )
 
 
@@ -117,7 +141,32 @@ def insights_rebuild(
         run.refresh_from_db()
         logger.exception("insights rebuild %s failed", run.pk)
         raise
+    if run.status == RebuildRun.Status.SUCCEEDED:
+        vacuum_seconds = rewritten_tables_vacuum()
+        if vacuum_seconds is not None:
+            run.timings = {**run.timings, "vacuum_after_commit": vacuum_seconds}
+            RebuildRun.objects.filter(pk=run.pk).update(timings=run.timings)
     return run
+
+
+def rewritten_tables_vacuum() -> float | None:
+    """VACUUM (ANALYZE) what the rebuild rewrote, after its commit (PostgreSQL); seconds taken.
+
+    A rebuild deletes and rewrites about ten million rows at 1M people. Without a vacuum their
+    old versions stay: where autovacuum is off (or behind), four rebuilds grew the rollup tables
+    fourfold and made every phase's scans slower (a full rebuild went from 443 s to 533 s).
+    VACUUM cannot run inside a transaction, so a rebuild called within one (a test, a caller's
+    atomic block) leaves it to autovacuum. It runs after the commit: readers already see the
+    new figures, and the rebuild lock is released (VACUUM and a next rebuild's writes do not
+    block each other).
+    """
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        for table in REWRITTEN_TABLES:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
+    return round(time.monotonic() - started, 3)
 
 
 def dead_runs_fail(*, but: int | None = None) -> int:

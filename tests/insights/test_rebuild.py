@@ -28,6 +28,7 @@ from insights.models import (
     RepeatCell,
     RetentionCell,
 )
+from insights.rebuild import REWRITTEN_TABLES, insights_rebuild
 from insights.tasks import ping, rebuild_insights
 from tests.factories import UserFactory
 from tests.insights.build import at, customer, deal, period, rebuild, room
@@ -272,3 +273,32 @@ def test_a_missing_scipy_stops_the_rebuild_from_loading(tmp_path):
     assert result.returncode == 1
     assert "ModuleNotFoundError" in result.stderr
     assert "scipy" in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_its_commit_the_rebuild_vacuums_every_table_it_rewrote():
+    # given: a customer with a deal (the rebuild rewrites rows in every table)
+    deal(customer("2026-09-01"), created="2026-10-01", closed="2026-10-02", outcome="won")
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    # when: a rebuild outside any transaction (as the command and the task run it)
+    with connection.execute_wrapper(record):
+        run = insights_rebuild(trigger="test")
+    # then
+    assert run.status == RebuildRun.Status.SUCCEEDED
+    vacuumed = [sql.split()[-1].strip('"') for sql in statements if sql.startswith("VACUUM")]
+    if connection.vendor == "postgresql":
+        assert sorted(vacuumed) == sorted(REWRITTEN_TABLES)
+        assert "vacuum_after_commit" in RebuildRun.objects.get(pk=run.pk).timings
+    else:  # SQLite rewrites pages in place: nothing to vacuum
+        assert vacuumed == []
+
+
+def test_a_rebuild_inside_a_transaction_leaves_the_vacuum_to_autovacuum():
+    run = insights_rebuild(trigger="test")
+    assert run.status == RebuildRun.Status.SUCCEEDED
+    assert "vacuum_after_commit" not in run.timings
