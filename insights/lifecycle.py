@@ -62,7 +62,7 @@ from . import metric_keys as keys
 from . import periods as period_rules
 from . import queries
 from .models import CustomerWonDay, DailySum, DealFact, GapCell, LapseChain, RetentionCell
-from .periods import Period, PeriodError, buckets
+from .periods import Period, PeriodError, buckets, resolve_granularity
 from .rollup import (
     T_CHATCONTACT,
     T_CUSTOMER,
@@ -445,7 +445,9 @@ def buyer_lifecycle(
 ) -> BuyerLifecycle:
     """METRICS.md G over P and its buckets, for the lapse window lost_after (days, 1-730)."""
     _check_lost_after(lost_after)
-    buckets(period, granularity)  # validates the granularity before touching the cache
+    # Validates before touching the cache; "auto" and what it resolves to (the API asks
+    # with the resolved one) must share one cache entry, or the rebuild warms the wrong one.
+    granularity = resolve_granularity(period, granularity)
     granularity = period_rules.resolve_granularity(period, granularity)  # one key for "auto"
     as_of = min(period.end, period_rules.local_today())
     data = queries._cached(

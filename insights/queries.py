@@ -7,10 +7,13 @@ averages are Decimal quantised to 0.01 (ROUND_HALF_UP); counts are int.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,6 +27,7 @@ from deals.models import Product
 
 from . import metric_keys as keys
 from . import periods as period_rules
+from .comparison import previous_period
 from .current_run import latest_succeeded_run
 from .models import (
     CustomerWonDay,
@@ -32,7 +36,7 @@ from .models import (
     GapCell,
     RepeatCell,
 )
-from .periods import Period, buckets
+from .periods import Period, buckets, resolve_granularity
 
 logger = logging.getLogger(__name__)
 
@@ -233,6 +237,49 @@ def cache_key(name: str, *params: object) -> str:
     return "|".join(parts)
 
 
+# How long a reader waits for another process computing the same figure before computing it
+# too (a figure that slow is better served twice than not at all).
+SINGLE_FLIGHT_WAIT_S = 20.0
+SINGLE_FLIGHT_POLL_S = 0.1
+
+
+@contextlib.contextmanager
+def _computing(key: str) -> Iterator[Any]:
+    """One process computes an uncached figure at a time (PostgreSQL); yields the payload a
+    waiter found stored meanwhile, else None (then the caller computes).
+
+    At nine in the morning a whole team opens the same cold figure: eight readers computing a
+    year of service percentiles at once ran past the web server's 30 s timeout, where one
+    computing and seven reading its result answer in the time of one. A session advisory lock
+    keyed by the cache key marks the computation; the others poll the cache (never block on
+    the lock, so figures that compute others inside them cannot deadlock).
+    """
+    if connection.vendor != "postgresql":
+        yield None
+        return
+    lock_id = int.from_bytes(
+        hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
+        locked = cursor.fetchone()[0]
+        deadline = time.monotonic() + SINGLE_FLIGHT_WAIT_S
+        while not locked and time.monotonic() < deadline:
+            time.sleep(SINGLE_FLIGHT_POLL_S)
+            stored = FigureCache.objects.filter(key=key).values_list("payload", flat=True).first()
+            if stored is not None:
+                yield stored
+                return
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
+            locked = cursor.fetchone()[0]
+    try:
+        yield None
+    finally:
+        if locked:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
+
+
 def _cached(name: str, params: tuple, compute: Callable[[], Any]) -> Any:
     """The JSON payload of a figure: from FigureCache, or computed from rollups and stored."""
     key = cache_key(name, *params)
@@ -244,7 +291,10 @@ def _cached(name: str, params: tuple, compute: Callable[[], Any]) -> Any:
     payload = FigureCache.objects.filter(key=key).values_list("payload", flat=True).first()
     if payload is not None:
         return payload
-    payload = json.loads(json.dumps(compute()))  # the same shape as a cached one
+    with _computing(key) as stored_meanwhile:
+        if stored_meanwhile is not None:
+            return stored_meanwhile
+        payload = json.loads(json.dumps(compute()))  # the same shape as a cached one
     try:
         with transaction.atomic():
             FigureCache.objects.create(key=key, payload=payload)
@@ -364,7 +414,9 @@ def _growth_payload(period: Period, granularity: str) -> dict[str, Any]:
 
 def growth_overview(*, period: Period, granularity: str = "auto") -> Growth:
     """METRICS.md A over the local-date period P (both ends included)."""
-    buckets(period, granularity)  # validates the granularity before touching the cache
+    # Validates before touching the cache; "auto" and what it resolves to (the API asks
+    # with the resolved one) must share one cache entry, or the rebuild warms the wrong one.
+    granularity = resolve_granularity(period, granularity)
     data = _cached(
         "growth",
         (period.start, period.end, granularity),
@@ -492,7 +544,7 @@ def _sales_payload(period: Period, granularity: str) -> dict[str, Any]:
 
 def sales_lifecycle(*, period: Period, granularity: str = "auto") -> SalesLifecycle:
     """METRICS.md C over P: deals created in P of customers first seen on or before its end."""
-    buckets(period, granularity)
+    granularity = resolve_granularity(period, granularity)  # as in growth_overview
     data = _cached(
         "sales",
         (period.start, period.end, granularity),
@@ -832,17 +884,37 @@ def computed_at() -> datetime | None:
 # --- Cache warming (called by insights.rebuild inside its transaction) -----------------------
 
 
+def _previous_periods(periods: Sequence[Period]) -> list[Period]:
+    """The P' of each period that is not itself among `periods` (no P' before year 1)."""
+    given = {(p.start, p.end) for p in periods}
+    found: dict[tuple, Period] = {}
+    for period in periods:
+        try:
+            before = previous_period(period)
+        except OverflowError:
+            continue
+        if (before.start, before.end) not in given:
+            found[(before.start, before.end)] = before
+    return list(found.values())
+
+
 def figures_warm(
     *,
     run_id: int,
     periods: Sequence[Period],
     warmers: Sequence[Callable[[Period], object]] = (),
+    comparison_warmers: Sequence[Callable[[Period], object]] = (),
 ) -> int:
     """Compute and store every figure with default parameters for `periods` under `run_id`.
 
     `warmers` are the figure functions of modules that read through this one's cache
     (customer value, lifecycle, service): each is called with a period, so their answers are
     collected and stored with the rest without this module importing them.
+
+    The figures that carry a comparison (growth, sales, revenue, and `comparison_warmers`)
+    are also warmed for each period's P': a dashboard or API read of a preset asks for both,
+    and a P' that is no preset (the 90 days before the last 90) was computed on the first
+    morning request.
     """
     token = _run_override.set(run_id)
     collected: dict[str, Any] = {}
@@ -859,6 +931,12 @@ def figures_warm(
             revenue_kpis(period=period)
             for warm in warmers:
                 warm(period)
+        for before in _previous_periods(periods):
+            growth_overview(period=before)
+            sales_lifecycle(period=before)
+            revenue_kpis(period=before)
+            for warm in comparison_warmers:
+                warm(before)
     finally:
         _warm_collector.reset(collector_token)
         _run_override.reset(token)

@@ -37,6 +37,10 @@ FIGURE_WARMERS: tuple[Callable[[Period], object], ...] = (
     lambda period: customer_value.customer_value(period=period),
     lambda period: lifecycle.lifecycle_figures_warm([period]),
 )
+# ... and of those with a comparison, warmed for each period's P' too.
+COMPARISON_WARMERS: tuple[Callable[[Period], object], ...] = (
+    lambda period: lifecycle.buyer_lifecycle(period=period),
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -119,6 +123,7 @@ def insights_rebuild(
                 run_id=run.pk,
                 periods=_preset_periods(local_today()),
                 warmers=FIGURE_WARMERS,
+                comparison_warmers=COMPARISON_WARMERS,
             )
             rows["figure_cache"] += service.service_warm(
                 run_id=run.pk, periods=_preset_periods(local_today())

@@ -59,7 +59,7 @@ from customers.models import Contact
 from . import queries
 from .comparison import comparison, previous_period
 from .models import FigureCache, ServiceRoomFact, SurveyDay
-from .periods import Period, buckets
+from .periods import Period, buckets, resolve_granularity
 from .rollup import _day, _execute, register_sqlite_functions, statistics_refresh
 
 T_ROOM = ChatRoom._meta.db_table
@@ -435,7 +435,9 @@ def service_figures(*, period: Period, granularity: str = "auto") -> ServiceFigu
     Durations are whole seconds; percentages and averages Decimal to 0.01 (half-up); headline
     figures carry `previous` (the same figures for P', METRICS.md section 1) and `change_pct`.
     """
-    buckets(period, granularity)  # validates the granularity before touching the cache
+    # Validates before touching the cache; "auto" and what it resolves to (the API asks
+    # with the resolved one) must share one cache entry, or the rebuild warms the wrong one.
+    granularity = resolve_granularity(period, granularity)
     current = _figures(period, granularity)
     before = _figures(previous_period(period), granularity)
     values = {name: getattr(current, name) for name in HEADLINE_FIELDS}

@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
+from rest_framework.test import APIClient
 
 from insights import queries, rollup
 from insights.locks import _advisory_key, lock_file_path
@@ -302,3 +303,27 @@ def test_a_rebuild_inside_a_transaction_leaves_the_vacuum_to_autovacuum():
     run = insights_rebuild(trigger="test")
     assert run.status == RebuildRun.Status.SUCCEEDED
     assert "vacuum_after_commit" not in run.timings
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "preset", "payload"),
+    [
+        ("growth", "this_year", "insights.queries._growth_payload"),
+        ("sales", "last_90_days", "insights.queries._sales_payload"),
+        ("lifecycle", "this_year", "insights.lifecycle._lifecycle_payload"),
+        ("service", "last_30_days", "insights.service._service_payload"),
+    ],
+)
+def test_the_api_reads_the_figures_the_rebuild_warmed(endpoint, preset, payload):
+    # given: a rebuild (it warms every preset with the default granularity, "auto")
+    deal(customer("2026-01-05"), created="2026-02-01", closed="2026-02-02", outcome="won")
+    rebuild()
+    user = UserFactory()
+    user.user_permissions.add(Permission.objects.get(codename="view_insights"))
+    client = APIClient()
+    client.force_authenticate(user)
+    # when: the API asks (with "auto" resolved to day, week or month) and nothing may compute
+    with patch(payload, side_effect=AssertionError("computed: the warmed entry was missed")):
+        response = client.get(f"/api/v1/insights/{endpoint}/", {"preset": preset})
+    # then
+    assert response.status_code == 200, response.content[:300]

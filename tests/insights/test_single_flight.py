@@ -1,0 +1,90 @@
+"""An uncached figure is computed by one process at a time (insights.queries._computing)."""
+
+import hashlib
+import threading
+import time
+
+import pytest
+from django.db import connection
+
+from insights import queries
+from insights.models import FigureCache
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL advisory locks"),
+]
+
+
+def _lock_id(key: str) -> int:
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _another_process_computing(key: str, *, for_seconds: float, stores: bool) -> threading.Thread:
+    """A thread (its own database session) holding the figure's lock, then storing it."""
+    taken = threading.Event()
+
+    def run() -> None:
+        from django.db import connection as own
+
+        with own.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [_lock_id(key)])
+            taken.set()
+            time.sleep(for_seconds)
+            if stores:
+                FigureCache.objects.create(key=key, payload={"computed_by": "the other"})
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_id(key)])
+        own.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert taken.wait(10)
+    return thread
+
+
+def test_a_reader_waits_for_the_computation_already_running_and_serves_its_result():
+    key = queries.cache_key("single-flight", 1)
+    other = _another_process_computing(key, for_seconds=0.5, stores=True)
+    computed = []
+    # when
+    payload = queries._cached("single-flight", (1,), lambda: computed.append(1) or {"mine": 1})
+    other.join()
+    # then: the other's result, computed once
+    assert payload == {"computed_by": "the other"}
+    assert computed == []
+
+
+def test_a_reader_computes_itself_when_the_other_takes_too_long(monkeypatch):
+    monkeypatch.setattr(queries, "SINGLE_FLIGHT_WAIT_S", 0.3)
+    key = queries.cache_key("single-flight", 2)
+    other = _another_process_computing(key, for_seconds=1.5, stores=False)
+    started = time.monotonic()
+    payload = queries._cached("single-flight", (2,), lambda: {"mine": 2})
+    waited = time.monotonic() - started
+    other.join()
+    assert payload == {"mine": 2}
+    assert waited < 1.4  # it did not wait for the other to finish
+    assert FigureCache.objects.get(key=key).payload == {"mine": 2}
+
+
+def test_the_lock_is_released_after_computing_even_on_an_error():
+    key = queries.cache_key("single-flight", 3)
+    with pytest.raises(ZeroDivisionError):
+        queries._cached("single-flight", (3,), lambda: 1 / 0)
+    # then: another session can take it (the same session would, held or not)
+    free = []
+
+    def probe() -> None:
+        from django.db import connection as own
+
+        with own.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_lock_id(key)])
+            free.append(cursor.fetchone()[0])
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+        own.close()
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    assert free == [True]
