@@ -95,8 +95,10 @@ def test_query_count_does_not_grow_with_the_data(client, viewer, seeded):
     # a repeat is answered from the engine's figure cache
     assert len(large) == len(small)
     # (the lifecycle, retention, service, customer-value and previous-period comparison figures
-    # add their own reads)
-    assert len(large) <= 160
+    # add their own reads; on PostgreSQL each computed figure also takes and frees its
+    # single-flight lock, two statements that read nothing)
+    reads = [q for q in large.captured_queries if "advisory" not in q["sql"]]
+    assert len(reads) <= 160
     assert len(again) <= 40
 
 
