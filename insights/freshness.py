@@ -35,6 +35,8 @@ from chats.models import ChatContact, ChatRoom, SurveyResponse
 from customers.models import Company, Contact, MatchRule
 from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
 
+from .tasks import AFTER_CHANGES_TRIGGER, rebuild_after_changes
+
 logger = logging.getLogger(__name__)
 
 WATCHED_MODELS: tuple[type[models.Model], ...] = (
@@ -52,7 +54,7 @@ WATCHED_MODELS: tuple[type[models.Model], ...] = (
 )
 QUEUED_KEY = "insights:rebuild-after-changes"
 DEFAULT_DELAY_S = 30
-TRIGGER = "changes in the records"
+TRIGGER = AFTER_CHANGES_TRIGGER
 
 
 def delay_seconds() -> int:
@@ -77,10 +79,8 @@ def rebuild_soon() -> bool:
         return False
     if not cache.add(QUEUED_KEY, "queued", timeout=delay):
         return False  # a run is already queued for this burst of changes
-    from .tasks import rebuild_after_changes
-
     try:
-        rebuild_after_changes.apply_async(countdown=delay, retry=False)
+        rebuild_after_changes.apply_async(kwargs={"retry_in": delay}, countdown=delay, retry=False)
     except Exception:  # noqa: BLE001 - after the commit nothing may fail; said in the log
         cache.delete(QUEUED_KEY)
         logger.exception("could not queue the rebuild after changes")

@@ -26,15 +26,17 @@ def rebuild_insights(trigger: str = "celery", full: bool = False) -> dict[str, o
     return {"run_id": run.pk, "status": run.status}
 
 
-@shared_task(name="insights.rebuild_after_changes", bind=True, max_retries=20)
-def rebuild_after_changes(self) -> dict[str, object]:
-    """The debounced rebuild of insights.freshness; while another rebuild holds the lock,
-    try again after the same delay (this run's changes may be newer than what it reads)."""
-    from .freshness import TRIGGER, delay_seconds
+# The trigger recorded on the runs that insights.freshness queues after edits.
+AFTER_CHANGES_TRIGGER = "changes in the records"
 
-    run = insights_rebuild(trigger=TRIGGER)
+
+@shared_task(name="insights.rebuild_after_changes", bind=True, max_retries=20)
+def rebuild_after_changes(self, retry_in: int = 30) -> dict[str, object]:
+    """The debounced rebuild of insights.freshness; while another rebuild holds the lock,
+    try again in `retry_in` seconds (this run's changes may be newer than what it reads)."""
+    run = insights_rebuild(trigger=AFTER_CHANGES_TRIGGER)
     if run.status == RebuildRun.Status.SKIPPED:
-        raise self.retry(countdown=delay_seconds() or 30)
+        raise self.retry(countdown=retry_in)
     return {"run_id": run.pk, "status": run.status}
 
 

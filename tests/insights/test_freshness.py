@@ -36,7 +36,7 @@ def test_a_saved_deal_queues_one_rebuild_after_its_commit(
             # then: nothing is queued before the commit
             assert broker.call_count == 0
     # then: after it, one rebuild in 30 s
-    broker.assert_called_once_with(countdown=30, retry=False)
+    broker.assert_called_once_with(kwargs={"retry_in": 30}, countdown=30, retry=False)
 
 
 def test_a_burst_of_saves_queues_one_rebuild(broker, django_capture_on_commit_callbacks):
@@ -96,15 +96,14 @@ def test_an_unreachable_broker_loses_the_run_but_not_the_save(
     assert cache.get(freshness.QUEUED_KEY) is None
 
 
-def test_the_task_retries_while_another_rebuild_holds_the_lock(settings):
-    settings.INSIGHTS_REBUILD_AFTER_CHANGES_S = 45
+def test_the_task_retries_while_another_rebuild_holds_the_lock():
     skipped = RebuildRun(status=RebuildRun.Status.SKIPPED)
     with (
         mock.patch.object(tasks, "insights_rebuild", return_value=skipped) as rebuild,
         mock.patch.object(tasks.rebuild_after_changes, "retry", side_effect=RuntimeError) as retry,
         pytest.raises(RuntimeError),
     ):
-        tasks.rebuild_after_changes.run()
+        tasks.rebuild_after_changes.run(retry_in=45)
     rebuild.assert_called_once_with(trigger=freshness.TRIGGER)
     retry.assert_called_once_with(countdown=45)
 
