@@ -13,6 +13,7 @@ from typing import BinaryIO, TextIO, cast
 
 from django.conf import settings
 from django.db import connections, transaction
+from django.dispatch import Signal
 
 from imports.cells import Cells
 from imports.kinds import KINDS, Kind
@@ -25,6 +26,9 @@ BATCH_SIZE = 5000
 
 # --- Reading --------------------------------------------------------------------------------
 
+
+# Sent after a load that created or updated rows, with `kind` and `result` (an ImportResult).
+records_imported = Signal()
 
 # A cell may hold a long note, but a quote never closed would read the rest of the file into
 # one cell: past this size the file is refused, so memory stays bounded whatever the file.
@@ -181,6 +185,11 @@ def import_records(
         if atomic and result.rejected:
             transaction.set_rollback(True)
             return ImportResult(rejected=result.rejected)
+    if result.created or result.updated:
+        # The importer writes in bulk, which sends no model signals: say so once, so the
+        # figures can follow the load (a receiver that waits for the commit hears nothing
+        # of a dry run, which rolls back).
+        records_imported.send(sender=ImportResult, kind=kind, result=result)
     return result
 
 

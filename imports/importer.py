@@ -6,7 +6,7 @@ bulk upsert, so a load costs a handful of queries per few thousand rows, never o
 A row is validated whole before anything of it is written, so it is never half-written.
 """
 
-from imports.driver import BATCH_SIZE, import_records
+from imports.driver import BATCH_SIZE, import_records, records_imported
 from imports.kinds import KINDS, Kind
 from imports.results import (
     ImportFileError,
@@ -23,5 +23,6 @@ __all__ = [
     "Kind",
     "Rejection",
     "import_records",
+    "records_imported",
     "rejected_rows_writer",
 ]

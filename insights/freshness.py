@@ -15,8 +15,9 @@ seconds (default 30; 0 turns it off):
 * Only with a broker: without one (the embedded default) tasks run in the request, and a
   rebuild per save would make every admin save as slow as a rebuild. There the figures update
   at the scheduled rebuild or with "Rebuild now".
-* Bulk writes that send no model signals (the CSV importer, the rebuild's own writes) queue
-  nothing: their figures update at the next scheduled rebuild.
+* The CSV importer writes in bulk (no model signals) and announces a load that created or
+  updated rows with `imports.importer.records_imported`, which queues the same rebuild; a dry
+  run rolls back, so it queues nothing. The rebuild's own writes queue nothing.
 
 The rebuild it queues is the default incremental one (identity re-resolves only the records
 that changed; the rollups are rebuilt whole).
@@ -34,6 +35,7 @@ from django.db.models.signals import post_delete, post_save
 from chats.models import ChatContact, ChatRoom, SurveyResponse
 from customers.models import Company, Contact, MatchRule
 from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
+from imports.importer import records_imported
 
 from .tasks import AFTER_CHANGES_TRIGGER, rebuild_after_changes
 
@@ -94,8 +96,15 @@ def _changed(sender: type[models.Model], *, raw: bool = False, **kwargs: object)
     transaction.on_commit(rebuild_soon)
 
 
+def _imported(sender: object, **kwargs: object) -> None:
+    if delay_seconds():
+        transaction.on_commit(rebuild_soon)
+
+
 def changes_watch() -> None:
-    """Connect the watched models' save and delete signals (from InsightsConfig.ready)."""
+    """Connect the watched models' save and delete signals, and the importer's (from
+    InsightsConfig.ready)."""
+    records_imported.connect(_imported, dispatch_uid="insights.freshness.imported")
     for model in WATCHED_MODELS:
         uid = f"insights.freshness.{model._meta.label_lower}"
         post_save.connect(_changed, sender=model, dispatch_uid=f"{uid}.save")

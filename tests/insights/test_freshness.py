@@ -1,11 +1,13 @@
 """A rebuild queued after edits commit, debounced (insights/freshness.py)."""
 
+import io
 from unittest import mock
 
 import pytest
 from django.core.cache import cache
 from django.db import transaction
 
+from imports.importer import import_records
 from insights import freshness, tasks
 from insights.models import RebuildRun
 from tests.factories import ChatRoomFactory, ContactFactory, DealFactory
@@ -112,3 +114,24 @@ def test_the_task_runs_the_incremental_rebuild():
     run = tasks.rebuild_after_changes.apply().get()
     assert run["status"] == RebuildRun.Status.SUCCEEDED
     assert RebuildRun.objects.get(pk=run["run_id"]).trigger == freshness.TRIGGER
+
+
+def test_a_csv_import_queues_the_rebuild_and_a_dry_run_does_not(
+    broker, django_capture_on_commit_callbacks
+):
+    # given: a companies file (the importer writes in bulk: no model signals)
+    def load() -> None:
+        import_records(kind="companies", stream=io.StringIO("external_id,name\nc-1,Acme\n"))
+
+    # when: a dry run (the import page's: a transaction rolled back)
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            load()
+            transaction.set_rollback(True)
+    # then: nothing queued
+    assert broker.call_count == 0
+    # when: the real load
+    with django_capture_on_commit_callbacks(execute=True):
+        load()
+    # then
+    assert broker.call_count == 1
