@@ -37,6 +37,7 @@ from customers.models import Company, Contact, MatchRule
 from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
 from imports.importer import records_imported
 
+from .enqueue import _eager
 from .tasks import AFTER_CHANGES_TRIGGER, rebuild_after_changes
 
 logger = logging.getLogger(__name__)
@@ -65,9 +66,7 @@ def delay_seconds() -> int:
 
 
 def _broker_configured() -> bool:
-    from config.celery import app
-
-    return not app.conf.task_always_eager
+    return not _eager()
 
 
 def rebuild_soon() -> bool:

