@@ -89,6 +89,14 @@ class DealFact(models.Model):
 
     class Meta:
         verbose_name = _("deal fact")
+        indexes = [
+            # A saved segment's lost deals in P (insights.segment_figures), index-only.
+            models.Index(
+                fields=["customer_id", "close_day"],
+                condition=models.Q(status="lost"),
+                name="dealfact_lost_customer",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"deal {self.deal_id} {self.status}"
@@ -192,6 +200,14 @@ class CustomerWonDay(models.Model):
         constraints = [
             # The grain, and the index of every read (by day, then customer).
             models.UniqueConstraint(fields=["day", "customer_id"], name="customerwonday_grain"),
+        ]
+        indexes = [
+            # A saved segment's figures merge-join its sorted customer ids to this index and
+            # read only the index (insights.segment_figures).
+            models.Index(
+                fields=["customer_id", "day", "won_deals", "revenue_cents"],
+                name="customerwonday_customer",
+            ),
         ]
 
     def __str__(self) -> str:

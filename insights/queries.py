@@ -185,7 +185,7 @@ class RevenueKpis:
 
 # Bump when a payload's shape or a definition changes: old cache rows are then never read.
 CACHE_VERSION = (
-    4  # 2: demographics stored sorted; 3: + country, city, top rows; 4: RFM recency rule, revenue
+    5  # 2: demographics sorted; 3: + country, city, top rows; 4: RFM recency; 5: RFM frequencies
 )
 # While a rebuild warms the cache, keys use the id of the run being committed.
 _run_override: contextvars.ContextVar[int | None] = contextvars.ContextVar(
@@ -678,6 +678,12 @@ def _rfm_params(period: Period) -> dict[str, Any]:
     return {"start": start, "end": end, "as_of": as_of, "span": max(1, as_of - start + 1)}
 
 
+# Over one customer's CustomerWonDay rows of P (GROUP BY customer_id): max(0, A - last day).
+RECENCY_DAYS_SQL = "CASE WHEN %(as_of)s - MAX(day) > 0 THEN %(as_of)s - MAX(day) ELSE 0 END"
+# R from recency_days `rec` and L = `span`: 5 - min(4, floor(5 rec / L)).
+RECENCY_SCORE_SQL = "5 - CASE WHEN (5 * rec) / %(span)s > 4 THEN 4 ELSE (5 * rec) / %(span)s END"
+
+
 def _rfm_sql(where: str = "") -> str:
     """Per customer with a won deal closed in P: recency, frequency, monetary and scores.
 
@@ -688,15 +694,11 @@ def _rfm_sql(where: str = "") -> str:
     """
     return f"""
         WITH c AS (
-            SELECT customer_id,
-                   CASE WHEN %(as_of)s - MAX(day) > 0 THEN %(as_of)s - MAX(day) ELSE 0 END
-                       AS rec,
+            SELECT customer_id, {RECENCY_DAYS_SQL} AS rec,
                    SUM(won_deals) AS freq, SUM(revenue_cents) AS mon
             FROM {T_WONDAY} WHERE day >= %(start)s AND day <= %(end)s GROUP BY customer_id
         ), scored AS (
-            SELECT customer_id, rec, freq, mon,
-                   5 - CASE WHEN (5 * rec) / %(span)s > 4 THEN 4 ELSE (5 * rec) / %(span)s END
-                       AS r,
+            SELECT customer_id, rec, freq, mon, {RECENCY_SCORE_SQL} AS r,
                    1 + (5 * (RANK() OVER (ORDER BY mon ASC) - 1)) / COUNT(*) OVER () AS m
             FROM c
         ), repeat AS (
@@ -710,18 +712,60 @@ def _rfm_sql(where: str = "") -> str:
     """
 
 
-def _rfm_grid_payload(period: Period) -> list[list[int]]:
-    sql = f"SELECT r, f, COUNT(*), SUM(mon) FROM ({_rfm_sql()}) x GROUP BY r, f"
-    return [[int(r), int(f), int(n), int(mon)] for r, f, n, mon in _rows(sql, _rfm_params(period))]
+def _rfm_grid_payload(period: Period) -> dict[str, list[list[int]]]:
+    # Grouped by frequency too: F is a function of frequency, so the same few rows give the
+    # grid and the frequency histogram of every payer in P (rfm_frequency_thresholds).
+    sql = f"SELECT r, f, freq, COUNT(*), SUM(mon) FROM ({_rfm_sql()}) x GROUP BY r, f, freq"
+    cells: dict[tuple[int, int], list[int]] = {}
+    frequencies: dict[int, int] = {}
+    for r, f, freq, n, mon in _rows(sql, _rfm_params(period)):
+        cell = cells.setdefault((int(r), int(f)), [0, 0])
+        cell[0] += int(n)
+        cell[1] += int(mon)
+        frequencies[int(freq)] = frequencies.get(int(freq), 0) + int(n)
+    return {
+        "cells": [[r, f, n, mon] for (r, f), (n, mon) in sorted(cells.items())],
+        "frequencies": sorted([freq, n] for freq, n in frequencies.items()),
+    }
 
 
-def _rfm_cells(period: Period) -> list[list[int]]:
+def _rfm_payload(period: Period) -> dict[str, list[list[int]]]:
     # The as-of date is in the key: for a period running past today, recency moves each day.
     return _cached(
         "rfm",
         (period.start, period.end, date.fromordinal(_as_of(period))),
         lambda: _rfm_grid_payload(period),
     )
+
+
+def _rfm_cells(period: Period) -> list[list[int]]:
+    return _rfm_payload(period)["cells"]
+
+
+def rfm_frequency_thresholds(*, period: Period) -> list[int]:
+    """The three frequencies that split P's repeat buyers into F scores 2 to 5 (METRICS.md R).
+
+    F = 2 + floor(4 (RANK - 1) / Nr) over the Nr payers with frequency >= 2, where RANK - 1 is
+    how many of them bought less often. F >= k exactly when at least u = ceil((k - 2) Nr / 4)
+    of them bought less often, that is when the frequency exceeds the u-th smallest one. So a
+    customer's F is 2 + how many of the returned values their frequency exceeds: any subset of
+    P's payers (a saved segment) is scored without ranking the others again. Empty when P has
+    no repeat buyer.
+    """
+    repeat = [(freq, n) for freq, n in _rfm_payload(period)["frequencies"] if freq >= 2]
+    total = sum(n for _freq, n in repeat)
+    if not total:
+        return []
+    thresholds = []
+    for k in (3, 4, 5):
+        position = ((k - 2) * total + 3) // 4  # ceil((k - 2) Nr / 4) >= 1
+        seen = 0
+        for freq, n in repeat:
+            seen += n
+            if seen >= position:
+                thresholds.append(freq)
+                break
+    return thresholds
 
 
 def rfm_segments(*, period: Period) -> list[SegmentRow]:

@@ -5,13 +5,22 @@ rank a customer among every customer with a won deal in P, so a Champion stays a
 whichever list shows them) and then only they are counted; revenue figures sum only their won
 deals. Both read the per-customer rollup CustomerWonDay, never the deal tables.
 
-Speed: the segment's customer ids are materialised once per request into a temporary table
-(the filters compiled to one INSERT ... SELECT on the server) and joined to CustomerWonDay;
-answers are cached like every figure, keyed by the segment and its last change.
+Speed (docs/BENCHMARKS.md, "Saved segments"): only the segment's members are read.
+* The members (id, first-seen date) are materialised once per request into a temporary table
+  (the filters compiled to one INSERT ... SELECT on the server).
+* R needs only the member's own days. F ranks a member among all of P's repeat buyers, but
+  F >= k exactly when the member's frequency exceeds one threshold (queries.
+  rfm_frequency_thresholds), read from the whole-dashboard RFM payload, which the rebuild warms
+  for every preset. So nobody outside the segment is ranked again.
+* The members are merge-joined to the per-customer indexes customerwonday_customer and
+  dealfact_lost_customer (index-only scans in customer order).
+* Revenue computes P and P' (the API's comparison asks for both) in one pass.
+Answers are cached like every figure, keyed by the segment and its last change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -20,6 +29,7 @@ from django.db import connection, transaction
 from customers.models import Customer
 
 from . import queries
+from .comparison import previous_period
 from .customer_filters import segment_customers
 from .models import DealFact, Segment
 from .periods import Period
@@ -32,13 +42,28 @@ T_CUSTOMER = Customer._meta.db_table
 
 
 def _with_segment_ids(segment: Segment, compute) -> Any:
-    """Run compute() with T_IDS holding the segment's customer ids (dropped afterwards)."""
+    """Run compute() with T_IDS holding the segment's customers (dropped afterwards).
+
+    T_IDS (customer_id, first_seen_date): the first-seen date rides along with the filter's
+    own read of the customers, so "new in P" needs no second pass over the customers table.
+    """
     members = segment_customers(segment=segment, queryset=Customer.objects.all())
-    sql, params = members.order_by().values("pk").query.sql_with_params()
+    sql, params = members.order_by().values("pk", "first_seen_date").query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A 100,000-member segment hash-joins against a year of rollup rows: with the
+            # default 4 MB the aggregate spills to disk, and JIT compiling costs more than the
+            # query it would speed up. Both only for this transaction.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute("SET LOCAL jit = off")
+            # The ids are merge-joined to the per-customer indexes customerwonday_customer and
+            # dealfact_lost_customer (index-only, in customer order); the planner's default is
+            # to hash-join a whole scan of the rollup, 2.3x slower at 1M (BENCHMARKS.md).
+            cursor.execute("SET LOCAL enable_hashjoin = off")
         cursor.execute(f"DROP TABLE IF EXISTS {T_IDS}")
-        cursor.execute(f"CREATE TEMP TABLE {T_IDS} (customer_id BIGINT PRIMARY KEY)")
-        cursor.execute(f"INSERT INTO {T_IDS} (customer_id) {sql}", params)
+        # No primary key: every read joins the whole list, an index would only cost time.
+        cursor.execute(f"CREATE TEMP TABLE {T_IDS} (customer_id BIGINT, first_seen_date DATE)")
+        cursor.execute(f"INSERT INTO {T_IDS} (customer_id, first_seen_date) {sql}", params)
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {T_IDS}")  # temp tables get no autovacuum statistics
         try:
@@ -52,9 +77,22 @@ def _key(segment: Segment) -> tuple:
 
 
 def _rfm_payload(period: Period) -> list[list[int]]:
+    # Only the members' won days are read: F comes from the frequencies that split all of
+    # P's repeat buyers (cached with the whole-dashboard RFM), R from the member's own days.
+    thresholds = queries.rfm_frequency_thresholds(period=period)
+    above = " + ".join(
+        [f"CASE WHEN freq > {int(value)} THEN 1 ELSE 0 END" for value in thresholds] or ["0"]
+    )
     sql = f"""
-        SELECT x.r, x.f, COUNT(*), SUM(x.mon) FROM ({queries._rfm_sql()}) x
-        JOIN {T_IDS} i ON i.customer_id = x.customer_id GROUP BY x.r, x.f
+        SELECT {queries.RECENCY_SCORE_SQL} AS r,
+               CASE WHEN freq < 2 THEN 1 ELSE 2 + {above} END AS f, COUNT(*), SUM(mon)
+        FROM (
+            SELECT w.customer_id, {queries.RECENCY_DAYS_SQL} AS rec,
+                   SUM(w.won_deals) AS freq, SUM(w.revenue_cents) AS mon
+            FROM {T_WONDAY} w JOIN {T_IDS} i ON i.customer_id = w.customer_id
+            WHERE w.day >= %(start)s AND w.day <= %(end)s GROUP BY w.customer_id
+        ) c
+        GROUP BY 1, 2
     """
     return [
         [int(r), int(f), int(n), int(mon)]
@@ -82,52 +120,89 @@ def segment_rfm(*, segment: Segment, period: Period) -> list[SegmentRow]:
     ]
 
 
-def _revenue_payload(period: Period) -> dict[str, int]:
-    start, end = queries._span(period)
-    # One pass over the won days up to the end of P joined to the segment's ids (a hash join
-    # on the analysed temp table): per customer its revenue in P (NULL: none), its revenue
-    # and won deals up to the end.
+def _revenue_payloads(periods: Sequence[Period]) -> list[dict[str, int]]:
+    """The K parts of each period over the segment's customers, in one pass for all of them.
+
+    One merge join of the won days up to the latest end with the segment's ids gives, per
+    customer and period, its revenue in the period (NULL: none) and its revenue and won deals
+    up to the period's end; the lost deals come from one read of the lost-deal index.
+    """
+    params: dict[str, Any] = {}
+    sums, selects = [], []
+    for n, period in enumerate(periods):
+        start, end = queries._span(period)
+        params.update({f"s{n}": start, f"e{n}": end, f"sd{n}": period.start, f"ed{n}": period.end})
+        in_p = f"w.day >= %(s{n})s AND w.day <= %(e{n})s"
+        upto = f"w.day <= %(e{n})s"
+        sums.append(f"""
+               SUM(CASE WHEN {in_p} THEN w.revenue_cents END) AS rev_p{n},
+               SUM(CASE WHEN {in_p} THEN w.won_deals ELSE 0 END) AS won_p{n},
+               SUM(CASE WHEN {upto} THEN w.revenue_cents END) AS rev_all{n},
+               SUM(CASE WHEN {upto} THEN w.won_deals ELSE 0 END) AS deals_all{n}""")
+        selects.append(f"""
+            SELECT {n},
+               (SELECT COALESCE(SUM(rev_p{n}), 0) FROM c),
+               (SELECT COUNT(rev_p{n}) FROM c),
+               (SELECT COALESCE(SUM(rev_p{n}), 0) FROM (
+                    SELECT rev_p{n}, ROW_NUMBER() OVER (ORDER BY rev_p{n} DESC) AS rn,
+                           COUNT(*) OVER () AS n FROM c WHERE rev_p{n} IS NOT NULL
+                ) ranked WHERE rn <= (2 * n + 9) / 10),
+               (SELECT COALESCE(SUM(rev_all{n}), 0) FROM c),
+               (SELECT COUNT(rev_all{n}) FROM c),
+               (SELECT COUNT(*) FROM c WHERE rev_p{n} IS NOT NULL AND deals_all{n} = 1),
+               (SELECT COALESCE(SUM(won_p{n}), 0) FROM c),
+               (SELECT COALESCE(SUM(CASE WHEN close_day >= %(s{n})s AND close_day <= %(e{n})s
+                                    THEN 1 ELSE 0 END), 0) FROM lost),
+               (SELECT COUNT(*) FROM {T_IDS}
+                WHERE first_seen_date >= %(sd{n})s AND first_seen_date <= %(ed{n})s)""")
+    params["first"] = min(queries._span(p)[0] for p in periods)
+    params["last"] = max(queries._span(p)[1] for p in periods)
     sql = f"""
         WITH c AS (
-            SELECT w.customer_id,
-                   SUM(CASE WHEN w.day >= %(start)s THEN w.revenue_cents END) AS rev_p,
-                   SUM(CASE WHEN w.day >= %(start)s THEN w.won_deals ELSE 0 END) AS won_p,
-                   SUM(w.revenue_cents) AS rev_all,
-                   SUM(w.won_deals) AS deals_all
+            SELECT w.customer_id, {",".join(sums)}
             FROM {T_WONDAY} w JOIN {T_IDS} i ON i.customer_id = w.customer_id
-            WHERE w.day <= %(end)s GROUP BY w.customer_id
-        ), ranked AS (
-            SELECT rev_p, ROW_NUMBER() OVER (ORDER BY rev_p DESC) AS rn,
-                   COUNT(*) OVER () AS n
-            FROM c WHERE rev_p IS NOT NULL
+            WHERE w.day <= %(last)s GROUP BY w.customer_id
+        ), lost AS (
+            SELECT f.close_day FROM {T_FACT} f JOIN {T_IDS} i ON i.customer_id = f.customer_id
+            WHERE f.status = 'lost' AND f.close_day >= %(first)s AND f.close_day <= %(last)s
         )
-        SELECT (SELECT COALESCE(SUM(rev_p), 0) FROM c),
-               (SELECT COUNT(rev_p) FROM c),
-               (SELECT COALESCE(SUM(rev_p), 0) FROM ranked WHERE rn <= (2 * n + 9) / 10),
-               (SELECT COALESCE(SUM(rev_all), 0) FROM c),
-               (SELECT COUNT(*) FROM c),
-               (SELECT COUNT(*) FROM c WHERE rev_p IS NOT NULL AND deals_all = 1),
-               (SELECT COALESCE(SUM(won_p), 0) FROM c),
-               (SELECT COUNT(*) FROM {T_FACT} f JOIN {T_IDS} i ON i.customer_id = f.customer_id
-                WHERE f.status = 'lost' AND f.close_day >= %(start)s AND f.close_day <= %(end)s),
-               (SELECT COUNT(*) FROM {T_CUSTOMER} cu JOIN {T_IDS} i ON i.customer_id = cu.id
-                WHERE cu.first_seen_date >= %(start_date)s AND cu.first_seen_date <= %(end_date)s)
+        {" UNION ALL ".join(selects)}
     """
-    params = {"start": start, "end": end, "start_date": period.start, "end_date": period.end}
-    row = queries._rows(sql, params)[0]
-    revenue, paying, top, lifetime, ever_paid, one_time, won, lost, new = (int(v or 0) for v in row)
-    return {
-        "won": won,
-        "lost": lost,
-        "new": new,
-        "days": period.days,
-        "revenue": revenue,
-        "paying": paying,
-        "top": top,
-        "lifetime": lifetime,
-        "ever_paid": ever_paid,
-        "one_time": one_time,
-    }
+    found = {}
+    for n, *values in queries._rows(sql, params):
+        revenue, paying, top, lifetime, ever_paid, one_time, won, lost, new = (
+            int(v or 0) for v in values
+        )
+        found[int(n)] = {
+            "won": won,
+            "lost": lost,
+            "new": new,
+            "days": periods[int(n)].days,
+            "revenue": revenue,
+            "paying": paying,
+            "top": top,
+            "lifetime": lifetime,
+            "ever_paid": ever_paid,
+            "one_time": one_time,
+        }
+    return [found[n] for n in range(len(periods))]
+
+
+def _revenue_with_previous(segment: Segment, period: Period) -> dict[str, int]:
+    """P's payload; P' (which the API's comparison asks for next) is computed in the same pass
+    and stored, so a cold request materialises the segment and reads the rollups once."""
+    try:
+        before = previous_period(period)
+    except OverflowError:  # P starts in year 1
+        return _with_segment_ids(segment, lambda: _revenue_payloads([period]))[0]
+
+    def both() -> dict[str, int]:
+        current, previous = _revenue_payloads([period, before])
+        queries._cached("revenue_segment", (*_key(segment), before.start, before.end),
+                        lambda: previous)  # fmt: skip
+        return current
+
+    return _with_segment_ids(segment, both)
 
 
 def segment_revenue_kpis(*, segment: Segment, period: Period) -> RevenueKpis:
@@ -135,6 +210,6 @@ def segment_revenue_kpis(*, segment: Segment, period: Period) -> RevenueKpis:
     data = queries._cached(
         "revenue_segment",
         (*_key(segment), period.start, period.end),
-        lambda: _with_segment_ids(segment, lambda: _revenue_payload(period)),
+        lambda: _revenue_with_previous(segment, period),
     )
     return queries.revenue_kpis_of(data)

@@ -357,6 +357,24 @@ def test_rfm_scores_ties_and_segments():
     assert queries.rfm_customer_ids(period=march, segment="Champions") == []
 
 
+@pytest.mark.parametrize(
+    ("frequencies", "thresholds"),
+    [
+        # repeat buyers 2, 2, 3, 5, 7 (Nr = 5): positions ceil(5/4) = 2, ceil(10/4) = 3,
+        # ceil(15/4) = 4 -> 2, 3, 5; so F(2) = 2, F(3) = 3, F(5) = 4, F(7) = 5 as by RANK
+        ([[1, 9], [2, 2], [3, 1], [5, 1], [7, 1]], [2, 3, 5]),
+        ([[1, 4]], []),  # nobody bought twice: F is 1 for all
+        ([[4, 1]], [4, 4, 4]),  # one repeat buyer: RANK 1 -> F = 2, exceeds none
+    ],
+)
+def test_rfm_frequency_thresholds_split_repeat_buyers_as_rank_does(
+    monkeypatch, frequencies, thresholds
+):
+    monkeypatch.setattr(queries, "_rfm_payload", lambda period: {"frequencies": frequencies})
+    march = period("2026-03-01", "2026-03-31")
+    assert queries.rfm_frequency_thresholds(period=march) == thresholds
+
+
 def test_rfm_recency_counts_from_today_in_a_period_that_runs_past_it():
     # given: "this month" is March 2026 and today is 10 March; everyone bought today or
     # earlier this month

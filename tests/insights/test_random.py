@@ -12,7 +12,10 @@ from chats.models import ChatRoom
 from customers.models import Customer
 from deals.models import Deal, DealItem, LostReason
 from insights import queries
+from insights.comparison import previous_period
+from insights.models import Segment
 from insights.periods import Period, buckets, local_date, local_today
+from insights.segment_figures import segment_revenue_kpis, segment_rfm
 from tests.factories import (
     ChatContactFactory,
     ChatRoomFactory,
@@ -22,6 +25,7 @@ from tests.factories import (
     DealFactory,
     DealItemFactory,
     ProductFactory,
+    UserFactory,
 )
 from tests.insights.build import rebuild, stage
 
@@ -231,8 +235,8 @@ class Direct:
             result[c] = (rec, freq, q(mon), r, f, m, queries.rfm_segment(r=r, f=f))
         return result
 
-    def revenue(self, p: Period):
-        won = self.won_in(p)
+    def revenue(self, p: Period, members: set[int] | None = None):
+        won = [d for d in self.won_in(p) if members is None or d["customer"] in members]
         revenue = sum((d["amount"] for d in won), Decimal(0))
         per = defaultdict(Decimal)
         for d in won:
@@ -242,7 +246,10 @@ class Direct:
         upto = [
             d
             for d in self.deals
-            if d["status"] == "won" and d["customer"] is not None and d["close"] <= p.end
+            if d["status"] == "won"
+            and d["customer"] is not None
+            and d["close"] <= p.end
+            and (members is None or d["customer"] in members)
         ]
         counts = defaultdict(int)
         for d in upto:
@@ -273,6 +280,11 @@ def test_rollups_equal_a_direct_computation(seed):
     build_random_data(rng)
     assert rebuild().status == "succeeded"
     direct = Direct()
+    owner = UserFactory()
+    segments = [
+        Segment.objects.create(name=source or "blank", owner=owner, filters={"source": source})
+        for source in ("Referral", "WhatsApp")
+    ]
 
     for p in random_periods(rng):
         # when
@@ -316,3 +328,36 @@ def test_rollups_equal_a_direct_computation(seed):
             revenue.top_20pct_revenue_share, revenue.avg_lifetime_value,
             revenue.one_time_customers, revenue.repeat_customers,
         ) == direct.revenue(p), p  # fmt: skip
+        for segment in segments:
+            members = {
+                pk for pk, c in direct.customers.items() if c.source == segment.filters["source"]
+            }
+            expected_rfm = defaultdict(lambda: [0, Decimal(0)])
+            for c, x in direct.rfm(p).items():
+                if c in members:
+                    expected_rfm[x[6]][0] += 1
+                    expected_rfm[x[6]][1] += x[2]
+            rows = segment_rfm(segment=segment, period=p)
+            assert {r.segment: [r.customers, r.revenue] for r in rows if r.customers} == dict(
+                expected_rfm
+            ), (p, segment.filters)
+            # P first, then P' (computed in P's pass and served from the cache), as the API asks
+            for asked in (p, previous_period(p)):
+                kpis = segment_revenue_kpis(segment=segment, period=asked)
+                assert (
+                    kpis.revenue, kpis.paying_customers, kpis.avg_revenue_per_customer,
+                    kpis.top_20pct_revenue_share, kpis.avg_lifetime_value,
+                    kpis.one_time_customers, kpis.repeat_customers,
+                ) == direct.revenue(asked, members), (asked, segment.filters)  # fmt: skip
+                closed = [
+                    d for d in direct.deals
+                    if d["customer"] in members and asked.contains(d["close"])
+                ]  # fmt: skip
+                won = sum(1 for d in closed if d["status"] == "won")
+                lost = sum(1 for d in closed if d["status"] == "lost")
+                new = sum(1 for c in members if asked.contains(direct.customers[c].first_seen_date))
+                assert (kpis.won_deals, kpis.win_rate_pct, kpis.new_customers_per_day) == (
+                    won,
+                    ratio(won, won + lost, 100),
+                    ratio(new, asked.days),
+                ), (asked, segment.filters)
