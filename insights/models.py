@@ -374,11 +374,40 @@ class ServiceRoomFact(models.Model):
     csat = models.SmallIntegerField(null=True)
     fcr = models.SmallIntegerField(null=True)
 
-    class Meta:
-        indexes = [models.Index(fields=["day"], name="serviceroomfact_day")]
-
     def __str__(self) -> str:
         return f"room {self.room_id} day {self.day}"
+
+
+class ServiceDayGroup(models.Model):
+    """The rooms of one local created day and one channel or agent (METRICS.md S).
+
+    The additive counts, and every duration of those rooms packed in `first_response` and
+    `resolution` (big-endian signed integers of `width` bytes, unordered; unresolved rooms
+    and rooms without a response are absent). A period reads one row per day and group and
+    takes exact nearest-rank percentiles of the concatenated durations (insights/service.py).
+    """
+
+    day = models.IntegerField()  # local created date, proleptic ordinal
+    dim = models.CharField(max_length=7)  # channel | agent
+    label = models.CharField(max_length=150)
+    rooms = models.IntegerField()
+    resolved = models.IntegerField()
+    rated = models.IntegerField()
+    csat_sum = models.BigIntegerField()
+    csat_high = models.IntegerField()  # rated 4 or 5
+    fcr = models.IntegerField()  # resolved at first contact
+    width = models.SmallIntegerField()  # bytes per duration: 4, or 8 past 2**31 - 1 seconds
+    first_response = models.BinaryField()
+    resolution = models.BinaryField()
+
+    class Meta:
+        verbose_name = _("service day group")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "dim", "label"], name="servicedaygroup_grain")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dim} {self.label} day {self.day}"
 
 
 class SurveyDay(models.Model):

@@ -23,6 +23,7 @@ from .models import (
     LapseChain,
     RebuildRun,
     RetentionCell,
+    ServiceDayGroup,
     ServiceRoomFact,
     SurveyDay,
 )
@@ -55,6 +56,7 @@ REWRITTEN_TABLES = SNAPSHOT_TABLES + tuple(
         LapseChain,
         RetentionCell,
         ServiceRoomFact,
+        ServiceDayGroup,
         SurveyDay,
         CustomerValue,
         CustomerValueFit,

@@ -6,7 +6,7 @@ from unittest import mock
 
 import pytest
 
-from insights.models import ServiceRoomFact
+from insights.models import ServiceDayGroup, ServiceRoomFact
 from insights.service import (
     ServiceBucket,
     ServiceRow,
@@ -94,6 +94,24 @@ def test_percentiles_odd_and_even_counts_and_fractional_seconds():
         ServiceBucket(date(2026, 1, 11), date(2026, 1, 11), 1, 0),
         ServiceBucket(date(2026, 1, 12), date(2026, 1, 12), 4, 2000),
     ]
+
+
+def test_durations_past_32_bits_are_kept_exact():
+    # given: one room resolved 2**31 + 5 s (about 68 years) after it opened; the per-day
+    # duration runs then switch from 4 to 8 bytes a value
+    chat = _chat(customer("2026-01-01"))
+    _room(chat, "2026-01-10 09:00", first=2**31 + 7, resolved=2**31 + 5)
+    _room(chat, "2026-01-10 10:00", first=10, resolved=20)
+    _room(chat, "2026-01-10 11:00", first=30, resolved=40)
+    rebuild()
+
+    # when
+    figures = service_figures(period=period("2026-01-10", "2026-01-10"))
+
+    # then: resolutions 20 40 2**31+5 -> median rank 2, p90 rank 3
+    assert (figures.median_resolution_s, figures.p90_resolution_s) == (40, 2**31 + 5)
+    assert (figures.median_first_response_s, figures.p90_first_response_s) == (30, 2**31 + 7)
+    assert set(ServiceDayGroup.objects.values_list("width", flat=True)) == {8}
 
 
 def test_room_at_2330_utc_is_the_next_day_in_jakarta():
