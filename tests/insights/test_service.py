@@ -227,20 +227,30 @@ def test_percentiles_with_tied_durations():
     assert (figures.median_resolution_s, figures.p90_resolution_s) == (5, 5)
 
 
-def test_rebuild_warms_presets_up_to_31_days_and_later_reads_are_cached(
-    django_assert_max_num_queries,
+def test_rebuild_warms_presets_up_to_the_limit_and_later_reads_are_cached(
+    django_assert_max_num_queries, settings
 ):
-    # given
+    # given: the default warms every preset; a lower limit leaves longer presets to a request
     from insights.models import FigureCache
     from insights.periods import preset_period
 
     chat = _chat(customer("2026-01-01"))
     _room(chat, "2026-01-08", first=90)
-    with mock.patch("insights.rebuild.local_today", return_value=date(2026, 1, 20)):
-        rebuild()
-    keys = list(FigureCache.objects.filter(key__contains="|service|").values_list("key", flat=True))
     last_30 = preset_period("last_30_days", date(2026, 1, 20))
     last_90 = preset_period("last_90_days", date(2026, 1, 20))
+    last_year = preset_period("last_year", date(2026, 1, 20))
+
+    def warmed() -> list[str]:
+        with mock.patch("insights.rebuild.local_today", return_value=date(2026, 1, 20)):
+            rebuild()
+        return list(
+            FigureCache.objects.filter(key__contains="|service|").values_list("key", flat=True)
+        )
+
+    keys = warmed()
+    assert any(f"|service|{last_year.start}|{last_year.end}|" in key for key in keys)
+    settings.INSIGHTS_SERVICE_WARM_MAX_DAYS = 31
+    keys = warmed()
 
     # then: last_30_days and its previous period are stored, last_90_days is not (first request)
     assert any(f"|service|{last_30.start}|{last_30.end}|" in key for key in keys)
