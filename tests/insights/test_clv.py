@@ -134,3 +134,14 @@ def test_quadrature_in_blocks_equals_one_block(monkeypatch):
     assert blocks[0] == pytest.approx(
         clv._expected_if_alive_by_quadrature(LARGE_AB, 365.0, x[:1], T[:1])[0], rel=1e-15
     )
+
+
+def test_the_value_only_objective_equals_the_full_one():
+    # Nelder-Mead reads value() alone; it must be the same number L-BFGS-B minimises.
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 6, 200).astype(float)
+    T = rng.integers(30, 400, 200).astype(float)
+    t_x = np.where(x > 0, np.floor(T * rng.random(200)), 0.0)
+    objective = clv._BgNbdObjective(x, t_x, T, np.ones(200))
+    for log_params in rng.normal(0, 1, (5, 4)):
+        assert objective.value(log_params) == objective(log_params)[0]
