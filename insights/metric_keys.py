@@ -33,6 +33,15 @@ WON_REVENUE = "won_revenue"  # won deals closed and their value (cents)
 LOST_DEALS = "lost_deals"  # lost deals closed (all, with or without customer); dim = reason
 LOST_DEALS_OF_CUSTOMERS = "lost_deals_of_customers"  # lost deals closed that belong to a customer
 PRODUCT_SALES = "product_sales"  # won deals with the product, quantity, revenue; dim = product id
+
+
+def all_time(metric: str) -> str:
+    """The name of a metric's all-time totals per dim (day 0): a base that ends near today is
+    the totals minus the few days after its end, not a sum over every day before it."""
+    return f"{metric}_all_time"
+
+
+DEMOGRAPHIC_METRICS = (NEW_BY_SOURCE, NEW_BY_COMPANY, NEW_BY_COUNTRY, NEW_BY_CITY)
 SUM_METRICS = (
     NEW_CUSTOMERS,
     NEW_BY_SOURCE,
@@ -44,4 +53,5 @@ SUM_METRICS = (
     LOST_DEALS,
     LOST_DEALS_OF_CUSTOMERS,
     PRODUCT_SALES,
+    *(all_time(metric) for metric in DEMOGRAPHIC_METRICS),
 )

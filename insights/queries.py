@@ -438,26 +438,58 @@ def growth_overview(*, period: Period, granularity: str = "auto") -> Growth:
 # --- B. Demographics -------------------------------------------------------------------------
 
 
+def _demographic_sql(metric: str, scope: str, end: int) -> str:
+    """Customers per dim first seen in [start, end] ("new") or by end ("all").
+
+    Index dailysum_lookup (metric, day, dim): one range scan. For "all", the base is either
+    the days up to the end or the all-time totals minus the days after the end, whichever
+    range holds fewer days (at 1M people a base ending yesterday read 25,000 companies x 500
+    days; now the totals and one day).
+    """
+    if scope == "new":
+        return f"""
+            SELECT dim, SUM(count) FROM {T_SUM}
+            WHERE metric = %(metric)s AND day >= %(start)s AND day <= %(end)s GROUP BY dim
+        """
+    first, last = _rows(
+        f"SELECT MIN(day), MAX(day) FROM {T_SUM} WHERE metric = %(metric)s", {"metric": metric}
+    )[0]
+    if first is None or last - end >= end - first:
+        return f"""
+            SELECT dim, SUM(count) FROM {T_SUM}
+            WHERE metric = %(metric)s AND day <= %(end)s GROUP BY dim
+        """
+    return f"""
+        SELECT dim, SUM(n) FROM (
+            SELECT dim, count AS n FROM {T_SUM} WHERE metric = %(all_time)s
+            UNION ALL
+            SELECT dim, -count FROM {T_SUM} WHERE metric = %(metric)s AND day > %(end)s
+        ) x GROUP BY dim
+    """
+
+
 def _demographics_payload(period: Period, scope: str) -> dict[str, Any]:
     start, end = _span(period)
-    since = "AND day >= %(start)s" if scope == "new" else ""
     result: dict[str, Any] = {}
     for name, metric, _field in DEMOGRAPHIC_LISTS:
-        # The DailySum grain index (metric, day, dim): one range scan per list.
-        sql = f"""
-            SELECT dim, SUM(count) FROM {T_SUM}
-            WHERE metric = %(metric)s AND day <= %(end)s {since} GROUP BY dim
-        """
+        params = {"metric": metric, "all_time": keys.all_time(metric), "start": start, "end": end}
         result[name] = [
             [dim, int(count)]
-            for dim, count in _rows(sql, {"metric": metric, "start": start, "end": end})
+            for dim, count in _rows(_demographic_sql(metric, scope, end), params)
             if count
         ]
-    ids = [int(dim) for dim, _ in result["co"] if dim]
+    # Names only for the companies that can make the first DEMOGRAPHICS_MAX_LIMIT rows: those
+    # counting at least as many as the row at the limit (ties there are ordered by name).
+    # Fetching all 25,000 names at a million customers cost 0.4 s per period and scope.
+    counts = sorted((count for _, count in result["co"]), reverse=True)
+    cut = counts[DEMOGRAPHICS_MAX_LIMIT - 1] if len(counts) > DEMOGRAPHICS_MAX_LIMIT else 0
+    co_total = sum(counts)
+    ids = [int(dim) for dim, count in result["co"] if dim and count >= cut]
     names = dict(Company.objects.filter(pk__in=ids).values_list("pk", "name"))
     result["co"] = [
         [names.get(int(dim), f"Company {dim}") if dim else "Other", dim or None, count]
         for dim, count in result["co"]
+        if count >= cut
     ]
     for metric in ("src", "ctry", "city"):
         result[metric] = [
@@ -471,7 +503,7 @@ def _demographics_payload(period: Period, scope: str) -> dict[str, Any]:
         rows.sort(key=lambda row: (-row[2], row[0], row[1] or ""))
         result[metric] = {
             "rows": rows[:DEMOGRAPHICS_MAX_LIMIT],
-            "total": sum(row[2] for row in rows),
+            "total": co_total if metric == "co" else sum(row[2] for row in rows),
         }
     return result
 

@@ -329,7 +329,14 @@ def rollup_daily_sums() -> int:
             FROM {T_ITEM} i JOIN {T_FACT} f ON f.deal_id = i.deal_id
             WHERE f.status = 'won' GROUP BY i.product_id, f.close_day""",
     )
-    return sum(_execute(sql) for sql in statements)
+    rows = sum(_execute(sql) for sql in statements)
+    # All-time totals per dim on day 0, after the daily rows they sum (keys.all_time).
+    for metric in keys.DEMOGRAPHIC_METRICS:
+        rows += _execute(
+            f"""{columns} SELECT '{keys.all_time(metric)}', dim, 0, 0, SUM(count), 0, 0
+                FROM {T_SUM} WHERE metric = '{metric}' GROUP BY dim"""
+        )
+    return rows
 
 
 def rollup_repeat_cells() -> int:

@@ -95,3 +95,28 @@ def test_api_demographics_limit_and_400(client):
     assert ok.json()["by_city"] == [{"label": "Other", "customers": 4}]
     assert bad.status_code == 400
     assert "limit" in bad.json()["errors"]
+
+
+def test_companies_past_the_hundredth_row_are_cut_by_count_then_name():
+    # given: one company with 3 customers, 101 with 1 each (tied at the 100th row), 1 without
+    from tests.factories import CompanyFactory
+
+    big = CompanyFactory(name="PT Besar")
+    for n in range(3):
+        ContactFactory(email=f"b{n}@x.id", company=big)
+    tied = [CompanyFactory(name=f"PT Kecil {n:03d}") for n in range(101)]
+    for n, company in enumerate(tied):
+        ContactFactory(email=f"k{n}@x.id", company=company)
+    person(999)
+    rebuild()
+
+    # when
+    rows = queries.demographics(period=period("2026-01-01", "2026-01-31"), limit=100).by_company
+
+    # then: PT Besar, then the 1-customer rows by label ("Other" sorts before "PT"): Other and
+    # 98 tied companies; the last 3 tied companies are summed in All others
+    assert rows[0] == LabelCount("PT Besar", 3, str(big.pk))
+    assert rows[1] == LabelCount("Other", 1, None)
+    assert [r.label for r in rows[2:100]] == [f"PT Kecil {n:03d}" for n in range(98)]
+    assert rows[100] == LabelCount("All others", 3, None)
+    assert len(rows) == 101
