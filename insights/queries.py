@@ -185,7 +185,7 @@ class RevenueKpis:
 
 # Bump when a payload's shape or a definition changes: old cache rows are then never read.
 CACHE_VERSION = (
-    5  # 2: demographics sorted; 3: + country, city, top rows; 4: RFM recency; 5: RFM frequencies
+    6  # 2: demographics sorted; 3: + country, city, top rows; 4: RFM recency; 5-6: RFM thresholds
 )
 # While a rebuild warms the cache, keys use the id of the run being committed.
 _run_override: contextvars.ContextVar[int | None] = contextvars.ContextVar(
@@ -744,20 +744,28 @@ def _rfm_sql(where: str = "") -> str:
     """
 
 
-def _rfm_grid_payload(period: Period) -> dict[str, list[list[int]]]:
-    # Grouped by frequency too: F is a function of frequency, so the same few rows give the
-    # grid and the frequency histogram of every payer in P (rfm_frequency_thresholds).
-    sql = f"SELECT r, f, freq, COUNT(*), SUM(mon) FROM ({_rfm_sql()}) x GROUP BY r, f, freq"
+def _rfm_grid_payload(period: Period) -> dict[str, list]:
+    # Grouped by frequency and M too: F is a function of frequency and M of monetary, so the
+    # same few rows give the grid, the frequency histogram of every payer in P and, per M,
+    # the largest monetary (rfm_thresholds).
+    sql = f"""
+        SELECT r, f, freq, m, COUNT(*), SUM(mon), MAX(mon) FROM ({_rfm_sql()}) x
+        GROUP BY r, f, freq, m
+    """
     cells: dict[tuple[int, int], list[int]] = {}
     frequencies: dict[int, int] = {}
-    for r, f, freq, n, mon in _rows(sql, _rfm_params(period)):
+    monetary_max: list[int | None] = [None] * 5
+    for r, f, freq, m, n, mon, mon_max in _rows(sql, _rfm_params(period)):
         cell = cells.setdefault((int(r), int(f)), [0, 0])
         cell[0] += int(n)
         cell[1] += int(mon)
         frequencies[int(freq)] = frequencies.get(int(freq), 0) + int(n)
+        known = monetary_max[int(m) - 1]
+        monetary_max[int(m) - 1] = int(mon_max) if known is None else max(known, int(mon_max))
     return {
         "cells": [[r, f, n, mon] for (r, f), (n, mon) in sorted(cells.items())],
         "frequencies": sorted([freq, n] for freq, n in frequencies.items()),
+        "monetary_max": monetary_max,
     }
 
 
@@ -800,6 +808,25 @@ def rfm_frequency_thresholds(*, period: Period) -> list[int]:
     return thresholds
 
 
+def rfm_monetary_thresholds(*, period: Period) -> list[int]:
+    """The four monetary values (cents) that split P's payers into M scores 1 to 5.
+
+    M = 1 + floor(5 (RANK - 1) / N); M >= k exactly when the monetary exceeds the t-th
+    smallest, t = ceil((k - 1) N / 5), and that value is the largest monetary among the payers
+    whose M is below k (ties at it all rank at or below t). So the k-th threshold is the
+    running maximum of the per-M maxima below k. Empty when P has no payer.
+    """
+    maxima = _rfm_payload(period)["monetary_max"]
+    thresholds, running = [], None
+    for below in maxima[:4]:
+        if below is not None:
+            running = below if running is None else max(running, below)
+        if running is None:
+            return []
+        thresholds.append(running)
+    return thresholds
+
+
 def rfm_segments(*, period: Period) -> list[SegmentRow]:
     """METRICS.md R: customers and their revenue in P per segment, all ten in order."""
     customers = dict.fromkeys(SEGMENTS, 0)
@@ -822,20 +849,39 @@ def rfm_grid(*, period: Period) -> list[list[int]]:
 
 
 def rfm_for_customers(*, period: Period, customer_ids: Sequence[int]) -> dict[int, CustomerRfm]:
-    """RFM of the given customers in P (ranked among all customers with a won deal in P)."""
+    """RFM of the given customers in P (ranked among all customers with a won deal in P).
+
+    Only their own won days are read (index customerwonday_customer): F and M come from the
+    thresholds of the whole period's payers (cached with the RFM grid), R from their days.
+    """
     ids = sorted({int(i) for i in customer_ids})
     if not ids:
         return {}
     params = _rfm_params(period)
     params.update({f"id{n}": i for n, i in enumerate(ids)})
     placeholders = ", ".join(f"%(id{n})s" for n in range(len(ids)))
-    sql = _rfm_sql(f"WHERE s.customer_id IN ({placeholders})")
+    sql = f"""
+        SELECT customer_id, rec, freq, mon, {RECENCY_SCORE_SQL} FROM (
+            SELECT customer_id, {RECENCY_DAYS_SQL} AS rec,
+                   SUM(won_deals) AS freq, SUM(revenue_cents) AS mon
+            FROM {T_WONDAY}
+            WHERE customer_id IN ({placeholders}) AND day >= %(start)s AND day <= %(end)s
+            GROUP BY customer_id
+        ) c
+    """
+    rows = _rows(sql, params)
+    if not rows:
+        return {}
+    frequency_thresholds = rfm_frequency_thresholds(period=period)
+    monetary_thresholds = rfm_monetary_thresholds(period=period)
     result = {}
-    for cid, rec, freq, mon, r, f, m in _rows(sql, params):
+    for cid, rec, freq, mon, r in rows:
+        freq, mon = int(freq), int(mon)
+        f = 1 if freq < 2 else 2 + sum(freq > t for t in frequency_thresholds)
+        m = 1 + sum(mon > t for t in monetary_thresholds)
         result[int(cid)] = CustomerRfm(
-            customer_id=int(cid), recency_days=int(rec), frequency=int(freq),
-            monetary=_money(int(mon)), r=int(r), f=int(f), m=int(m),
-            segment=rfm_segment(r=int(r), f=int(f)),
+            customer_id=int(cid), recency_days=int(rec), frequency=freq,
+            monetary=_money(mon), r=int(r), f=f, m=m, segment=rfm_segment(r=int(r), f=f),
         )  # fmt: skip
     return result
 

@@ -375,6 +375,22 @@ def test_rfm_frequency_thresholds_split_repeat_buyers_as_rank_does(
     assert queries.rfm_frequency_thresholds(period=march) == thresholds
 
 
+@pytest.mark.parametrize(
+    ("maxima", "thresholds"),
+    [
+        # monetary 30, 100, 100, 100, 500 (N = 5): M 1, 2, 2, 2, 5 by RANK; per-M maxima
+        # 30, 100, -, -, 500 -> the 1st, 2nd, 3rd and 4th smallest: 30, 100, 100, 100
+        ([30, 100, None, None, 500], [30, 100, 100, 100]),
+        ([None] * 5, []),  # no payer in P
+        ([7, None, None, None, None], [7, 7, 7, 7]),  # one payer: M 1, exceeds none
+    ],
+)
+def test_rfm_monetary_thresholds_split_payers_as_rank_does(monkeypatch, maxima, thresholds):
+    monkeypatch.setattr(queries, "_rfm_payload", lambda period: {"monetary_max": maxima})
+    march = period("2026-03-01", "2026-03-31")
+    assert queries.rfm_monetary_thresholds(period=march) == thresholds
+
+
 def test_rfm_recency_counts_from_today_in_a_period_that_runs_past_it():
     # given: "this month" is March 2026 and today is 10 March; everyone bought today or
     # earlier this month

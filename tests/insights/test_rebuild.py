@@ -162,7 +162,7 @@ def test_figure_cache_is_warmed_for_presets_with_a_pinned_payload():
         run = rebuild()
 
     # then: last_month on 15 Feb is January
-    key = f"v5|Asia/Jakarta|{run.pk}|revenue|2026-01-01|2026-01-31"
+    key = f"v6|Asia/Jakarta|{run.pk}|revenue|2026-01-01|2026-01-31"
     assert FigureCache.objects.get(key=key).payload == {
         "revenue": 12000,
         "paying": 1,
