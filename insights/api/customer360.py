@@ -20,11 +20,16 @@ from insights.service_360 import customer_survey_responses, room_times
 MAX_ID = 2**63 - 1
 
 
-def customer_list_queryset() -> QuerySet[Customer]:
+def customer_list_queryset(queryset: QuerySet[Customer] | None = None) -> QuerySet[Customer]:
     """Customers with company, lifetime revenue (CustomerStats, null before a rebuild) and
-    predicted value as of today (CustomerValue, null without a buying day or a fit)."""
-    return (
-        Customer.objects.select_related("company")
+    predicted value as of today (CustomerValue, null without a buying day or a fit).
+
+    Given an already filtered and ordered `queryset`, adds the columns to it (in that order);
+    else all customers by id.
+    """
+    listed = (
+        (Customer.objects.all() if queryset is None else queryset)
+        .select_related("company")
         .annotate(
             lifetime_revenue=F("stats__lifetime_revenue"),
             p_alive=F("value__p_alive"),
@@ -32,8 +37,8 @@ def customer_list_queryset() -> QuerySet[Customer]:
             predicted_clv=F("value__predicted_clv"),
             last_purchase_day=F("stats__last_purchase_day"),
         )
-        .order_by("id")
     )
+    return listed.order_by("id") if queryset is None else listed
 
 
 def customer_survivor_id(*, customer_id: int) -> int | None:

@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from customers.models import Customer
 from insights import customer_value, figures, queries, segment_figures
 from insights.customer_filters import CustomerFilterError
 
@@ -287,20 +288,24 @@ class CustomerListApi(JsonErrorsMixin, ListAPIView):
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CSVRenderer]
 
     def get_queryset(self):
-        return customer_list_queryset()
+        # Filtered bare; the columns' joins are added after (customer_list_queryset), so the
+        # exact count of a filtered list reads an index alone (pagination._exact).
+        return Customer.objects.all()
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.accepted_renderer.format != "csv":
             return self.page_response(request)
         return customer_csv_response(
-            queryset=self.filter_queryset(self.get_queryset()),
+            queryset=customer_list_queryset(self.filter_queryset(self.get_queryset())),
             user=request.user,
             params={key: values[-1] for key, values in request.query_params.lists()},
             endpoint=request.path,
         )
 
     def page_response(self, request: Request) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        filtered = self.filter_queryset(self.get_queryset())
+        self.count_queryset = filtered  # counted without the columns' joins
+        page = self.paginate_queryset(customer_list_queryset(filtered))
         # The RFM segment column: one read for the page (no query per row).
         self.rfm_segments = customer_page_rfm(params=request.query_params, customers=page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -309,6 +314,7 @@ class CustomerListApi(JsonErrorsMixin, ListAPIView):
         return {**super().get_serializer_context(), "rfm_segments": self.rfm_segments}
 
     rfm_segments: ClassVar[dict[int, str]] = {}
+    count_queryset = None
 
 
 @extend_schema_view(
