@@ -83,8 +83,13 @@ def unfiltered_count_estimate(queryset: QuerySet) -> int | None:
     return estimate
 
 
+# A filter matching less than this share of the table is paged from its own matches (below).
+SELECTIVE_SHARE = 0.25
+
+
 class _CountedPaginator(Paginator):
-    """A Paginator whose count comes from another queryset with the same rows."""
+    """A Paginator whose count comes from another queryset with the same rows (the filtered
+    bare table), and whose page of a selective filter is read from the filter's matches."""
 
     def __init__(self, object_list: Any, per_page: int, *, count_queryset: QuerySet) -> None:
         super().__init__(object_list, per_page)
@@ -93,6 +98,44 @@ class _CountedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         return self.count_queryset.count()
+
+    def page(self, number: Any) -> Page:
+        number = self.validate_number(number)
+        direction = self._id_direction()
+        if direction is None or not self._selective():
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        ids = self._page_ids(bottom, self.per_page, direction)
+        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids)}
+        return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+
+    def _id_direction(self) -> str | None:
+        """ASC or DESC when the list is ordered by id alone (the default), else None."""
+        query = self.object_list.query
+        ordering = tuple(query.order_by) or (
+            tuple(self.object_list.model._meta.ordering) if query.default_ordering else ()
+        )
+        return {("id",): "ASC", ("pk",): "ASC", ("-id",): "DESC", ("-pk",): "DESC"}.get(ordering)
+
+    def _selective(self) -> bool:
+        estimate = table_row_estimate(model=self.count_queryset.model, using=self.count_queryset.db)
+        return estimate is not None and self.count < SELECTIVE_SHARE * estimate
+
+    def _page_ids(self, offset: int, limit: int, direction: str) -> list[int]:
+        """The page's ids: the filter's matches materialised by the filter's own best plan
+        (an index on the filtered column), then sorted. Ordered by id, PostgreSQL would walk
+        the primary key and test every row; when the matches correlate with id (customers
+        first seen last month are the newest ids) that walked 1.2M rows at 1M customers,
+        1.8 s for one page."""
+        sql, params = self.count_queryset.order_by().values("pk").query.sql_with_params()
+        connection = connections[self.count_queryset.db]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH f AS MATERIALIZED ({sql}) SELECT pk FROM f ORDER BY pk {direction} "
+                "LIMIT %s OFFSET %s",
+                [*params, limit, offset],
+            )
+            return [row[0] for row in cursor.fetchall()]
 
 
 class EstimatedCountPagination(PageNumberPagination):

@@ -298,3 +298,34 @@ def test_schema_documents_count_is_estimate(api):
     assert page["properties"]["count_is_estimate"]["type"] == "boolean"
     assert "estimate" in page["properties"]["count_is_estimate"]["description"]
     assert "count_is_estimate" in page["required"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("ordering", "expected"), [("", [1, 3, 5]), ("-id", [5, 3, 1])])
+def test_a_selective_filter_pages_from_its_matches_in_id_order(
+    api, monkeypatch, ordering, expected
+):
+    # given: 13 customers, the Referral ones are the 1st, 3rd and 5th; the table "holds" 13
+    made = [make_customer(source="Referral" if n in (1, 3, 5) else "Ads") for n in range(1, 14)]
+    _estimate(monkeypatch, 13)
+    order = f"&ordering={ordering}" if ordering else ""
+    # when: page by page, one customer a page
+    pages = [_get(api, f"{LIST}?source=Referral&page_size=1&page={n}{order}") for n in (1, 2, 3)]
+    # then: 3 of 13 (< 25%) are read from the filter's own matches, in id order, exactly counted
+    assert [body["results"][0]["id"] for body, _ in pages] == [made[n - 1].pk for n in expected]
+    assert all(body["count"] == 3 for body, _ in pages)
+    assert all(any("MATERIALIZED" in sql for sql in sqls) for _, sqls in pages)
+    assert pages[2][0]["next"] is None
+
+
+@pytest.mark.django_db
+def test_a_broad_filter_pages_as_usual(api, monkeypatch):
+    # given: 3 of 4 match (>= 25%): the usual ordered scan with a LIMIT
+    for source in ("Referral", "Referral", "Referral", "Ads"):
+        make_customer(source=source)
+    _estimate(monkeypatch, 4)
+    # when
+    body, sqls = _get(api, f"{LIST}?source=Referral&page_size=2")
+    # then
+    assert body["count"] == 3 and len(body["results"]) == 2
+    assert not any("MATERIALIZED" in sql for sql in sqls)
