@@ -41,14 +41,17 @@ T_FACT = DealFact._meta.db_table
 T_CUSTOMER = Customer._meta.db_table
 
 
-def _with_segment_ids(segment: Segment, compute) -> Any:
+def _with_segment_ids(segment: Segment, compute, *, first_seen: bool = False) -> Any:
     """Run compute() with T_IDS holding the segment's customers (dropped afterwards).
 
-    T_IDS (customer_id, first_seen_date): the first-seen date rides along with the filter's
-    own read of the customers, so "new in P" needs no second pass over the customers table.
+    T_IDS (customer_id, first_seen_date). The first-seen date (revenue's "new in P") rides
+    along with the filter's own read of the customers, so it needs no second pass over them;
+    without it (RFM) a filter on an indexed column reads its index alone (customer_city_idx
+    and the others end in id), not the table.
     """
     members = segment_customers(segment=segment, queryset=Customer.objects.all())
-    sql, params = members.order_by().values("pk", "first_seen_date").query.sql_with_params()
+    columns = ("pk", "first_seen_date") if first_seen else ("pk",)
+    sql, params = members.order_by().values(*columns).query.sql_with_params()
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # A 100,000-member segment hash-joins against a year of rollup rows: with the
@@ -63,7 +66,8 @@ def _with_segment_ids(segment: Segment, compute) -> Any:
         cursor.execute(f"DROP TABLE IF EXISTS {T_IDS}")
         # No primary key: every read joins the whole list, an index would only cost time.
         cursor.execute(f"CREATE TEMP TABLE {T_IDS} (customer_id BIGINT, first_seen_date DATE)")
-        cursor.execute(f"INSERT INTO {T_IDS} (customer_id, first_seen_date) {sql}", params)
+        target = "customer_id, first_seen_date" if first_seen else "customer_id"
+        cursor.execute(f"INSERT INTO {T_IDS} ({target}) {sql}", params)
         if connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {T_IDS}")  # temp tables get no autovacuum statistics
         try:
@@ -194,7 +198,7 @@ def _revenue_with_previous(segment: Segment, period: Period) -> dict[str, int]:
     try:
         before = previous_period(period)
     except OverflowError:  # P starts in year 1
-        return _with_segment_ids(segment, lambda: _revenue_payloads([period]))[0]
+        return _with_segment_ids(segment, lambda: _revenue_payloads([period]), first_seen=True)[0]
 
     def both() -> dict[str, int]:
         current, previous = _revenue_payloads([period, before])
@@ -202,7 +206,7 @@ def _revenue_with_previous(segment: Segment, period: Period) -> dict[str, int]:
                         lambda: previous)  # fmt: skip
         return current
 
-    return _with_segment_ids(segment, both)
+    return _with_segment_ids(segment, both, first_seen=True)
 
 
 def segment_revenue_kpis(*, segment: Segment, period: Period) -> RevenueKpis:
