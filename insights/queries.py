@@ -769,7 +769,7 @@ def _rfm_grid_payload(period: Period) -> dict[str, list]:
     }
 
 
-def _rfm_payload(period: Period) -> dict[str, list[list[int]]]:
+def _rfm_payload(period: Period) -> dict[str, Any]:
     # The as-of date is in the key: for a period running past today, recency moves each day.
     return _cached(
         "rfm",
@@ -816,8 +816,9 @@ def rfm_monetary_thresholds(*, period: Period) -> list[int]:
     whose M is below k (ties at it all rank at or below t). So the k-th threshold is the
     running maximum of the per-M maxima below k. Empty when P has no payer.
     """
-    maxima = _rfm_payload(period)["monetary_max"]
-    thresholds, running = [], None
+    maxima: list[int | None] = _rfm_payload(period)["monetary_max"]
+    thresholds: list[int] = []
+    running: int | None = None
     for below in maxima[:4]:
         if below is not None:
             running = below if running is None else max(running, below)
