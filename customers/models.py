@@ -65,12 +65,14 @@ class Customer(models.Model):
         verbose_name_plural = _("customers")
         ordering = ["id"]
         # Plain btrees: the varchar_pattern_ops twin that db_index adds on PostgreSQL serves
-        # only LIKE 'x%', which no customer filter uses. Each filter column is followed by id:
-        # a filtered list's count and its page of ids (ordered by id) are index-only reads.
+        # only LIKE 'x%', which no customer filter uses. Each facet is followed by the first-seen
+        # date and the id: a filtered list's count, its page of ids, a drill-down to "new
+        # customers of this source in P" and a saved segment's members with their first-seen
+        # dates are all read from the index alone.
         indexes = [
-            models.Index(fields=["source", "id"], name="customer_source_idx"),
-            models.Index(fields=["country", "id"], name="customer_country_idx"),
-            models.Index(fields=["city", "id"], name="customer_city_idx"),
+            models.Index(fields=["source", "first_seen_date", "id"], name="customer_source_idx"),
+            models.Index(fields=["country", "first_seen_date", "id"], name="customer_country_idx"),
+            models.Index(fields=["city", "first_seen_date", "id"], name="customer_city_idx"),
             models.Index(fields=["first_seen_date", "id"], name="customer_first_seen_idx"),
         ]
 

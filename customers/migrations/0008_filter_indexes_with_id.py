@@ -29,15 +29,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='customer',
-            index=models.Index(fields=['source', 'id'], name='customer_source_idx'),
+            index=models.Index(fields=['source', 'first_seen_date', 'id'], name='customer_source_idx'),
         ),
         migrations.AddIndex(
             model_name='customer',
-            index=models.Index(fields=['country', 'id'], name='customer_country_idx'),
+            index=models.Index(fields=['country', 'first_seen_date', 'id'], name='customer_country_idx'),
         ),
         migrations.AddIndex(
             model_name='customer',
-            index=models.Index(fields=['city', 'id'], name='customer_city_idx'),
+            index=models.Index(fields=['city', 'first_seen_date', 'id'], name='customer_city_idx'),
         ),
         migrations.AddIndex(
             model_name='customer',
