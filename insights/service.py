@@ -188,15 +188,12 @@ def _pack(column: str, width: int) -> str:
 
 def _duration_width() -> int:
     """4 bytes per duration unless one needs more (over 68 years in seconds)."""
-    low, high = queries._rows(
-        f"""SELECT MIN(CASE WHEN first_response_s < resolution_s OR resolution_s IS NULL
-                            THEN first_response_s ELSE resolution_s END),
-                   MAX(CASE WHEN first_response_s > resolution_s OR resolution_s IS NULL
-                            THEN first_response_s ELSE resolution_s END)
-            FROM {T_FACT}""",
+    bounds = queries._rows(
+        f"""SELECT MIN(first_response_s), MAX(first_response_s), MIN(resolution_s),
+                   MAX(resolution_s) FROM {T_FACT}""",
         {},
     )[0]
-    fits = all(value is None or -(2**31) <= value < 2**31 for value in (low, high))
+    fits = all(value is None or -(2**31) <= value < 2**31 for value in bounds)
     return 4 if fits else 8
 
 
