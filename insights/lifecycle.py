@@ -429,7 +429,6 @@ def buyer_lifecycle(
     # Validates before touching the cache; "auto" and what it resolves to (the API asks
     # with the resolved one) must share one cache entry, or the rebuild warms the wrong one.
     granularity = resolve_granularity(period, granularity)
-    granularity = period_rules.resolve_granularity(period, granularity)  # one key for "auto"
     as_of = min(period.end, period_rules.local_today())
     data = queries._cached(
         "lifecycle",

@@ -438,13 +438,14 @@ def growth_overview(*, period: Period, granularity: str = "auto") -> Growth:
 # --- B. Demographics -------------------------------------------------------------------------
 
 
-def _demographic_sql(metric: str, scope: str, end: int) -> str:
+def _demographic_sql(scope: str, end: int) -> str:
     """Customers per dim first seen in [start, end] ("new") or by end ("all").
 
     Index dailysum_lookup (metric, day, dim): one range scan. For "all", the base is either
     the days up to the end or the all-time totals minus the days after the end, whichever
     range holds fewer days (at 1M people a base ending yesterday read 25,000 companies x 500
-    days; now the totals and one day).
+    days; now the totals and one day). Every demographic list counts each customer on its
+    first-seen day, so all of them span the days of new_customers: one bounds read.
     """
     if scope == "new":
         return f"""
@@ -452,7 +453,8 @@ def _demographic_sql(metric: str, scope: str, end: int) -> str:
             WHERE metric = %(metric)s AND day >= %(start)s AND day <= %(end)s GROUP BY dim
         """
     first, last = _rows(
-        f"SELECT MIN(day), MAX(day) FROM {T_SUM} WHERE metric = %(metric)s", {"metric": metric}
+        f"SELECT MIN(day), MAX(day) FROM {T_SUM} WHERE metric = %(metric)s",
+        {"metric": keys.NEW_CUSTOMERS},
     )[0]
     if first is None or last - end >= end - first:
         return f"""
@@ -470,14 +472,11 @@ def _demographic_sql(metric: str, scope: str, end: int) -> str:
 
 def _demographics_payload(period: Period, scope: str) -> dict[str, Any]:
     start, end = _span(period)
+    sql = _demographic_sql(scope, end)
     result: dict[str, Any] = {}
     for name, metric, _field in DEMOGRAPHIC_LISTS:
         params = {"metric": metric, "all_time": keys.all_time(metric), "start": start, "end": end}
-        result[name] = [
-            [dim, int(count)]
-            for dim, count in _rows(_demographic_sql(metric, scope, end), params)
-            if count
-        ]
+        result[name] = [[dim, int(count)] for dim, count in _rows(sql, params) if count]
     # Names only for the companies that can make the first DEMOGRAPHICS_MAX_LIMIT rows: those
     # counting at least as many as the row at the limit (ties there are ordered by name).
     # Fetching all 25,000 names at a million customers cost 0.4 s per period and scope.
@@ -792,7 +791,22 @@ def rfm_frequency_thresholds(*, period: Period) -> list[int]:
     P's payers (a saved segment) is scored without ranking the others again. Empty when P has
     no repeat buyer.
     """
-    repeat = [(freq, n) for freq, n in _rfm_payload(period)["frequencies"] if freq >= 2]
+    return _frequency_thresholds(_rfm_payload(period))
+
+
+def rfm_monetary_thresholds(*, period: Period) -> list[int]:
+    """The four monetary values (cents) that split P's payers into M scores 1 to 5.
+
+    M = 1 + floor(5 (RANK - 1) / N); M >= k exactly when the monetary exceeds the t-th
+    smallest, t = ceil((k - 1) N / 5), and that value is the largest monetary among the payers
+    whose M is below k (ties at it all rank at or below t). So the k-th threshold is the
+    running maximum of the per-M maxima below k. Empty when P has no payer.
+    """
+    return _monetary_thresholds(_rfm_payload(period))
+
+
+def _frequency_thresholds(payload: dict[str, Any]) -> list[int]:
+    repeat = [(freq, n) for freq, n in payload["frequencies"] if freq >= 2]
     total = sum(n for _freq, n in repeat)
     if not total:
         return []
@@ -808,15 +822,8 @@ def rfm_frequency_thresholds(*, period: Period) -> list[int]:
     return thresholds
 
 
-def rfm_monetary_thresholds(*, period: Period) -> list[int]:
-    """The four monetary values (cents) that split P's payers into M scores 1 to 5.
-
-    M = 1 + floor(5 (RANK - 1) / N); M >= k exactly when the monetary exceeds the t-th
-    smallest, t = ceil((k - 1) N / 5), and that value is the largest monetary among the payers
-    whose M is below k (ties at it all rank at or below t). So the k-th threshold is the
-    running maximum of the per-M maxima below k. Empty when P has no payer.
-    """
-    maxima: list[int | None] = _rfm_payload(period)["monetary_max"]
+def _monetary_thresholds(payload: dict[str, Any]) -> list[int]:
+    maxima: list[int | None] = payload["monetary_max"]
     thresholds: list[int] = []
     running: int | None = None
     for below in maxima[:4]:
@@ -873,8 +880,9 @@ def rfm_for_customers(*, period: Period, customer_ids: Sequence[int]) -> dict[in
     rows = _rows(sql, params)
     if not rows:
         return {}
-    frequency_thresholds = rfm_frequency_thresholds(period=period)
-    monetary_thresholds = rfm_monetary_thresholds(period=period)
+    payload = _rfm_payload(period)  # one cache read for both thresholds
+    frequency_thresholds = _frequency_thresholds(payload)
+    monetary_thresholds = _monetary_thresholds(payload)
     result = {}
     for cid, rec, freq, mon, r in rows:
         freq, mon = int(freq), int(mon)

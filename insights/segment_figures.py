@@ -20,6 +20,7 @@ Answers are cached like every figure, keyed by the segment and its last change.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -38,16 +39,15 @@ from .queries import SEGMENTS, RevenueKpis, SegmentRow
 T_IDS = "insights_tmp_segment_ids"
 T_WONDAY = queries.T_WONDAY
 T_FACT = DealFact._meta.db_table
-T_CUSTOMER = Customer._meta.db_table
 
 
 def _with_segment_ids(segment: Segment, compute, *, first_seen: bool = False) -> Any:
     """Run compute() with T_IDS holding the segment's customers (dropped afterwards).
 
     T_IDS (customer_id, first_seen_date). The first-seen date (revenue's "new in P") rides
-    along with the filter's own read of the customers, so it needs no second pass over them;
-    without it (RFM) a filter on an indexed column reads its index alone (customer_city_idx
-    and the others end in id), not the table.
+    along with the filter's own read of the customers, so it needs no second pass over them.
+    A filter on a facet reads its index alone either way: customer_city_idx and the others
+    are (facet, first_seen_date, id).
     """
     members = segment_customers(segment=segment, queryset=Customer.objects.all())
     columns = ("pk", "first_seen_date") if first_seen else ("pk",)
@@ -195,18 +195,18 @@ def _revenue_payloads(periods: Sequence[Period]) -> list[dict[str, int]]:
 def _revenue_with_previous(segment: Segment, period: Period) -> dict[str, int]:
     """P's payload; P' (which the API's comparison asks for next) is computed in the same pass
     and stored, so a cold request materialises the segment and reads the rollups once."""
-    try:
-        before = previous_period(period)
-    except OverflowError:  # P starts in year 1
-        return _with_segment_ids(segment, lambda: _revenue_payloads([period]), first_seen=True)[0]
+    periods = [period]
+    with contextlib.suppress(OverflowError):  # no P' when P starts in year 1
+        periods.append(previous_period(period))
 
-    def both() -> dict[str, int]:
-        current, previous = _revenue_payloads([period, before])
-        queries._cached("revenue_segment", (*_key(segment), before.start, before.end),
-                        lambda: previous)  # fmt: skip
+    def compute() -> dict[str, int]:
+        current, *earlier = _revenue_payloads(periods)
+        for before, payload in zip(periods[1:], earlier, strict=True):
+            queries._cached("revenue_segment", (*_key(segment), before.start, before.end),
+                            lambda payload=payload: payload)  # fmt: skip
         return current
 
-    return _with_segment_ids(segment, both, first_seen=True)
+    return _with_segment_ids(segment, compute, first_seen=True)
 
 
 def segment_revenue_kpis(*, segment: Segment, period: Period) -> RevenueKpis:

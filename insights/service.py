@@ -328,9 +328,7 @@ def _nearest_ranks(packed: dict[int, list[bytes]]) -> tuple[int, int]:
         np.frombuffer(b"".join(blobs), dtype=f">i{width}").astype(np.dtype(f"=i{width}"))
         for width, blobs in packed.items()
     ]
-    if not arrays:
-        return 0, 0
-    values = np.concatenate(arrays) if len(arrays) > 1 else arrays[0]
+    values = np.concatenate(arrays) if arrays else np.empty(0, dtype=np.int32)
     n = len(values)
     if not n:
         return 0, 0
