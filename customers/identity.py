@@ -40,7 +40,7 @@ import struct
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
@@ -92,12 +92,34 @@ R_FIRST = 32
 
 
 # --- Public interface ---------------------------------------------------------------------------
-def snapshot_rebuild(*, full: bool = False, progress: Progress | None = None) -> dict[str, int]:
+@dataclass
+class ResolvedScope:
+    """Which customers a run re-resolved, for callers that follow it with work of their own.
+
+    full: every record was resolved. Otherwise old_ids are the existing customers whose
+    records were re-resolved (each may have changed, merged away or been deleted) and new_ids
+    the customers those records belong to afterwards (old ids kept, and new ones).
+    """
+
+    full: bool = True
+    old_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    new_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+def snapshot_rebuild(
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+    scope: ResolvedScope | None = None,
+    before_write: Callable[[np.ndarray], None] | None = None,
+) -> dict[str, int]:
     """Resolve records into customers; incremental unless full. Runs in the caller's transaction.
 
     Returns counts: customers (total after the run), records (re-resolved), changed (records
     that changed customer), created, merged (ids turned into aliases), deleted, updated
-    (customer rows whose attributes changed), full (1 when a full pass ran).
+    (customer rows whose attributes changed), full (1 when a full pass ran). `scope`, when
+    given, is filled in; `before_write(old_ids)` is called by an incremental run just before
+    it writes anything, while the customers still hold their old attributes.
     """
     report = progress or (lambda stage, done, total: None)
     limit = settings.INSIGHTS_MAX_KEY_FANOUT
@@ -121,7 +143,15 @@ def snapshot_rebuild(*, full: bool = False, progress: Progress | None = None) ->
         labels = _apply_never_rules(cur, nodes=nodes, labels=labels)
         report("ids", 0, len(nodes))
         assert old_ids is not None  # set by the incremental scope, else by the full pass
-        counts = _write(cur, nodes=nodes, old=old, flags=flags, labels=labels, old_ids=old_ids)
+        if scoped and before_write is not None:
+            before_write(old_ids)
+        counts, final = _write(
+            cur, nodes=nodes, old=old, flags=flags, labels=labels, old_ids=old_ids
+        )
+        if scope is not None:
+            scope.full = full
+            scope.old_ids = old_ids
+            scope.new_ids = np.unique(final)
         _mark_resolved(cur, scoped=scoped)
         if last_change is not None:
             IdentityChange.objects.filter(id__lte=last_change).delete()
@@ -485,8 +515,13 @@ def _constrained_parts(cur, *, members, nodes, forbid, always) -> list[list[int]
 
 
 # --- Writing -------------------------------------------------------------------------------------
-def _write(cur, *, nodes, old, flags, labels, old_ids: np.ndarray) -> dict[str, int]:
-    """Assign stable ids to the components and write customers, records and aliases."""
+def _write(
+    cur, *, nodes, old, flags, labels, old_ids: np.ndarray
+) -> tuple[dict[str, int], np.ndarray]:
+    """Assign stable ids to the components and write customers, records and aliases.
+
+    Returns the counts and each record's customer id afterwards.
+    """
     n = len(nodes)
     k = int(labels.max()) + 1 if n else 0
     # Heir of each old customer: the component of its first remaining record.
@@ -560,13 +595,14 @@ def _write(cur, *, nodes, old, flags, labels, old_ids: np.ndarray) -> dict[str, 
     for chunk in _chunks(gone.tolist(), 1000):
         # The ORM delete runs the cascades other apps declare (per-customer stats).
         Customer.objects.filter(id__in=chunk).delete()
-    return {
+    counts = {
         "changed": len(moved),
         "created": n_new,
         "merged": len(aliases),
         "deleted": len(dead),
         "updated": updated,
     }
+    return counts, final
 
 
 def _write_customers(cur, *, phone_order: tuple) -> int:

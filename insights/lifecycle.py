@@ -258,24 +258,13 @@ def rollup_retention_cells() -> int:
     return len(cells)
 
 
-def rollup_lost_with_customer() -> int:
-    """DailySum lost_deals_of_customers: lost deals of customers per close day (win rate, K)."""
-    return _execute(
-        f"""INSERT INTO {T_SUM} (metric, dim, day, first_seen_later, count, amount, quantity)
-            SELECT '{keys.LOST_DEALS_OF_CUSTOMERS}', '', close_day, 0, COUNT(*), 0, 0 FROM {T_FACT}
-            WHERE customer_id IS NOT NULL AND status = 'lost' GROUP BY close_day"""
-    )
-
-
 LIFECYCLE_PHASE_TABLES: dict[str, tuple[str, ...]] = {
     "lapse_chains": (T_CHAIN,),
     "retention_cells": (T_RETENTION,),
-    "lost_with_customer": (T_SUM,),
 }
 LIFECYCLE_PHASES: tuple[tuple[str, Callable[[], int]], ...] = (
     ("lapse_chains", rollup_lapse_chains),
     ("retention_cells", rollup_retention_cells),
-    ("lost_with_customer", rollup_lost_with_customer),
 )
 
 

@@ -13,6 +13,7 @@ class RebuildRun(models.Model):
         SUCCEEDED = "succeeded", _("Succeeded")
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped (another rebuild was running)")
+        UNCHANGED = "unchanged", _("Nothing changed (the figures stay current)")
 
     started_at = models.DateTimeField(_("started"), auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
@@ -366,6 +367,9 @@ class ServiceRoomFact(models.Model):
     """
 
     room_id = models.BigIntegerField(primary_key=True)
+    # The room's customer as of this rebuild (null: its chat contact had none yet): the next
+    # incremental rebuild takes the room's old activity day off this customer's figures.
+    customer_id = models.BigIntegerField(null=True)
     day = models.IntegerField()  # local created date, proleptic ordinal
     channel = models.CharField(max_length=50)
     agent = models.CharField(max_length=150)
@@ -373,6 +377,11 @@ class ServiceRoomFact(models.Model):
     resolution_s = models.BigIntegerField(null=True)
     csat = models.SmallIntegerField(null=True)
     fcr = models.SmallIntegerField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer_id", "day"], name="serviceroomfact_customer"),
+        ]
 
     def __str__(self) -> str:
         return f"room {self.room_id} day {self.day}"
@@ -425,3 +434,32 @@ class SurveyDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.score} day {self.day}: {self.responses}"
+
+
+class ChangedRecord(models.Model):
+    """A record the figures read was inserted, updated or deleted since the last rebuild.
+
+    Written by database triggers (migration 0015), not by Python: the admin, the API, the CSV
+    importer, a bulk load and a hand-written UPDATE are all seen. The next rebuild takes the
+    rows committed before it starts (one DELETE ... RETURNING) and recomputes only the
+    customers and days they touch (insights/incremental.py); a rebuild that fails rolls the
+    DELETE back with everything else, so nothing is lost.
+    """
+
+    class Kind(models.TextChoices):
+        DEAL = "deal"  # deals_deal.id, and deals_dealitem.deal_id
+        ROOM = "room"  # chats_chatroom.id
+        STAGE = "stage"
+        REASON = "reason"
+        PRODUCT = "product"
+        COMPANY = "company"
+        SURVEY = "survey"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    record_id = models.BigIntegerField(null=True)  # null: the whole table (TRUNCATE)
+
+    class Meta:
+        verbose_name = _("changed record")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.record_id}"

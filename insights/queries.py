@@ -624,7 +624,8 @@ def _lost_payload(period: Period) -> list[list]:
         GROUP BY dim
     """
     customers = {dim: int(n) for dim, n in _rows(customers_sql, params)}
-    return [[dim, int(n), customers.get(dim, 0)] for dim, n in _rows(deals_sql, params)]
+    # Sorted so the stored payload does not depend on the database's hash order.
+    return sorted([dim, int(n), customers.get(dim, 0)] for dim, n in _rows(deals_sql, params))
 
 
 def lost_reasons(*, period: Period) -> list[LostReasonRow]:

@@ -11,10 +11,10 @@ from django.db import connection
 from django.utils import timezone
 
 from chats.models import ChatContact
-from customers.identity import snapshot_rebuild
+from customers.identity import ResolvedScope, snapshot_rebuild
 from customers.models import Contact, Customer, CustomerAlias
 
-from . import customer_value, lifecycle, queries, rollup, service
+from . import customer_value, incremental, lifecycle, queries, rollup, service
 from .locks import locked_transaction
 from .models import (
     CustomerValue,
@@ -48,11 +48,10 @@ Progress = Callable[[str, int, int], None]
 SNAPSHOT_TABLES = tuple(
     model._meta.db_table for model in (Customer, CustomerAlias, Contact, ChatContact)
 )
-# Every table a rebuild deletes and rewrites (or, for the records, updates).
-REWRITTEN_TABLES = SNAPSHOT_TABLES + tuple(
+# The tables an incremental rebuild still rewrites whole.
+WHOLE_TABLES = tuple(
     model._meta.db_table
     for model in (
-        *rollup.ROLLUP_MODELS,
         LapseChain,
         RetentionCell,
         ServiceRoomFact,
@@ -63,6 +62,13 @@ REWRITTEN_TABLES = SNAPSHOT_TABLES + tuple(
         FigureCache,
     )
 )
+# Every table a full rebuild deletes and rewrites (or, for the records, updates).
+REWRITTEN_TABLES = (
+    SNAPSHOT_TABLES + tuple(model._meta.db_table for model in rollup.ROLLUP_MODELS) + WHOLE_TABLES
+)
+# Written into each run's rows: an incremental rebuild follows only a run whose rollups have
+# the inputs it subtracts (format 2: ServiceRoomFact has each room's customer).
+ROLLUP_FORMAT = 2
 
 
 def _preset_periods(today: date) -> list:
@@ -96,13 +102,46 @@ def insights_rebuild(
             # Holding the lock: any other run still "running" was killed (SIGKILL) mid-way.
             dead_runs_fail(but=run.pk)
             started = time.monotonic()
-            snapshot_rows = snapshot_rebuild(full=full, progress=progress)
-            # The rollups join the snapshot and the records' new customer links.
-            rollup.statistics_refresh(*SNAPSHOT_TABLES)
+            changes = incremental.changes_take(limit=incremental.changes_limit())
+            why_full = _full_reason(full=full, changes=changes)
+            update = None if why_full else incremental.RollupUpdate(changes)
+            if update is not None:
+                update.begin()
+            scope = ResolvedScope()
+            snapshot_rows = snapshot_rebuild(
+                full=full,
+                progress=progress,
+                scope=scope,
+                before_write=update.before_identity_write if update else None,
+            )
+            if update is not None and scope.full:
+                update.abandon()  # identity found too much changed and resolved everything
+                update, why_full = None, "identity resolved every record"
             timings["snapshot"] = round(time.monotonic() - started, 3)
+            if (
+                update is not None
+                and changes.empty
+                and snapshot_rows["records"] == 0
+                and _last_run_day() == local_today()
+            ):
+                update.abandon()
+                return _unchanged(run, timings)
 
-            rows, rollup_timings = rollup.rollup_rebuild(progress=progress)
-            timings.update(rollup_timings)
+            if update is None:
+                # The rollups join the snapshot and the records' new customer links.
+                rollup.statistics_refresh(*SNAPSHOT_TABLES)
+                rows, rollup_timings = rollup.rollup_rebuild(progress=progress)
+                timings.update(rollup_timings)
+            else:
+                started = time.monotonic()
+                rows = {f"rollup_{key}": value for key, value in update.finish(
+                    scope.new_ids).items()}  # fmt: skip
+                timings["rollups_incremental"] = round(time.monotonic() - started, 3)
+            rows["rollup_format"] = ROLLUP_FORMAT
+            rows["incremental"] = int(update is not None)
+            rows["changed_records"] = changes.rows
+            if why_full:
+                logger.info("insights rebuild %s recomputes everything: %s", run.pk, why_full)
             lifecycle_rows, lifecycle_timings = lifecycle.lifecycle_rollup_rebuild()
             rows.update(lifecycle_rows)
             timings.update(lifecycle_timings)
@@ -149,14 +188,51 @@ def insights_rebuild(
         logger.exception("insights rebuild %s failed", run.pk)
         raise
     if run.status == RebuildRun.Status.SUCCEEDED:
-        vacuum_seconds = rewritten_tables_vacuum()
+        vacuum_seconds = rewritten_tables_vacuum(
+            WHOLE_TABLES if run.rows.get("incremental") else REWRITTEN_TABLES
+        )
         if vacuum_seconds is not None:
             run.timings = {**run.timings, "vacuum_after_commit": vacuum_seconds}
             RebuildRun.objects.filter(pk=run.pk).update(timings=run.timings)
     return run
 
 
-def rewritten_tables_vacuum() -> float | None:
+def _full_reason(*, full: bool, changes: incremental.Changes) -> str:
+    """Why this rebuild recomputes every rollup ('' when it can follow the changes)."""
+    if full:
+        return "a full rebuild was asked for"
+    last = (
+        RebuildRun.objects.filter(status=RebuildRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-id")
+        .values_list("rows", flat=True)
+        .first()
+    )
+    if not last or last.get("rollup_format") != ROLLUP_FORMAT:
+        return "no earlier rebuild of this version to follow"
+    return incremental.needs_full(changes)
+
+
+def _last_run_day() -> date | None:
+    finished = (
+        RebuildRun.objects.filter(status=RebuildRun.Status.SUCCEEDED)
+        .order_by("-finished_at", "-id")
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    return timezone.localdate(finished) if finished else None
+
+
+def _unchanged(run: RebuildRun, timings: dict[str, float]) -> RebuildRun:
+    """Nothing changed since the last rebuild, today: its figures and cache stay current."""
+    run.status = RebuildRun.Status.UNCHANGED
+    run.finished_at = timezone.now()
+    run.rows = {"changed_records": 0}
+    run.timings = timings
+    run.save(update_fields=["status", "finished_at", "rows", "timings"])
+    return run
+
+
+def rewritten_tables_vacuum(tables: tuple[str, ...] = REWRITTEN_TABLES) -> float | None:
     """VACUUM (ANALYZE) what the rebuild rewrote, after its commit (PostgreSQL); seconds taken.
 
     A rebuild deletes and rewrites about ten million rows at 1M people. Without a vacuum their
@@ -171,7 +247,7 @@ def rewritten_tables_vacuum() -> float | None:
         return None
     started = time.monotonic()
     with connection.cursor() as cursor:
-        for table in REWRITTEN_TABLES:
+        for table in tables:
             cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
     return round(time.monotonic() - started, 3)
 

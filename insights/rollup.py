@@ -56,7 +56,15 @@ from deals import rules as deal_rules
 from deals.models import Deal, DealItem, LostReason, PipelineStage
 
 from . import metric_keys as keys
-from .models import CustomerStats, CustomerWonDay, DailySum, DealFact, GapCell, RepeatCell
+from .models import (
+    CustomerStats,
+    CustomerWonDay,
+    DailySum,
+    DealFact,
+    GapCell,
+    RepeatCell,
+    ServiceRoomFact,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +84,7 @@ T_SUM = DailySum._meta.db_table
 T_REPEAT = RepeatCell._meta.db_table
 T_WONDAY = CustomerWonDay._meta.db_table
 T_STATS = CustomerStats._meta.db_table
+T_ROOMFACT = ServiceRoomFact._meta.db_table
 
 ROLLUP_MODELS = (DealFact, GapCell, DailySum, RepeatCell, CustomerWonDay, CustomerStats)
 
@@ -211,8 +220,11 @@ def rollup_clear() -> None:
         _execute(f"DELETE FROM {model._meta.db_table}")
 
 
-def rollup_deal_facts() -> int:
-    """One row per deal: customer, local created/close days, status (METRICS.md 3), cents."""
+def rollup_deal_facts(*, deals: str = "") -> int:
+    """One row per deal: customer, local created/close days, status (METRICS.md 3), cents.
+
+    `deals`: a subquery of the deal ids to write (an incremental rebuild), else every deal.
+    """
     sql = f"""
         INSERT INTO {T_FACT} (deal_id, customer_id, first_seen_day, created_day, close_day,
                               status, amount_cents, reason)
@@ -228,108 +240,154 @@ def rollup_deal_facts() -> int:
         LEFT JOIN {T_CONTACT} c ON c.id = d.contact_id
         LEFT JOIN {T_CUSTOMER} cu ON cu.id = c.customer_id
         LEFT JOIN {T_REASON} r ON r.id = d.lost_reason_id
+        {f"WHERE d.id IN ({deals})" if deals else ""}
     """
     return _execute(sql)
 
 
-def _gap_insert(metric: str, source: str) -> int:
-    """Gap-encode `source` (distinct rows dim, customer_id, day, fs) into GapCell."""
+def gap_cells_select(metric: str, source: str) -> str:
+    """SELECT (metric, dim, prev, day, fs, n): `source` (distinct rows dim, customer_id, day,
+    fs) gap-encoded and counted. The previous day is found within each customer, so a source
+    restricted to some customers gives exactly those customers' part of the cells."""
     assert metric.replace("_", "").isalnum()  # a code constant, inlined as a literal
-    sql = f"""
-        INSERT INTO {T_GAP} (metric, dim, previous_day, day, first_seen_later, customers,
-                             running_customers)
-        SELECT CASE WHEN c.fs = 0 THEN '{metric}' ELSE '{keys.seen_later(metric)}' END,
-               c.dim, c.prev, c.day,
-               c.fs, c.n,
-               SUM(c.n) OVER (PARTITION BY c.fs = 0, c.dim, c.day ORDER BY c.prev, c.fs
-                              ROWS UNBOUNDED PRECEDING)
+    return f"""
+        SELECT CASE WHEN g.fs = 0 THEN '{metric}' ELSE '{keys.seen_later(metric)}' END AS metric,
+               g.dim, g.prev, g.day, g.fs, COUNT(*) AS n
         FROM (
-            SELECT g.dim, g.prev, g.day, CASE WHEN g.fs > g.day THEN g.fs ELSE 0 END AS fs,
-                   COUNT(*) AS n
-            FROM (
-                SELECT e.dim, e.day, e.fs,
-                       LAG(e.day, 1, 0) OVER (PARTITION BY e.dim, e.customer_id
-                                              ORDER BY e.day) AS prev
-                FROM ({source}) e
-            ) g
-            GROUP BY g.dim, g.prev, g.day, CASE WHEN g.fs > g.day THEN g.fs ELSE 0 END
-        ) c
+            SELECT e.dim, e.day, CASE WHEN e.fs > e.day THEN e.fs ELSE 0 END AS fs,
+                   LAG(e.day, 1, 0) OVER (PARTITION BY e.dim, e.customer_id
+                                          ORDER BY e.day) AS prev
+            FROM ({source}) e
+        ) g
+        GROUP BY g.dim, g.prev, g.day, g.fs
     """
-    return _execute(sql)
 
 
-def rollup_gap_cells() -> int:
+def gap_sources(*, customers: str = "", rooms_from_facts: bool = False) -> list[tuple[str, str]]:
+    """(metric, source) of every gap-encoded metric.
+
+    `customers` restricts the sources to a subquery of customer ids. `rooms_from_facts` reads
+    the rooms' activity days from ServiceRoomFact (the last rebuild's customers) instead of
+    the chat rooms: an incremental rebuild subtracts what the last one counted.
+    """
+    scope = f" AND customer_id IN ({customers})" if customers else ""
+    if rooms_from_facts:
+        rooms = f"""SELECT customer_id, day FROM {T_ROOMFACT}
+                    WHERE customer_id IS NOT NULL{scope}"""
+    else:
+        room_scope = f" AND cc.customer_id IN ({customers})" if customers else ""
+        rooms = f"""SELECT cc.customer_id AS customer_id, {_day("r.created_at")} AS day
+                    FROM {T_ROOM} r JOIN {T_CHATCONTACT} cc ON cc.id = r.chat_contact_id
+                    WHERE cc.customer_id IS NOT NULL{room_scope}"""
     activity = f"""
         SELECT DISTINCT '' AS dim, a.customer_id, a.day, {_date_ordinal("cu.first_seen_date")} AS fs
         FROM (
-            SELECT cc.customer_id AS customer_id, {_day("r.created_at")} AS day
-            FROM {T_ROOM} r JOIN {T_CHATCONTACT} cc ON cc.id = r.chat_contact_id
-            WHERE cc.customer_id IS NOT NULL
+            {rooms}
             UNION ALL
-            SELECT customer_id, created_day FROM {T_FACT} WHERE customer_id IS NOT NULL
+            SELECT customer_id, created_day FROM {T_FACT} WHERE customer_id IS NOT NULL{scope}
         ) a
         JOIN {T_CUSTOMER} cu ON cu.id = a.customer_id
     """
     created = f"""
         SELECT DISTINCT '' AS dim, customer_id, created_day AS day, first_seen_day AS fs
-        FROM {T_FACT} WHERE customer_id IS NOT NULL
+        FROM {T_FACT} WHERE customer_id IS NOT NULL{scope}
     """
     won_created = created + " AND status = 'won'"
     paid = f"""
         SELECT DISTINCT '' AS dim, customer_id, close_day AS day, 0 AS fs
-        FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'won'
+        FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'won'{scope}
     """
     lost = f"""
         SELECT DISTINCT reason AS dim, customer_id, close_day AS day, 0 AS fs
-        FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'lost'
+        FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'lost'{scope}
     """
-    rows = 0
-    for metric, source in (
+    return [
         (keys.ACTIVE, activity),
         (keys.DEAL_CREATED, created),
         (keys.WON_CREATED, won_created),
         (keys.WON_CLOSED, paid),
         (keys.LOST_CLOSED, lost),
-    ):
-        rows += _gap_insert(metric, source)
+    ]
+
+
+def rollup_gap_cells() -> int:
+    rows = 0
+    for metric, source in gap_sources():
+        rows += _execute(f"""
+            INSERT INTO {T_GAP} (metric, dim, previous_day, day, first_seen_later, customers,
+                                 running_customers)
+            SELECT c.metric, c.dim, c.prev, c.day, c.fs, c.n,
+                   SUM(c.n) OVER (PARTITION BY c.metric, c.dim, c.day ORDER BY c.prev, c.fs
+                                  ROWS UNBOUNDED PRECEDING)
+            FROM ({gap_cells_select(metric, source)}) c
+        """)  # fmt: skip
     return rows
 
 
-def rollup_daily_sums() -> int:
-    columns = f"INSERT INTO {T_SUM} (metric, dim, day, first_seen_later, count, amount, quantity)"
+def customer_sums_selects(*, customers: str = "") -> list[str]:
+    """SELECTs (metric, dim, day, fs, count, amount, quantity) of the per-customer sums: new
+    customers in total and by source, company, country and city (optionally of some ids)."""
     first_seen = _date_ordinal("first_seen_date")
     source = "CASE WHEN TRIM(source) = '' THEN 'Other' ELSE source END"
+    scope = f" WHERE id IN ({customers})" if customers else ""
+    # Country and city: Customer stores "Other" itself when none applies (METRICS.md 2).
+    return [
+        f"""SELECT '{metric}', {dim}, {first_seen}, 0, COUNT(*), 0, 0
+            FROM {T_CUSTOMER}{scope} GROUP BY {group}first_seen_date"""
+        for metric, dim, group in (
+            (keys.NEW_CUSTOMERS, "''", ""),
+            (keys.NEW_BY_SOURCE, source, f"{source}, "),
+            (keys.NEW_BY_COMPANY, "COALESCE(CAST(company_id AS TEXT), '')", "company_id, "),
+            (keys.NEW_BY_COUNTRY, "country", "country, "),
+            (keys.NEW_BY_CITY, "city", "city, "),
+        )
+    ]
+
+
+def deal_sums_selects(*, deals: str = "") -> list[str]:
+    """SELECTs (as above) of the per-deal sums: deal values by created day, won revenue, lost
+    deals per reason and lost deals of customers (optionally of some deal ids)."""
     exception = "CASE WHEN first_seen_day > created_day THEN first_seen_day ELSE 0 END"
-    statements = (
-        f"""{columns} SELECT '{keys.NEW_CUSTOMERS}', '', {first_seen}, 0, COUNT(*), 0, 0
-            FROM {T_CUSTOMER} GROUP BY first_seen_date""",
-        f"""{columns} SELECT '{keys.NEW_BY_SOURCE}', {source}, {first_seen}, 0, COUNT(*), 0, 0
-            FROM {T_CUSTOMER} GROUP BY {source}, first_seen_date""",
-        f"""{columns} SELECT '{keys.NEW_BY_COMPANY}', COALESCE(CAST(company_id AS TEXT), ''),
-                   {first_seen}, 0, COUNT(*), 0, 0
-            FROM {T_CUSTOMER} GROUP BY company_id, first_seen_date""",
-        # Country and city: Customer stores "Other" itself when none applies (METRICS.md 2).
-        f"""{columns} SELECT '{keys.NEW_BY_COUNTRY}', country, {first_seen}, 0, COUNT(*), 0, 0
-            FROM {T_CUSTOMER} GROUP BY country, first_seen_date""",
-        f"""{columns} SELECT '{keys.NEW_BY_CITY}', city, {first_seen}, 0, COUNT(*), 0, 0
-            FROM {T_CUSTOMER} GROUP BY city, first_seen_date""",
-        f"""{columns} SELECT '{keys.DEAL_VALUE_CREATED}', '', created_day, {exception}, COUNT(*),
+    scope = f" AND deal_id IN ({deals})" if deals else ""
+    return [
+        f"""SELECT '{keys.DEAL_VALUE_CREATED}', '', created_day, {exception}, COUNT(*),
                    SUM(amount_cents), 0
-            FROM {T_FACT} WHERE customer_id IS NOT NULL GROUP BY created_day, {exception}""",
-        f"""{columns} SELECT '{keys.WON_REVENUE}', '', close_day, 0, COUNT(*), SUM(amount_cents), 0
-            FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'won'
+            FROM {T_FACT} WHERE customer_id IS NOT NULL{scope}
+            GROUP BY created_day, {exception}""",
+        f"""SELECT '{keys.WON_REVENUE}', '', close_day, 0, COUNT(*), SUM(amount_cents), 0
+            FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'won'{scope}
             GROUP BY close_day""",
-        f"""{columns} SELECT '{keys.LOST_DEALS}', reason, close_day, 0, COUNT(*), 0, 0
-            FROM {T_FACT} WHERE status = 'lost' GROUP BY reason, close_day""",
-        # A product twice in one deal counts the deal once (COUNT DISTINCT) and sums its lines.
-        f"""{columns} SELECT '{keys.PRODUCT_SALES}', CAST(i.product_id AS TEXT), f.close_day, 0,
-                   COUNT(DISTINCT i.deal_id),
-                   {_line_revenue_sum("i.quantity", "i.unit_price")},
-                   SUM({_hundredths("i.quantity")})
-            FROM {T_ITEM} i JOIN {T_FACT} f ON f.deal_id = i.deal_id
-            WHERE f.status = 'won' GROUP BY i.product_id, f.close_day""",
-    )
-    rows = sum(_execute(sql) for sql in statements)
+        f"""SELECT '{keys.LOST_DEALS}', reason, close_day, 0, COUNT(*), 0, 0
+            FROM {T_FACT} WHERE status = 'lost'{scope} GROUP BY reason, close_day""",
+        # Lost deals of customers per close day (the win rate of K and the lifecycle figures).
+        f"""SELECT '{keys.LOST_DEALS_OF_CUSTOMERS}', '', close_day, 0, COUNT(*), 0, 0
+            FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'lost'{scope}
+            GROUP BY close_day""",
+    ]
+
+
+def product_sums_select(*, days: str = "") -> str:
+    """SELECT (as above) of product sales per close day (optionally of some days).
+
+    A product twice in one deal counts the deal once (COUNT DISTINCT) and sums its lines.
+    """
+    scope = f" AND f.close_day IN ({days})" if days else ""
+    return f"""
+        SELECT '{keys.PRODUCT_SALES}', CAST(i.product_id AS TEXT), f.close_day, 0,
+               COUNT(DISTINCT i.deal_id), {_line_revenue_sum("i.quantity", "i.unit_price")},
+               SUM({_hundredths("i.quantity")})
+        FROM {T_ITEM} i JOIN {T_FACT} f ON f.deal_id = i.deal_id
+        WHERE f.status = 'won'{scope} GROUP BY i.product_id, f.close_day
+    """
+
+
+SUM_COLUMNS = "(metric, dim, day, first_seen_later, count, amount, quantity)"
+
+
+def rollup_daily_sums() -> int:
+    columns = f"INSERT INTO {T_SUM} {SUM_COLUMNS}"
+    statements = [*customer_sums_selects(), *deal_sums_selects(), product_sums_select()]
+    rows = sum(_execute(f"{columns} {sql}") for sql in statements)
     # All-time totals per dim on day 0, after the daily rows they sum (keys.all_time).
     for metric in keys.DEMOGRAPHIC_METRICS:
         rows += _execute(
@@ -339,9 +397,10 @@ def rollup_daily_sums() -> int:
     return rows
 
 
-def rollup_repeat_cells() -> int:
-    sql = f"""
-        INSERT INTO {T_REPEAT} (first_won_day, second_won_day, customers)
+def repeat_cells_select(*, customers: str = "") -> str:
+    """SELECT (first_won_day, second_won_day, customers), optionally of some customer ids."""
+    scope = f" AND customer_id IN ({customers})" if customers else ""
+    return f"""
         SELECT a1, a2, COUNT(*) FROM (
             SELECT customer_id,
                    MIN(CASE WHEN rn = 1 THEN close_day END) AS a1,
@@ -350,28 +409,38 @@ def rollup_repeat_cells() -> int:
                 SELECT customer_id, close_day,
                        ROW_NUMBER() OVER (PARTITION BY customer_id
                                           ORDER BY close_day, deal_id) AS rn
-                FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'won'
+                FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'won'{scope}
             ) w
             WHERE rn <= 2
             GROUP BY customer_id
         ) x
         GROUP BY a1, a2
     """
-    return _execute(sql)
 
 
-def rollup_customer_won_days() -> int:
+def rollup_repeat_cells() -> int:
+    return _execute(
+        f"INSERT INTO {T_REPEAT} (first_won_day, second_won_day, customers) {repeat_cells_select()}"
+    )
+
+
+def rollup_customer_won_days(*, customers: str = "") -> int:
+    scope = f" AND customer_id IN ({customers})" if customers else ""
     sql = f"""
         INSERT INTO {T_WONDAY} (customer_id, day, won_deals, revenue_cents)
         SELECT customer_id, close_day, COUNT(*), SUM(amount_cents)
-        FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'won'
+        FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'won'{scope}
         GROUP BY customer_id, close_day
     """
     return _execute(sql)
 
 
-def rollup_customer_stats() -> int:
+def rollup_customer_stats(*, customers: str = "") -> int:
     """Per-customer all-time totals; last activity = latest chat room or deal created."""
+
+    def scope(column: str) -> str:
+        return f" AND {column} IN ({customers})" if customers else ""
+
     revenue = (
         "CAST(COALESCE(d.revenue, 0) AS NUMERIC) / 100"
         if connection.vendor == "postgresql"
@@ -392,18 +461,21 @@ def rollup_customer_stats() -> int:
                    SUM(CASE WHEN status = 'won' THEN 1 ELSE 0 END) AS won,
                    SUM(CASE WHEN status = 'won' THEN amount_cents ELSE 0 END) AS revenue,
                    MAX(CASE WHEN status = 'won' THEN close_day END) AS last_won_day
-            FROM {T_FACT} WHERE customer_id IS NOT NULL GROUP BY customer_id
+            FROM {T_FACT} WHERE customer_id IS NOT NULL{scope("customer_id")} GROUP BY customer_id
         ) d ON d.customer_id = cu.id
         LEFT JOIN (
             SELECT c.customer_id, MAX(dd.created_at) AS last_at
             FROM {T_DEAL} dd JOIN {T_CONTACT} c ON c.id = dd.contact_id
-            WHERE c.customer_id IS NOT NULL GROUP BY c.customer_id
+            WHERE c.customer_id IS NOT NULL{scope("c.customer_id")}
+            GROUP BY c.customer_id
         ) dl ON dl.customer_id = cu.id
         LEFT JOIN (
             SELECT cc.customer_id, COUNT(*) AS rooms, MAX(rr.created_at) AS last_at
             FROM {T_ROOM} rr JOIN {T_CHATCONTACT} cc ON cc.id = rr.chat_contact_id
-            WHERE cc.customer_id IS NOT NULL GROUP BY cc.customer_id
+            WHERE cc.customer_id IS NOT NULL{scope("cc.customer_id")}
+            GROUP BY cc.customer_id
         ) r ON r.customer_id = cu.id
+        WHERE 1 = 1{scope("cu.id")}
     """
     return _execute(sql)
 

@@ -124,6 +124,7 @@ def service_rollup_rooms() -> int:
     sql = f"""
         WITH r AS (
             SELECT rm.id AS id, COALESCE(cc.customer_id, -cc.id) AS who,
+                   cc.customer_id AS customer_id,
                    {_day("rm.created_at")} AS day, cc.channel AS channel,
                    CASE WHEN TRIM(rm.agent) = '' THEN '{UNASSIGNED}' ELSE rm.agent END AS agent,
                    {_epoch_us("rm.created_at")} AS c_us,
@@ -144,9 +145,9 @@ def service_rollup_rooms() -> int:
                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS next_open
             FROM ev
         )
-        INSERT INTO {T_FACT} (room_id, day, channel, agent, first_response_s, resolution_s,
-                              csat, fcr)
-        SELECT r.id, r.day, r.channel, r.agent,
+        INSERT INTO {T_FACT} (room_id, customer_id, day, channel, agent, first_response_s,
+                              resolution_s, csat, fcr)
+        SELECT r.id, r.customer_id, r.day, r.channel, r.agent,
                (r.f_us - r.c_us) / 1000000, (r.r_us - r.c_us) / 1000000, r.csat,
                CASE WHEN r.r_us IS NULL THEN NULL
                     WHEN nx.next_open IS NOT NULL

@@ -201,6 +201,7 @@ def test_rebuild_twice_gives_the_same_table():
     assert first == [
         {
             "room_id": first[0]["room_id"],
+            "customer_id": chat.customer_id,
             "day": date(2026, 1, 8).toordinal(),
             "channel": "WhatsApp",
             "agent": "Budi",

@@ -61,14 +61,24 @@ class Command(BaseCommand):
                 progress.close()
         if run.status == RebuildRun.Status.SKIPPED:
             raise CommandError("another rebuild is running; skipped (use --wait to wait for it)")
+        if run.status == RebuildRun.Status.UNCHANGED:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"rebuild {run.pk}: nothing changed since the last rebuild today "
+                    f"({run.duration_seconds:.1f}s); its figures stay current"
+                )
+            )
+            return
         rollups = sum(
             value
             for key, value in run.rows.items()
-            if not key.startswith("snapshot_") and key != "figure_cache"
+            if not key.startswith("snapshot_")
+            and key not in ("figure_cache", "rollup_format", "incremental", "changed_records")
         )
+        how = "incremental" if run.rows.get("incremental") else "full"
         self.stdout.write(
             self.style.SUCCESS(
-                f"rebuild {run.pk} succeeded in {run.duration_seconds:.1f}s: {rollups} rollup rows,"
-                f" {run.rows.get('figure_cache', 0)} figures cached"
+                f"rebuild {run.pk} ({how}) succeeded in {run.duration_seconds:.1f}s: "
+                f"{rollups} rollup rows, {run.rows.get('figure_cache', 0)} figures cached"
             )
         )

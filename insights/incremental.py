@@ -1,0 +1,408 @@
+"""Incremental rebuild: recompute only the customers and days that the day's changes touched.
+
+Design note
+-----------
+* What changed comes from ChangedRecord, which database triggers fill (migration 0015): deals
+  (and their items), chat rooms, stages, lost reasons, products, companies and survey answers.
+  Contacts and chat contacts are identity's: it finds them itself (customers.identity) and
+  says which customers it re-resolved (ResolvedScope).
+* The rollups of insights.rollup are either per deal (DealFact), per customer (CustomerWonDay,
+  CustomerStats) or sums over customers of a per-customer part (GapCell, RepeatCell, and
+  DailySum's new-customer figures) or of a per-deal part (DailySum's deal values, revenue and
+  lost deals). Every part of a customer depends only on that customer's deals, rooms and
+  snapshot row, so with A = every customer whose records, deals or rooms changed:
+    sum after = sum before - (A's parts, as the last rebuild counted them) + (A's parts now).
+  "As the last rebuild counted them" needs the last rebuild's inputs: DealFact keeps each
+  deal's customer, days and status, ServiceRoomFact each room's customer and day, and the
+  customer rows are read before identity rewrites them (the before_write hook).
+* A is taken before identity writes (the old customers of the changed deals and rooms, their
+  current customers, and identity's re-resolved customers), then grows by the customers
+  identity creates; no customer outside A can change, because identity touches only the
+  customers it re-resolves.
+* Product sales count distinct deals per product and day from the deal items, whose old rows
+  are gone once edited; their days (old and new close days of the rewritten deals) are
+  recomputed whole instead.
+* The other rollups (lifecycle, service, customer value) and the figure cache are rebuilt
+  whole by insights.rebuild; docs/SCALING.md has how each would follow the same scheme.
+* Exactness is checked by tests/insights/test_incremental.py: random edits, then every rollup
+  table of an incremental rebuild compared with a full one's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.db import connection
+
+from customers.models import Company
+from deals.models import Deal
+
+from . import metric_keys as keys
+from . import rollup
+from .models import ChangedRecord
+from .rollup import (
+    T_CHATCONTACT,
+    T_CONTACT,
+    T_FACT,
+    T_GAP,
+    T_REPEAT,
+    T_ROOM,
+    T_ROOMFACT,
+    T_STATS,
+    T_SUM,
+    T_WONDAY,
+    _execute,
+)
+
+logger = logging.getLogger(__name__)
+
+T_LOG = ChangedRecord._meta.db_table
+T_DEAL = Deal._meta.db_table
+T_CUSTOMERS = "insights_inc_customers"  # A: customers whose parts are recomputed
+T_DEALS = "insights_inc_deals"  # deals whose DealFact row is rewritten
+T_CHANGED_DEALS = "insights_inc_changed_deals"
+T_CHANGED_ROOMS = "insights_inc_changed_rooms"
+T_GAP_DELTA = "insights_inc_gap"
+T_SUM_DELTA = "insights_inc_sum"
+T_REPEAT_DELTA = "insights_inc_repeat"
+T_PRODUCT_DAYS = "insights_inc_product_days"
+T_NEW_CUSTOMERS = "insights_inc_new_customers"
+T_REPEAT_NET = "insights_inc_repeat_net"
+TEMP_TABLES = {
+    T_NEW_CUSTOMERS: "id BIGINT",
+    T_REPEAT_NET: "a1 INTEGER, a2 INTEGER, n BIGINT",
+    T_CUSTOMERS: "id BIGINT PRIMARY KEY",
+    T_DEALS: "id BIGINT PRIMARY KEY",
+    T_CHANGED_DEALS: "id BIGINT PRIMARY KEY",
+    T_CHANGED_ROOMS: "id BIGINT PRIMARY KEY",
+    T_GAP_DELTA: "metric VARCHAR(32), dim VARCHAR(255), prev INTEGER, day INTEGER, "
+    "fs INTEGER, n BIGINT",
+    T_SUM_DELTA: "metric VARCHAR(32), dim VARCHAR(255), day INTEGER, fs INTEGER, "
+    "count BIGINT, amount NUMERIC, quantity BIGINT",
+    T_REPEAT_DELTA: "a1 INTEGER, a2 INTEGER, n BIGINT",
+    T_PRODUCT_DAYS: "day INTEGER PRIMARY KEY",
+}
+CUSTOMERS = f"SELECT id FROM {T_CUSTOMERS}"
+DEALS = f"SELECT id FROM {T_DEALS}"
+# Past this many changed deals and rooms, the rebuild recomputes everything: the per-customer
+# path reads each affected customer's history, which stops paying off well before this.
+MAX_CHANGES_SHARE = 0.1
+
+
+@dataclass
+class Changes:
+    """The records changed since the last rebuild, by kind (ChangedRecord)."""
+
+    ids: dict[str, set[int]] = field(default_factory=dict)
+    rows: int = 0
+    whole_table: bool = False  # a TRUNCATE, or more than a rebuild should follow one by one
+
+    def of(self, kind: str) -> set[int]:
+        return self.ids.get(kind, set())
+
+    @property
+    def empty(self) -> bool:
+        return self.rows == 0
+
+
+def changes_take(*, limit: int) -> Changes:
+    """Take (delete and return) the change log's committed rows; inside the rebuild transaction.
+
+    Rows committed after this statement starts stay for the next rebuild; a rebuild that
+    fails rolls the DELETE back. Past `limit` rows only their number is kept (whole_table).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {T_LOG}")
+        count = int(cursor.fetchone()[0])
+        if count == 0:
+            return Changes()
+        if count > limit:
+            cursor.execute(f"DELETE FROM {T_LOG}")
+            return Changes(rows=cursor.rowcount, whole_table=True)
+        cursor.execute(f"DELETE FROM {T_LOG} RETURNING kind, record_id")
+        taken = cursor.fetchall()
+    changes = Changes(rows=len(taken))
+    for kind, record_id in taken:
+        if record_id is None:
+            changes.whole_table = True
+        else:
+            changes.ids.setdefault(kind, set()).add(int(record_id))
+    return changes
+
+
+def changes_limit() -> int:
+    """How many logged changes an incremental rebuild follows one by one."""
+    with connection.cursor() as cursor:
+        total = 0
+        for table in (T_FACT, T_ROOMFACT):
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")
+            total += int(cursor.fetchone()[0])
+    return max(10_000, int(total * MAX_CHANGES_SHARE))
+
+
+def needs_full(changes: Changes) -> str:
+    """Why these changes need a full rollup rebuild ('' when they do not)."""
+    if changes.whole_table:
+        return "a whole table changed"
+    companies = changes.of(ChangedRecord.Kind.COMPANY)
+    if companies:
+        # Deleting a company sets its customers' company to none without a trace; renames
+        # change no rollup (they store company ids).
+        existing = _count(
+            f"SELECT COUNT(*) FROM {Company._meta.db_table} WHERE id IN ({_ids_sql(companies)})"
+        )
+        if existing < len(companies):
+            return "a company was deleted"
+    return ""
+
+
+def _ids_sql(ids: Iterable[int]) -> str:
+    return ", ".join(str(int(value)) for value in sorted(ids)) or "NULL"
+
+
+def _count(sql: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return int(cursor.fetchone()[0])
+
+
+def _temp_tables_create() -> None:
+    _temp_tables_drop()
+    for table, columns in TEMP_TABLES.items():
+        _execute(f"CREATE TEMP TABLE {table} ({columns})")
+
+
+def _temp_tables_drop() -> None:
+    for table in TEMP_TABLES:
+        _execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _ids_fill(table: str, ids: Iterable[int]) -> None:
+    rows = [(int(value),) for value in ids]
+    rollup.rows_write(table, ("id",), rows)
+
+
+def _ids_add(table: str, select: str) -> int:
+    """Add the ids `select` returns to an id table (once each)."""
+    return _execute(
+        f"INSERT INTO {table} (id) SELECT DISTINCT x.id FROM ({select}) x "
+        f"WHERE x.id IS NOT NULL AND x.id NOT IN (SELECT id FROM {table})"
+    )
+
+
+class RollupUpdate:
+    """One incremental update of insights.rollup's tables, in three steps around identity.
+
+    begin(changes) before identity runs; before_identity_write(old_ids) as identity's hook;
+    finish(new_ids) after it. Call inside the rebuild transaction.
+    """
+
+    def __init__(self, changes: Changes) -> None:
+        self.changes = changes
+        self.rows: dict[str, int] = {}
+
+    def begin(self) -> None:
+        rollup.register_sqlite_functions()
+        _temp_tables_create()
+        _ids_fill(T_CHANGED_DEALS, self.changes.of(ChangedRecord.Kind.DEAL))
+        _ids_fill(T_CHANGED_ROOMS, self.changes.of(ChangedRecord.Kind.ROOM))
+        # A stage's outcome or a lost reason's label changes every deal that uses it.
+        for kind, column in (
+            (ChangedRecord.Kind.STAGE, "stage_id"),
+            (ChangedRecord.Kind.REASON, "lost_reason_id"),
+        ):
+            if self.changes.of(kind):
+                _ids_add(
+                    T_CHANGED_DEALS,
+                    f"SELECT id FROM {T_DEAL} WHERE {column} IN "
+                    f"({_ids_sql(self.changes.of(kind))})",
+                )
+
+    def before_identity_write(self, old_ids: np.ndarray) -> None:
+        """A before any customer changes: take off its parts as the last rebuild counted them."""
+        _ids_fill(T_CUSTOMERS, np.unique(old_ids).tolist())
+        for select in (
+            # The customers the last rebuild gave the changed deals and rooms...
+            f"SELECT customer_id AS id FROM {T_FACT} WHERE deal_id IN "
+            f"(SELECT id FROM {T_CHANGED_DEALS})",
+            f"SELECT customer_id AS id FROM {T_ROOMFACT} WHERE room_id IN "
+            f"(SELECT id FROM {T_CHANGED_ROOMS})",
+            # ... and those they belong to now (a deal moved to another contact).
+            f"SELECT c.customer_id AS id FROM {T_DEAL} d JOIN {T_CONTACT} c "
+            f"ON c.id = d.contact_id WHERE d.id IN (SELECT id FROM {T_CHANGED_DEALS})",
+            f"SELECT cc.customer_id AS id FROM {T_ROOM} r JOIN {T_CHATCONTACT} cc "
+            f"ON cc.id = r.chat_contact_id WHERE r.id IN (SELECT id FROM {T_CHANGED_ROOMS})",
+        ):
+            _ids_add(T_CUSTOMERS, select)
+        self._customer_parts(sign=-1, rooms_from_facts=True)
+
+    def abandon(self) -> None:
+        """Drop the work tables when the rebuild goes another way (a full run, no change)."""
+        _temp_tables_drop()
+
+    def finish(self, new_ids: np.ndarray) -> dict[str, int]:
+        """After identity: rewrite A's deals and per-customer rows, add A's parts back."""
+        _ids_fill(T_NEW_CUSTOMERS, np.unique(new_ids).tolist())
+        _ids_add(T_CUSTOMERS, f"SELECT id FROM {T_NEW_CUSTOMERS}")
+        self.rows["customers"] = _count(f"SELECT COUNT(*) FROM {T_CUSTOMERS}")
+        self._deal_facts_rewrite()
+        self._customer_parts(sign=1, rooms_from_facts=False)
+        self._deltas_apply()
+        _execute(f"DELETE FROM {T_WONDAY} WHERE customer_id IN ({CUSTOMERS})")
+        self.rows["customer_won_days"] = rollup.rollup_customer_won_days(customers=CUSTOMERS)
+        _execute(f"DELETE FROM {T_STATS} WHERE customer_id IN ({CUSTOMERS})")
+        self.rows["customer_stats"] = rollup.rollup_customer_stats(customers=CUSTOMERS)
+        _temp_tables_drop()
+        return self.rows
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def _customer_parts(self, *, sign: int, rooms_from_facts: bool) -> None:
+        """Add (sign 1) or take off (-1) A's gap cells, repeat cells and new-customer sums."""
+        for metric, source in rollup.gap_sources(
+            customers=CUSTOMERS, rooms_from_facts=rooms_from_facts
+        ):
+            _execute(
+                f"INSERT INTO {T_GAP_DELTA} (metric, dim, prev, day, fs, n) "
+                f"SELECT c.metric, c.dim, c.prev, c.day, c.fs, {sign} * c.n "
+                f"FROM ({rollup.gap_cells_select(metric, source)}) c"
+            )
+        _execute(
+            f"INSERT INTO {T_REPEAT_DELTA} (a1, a2, n) SELECT r.c0, r.c1, {sign} * r.c2 FROM "
+            f"({_named(rollup.repeat_cells_select(customers=CUSTOMERS), 3)}) r"
+        )
+        for select in rollup.customer_sums_selects(customers=CUSTOMERS):
+            self._sums_add(select, sign)
+
+    def _sums_add(self, select: str, sign: int) -> None:
+        _execute(
+            f"INSERT INTO {T_SUM_DELTA} (metric, dim, day, fs, count, amount, quantity) "
+            f"SELECT s.c0, s.c1, s.c2, s.c3, {sign} * s.c4, {sign} * s.c5, {sign} * s.c6 "
+            f"FROM ({_named(select, 7)}) s"
+        )
+
+    def _deal_facts_rewrite(self) -> None:
+        """Rewrite the facts of A's deals and of the changed deals, with their per-deal sums."""
+        for select in (
+            f"SELECT deal_id AS id FROM {T_FACT} WHERE customer_id IN ({CUSTOMERS})",
+            f"SELECT id FROM {T_CHANGED_DEALS}",
+            f"SELECT d.id FROM {T_DEAL} d JOIN {T_CONTACT} c ON c.id = d.contact_id "
+            f"WHERE c.customer_id IN ({CUSTOMERS})",
+        ):
+            _ids_add(T_DEALS, select)
+        won_days = (
+            f"SELECT close_day AS id FROM {T_FACT} WHERE status = 'won' AND deal_id IN ({DEALS})"
+        )
+        _ids_add_days(won_days)
+        for select in rollup.deal_sums_selects(deals=DEALS):
+            self._sums_add(select, -1)
+        _execute(f"DELETE FROM {T_FACT} WHERE deal_id IN ({DEALS})")
+        self.rows["deal_facts"] = rollup.rollup_deal_facts(deals=DEALS)
+        for select in rollup.deal_sums_selects(deals=DEALS):
+            self._sums_add(select, 1)
+        _ids_add_days(won_days)
+
+    def _deltas_apply(self) -> None:
+        # All-time totals per dim follow their daily rows (keys.all_time).
+        for metric in keys.DEMOGRAPHIC_METRICS:
+            _execute(
+                f"INSERT INTO {T_SUM_DELTA} (metric, dim, day, fs, count, amount, quantity) "
+                f"SELECT '{keys.all_time(metric)}', dim, 0, 0, SUM(count), 0, 0 "
+                f"FROM {T_SUM_DELTA} WHERE metric = '{metric}' GROUP BY dim"
+            )
+        self.rows["daily_sums"] = _upsert(
+            T_SUM,
+            "(metric, dim, day, first_seen_later, count, amount, quantity)",
+            f"""SELECT metric, dim, day, fs, SUM(count), SUM(amount), SUM(quantity)
+                FROM {T_SUM_DELTA} GROUP BY metric, dim, day, fs
+                HAVING SUM(count) <> 0 OR SUM(amount) <> 0 OR SUM(quantity) <> 0""",
+            conflict="(metric, dim, day, first_seen_later)",
+            update="count = {t}.count + excluded.count, amount = {t}.amount + excluded.amount, "
+            "quantity = {t}.quantity + excluded.quantity",
+        )
+        _execute(f"DELETE FROM {T_SUM} WHERE count = 0 AND amount = 0 AND quantity = 0")
+        self._product_days_recompute()
+
+        self.rows["gap_cells"] = _upsert(
+            T_GAP,
+            "(metric, dim, previous_day, day, first_seen_later, customers, running_customers)",
+            f"""SELECT metric, dim, prev, day, fs, SUM(n), 0 FROM {T_GAP_DELTA}
+                GROUP BY metric, dim, prev, day, fs HAVING SUM(n) <> 0""",
+            conflict="(metric, dim, day, previous_day, first_seen_later)",
+            update="customers = {t}.customers + excluded.customers",
+        )
+        _execute(f"DELETE FROM {T_GAP} WHERE customers = 0")
+        self._running_customers_recompute()
+
+        self.rows["repeat_cells"] = self._repeat_apply()
+
+    def _product_days_recompute(self) -> None:
+        days = f"SELECT day FROM {T_PRODUCT_DAYS}"
+        _execute(f"DELETE FROM {T_SUM} WHERE metric = '{keys.PRODUCT_SALES}' AND day IN ({days})")
+        _execute(
+            f"INSERT INTO {T_SUM} {rollup.SUM_COLUMNS} {rollup.product_sums_select(days=days)}"
+        )
+
+    def _running_customers_recompute(self) -> None:
+        """Running sums of the (metric, dim, day) groups whose cells changed."""
+        _execute(f"""
+            UPDATE {T_GAP} SET running_customers = w.running
+            FROM (
+                SELECT g.id, SUM(g.customers) OVER (
+                           PARTITION BY g.metric, g.dim, g.day
+                           ORDER BY g.previous_day, g.first_seen_later
+                           ROWS UNBOUNDED PRECEDING) AS running
+                FROM {T_GAP} g
+                WHERE (g.metric, g.dim, g.day) IN (
+                    SELECT DISTINCT metric, dim, day FROM {T_GAP_DELTA})
+            ) w
+            WHERE {T_GAP}.id = w.id AND {T_GAP}.running_customers <> w.running
+        """)  # fmt: skip
+
+    def _repeat_apply(self) -> int:
+        _execute(f"""
+            INSERT INTO {T_REPEAT_NET} (a1, a2, n)
+            SELECT a1, a2, SUM(n) FROM {T_REPEAT_DELTA} GROUP BY a1, a2 HAVING SUM(n) <> 0
+        """)  # fmt: skip
+        same = (
+            f"{T_REPEAT}.first_won_day = t.a1 AND "
+            f"COALESCE({T_REPEAT}.second_won_day, 0) = COALESCE(t.a2, 0)"
+        )
+        rows = _execute(
+            f"UPDATE {T_REPEAT} SET customers = customers + t.n FROM {T_REPEAT_NET} t WHERE {same}"
+        )
+        rows += _execute(
+            f"INSERT INTO {T_REPEAT} (first_won_day, second_won_day, customers) "
+            f"SELECT t.a1, t.a2, t.n FROM {T_REPEAT_NET} t "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {T_REPEAT} WHERE {same})"
+        )
+        _execute(f"DELETE FROM {T_REPEAT} WHERE customers = 0")
+        return rows
+
+
+def _named(select: str, columns: int) -> str:
+    """Wrap a SELECT so its columns are c0, c1...: its own expressions have no usable names."""
+    names = ", ".join(f"c{index}" for index in range(columns))
+    if connection.vendor == "postgresql":
+        return f"SELECT * FROM ({select}) AS x ({names})"
+    # SQLite has no column list on a derived table; a CTE's column list does the same.
+    return f"WITH x ({names}) AS ({select}) SELECT * FROM x"
+
+
+def _ids_add_days(select: str) -> None:
+    _execute(
+        f"INSERT INTO {T_PRODUCT_DAYS} (day) SELECT DISTINCT x.id FROM ({select}) x "
+        f"WHERE x.id NOT IN (SELECT day FROM {T_PRODUCT_DAYS})"
+    )
+
+
+def _upsert(table: str, columns: str, select: str, *, conflict: str, update: str) -> int:
+    """INSERT the rows of `select`, adding to the rows already there (same unique key)."""
+    # SQLite needs a WHERE in an INSERT ... SELECT before ON CONFLICT (its parser's rule).
+    return _execute(
+        f"INSERT INTO {table} {columns} SELECT * FROM ({select}) u WHERE 1 = 1 "
+        f"ON CONFLICT {conflict} DO UPDATE SET {update.format(t=table)}"
+    )
