@@ -294,6 +294,75 @@ def records_change(*, fraction: float = 0.01, seed: int = 1, new_share: float = 
     return changed
 
 
+def activity_change(*, fraction: float, seed: int = 1, new_share: float = 0.5) -> dict:
+    """A day of sales and support work on `fraction` of the deals and of the chat rooms.
+
+    Edited deals get a new amount and, every other one, the won stage with a close date
+    today; edited rooms open a day later; new deals (won today, on existing contacts) and new
+    rooms (on existing chat contacts) add new_share of the edited count. Plain SQL, as an
+    importer writes: the change log's triggers see it as they see the admin.
+    """
+    rng = np.random.default_rng(seed)
+    now = datetime.now(UTC)
+    changed: dict[str, int] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM deals_pipelinestage WHERE outcome = 'won' ORDER BY id")
+        won_stage = cursor.fetchone()[0]
+        for table in ("deals_deal", "chats_chatroom"):
+            cursor.execute(f"SELECT min(id), max(id) FROM {table}")  # noqa: S608
+            low, high = cursor.fetchone()
+            count = max(1, int((high - low + 1) * fraction))
+            ids = np.unique(rng.integers(low, high + 1, count)).tolist()
+            if table == "deals_deal":
+                cursor.execute(
+                    "UPDATE deals_deal SET amount = amount + 1, updated_at = %s, "
+                    "stage_id = CASE WHEN id %% 2 = 0 THEN %s ELSE stage_id END, "
+                    "closed_at = CASE WHEN id %% 2 = 0 THEN %s ELSE closed_at END "
+                    "WHERE id = ANY(%s)",
+                    [now, won_stage, now, ids],
+                )
+                changed["deals_edited"] = cursor.rowcount
+                new = max(1, int(len(ids) * new_share))
+                cursor.execute(
+                    "INSERT INTO deals_deal (external_id, name, contact_id, stage_id, amount, "
+                    "currency, created_at, closed_at, updated_at) "
+                    "SELECT 'bench-new-' || %s || '-' || c.id, 'New deal', c.id, %s, 1500000, "
+                    "'IDR', %s, %s, %s FROM customers_contact c WHERE c.id = ANY(%s)",
+                    [seed, won_stage, now, now, now, _random_ids(cursor, "customers_contact",
+                                                                 new, rng)],
+                )  # fmt: skip
+                changed["deals_added"] = cursor.rowcount
+            else:
+                cursor.execute(
+                    "UPDATE chats_chatroom SET created_at = created_at + interval '1 day' "
+                    "WHERE id = ANY(%s)",
+                    [ids],
+                )
+                changed["rooms_edited"] = cursor.rowcount
+                new = max(1, int(len(ids) * new_share))
+                cursor.execute(
+                    "INSERT INTO chats_chatroom (external_id, chat_contact_id, created_at, agent) "
+                    "SELECT 'bench-room-' || %s || '-' || c.id, c.id, %s, 'Sari' "
+                    "FROM chats_chatcontact c WHERE c.id = ANY(%s)",
+                    [seed, now, _random_ids(cursor, "chats_chatcontact", new, rng)],
+                )
+                changed["rooms_added"] = cursor.rowcount
+    return changed
+
+
+def _random_ids(cursor, table: str, count: int, rng) -> list[int]:
+    cursor.execute(f"SELECT min(id), max(id) FROM {table}")  # noqa: S608
+    low, high = cursor.fetchone()
+    return np.unique(rng.integers(low, high + 1, count)).tolist()
+
+
+def day_of_work(*, fraction: float, seed: int) -> dict:
+    """`fraction` of contacts, chat contacts, deals and rooms changed, as issue 19 counts it."""
+    changed = records_change(fraction=fraction, seed=seed)
+    changed.update(activity_change(fraction=fraction, seed=seed))
+    return changed
+
+
 # --- API against direct SQL ---------------------------------------------------------------------
 
 

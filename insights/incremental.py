@@ -22,8 +22,14 @@ Design note
 * Product sales count distinct deals per product and day from the deal items, whose old rows
   are gone once edited; their days (old and new close days of the rewritten deals) are
   recomputed whole instead.
-* The other rollups (lifecycle, service, customer value) and the figure cache are rebuilt
-  whole by insights.rebuild; docs/SCALING.md has how each would follow the same scheme.
+* The lifecycle rollups are per-customer parts too: LapseChain (each customer's chains) and
+  RetentionCell (its cohort and months) get the same before/after treatment, with the parts
+  counted in Python (chains come from insights.lifecycle.chain_rows) and merged by key.
+* Service (insights.service.service_update): the facts of A's rooms and of the changed rooms
+  are recomputed (FCR looks at a customer's other rooms), and the day groups of only the days
+  where a fact row differs.
+* Customer value (one model fitted to every customer) and the figure cache are rebuilt whole
+  by insights.rebuild; docs/SCALING.md has why and what would change that.
 * Exactness is checked by tests/insights/test_incremental.py: random edits, then every rollup
   table of an incremental rebuild compared with a full one's.
 """
@@ -31,6 +37,7 @@ Design note
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -40,8 +47,8 @@ from django.db import connection
 from customers.models import Company
 from deals.models import Deal
 
+from . import lifecycle, rollup, service
 from . import metric_keys as keys
-from . import rollup
 from .models import ChangedRecord
 from .rollup import (
     T_CHATCONTACT,
@@ -203,6 +210,9 @@ class RollupUpdate:
     def __init__(self, changes: Changes) -> None:
         self.changes = changes
         self.rows: dict[str, int] = {}
+        # Lifecycle parts as the last rebuild counted them, taken off in finish().
+        self.chains_before: Counter[tuple[int, ...]] = Counter()
+        self.retention_before: Counter[tuple[str, int, int]] = Counter()
 
     def begin(self) -> None:
         rollup.register_sqlite_functions()
@@ -238,6 +248,10 @@ class RollupUpdate:
         ):
             _ids_add(T_CUSTOMERS, select)
         self._customer_parts(sign=-1, rooms_from_facts=True)
+        self.chains_before = lifecycle.lapse_chain_counts(customers=CUSTOMERS)
+        self.retention_before = lifecycle.retention_counts(
+            customers=CUSTOMERS, rooms_from_facts=True
+        )
 
     def abandon(self) -> None:
         """Drop the work tables when the rebuild goes another way (a full run, no change)."""
@@ -255,8 +269,27 @@ class RollupUpdate:
         self.rows["customer_won_days"] = rollup.rollup_customer_won_days(customers=CUSTOMERS)
         _execute(f"DELETE FROM {T_STATS} WHERE customer_id IN ({CUSTOMERS})")
         self.rows["customer_stats"] = rollup.rollup_customer_stats(customers=CUSTOMERS)
-        _temp_tables_drop()
+        self.rows["lapse_chains"] = _counts_merge(
+            lifecycle.T_CHAIN,
+            lifecycle.CHAIN_COLUMNS,
+            _difference(lifecycle.lapse_chain_counts(customers=CUSTOMERS), self.chains_before),
+        )
+        self.rows["retention_cells"] = _counts_merge(
+            lifecycle.T_RETENTION,
+            ("event", "cohort", "months_after", "customers"),
+            _difference(lifecycle.retention_counts(customers=CUSTOMERS), self.retention_before),
+        )
         return self.rows
+
+    def service(self) -> dict[str, int]:
+        """The service rollups of A's rooms and the changed rooms; then the work tables go."""
+        rows = service.service_update(
+            customers=CUSTOMERS,
+            changed_rooms=f"SELECT id FROM {T_CHANGED_ROOMS}",
+            surveys_changed=bool(self.changes.of(ChangedRecord.Kind.SURVEY)),
+        )
+        _temp_tables_drop()
+        return rows
 
     # --- steps ------------------------------------------------------------------------------
 
@@ -390,6 +423,35 @@ def _named(select: str, columns: int) -> str:
         return f"SELECT * FROM ({select}) AS x ({names})"
     # SQLite has no column list on a derived table; a CTE's column list does the same.
     return f"WITH x ({names}) AS ({select}) SELECT * FROM x"
+
+
+def _difference(after: Counter, before: Counter) -> dict[tuple, int]:
+    """after - before per key, zeros left out (Counter's own minus drops negative counts)."""
+    keys_ = set(after) | set(before)
+    return {key: after[key] - before[key] for key in keys_ if after[key] != before[key]}
+
+
+def _counts_merge(table: str, columns: tuple[str, ...], delta: dict[tuple, int]) -> int:
+    """Add per-key deltas to a count table keyed by every column but the last, which counts."""
+    if not delta:
+        return 0
+    *key_columns, count = columns
+    work = "insights_inc_merge"
+    _execute(f"DROP TABLE IF EXISTS {work}")
+    types = ", ".join(f"{name} {'VARCHAR(32)' if name == 'event' else 'INTEGER'}"
+                      for name in key_columns)  # fmt: skip
+    _execute(f"CREATE TEMP TABLE {work} ({types}, n BIGINT)")
+    rollup.rows_write(work, (*key_columns, "n"), [(*key, n) for key, n in delta.items()])
+    same = " AND ".join(f"{table}.{name} = t.{name}" for name in key_columns)
+    rows = _execute(f"UPDATE {table} SET {count} = {count} + t.n FROM {work} t WHERE {same}")
+    rows += _execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"SELECT {', '.join(f't.{name}' for name in key_columns)}, t.n FROM {work} t "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {same})"
+    )
+    _execute(f"DELETE FROM {table} WHERE {count} = 0")
+    _execute(f"DROP TABLE {work}")
+    return rows
 
 
 def _ids_add_days(select: str) -> None:

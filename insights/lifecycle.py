@@ -61,7 +61,15 @@ from django.db import connection, models
 from . import metric_keys as keys
 from . import periods as period_rules
 from . import queries
-from .models import CustomerWonDay, DailySum, DealFact, GapCell, LapseChain, RetentionCell
+from .models import (
+    CustomerWonDay,
+    DailySum,
+    DealFact,
+    GapCell,
+    LapseChain,
+    RetentionCell,
+    ServiceRoomFact,
+)
 from .periods import Period, PeriodError, buckets, resolve_granularity
 from .rollup import (
     T_CHATCONTACT,
@@ -81,6 +89,7 @@ T_WONDAY = CustomerWonDay._meta.db_table
 T_GAP = GapCell._meta.db_table
 T_SUM = DailySum._meta.db_table
 T_FACT = DealFact._meta.db_table
+T_ROOMFACT = ServiceRoomFact._meta.db_table
 
 INFINITE_GAP = 731  # larger than any lost_after: "no next buying day" and gaps > 730 alike
 LOST_AFTER_DEFAULT = 90
@@ -164,12 +173,44 @@ def chain_rows(days: Sequence[int]) -> Iterable[tuple[int, int, int, int, int]]:
         stack.append(j)
 
 
+CHAIN_COLUMNS = ("prev", "first_day", "last_day", "lo", "hi", "customers")
+T_CHAIN_WORK = "insights_tmp_chains"
+
+
+def lapse_chain_counts(*, customers: str) -> Counter[tuple[int, int, int, int, int]]:
+    """The chains of some customers (a subquery of ids), counted: an incremental rebuild's part."""
+    counts: Counter[tuple[int, int, int, int, int]] = Counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT customer_id, day FROM {T_WONDAY} WHERE customer_id IN ({customers}) "
+            "ORDER BY customer_id, day"
+        )
+        current: int | None = None
+        days: list[int] = []
+        for customer_id, day in cursor.fetchall():
+            if customer_id != current:
+                counts.update(chain_rows(days))
+                current, days = customer_id, []
+            days.append(day)
+        counts.update(chain_rows(days))
+    return counts
+
+
 def rollup_lapse_chains() -> int:
     """LapseChain from CustomerWonDay: one SQL statement for the customers with one buying day
-    (one chain, every window: aggregated per day), streaming by customer for the others."""
+    (one chain, every window: aggregated per day), streaming by customer for the others.
+
+    Both go through a work table and are summed per chain there, so the table holds one row
+    per chain (prev, first_day, last_day, lo, hi), which an incremental rebuild adds to.
+    """
     _execute(f"DELETE FROM {T_CHAIN}")
-    written = _execute(
-        f"""INSERT INTO {T_CHAIN} (prev, first_day, last_day, lo, hi, customers)
+    _execute(f"DROP TABLE IF EXISTS {T_CHAIN_WORK}")
+    _execute(
+        f"CREATE TEMP TABLE {T_CHAIN_WORK} (prev INTEGER, first_day INTEGER, last_day INTEGER, "
+        "lo INTEGER, hi INTEGER, customers BIGINT)"
+    )
+    _execute(
+        f"""INSERT INTO {T_CHAIN_WORK} (prev, first_day, last_day, lo, hi, customers)
             SELECT 0, one.day, one.day, 0, {INFINITE_GAP}, COUNT(*) FROM (
                 SELECT customer_id, MIN(day) AS day FROM {T_WONDAY}
                 GROUP BY customer_id HAVING COUNT(*) = 1
@@ -188,11 +229,9 @@ def rollup_lapse_chains() -> int:
     )
     pending: Counter[tuple[int, int, int, int, int]] = Counter()
 
-    def flush() -> int:
-        rows_out = [(*key, n) for key, n in pending.items()]
-        rows_write(T_CHAIN, ("prev", "first_day", "last_day", "lo", "hi", "customers"), rows_out)
+    def flush() -> None:
+        rows_write(T_CHAIN_WORK, CHAIN_COLUMNS, [(*key, n) for key, n in pending.items()])
         pending.clear()
-        return len(rows_out)
 
     current: int | None = None
     days: list[int] = []
@@ -201,30 +240,49 @@ def rollup_lapse_chains() -> int:
             pending.update(chain_rows(days))
             current, days = customer_id, []
             if len(pending) >= 50000:
-                written += flush()
+                flush()
         days.append(day)
     pending.update(chain_rows(days))
-    return written + flush()
+    flush()
+    written = _execute(
+        f"""INSERT INTO {T_CHAIN} (prev, first_day, last_day, lo, hi, customers)
+            SELECT prev, first_day, last_day, lo, hi, SUM(customers) FROM {T_CHAIN_WORK}
+            GROUP BY prev, first_day, last_day, lo, hi"""
+    )
+    _execute(f"DROP TABLE {T_CHAIN_WORK}")
+    return written
 
 
-def rollup_retention_cells() -> int:
-    _execute(f"DELETE FROM {T_RETENTION}")
-    bought = f"SELECT customer_id, {_month('day')} AS mon FROM {T_WONDAY}"
+def retention_counts(
+    *, customers: str = "", rooms_from_facts: bool = False
+) -> Counter[tuple[str, int, int]]:
+    """RetentionCell counts (event, cohort, offset; offset -1: cohort size), optionally of
+    some customers (a subquery of ids). `rooms_from_facts` reads the rooms' months from
+    ServiceRoomFact, as the last rebuild counted them (see insights.incremental)."""
+    scope = f" AND customer_id IN ({customers})" if customers else ""
+    bought = f"SELECT customer_id, {_month('day')} AS mon FROM {T_WONDAY} WHERE 1 = 1{scope}"
     first_bought = f"SELECT customer_id, MIN(mon) AS cohort FROM ({bought}) b GROUP BY customer_id"
     first_seen = f"""
         SELECT id AS customer_id, {_month(_date_ordinal("first_seen_date"))} AS cohort
-        FROM {T_CUSTOMER}
+        FROM {T_CUSTOMER}{f" WHERE id IN ({customers})" if customers else ""}
     """
-    active = f"""
-        SELECT a.customer_id, {_month("a.day")} AS mon FROM (
+    room_scope = f" AND cc.customer_id IN ({customers})" if customers else ""
+    if rooms_from_facts:
+        rooms = f"SELECT customer_id, day FROM {T_ROOMFACT} WHERE customer_id IS NOT NULL{scope}"
+    else:
+        rooms = f"""
             SELECT cc.customer_id AS customer_id, {_day("r.created_at")} AS day
             FROM {T_ROOM} r JOIN {T_CHATCONTACT} cc ON cc.id = r.chat_contact_id
-            WHERE cc.customer_id IS NOT NULL
+            WHERE cc.customer_id IS NOT NULL{room_scope}
+        """
+    active = f"""
+        SELECT a.customer_id, {_month("a.day")} AS mon FROM (
+            {rooms}
             UNION ALL
-            SELECT customer_id, created_day FROM {T_FACT} WHERE customer_id IS NOT NULL
+            SELECT customer_id, created_day FROM {T_FACT} WHERE customer_id IS NOT NULL{scope}
         ) a
     """
-    cells: list[tuple[str, int, int, int]] = []
+    counts: Counter[tuple[str, int, int]] = Counter()
     for event, cohorts, events in (
         ("purchase", first_bought, bought),
         ("activity", first_seen, active),
@@ -233,7 +291,8 @@ def rollup_retention_cells() -> int:
             f"SELECT cohort, COUNT(*) FROM ({cohorts}) c GROUP BY cohort",
             {"tz": settings.TIME_ZONE},
         )
-        cells += [(event, int(cohort), -1, int(size)) for cohort, size in sizes]
+        for cohort, size in sizes:
+            counts[(event, int(cohort), -1)] += int(size)
         masks = queries._rows(
             f"""SELECT cohort, mask, COUNT(*) FROM (
                     SELECT c.customer_id, c.cohort, BIT_OR(1 << (e.mon - c.cohort)) AS mask
@@ -243,12 +302,17 @@ def rollup_retention_cells() -> int:
                 ) m GROUP BY cohort, mask""",
             {"tz": settings.TIME_ZONE},
         )
-        retained: Counter[tuple[int, int]] = Counter()
-        for cohort, mask, customers in masks:
+        for cohort, mask, customers_n in masks:
             for offset in range(MAX_OFFSET + 1):
                 if int(mask) >> offset & 1:
-                    retained[(int(cohort), offset)] += int(customers)
-        cells += [(event, cohort, offset, n) for (cohort, offset), n in sorted(retained.items())]
+                    counts[(event, int(cohort), offset)] += int(customers_n)
+    return counts
+
+
+def rollup_retention_cells() -> int:
+    _execute(f"DELETE FROM {T_RETENTION}")
+    cells = [(event, cohort, offset, n) for (event, cohort, offset), n in
+             sorted(retention_counts().items()) if n]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {T_RETENTION} (event, cohort, months_after, customers) "

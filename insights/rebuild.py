@@ -52,11 +52,6 @@ SNAPSHOT_TABLES = tuple(
 WHOLE_TABLES = tuple(
     model._meta.db_table
     for model in (
-        LapseChain,
-        RetentionCell,
-        ServiceRoomFact,
-        ServiceDayGroup,
-        SurveyDay,
         CustomerValue,
         CustomerValueFit,
         FigureCache,
@@ -64,7 +59,19 @@ WHOLE_TABLES = tuple(
 )
 # Every table a full rebuild deletes and rewrites (or, for the records, updates).
 REWRITTEN_TABLES = (
-    SNAPSHOT_TABLES + tuple(model._meta.db_table for model in rollup.ROLLUP_MODELS) + WHOLE_TABLES
+    SNAPSHOT_TABLES
+    + tuple(
+        model._meta.db_table
+        for model in (
+            *rollup.ROLLUP_MODELS,
+            LapseChain,
+            RetentionCell,
+            ServiceRoomFact,
+            ServiceDayGroup,
+            SurveyDay,
+        )
+    )
+    + WHOLE_TABLES
 )
 # Written into each run's rows: an incremental rebuild follows only a run whose rollups have
 # the inputs it subtracts (format 2: ServiceRoomFact has each room's customer).
@@ -142,12 +149,13 @@ def insights_rebuild(
             rows["changed_records"] = changes.rows
             if why_full:
                 logger.info("insights rebuild %s recomputes everything: %s", run.pk, why_full)
-            lifecycle_rows, lifecycle_timings = lifecycle.lifecycle_rollup_rebuild()
-            rows.update(lifecycle_rows)
-            timings.update(lifecycle_timings)
+            if update is None:
+                lifecycle_rows, lifecycle_timings = lifecycle.lifecycle_rollup_rebuild()
+                rows.update(lifecycle_rows)
+                timings.update(lifecycle_timings)
             rows.update({f"snapshot_{key}": value for key, value in snapshot_rows.items()})
             started = time.monotonic()
-            rows.update(service.service_rebuild())
+            rows.update(service.service_rebuild() if update is None else update.service())
             timings["service"] = round(time.monotonic() - started, 3)
 
             started = time.monotonic()

@@ -119,8 +119,17 @@ def _register_sqlite_functions() -> None:
     connection.connection.create_aggregate("w_pack8", 1, _SqlitePack8)
 
 
-def service_rollup_rooms() -> int:
-    """One ServiceRoomFact per chat room, FCR included (call inside the rebuild transaction)."""
+FACT_COLUMNS = (
+    "room_id, customer_id, day, channel, agent, first_response_s, resolution_s, csat, fcr"
+)
+
+
+def service_rollup_rooms(*, rooms: str = "", into: str = T_FACT) -> int:
+    """One ServiceRoomFact per chat room, FCR included (call inside the rebuild transaction).
+
+    `rooms`: a subquery of room ids to write (every room of each customer among them, since
+    FCR looks at the customer's other rooms), else every room; `into`: the table written.
+    """
     sql = f"""
         WITH r AS (
             SELECT rm.id AS id, COALESCE(cc.customer_id, -cc.id) AS who,
@@ -132,6 +141,7 @@ def service_rollup_rooms() -> int:
                    {_epoch_us("rm.resolved_at")} AS r_us,
                    rm.csat_score AS csat
             FROM {T_ROOM} rm JOIN {T_CHATCONTACT} cc ON cc.id = rm.chat_contact_id
+            {f"WHERE rm.id IN ({rooms})" if rooms else ""}
         ),
         ev AS (
             SELECT who, c_us AS t, 0 AS typ, 0 AS id FROM r
@@ -145,8 +155,7 @@ def service_rollup_rooms() -> int:
                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS next_open
             FROM ev
         )
-        INSERT INTO {T_FACT} (room_id, customer_id, day, channel, agent, first_response_s,
-                              resolution_s, csat, fcr)
+        INSERT INTO {into} ({FACT_COLUMNS})
         SELECT r.id, r.customer_id, r.day, r.channel, r.agent,
                (r.f_us - r.c_us) / 1000000, (r.r_us - r.c_us) / 1000000, r.csat,
                CASE WHEN r.r_us IS NULL THEN NULL
@@ -198,9 +207,10 @@ def _duration_width() -> int:
     return 4 if fits else 8
 
 
-def service_rollup_day_groups() -> int:
-    """ServiceDayGroup per local day and channel, and per local day and agent."""
-    width = _duration_width()
+def service_rollup_day_groups(*, days: str = "", width: int | None = None) -> int:
+    """ServiceDayGroup per local day and channel, and per local day and agent (of `days`, a
+    subquery of day ordinals, when given)."""
+    width = width or _duration_width()
     rows = 0
     for dim in ("channel", "agent"):
         rows += _execute(f"""
@@ -210,7 +220,7 @@ def service_rollup_day_groups() -> int:
                    COALESCE(SUM(csat), 0), SUM(CASE WHEN csat >= 4 THEN 1 ELSE 0 END),
                    SUM(CASE WHEN fcr = 1 THEN 1 ELSE 0 END), {width},
                    {_pack("first_response_s", width)}, {_pack("resolution_s", width)}
-            FROM {T_FACT} GROUP BY day, {dim}
+            FROM {T_FACT} {f"WHERE day IN ({days})" if days else ""} GROUP BY day, {dim}
         """)  # fmt: skip
     return rows
 
@@ -236,6 +246,67 @@ def service_rebuild() -> dict[str, int]:
     rows["service_day_groups"] = service_rollup_day_groups()
     rows["service_surveys"] = service_rollup_surveys()
     statistics_refresh(T_FACT, T_DAYGROUP, T_SURVEYDAY)
+    return rows
+
+
+T_ROOMS_WORK = "insights_svc_rooms"
+T_FACTS_WORK = "insights_svc_facts"
+T_DAYS_WORK = "insights_svc_days"
+
+
+def service_update(*, customers: str, changed_rooms: str, surveys_changed: bool) -> dict[str, int]:
+    """The service rollups after an incremental rebuild's changes (insights.incremental).
+
+    Rewrites the facts of the changed rooms and of every room of the customers in `customers`
+    (FCR depends on a customer's other rooms), then the day groups of only the days where a
+    fact row differs; survey days whole when an answer changed (they are small).
+    """
+    _register_sqlite_functions()
+    register_sqlite_functions()
+    for table in (T_ROOMS_WORK, T_FACTS_WORK, T_DAYS_WORK):
+        _execute(f"DROP TABLE IF EXISTS {table}")
+    _execute(f"CREATE TEMP TABLE {T_ROOMS_WORK} (id BIGINT PRIMARY KEY)")
+    _execute(f"CREATE TEMP TABLE {T_DAYS_WORK} (day INTEGER PRIMARY KEY)")
+    _execute(
+        f"CREATE TEMP TABLE {T_FACTS_WORK} (room_id BIGINT, customer_id BIGINT, day INTEGER, "
+        "channel VARCHAR(50), agent VARCHAR(150), first_response_s BIGINT, "
+        "resolution_s BIGINT, csat SMALLINT, fcr SMALLINT)"
+    )
+    _execute(f"""
+        INSERT INTO {T_ROOMS_WORK} (id)
+        SELECT room_id FROM {T_FACT} WHERE customer_id IN ({customers})
+        UNION SELECT rm.id FROM {T_ROOM} rm JOIN {T_CHATCONTACT} cc ON cc.id = rm.chat_contact_id
+              WHERE cc.customer_id IN ({customers})
+        UNION SELECT id FROM ({changed_rooms}) changed
+        UNION SELECT other.id FROM {T_ROOM} rm
+              JOIN {T_CHATCONTACT} cc ON cc.id = rm.chat_contact_id AND cc.customer_id IS NULL
+              JOIN {T_ROOM} other ON other.chat_contact_id = cc.id
+              WHERE rm.id IN ({changed_rooms})
+    """)  # fmt: skip
+    rooms = f"SELECT id FROM {T_ROOMS_WORK}"
+    rows = {"service_rooms": service_rollup_rooms(rooms=rooms, into=T_FACTS_WORK)}
+    old = f"SELECT {FACT_COLUMNS} FROM {T_FACT} WHERE room_id IN ({rooms})"
+    new = f"SELECT {FACT_COLUMNS} FROM {T_FACTS_WORK}"
+    _execute(f"""
+        INSERT INTO {T_DAYS_WORK} (day)
+        SELECT day FROM ({old} EXCEPT {new}) gone UNION SELECT day FROM ({new} EXCEPT {old}) came
+    """)  # fmt: skip
+    _execute(f"DELETE FROM {T_FACT} WHERE room_id IN ({rooms})")
+    _execute(f"INSERT INTO {T_FACT} ({FACT_COLUMNS}) {new}")
+    width = _duration_width()
+    widths = queries._rows(f"SELECT DISTINCT width FROM {T_DAYGROUP}", {})
+    days = f"SELECT day FROM {T_DAYS_WORK}"
+    if widths and [w for (w,) in widths] != [width]:
+        _execute(f"DELETE FROM {T_DAYGROUP}")  # a duration crossed 2**31 s: repack every day
+        days = ""
+    else:
+        _execute(f"DELETE FROM {T_DAYGROUP} WHERE day IN ({days})")
+    rows["service_day_groups"] = service_rollup_day_groups(days=days, width=width)
+    if surveys_changed:
+        _execute(f"DELETE FROM {T_SURVEYDAY}")
+        rows["service_surveys"] = service_rollup_surveys()
+    for table in (T_ROOMS_WORK, T_FACTS_WORK, T_DAYS_WORK):
+        _execute(f"DROP TABLE {table}")
     return rows
 
 
@@ -398,8 +469,11 @@ def _service_payload(period: Period, granularity: str) -> dict[str, Any]:
     )
     return {
         "total": _room_row("", total),
-        "channels": [_room_row(label, rooms) for label, rooms in groups["channel"].items()],
-        "agents": [_room_row(label, rooms) for label, rooms in groups["agent"].items()],
+        # Sorted by label: the stored payload must not depend on the order rows come in.
+        "channels": [
+            _room_row(label, groups["channel"][label]) for label in sorted(groups["channel"])
+        ],
+        "agents": [_room_row(label, groups["agent"][label]) for label in sorted(groups["agent"])],
         "trend": trend,
         "surveys": {kind: [int(v) for v in values] for kind, *values in surveys},
     }

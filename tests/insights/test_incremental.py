@@ -51,7 +51,7 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-FIRST = datetime(2026, 6, 1, tzinfo=UTC)
+FIRST = datetime(2024, 11, 1, tzinfo=UTC)
 ROLLUP_TABLES = (
     DealFact,
     GapCell,
@@ -70,7 +70,7 @@ ROLLUP_TABLES = (
 
 
 def moment(rng: random.Random) -> datetime:
-    return FIRST + timedelta(minutes=rng.randrange(0, 150 * 24 * 60))
+    return FIRST + timedelta(minutes=rng.randrange(0, 700 * 24 * 60))
 
 
 def _value(value: object, width: int | None) -> object:
@@ -337,9 +337,9 @@ def test_a_rebuild_takes_the_log_and_a_failed_one_gives_it_back(monkeypatch):
     assert ChangedRecord.objects.filter(kind="deal", record_id=deal.pk).exists()
 
     def broken(*args, **kwargs):
-        raise RuntimeError("service phase broke")
+        raise RuntimeError("customer value phase broke")
 
-    monkeypatch.setattr("insights.rebuild.service.service_rebuild", broken)
+    monkeypatch.setattr("insights.rebuild.customer_value.customer_value_rebuild", broken)
     with pytest.raises(RuntimeError):
         insights_rebuild(trigger="test")
     assert ChangedRecord.objects.filter(kind="deal", record_id=deal.pk).exists()

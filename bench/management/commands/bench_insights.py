@@ -127,8 +127,13 @@ class Command(BaseCommand):
             step("change_1pct_a", lambda: measure.records_change(fraction=0.01, seed=seed + 1))
             step("identity_incremental", lambda: measure.identity_run(full=False))
         if "incremental-rebuild" not in skipped:
-            step("change_1pct_b", lambda: measure.records_change(fraction=0.01, seed=seed + 2))
+            # Issue 19: the default rebuild after 0.1% and 1% of contacts, chat contacts, deals
+            # and rooms changed, and with nothing changed since (the same day).
+            step("change_01pct", lambda: measure.day_of_work(fraction=0.001, seed=seed + 3))
+            step("rebuild_incremental_01pct", lambda: measure.rebuild_in_process(full=False))
+            step("change_1pct_b", lambda: measure.day_of_work(fraction=0.01, seed=seed + 2))
             step("rebuild_incremental", lambda: measure.rebuild_in_process(full=False))
+            step("rebuild_unchanged", lambda: measure.rebuild_in_process(full=False))
         if "import" not in skipped:
             step(
                 "import",
