@@ -304,6 +304,7 @@ def activity_change(*, fraction: float, seed: int = 1, new_share: float = 0.5) -
     """
     rng = np.random.default_rng(seed)
     now = datetime.now(UTC)
+    run = f"{seed}-{int(now.timestamp())}"  # external ids stay unique when a bench repeats
     changed: dict[str, int] = {}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT id FROM deals_pipelinestage WHERE outcome = 'won' ORDER BY id")
@@ -328,7 +329,7 @@ def activity_change(*, fraction: float, seed: int = 1, new_share: float = 0.5) -
                     "currency, created_at, closed_at, updated_at) "
                     "SELECT 'bench-new-' || %s || '-' || c.id, 'New deal', c.id, %s, 1500000, "
                     "'IDR', %s, %s, %s FROM customers_contact c WHERE c.id = ANY(%s)",
-                    [seed, won_stage, now, now, now, _random_ids(cursor, "customers_contact",
+                    [run, won_stage, now, now, now, _random_ids(cursor, "customers_contact",
                                                                  new, rng)],
                 )  # fmt: skip
                 changed["deals_added"] = cursor.rowcount
@@ -344,7 +345,7 @@ def activity_change(*, fraction: float, seed: int = 1, new_share: float = 0.5) -
                     "INSERT INTO chats_chatroom (external_id, chat_contact_id, created_at, agent) "
                     "SELECT 'bench-room-' || %s || '-' || c.id, c.id, %s, 'Sari' "
                     "FROM chats_chatcontact c WHERE c.id = ANY(%s)",
-                    [seed, now, _random_ids(cursor, "chats_chatcontact", new, rng)],
+                    [run, now, _random_ids(cursor, "chats_chatcontact", new, rng)],
                 )
                 changed["rooms_added"] = cursor.rowcount
     return changed

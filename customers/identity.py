@@ -238,6 +238,7 @@ def _incremental_scope(cur, *, limit: int) -> np.ndarray | None:
 
     None when so much is dirty that a full run is the better plan.
     """
+    # The partial indexes contact_dirty / chatcontact_dirty have this WHERE word for word.
     dirty_sql = (
         "SELECT {node}, customer_id, email_key, phone_key, resolved_email_key, "
         "resolved_phone_key FROM {table} WHERE customer_id IS NULL "

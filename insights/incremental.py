@@ -143,10 +143,17 @@ def changes_take(*, limit: int) -> Changes:
 def changes_limit() -> int:
     """How many logged changes an incremental rebuild follows one by one."""
     with connection.cursor() as cursor:
-        total = 0
-        for table in (T_FACT, T_ROOMFACT):
-            cursor.execute(f"SELECT COUNT(*) FROM {table}")
-            total += int(cursor.fetchone()[0])
+        if connection.vendor == "postgresql":
+            # The planner's estimate: enough for a threshold, and no scan of millions of rows.
+            cursor.execute(
+                "SELECT COALESCE(SUM(GREATEST(reltuples, 0)), 0) FROM pg_class "
+                "WHERE oid IN (%s::regclass, %s::regclass)",
+                [T_FACT, T_ROOMFACT],
+            )
+        else:
+            cursor.execute(f"SELECT (SELECT COUNT(*) FROM {T_FACT}) + "
+                           f"(SELECT COUNT(*) FROM {T_ROOMFACT})")  # fmt: skip
+        total = int(cursor.fetchone()[0])
     return max(10_000, int(total * MAX_CHANGES_SHARE))
 
 
@@ -190,14 +197,24 @@ def _temp_tables_drop() -> None:
 def _ids_fill(table: str, ids: Iterable[int]) -> None:
     rows = [(int(value),) for value in ids]
     rollup.rows_write(table, ("id",), rows)
+    _analyze(table)
+
+
+def _analyze(table: str) -> None:
+    """PostgreSQL never analyzes a temporary table by itself; without row counts it plans an
+    IN over a few thousand ids as over none, or over millions."""
+    if connection.vendor == "postgresql":
+        _execute(f"ANALYZE {table}")
 
 
 def _ids_add(table: str, select: str) -> int:
     """Add the ids `select` returns to an id table (once each)."""
-    return _execute(
+    added = _execute(
         f"INSERT INTO {table} (id) SELECT DISTINCT x.id FROM ({select}) x "
         f"WHERE x.id IS NOT NULL AND x.id NOT IN (SELECT id FROM {table})"
     )
+    _analyze(table)
+    return added
 
 
 class RollupUpdate:
@@ -216,6 +233,13 @@ class RollupUpdate:
 
     def begin(self) -> None:
         rollup.register_sqlite_functions()
+        if connection.vendor == "postgresql":
+            # Every statement here looks up a few thousand customers, deals or rooms among
+            # millions. With the stock cost settings the planner scanned whole tables instead
+            # of probing their indexes (2.0 s against 0.9 s for the rooms of 12,000 customers
+            # at 1M), and compiled JIT code for it. For this transaction only.
+            _execute("SET LOCAL random_page_cost = 1.1")
+            _execute("SET LOCAL jit = off")
         _temp_tables_create()
         _ids_fill(T_CHANGED_DEALS, self.changes.of(ChangedRecord.Kind.DEAL))
         _ids_fill(T_CHANGED_ROOMS, self.changes.of(ChangedRecord.Kind.ROOM))
@@ -374,6 +398,15 @@ class RollupUpdate:
 
     def _product_days_recompute(self) -> None:
         days = f"SELECT day FROM {T_PRODUCT_DAYS}"
+        touched = _count(f"SELECT COUNT(*) FROM {T_PRODUCT_DAYS}")
+        with_sales = _count(
+            f"SELECT COUNT(DISTINCT day) FROM {T_SUM} WHERE metric = '{keys.PRODUCT_SALES}'"
+        )
+        if touched > rollup.WHOLE_PASS_SHARE * with_sales:
+            days = ""  # most days: one pass over every won deal beats picking them out
+            _execute(f"DELETE FROM {T_SUM} WHERE metric = '{keys.PRODUCT_SALES}'")
+            _execute(f"INSERT INTO {T_SUM} {rollup.SUM_COLUMNS} {rollup.product_sums_select()}")
+            return
         _execute(f"DELETE FROM {T_SUM} WHERE metric = '{keys.PRODUCT_SALES}' AND day IN ({days})")
         _execute(
             f"INSERT INTO {T_SUM} {rollup.SUM_COLUMNS} {rollup.product_sums_select(days=days)}"

@@ -1072,8 +1072,10 @@ def figures_warm(
     finally:
         _warm_collector.reset(collector_token)
         _run_override.reset(token)
+    # A reader may have computed and stored a figure first (the run is already committed).
     FigureCache.objects.bulk_create(
         [FigureCache(key=key, payload=payload) for key, payload in collected.items()],
         batch_size=500,
+        ignore_conflicts=True,
     )
     return len(collected)

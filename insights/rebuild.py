@@ -164,20 +164,8 @@ def insights_rebuild(
             rows["customer_value"] = customer_value.customer_value_rebuild()
             timings["customer_value"] = round(time.monotonic() - started, 3)
 
-            started = time.monotonic()
-            if progress:
-                progress("cache", 0, 1)
+            # The figures cached for the last run are of no use once this one commits.
             FigureCache.objects.all().delete()
-            rows["figure_cache"] = queries.figures_warm(
-                run_id=run.pk,
-                periods=_preset_periods(local_today()),
-                warmers=FIGURE_WARMERS,
-                comparison_warmers=COMPARISON_WARMERS,
-            )
-            rows["figure_cache"] += service.service_warm(
-                run_id=run.pk, periods=_preset_periods(local_today())
-            )
-            timings["cache"] = round(time.monotonic() - started, 3)
 
             # Committed with the rollups: readers switch to the new run in one step.
             run.status = RebuildRun.Status.SUCCEEDED
@@ -196,6 +184,7 @@ def insights_rebuild(
         logger.exception("insights rebuild %s failed", run.pk)
         raise
     if run.status == RebuildRun.Status.SUCCEEDED:
+        figures_cache_warm(run, progress=progress)
         vacuum_seconds = rewritten_tables_vacuum(
             WHOLE_TABLES if run.rows.get("incremental") else REWRITTEN_TABLES
         )
@@ -203,6 +192,40 @@ def insights_rebuild(
             run.timings = {**run.timings, "vacuum_after_commit": vacuum_seconds}
             RebuildRun.objects.filter(pk=run.pk).update(timings=run.timings)
     return run
+
+
+def figures_cache_warm(run: RebuildRun, *, progress: Progress | None = None) -> None:
+    """Compute and cache the preset figures of a committed run (its own transaction).
+
+    After the commit, not before: readers switch to the new figures as soon as the rollups
+    are written, and until a figure is warmed the first reader computes it (single-flight).
+    At 1M people the warm-up is about a minute, which would otherwise hold every change back
+    from the dashboards. It takes the rebuild lock, so it never runs beside another rebuild;
+    when one has started meanwhile, it warms its own run and this one's warm-up is skipped.
+    A warm-up that fails leaves correct, uncached figures, and says so in the log.
+    """
+    if progress:
+        progress("cache", 0, 1)
+    started = time.monotonic()
+    try:
+        with locked_transaction(wait=False) as acquired:
+            if not acquired:
+                logger.info("figure cache of run %s not warmed: another rebuild runs", run.pk)
+                return
+            periods = _preset_periods(local_today())
+            cached = queries.figures_warm(
+                run_id=run.pk,
+                periods=periods,
+                warmers=FIGURE_WARMERS,
+                comparison_warmers=COMPARISON_WARMERS,
+            )
+            cached += service.service_warm(run_id=run.pk, periods=periods)
+    except Exception:
+        logger.exception("warming the figure cache of run %s failed", run.pk)
+        return
+    run.rows = {**run.rows, "figure_cache": cached}
+    run.timings = {**run.timings, "cache_after_commit": round(time.monotonic() - started, 3)}
+    RebuildRun.objects.filter(pk=run.pk).update(rows=run.rows, timings=run.timings)
 
 
 def _full_reason(*, full: bool, changes: incremental.Changes) -> str:

@@ -86,6 +86,10 @@ T_WONDAY = CustomerWonDay._meta.db_table
 T_STATS = CustomerStats._meta.db_table
 T_ROOMFACT = ServiceRoomFact._meta.db_table
 
+# An incremental rebuild recomputes the days its changes touched; past this share of all days
+# one pass over everything is faster than picking the days out (insights.incremental, service).
+WHOLE_PASS_SHARE = 1 / 3
+
 ROLLUP_MODELS = (DealFact, GapCell, DailySum, RepeatCell, CustomerWonDay, CustomerStats)
 
 

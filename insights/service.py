@@ -54,7 +54,7 @@ from django.db import connection
 from chats.models import ChatContact, ChatRoom, SurveyResponse
 from customers.models import Contact
 
-from . import queries
+from . import queries, rollup
 from .comparison import comparison, previous_period
 from .models import FigureCache, ServiceDayGroup, ServiceRoomFact, SurveyDay
 from .periods import Period, buckets, resolve_granularity
@@ -296,8 +296,18 @@ def service_update(*, customers: str, changed_rooms: str, surveys_changed: bool)
     width = _duration_width()
     widths = queries._rows(f"SELECT DISTINCT width FROM {T_DAYGROUP}", {})
     days = f"SELECT day FROM {T_DAYS_WORK}"
-    if widths and [w for (w,) in widths] != [width]:
-        _execute(f"DELETE FROM {T_DAYGROUP}")  # a duration crossed 2**31 s: repack every day
+    touched = queries._rows(
+        f"SELECT (SELECT COUNT(*) FROM {T_DAYS_WORK}), "
+        f"(SELECT COUNT(DISTINCT day) FROM {T_DAYGROUP})",
+        {},
+    )[0]
+    if (widths and [w for (w,) in widths] != [width]) or touched[
+        0
+    ] > rollup.WHOLE_PASS_SHARE * touched[1]:
+        # A duration crossed 2**31 s (repack every day), or edits reached back over most days:
+        # one pass over every fact then beats picking the days out of it (7 s against 17 s
+        # at 1M people).
+        _execute(f"DELETE FROM {T_DAYGROUP}")
         days = ""
     else:
         _execute(f"DELETE FROM {T_DAYGROUP} WHERE day IN ({days})")
@@ -569,11 +579,9 @@ def service_warm(*, run_id: int, periods: Sequence[Period]) -> int:
     finally:
         queries._warm_collector.reset(collector_token)
         queries._run_override.reset(token)
-    existing = set(
-        FigureCache.objects.filter(key__in=list(collected)).values_list("key", flat=True)
-    )
     FigureCache.objects.bulk_create(
-        [FigureCache(key=k, payload=v) for k, v in collected.items() if k not in existing],
+        [FigureCache(key=k, payload=v) for k, v in collected.items()],
         batch_size=500,
+        ignore_conflicts=True,  # a reader may have stored one first, or queries' warm-up
     )
     return len(collected)

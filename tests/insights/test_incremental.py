@@ -18,7 +18,7 @@ import pytest
 from chats.models import ChatContact, ChatRoom
 from customers.models import Contact
 from deals.models import Deal, DealItem, LostReason, PipelineStage
-from insights import incremental
+from insights import incremental, rollup
 from insights.models import (
     ChangedRecord,
     CustomerStats,
@@ -295,8 +295,13 @@ class World:
             stage.save()
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_incremental_rebuild_writes_what_a_full_one_writes(seed):
+@pytest.mark.parametrize(
+    ("seed", "whole_pass_share"),
+    # 1.0: touched days are always recomputed one by one; 0.0: always in one whole pass.
+    [(1, rollup.WHOLE_PASS_SHARE), (2, rollup.WHOLE_PASS_SHARE), (3, 1.0), (4, 1.0), (5, 0.0)],
+)
+def test_incremental_rebuild_writes_what_a_full_one_writes(seed, whole_pass_share, monkeypatch):
+    monkeypatch.setattr(rollup, "WHOLE_PASS_SHARE", whole_pass_share)
     rng = random.Random(seed)
     world = World(rng)
     assert insights_rebuild(trigger="test", full=True).status == RebuildRun.Status.SUCCEEDED

@@ -72,7 +72,7 @@ def test_rebuild_twice_gives_identical_tables_and_records_runs():
     assert _tables() == tables
     assert first.status == second.status == RebuildRun.Status.SUCCEEDED
     assert second.rows["deal_facts"] == 2 and second.rows["customer_stats"] == 2
-    assert {"clear", "deal_facts", "gap_cells", "cache"} <= set(second.timings)
+    assert {"clear", "deal_facts", "gap_cells", "cache_after_commit"} <= set(second.timings)
     assert second.finished_at is not None and second.duration_seconds >= 0
     assert queries.computed_at() == second.finished_at
 
