@@ -36,7 +36,6 @@ Design note
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -63,8 +62,6 @@ from .rollup import (
     T_WONDAY,
     _execute,
 )
-
-logger = logging.getLogger(__name__)
 
 T_LOG = ChangedRecord._meta.db_table
 T_DEAL = Deal._meta.db_table
