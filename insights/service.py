@@ -41,7 +41,8 @@ from __future__ import annotations
 
 import struct
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -119,6 +120,7 @@ def _register_sqlite_functions() -> None:
     connection.connection.create_aggregate("w_pack8", 1, _SqlitePack8)
 
 
+CUSTOMER_INDEX = "serviceroomfact_customer"
 FACT_COLUMNS = (
     "room_id, customer_id, day, channel, agent, first_response_s, resolution_s, csat, fcr"
 )
@@ -236,13 +238,37 @@ def service_rollup_surveys() -> int:
     return _execute(sql)
 
 
+@contextmanager
+def _customer_index_set_aside() -> Iterator[None]:
+    """Drop the facts' customer index while every room is written, build it once after.
+
+    Kept up row by row, the index cost 25 s of 125 s at 5M rooms. Only the rebuild reads
+    ServiceRoomFact (the incremental one, by customer), so the lock DROP INDEX takes until
+    the commit blocks no reader. PostgreSQL only; the index is recreated from its own
+    definition.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    found = queries._rows(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = %(table)s AND indexname = %(index)s",
+        {"table": T_FACT, "index": CUSTOMER_INDEX},
+    )
+    if found:
+        _execute(f"DROP INDEX {CUSTOMER_INDEX}")
+    yield
+    if found:
+        _execute(found[0][0])
+
+
 def service_rebuild() -> dict[str, int]:
     """Delete and rebuild the service rollups; call inside the rebuild transaction."""
     _register_sqlite_functions()
     register_sqlite_functions()
     for table in (T_FACT, T_DAYGROUP, T_SURVEYDAY):
         _execute(f"DELETE FROM {table}")
-    rows = {"service_rooms": service_rollup_rooms()}
+    with _customer_index_set_aside():
+        rows = {"service_rooms": service_rollup_rooms()}
     rows["service_day_groups"] = service_rollup_day_groups()
     rows["service_surveys"] = service_rollup_surveys()
     statistics_refresh(T_FACT, T_DAYGROUP, T_SURVEYDAY)
