@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from django.db import connection
 
-from customers.models import Company
+from customers.models import Company, Customer
 from deals.models import Deal
 
 from . import lifecycle, rollup, service
@@ -158,6 +158,10 @@ def needs_full(changes: Changes) -> str:
     """Why these changes need a full rollup rebuild ('' when they do not)."""
     if changes.whole_table:
         return "a whole table changed"
+    if _customers_deleted_outside_a_rebuild():
+        # An erasure deletes the customer row itself: its first-seen day, source and company,
+        # which the last rebuild counted, are gone, so its parts cannot be taken off.
+        return "a customer was deleted outside a rebuild (an erasure)"
     companies = changes.of(ChangedRecord.Kind.COMPANY)
     if companies:
         # Deleting a company sets its customers' company to none without a trace; renames
@@ -168,6 +172,14 @@ def needs_full(changes: Changes) -> str:
         if existing < len(companies):
             return "a company was deleted"
     return ""
+
+
+def _customers_deleted_outside_a_rebuild() -> bool:
+    """Fewer customers now than the last rebuild counted (only rebuilds create customers)."""
+    counted = _count(
+        f"SELECT COALESCE(SUM(count), 0) FROM {T_SUM} WHERE metric = '{keys.NEW_CUSTOMERS}'"
+    )
+    return _count(f"SELECT COUNT(*) FROM {Customer._meta.db_table}") < counted
 
 
 def _ids_sql(ids: Iterable[int]) -> str:

@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 
 from chats.models import ChatContact, ChatRoom
-from customers.models import Contact
+from customers.models import Contact, Customer
 from deals.models import Deal, DealItem, LostReason, PipelineStage
 from insights import incremental, rollup
 from insights.models import (
@@ -384,6 +384,17 @@ def test_a_deleted_company_recomputes_everything():
     company.delete()
     changes = incremental.changes_take(limit=1000)
     assert incremental.needs_full(changes) == "a company was deleted"
+
+
+def test_an_erased_customer_recomputes_everything():
+    ContactFactory(email="ani@x.id")
+    ContactFactory(email="budi@x.id")
+    insights_rebuild(trigger="test", full=True)
+    assert incremental.needs_full(incremental.Changes()) == ""
+    Customer.objects.order_by("id").first().delete()  # as privacy.erasure does
+    assert incremental.needs_full(incremental.Changes()) == (
+        "a customer was deleted outside a rebuild (an erasure)"
+    )
 
 
 def test_too_many_changes_are_counted_not_listed():
