@@ -237,7 +237,7 @@ class RollupUpdate:
         self.changes = changes
         self.rows: dict[str, int] = {}
         # Lifecycle parts as the last rebuild counted them, taken off in finish().
-        self.chains_before: Counter[tuple[int, ...]] = Counter()
+        self.chains_before: Counter[tuple[int, int, int, int, int]] = Counter()
         self.retention_before: Counter[tuple[str, int, int]] = Counter()
 
     def begin(self) -> None:
