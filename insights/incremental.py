@@ -28,8 +28,10 @@ Design note
 * Service (insights.service.service_update): the facts of A's rooms and of the changed rooms
   are recomputed (FCR looks at a customer's other rooms), and the day groups of only the days
   where a fact row differs.
-* Customer value (one model fitted to every customer) and the figure cache are rebuilt whole
-  by insights.rebuild; docs/SCALING.md has why and what would change that.
+* Customer value (one model fitted to every customer) is refitted whole by insights.rebuild,
+  unless no customer's buying days or their revenue changed and the as-of day is the last
+  fit's: it reads nothing else, so it would come out the same. The figure cache is warmed
+  whole. docs/SCALING.md has why and what would change that.
 * Exactness is checked by tests/insights/test_incremental.py: random edits, then every rollup
   table of an incremental rebuild compared with a full one's.
 """
@@ -75,7 +77,9 @@ T_REPEAT_DELTA = "insights_inc_repeat"
 T_PRODUCT_DAYS = "insights_inc_product_days"
 T_NEW_CUSTOMERS = "insights_inc_new_customers"
 T_REPEAT_NET = "insights_inc_repeat_net"
+T_WON_DAYS_BEFORE = "insights_inc_won_days"
 TEMP_TABLES = {
+    T_WON_DAYS_BEFORE: "customer_id BIGINT, day INTEGER, won_deals INTEGER, revenue_cents BIGINT",
     T_NEW_CUSTOMERS: "id BIGINT",
     T_REPEAT_NET: "a1 INTEGER, a2 INTEGER, n BIGINT",
     T_CUSTOMERS: "id BIGINT PRIMARY KEY",
@@ -239,6 +243,9 @@ class RollupUpdate:
         # Lifecycle parts as the last rebuild counted them, taken off in finish().
         self.chains_before: Counter[tuple[int, int, int, int, int]] = Counter()
         self.retention_before: Counter[tuple[str, int, int]] = Counter()
+        # Whether any customer's buying days or their revenue changed (finish() says): the
+        # customer value model reads nothing else.
+        self.buying_days_changed = True
 
     def begin(self) -> None:
         rollup.register_sqlite_functions()
@@ -298,8 +305,20 @@ class RollupUpdate:
         self._deal_facts_rewrite()
         self._customer_parts(sign=1, rooms_from_facts=False)
         self._deltas_apply()
+        won_days = (
+            f"SELECT customer_id, day, won_deals, revenue_cents FROM {T_WONDAY} "
+            f"WHERE customer_id IN ({CUSTOMERS})"
+        )
+        _execute(f"INSERT INTO {T_WON_DAYS_BEFORE} {won_days}")
         _execute(f"DELETE FROM {T_WONDAY} WHERE customer_id IN ({CUSTOMERS})")
         self.rows["customer_won_days"] = rollup.rollup_customer_won_days(customers=CUSTOMERS)
+        before = f"SELECT customer_id, day, won_deals, revenue_cents FROM {T_WON_DAYS_BEFORE}"
+        self.buying_days_changed = bool(
+            _count(
+                f"SELECT COUNT(*) FROM (SELECT * FROM ({before} EXCEPT {won_days}) gone "
+                f"UNION ALL SELECT * FROM ({won_days} EXCEPT {before}) came) d"
+            )
+        )
         _execute(f"DELETE FROM {T_STATS} WHERE customer_id IN ({CUSTOMERS})")
         self.rows["customer_stats"] = rollup.rollup_customer_stats(customers=CUSTOMERS)
         self.rows["lapse_chains"] = _counts_merge(

@@ -161,7 +161,10 @@ def insights_rebuild(
             started = time.monotonic()
             if progress:
                 progress("customer_value", 0, 1)
-            rows["customer_value"] = customer_value.customer_value_rebuild()
+            if update is not None and not update.buying_days_changed and _fitted_today():
+                rows["customer_value_kept"] = 1  # same inputs, same fit: nothing to redo
+            else:
+                rows["customer_value"] = customer_value.customer_value_rebuild()
             timings["customer_value"] = round(time.monotonic() - started, 3)
 
             # The figures cached for the last run are of no use once this one commits.
@@ -241,6 +244,11 @@ def _full_reason(*, full: bool, changes: incremental.Changes) -> str:
     if not last or last.get("rollup_format") != ROLLUP_FORMAT:
         return "no earlier rebuild of this version to follow"
     return incremental.needs_full(changes)
+
+
+def _fitted_today() -> bool:
+    """The stored customer value fit is as of today (its as-of day is the only other input)."""
+    return CustomerValueFit.objects.filter(as_of_day=local_today().toordinal()).exists()
 
 
 def _last_run_day() -> date | None:

@@ -19,6 +19,7 @@ from chats.models import ChatContact, ChatRoom
 from customers.models import Contact, Customer
 from deals.models import Deal, DealItem, LostReason, PipelineStage
 from insights import incremental, rollup
+from insights.customer_value import customer_value_rebuild
 from insights.models import (
     ChangedRecord,
     CustomerStats,
@@ -118,7 +119,9 @@ def everything() -> dict[str, object]:
 class World:
     """Random CRM and chat records, and the edits a day of work makes to them."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(
+        self, rng: random.Random, *, people: int = 12, contacts: int = 16, deals: int = 40
+    ) -> None:
         self.rng = rng
         self.companies = [CompanyFactory() for _ in range(3)]
         self.products = [ProductFactory() for _ in range(4)]
@@ -129,13 +132,13 @@ class World:
             StageFactory(name="Lost", outcome="lost", default_win_probability=0),
             StageFactory(name="Open 2", outcome="open", default_win_probability=70),
         ]
-        self.emails = [f"orang{n}@contoh.id" for n in range(12)]
-        self.phones = [f"0812-3456-{n:04d}" for n in range(12)]
-        for _ in range(16):
+        self.emails = [f"orang{n}@contoh.id" for n in range(people)]
+        self.phones = [f"0812-3456-{n:04d}" for n in range(people)]
+        for _ in range(contacts):
             self.contact_add()
         for _ in range(12):
             self.chat_add()
-        for _ in range(40):
+        for _ in range(deals):
             self.deal_add()
         for _ in range(30):
             self.room_add()
@@ -302,8 +305,19 @@ class World:
 )
 def test_incremental_rebuild_writes_what_a_full_one_writes(seed, whole_pass_share, monkeypatch):
     monkeypatch.setattr(rollup, "WHOLE_PASS_SHARE", whole_pass_share)
-    rng = random.Random(seed)
-    world = World(rng)
+    incremental_equals_full(World(random.Random(seed)))
+
+
+def test_incremental_rebuild_keeps_a_fitted_customer_value_right():
+    # Enough repeat buyers for the customer value model to fit, so keeping or refitting it
+    # after an incremental run is checked against a full run's fit and scores.
+    world = World(random.Random(6), people=80, contacts=60, deals=400)
+    insights_rebuild(trigger="test", full=True)
+    assert CustomerValueFit.objects.get().fitted
+    incremental_equals_full(world)
+
+
+def incremental_equals_full(world: World) -> None:
     assert insights_rebuild(trigger="test", full=True).status == RebuildRun.Status.SUCCEEDED
     for _round in range(4):
         world.edit()
@@ -370,6 +384,32 @@ def test_nothing_changed_keeps_the_last_figures():
     ContactFactory(email="budi@x.id")  # identity's own change, no logged record
     changed = insights_rebuild(trigger="test")
     assert changed.status == RebuildRun.Status.SUCCEEDED and changed.rows["incremental"] == 1
+
+
+def test_customer_value_is_refitted_only_when_buying_days_change(monkeypatch):
+    won = StageFactory(name="Won", outcome="won", default_win_probability=100)
+    contact = ContactFactory(email="ani@x.id")
+    DealFactory(contact=contact, stage=won, created_at=FIRST, closed_at=FIRST)
+    insights_rebuild(trigger="test", full=True)
+    calls = []
+    real = customer_value_rebuild
+
+    def counted(**kwargs):
+        calls.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr("insights.rebuild.customer_value.customer_value_rebuild", counted)
+    # A chat room and an open deal: no buying day moves, so the model's inputs are the same.
+    ChatRoomFactory(chat_contact=ChatContactFactory(email="ani@x.id"), created_at=FIRST)
+    open_stage = StageFactory(name="Open", outcome="open", default_win_probability=40)
+    DealFactory(contact=contact, stage=open_stage, created_at=FIRST)
+    kept = insights_rebuild(trigger="test")
+    assert kept.rows["incremental"] == 1 and kept.rows["customer_value_kept"] == 1
+    assert calls == []
+    # A won deal on another day is a new buying day: refitted.
+    DealFactory(contact=contact, stage=won, created_at=FIRST, closed_at=FIRST + timedelta(9))
+    refitted = insights_rebuild(trigger="test")
+    assert "customer_value_kept" not in refitted.rows and len(calls) == 1
 
 
 def test_a_deleted_company_recomputes_everything():

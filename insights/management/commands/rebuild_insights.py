@@ -73,7 +73,14 @@ class Command(BaseCommand):
             value
             for key, value in run.rows.items()
             if not key.startswith("snapshot_")
-            and key not in ("figure_cache", "rollup_format", "incremental", "changed_records")
+            and key
+            not in (
+                "figure_cache",
+                "rollup_format",
+                "incremental",
+                "changed_records",
+                "customer_value_kept",
+            )
         )
         how = "incremental" if run.rows.get("incremental") else "full"
         self.stdout.write(
