@@ -356,9 +356,9 @@ def test_a_rebuild_takes_the_log_and_a_failed_one_gives_it_back(monkeypatch):
     assert ChangedRecord.objects.filter(kind="deal", record_id=deal.pk).exists()
 
     def broken(*args, **kwargs):
-        raise RuntimeError("customer value phase broke")
+        raise RuntimeError("service phase broke")
 
-    monkeypatch.setattr("insights.rebuild.customer_value.customer_value_rebuild", broken)
+    monkeypatch.setattr("insights.incremental.service.service_update", broken)
     with pytest.raises(RuntimeError):
         insights_rebuild(trigger="test")
     assert ChangedRecord.objects.filter(kind="deal", record_id=deal.pk).exists()
