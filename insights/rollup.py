@@ -2,9 +2,11 @@
 
 Design note
 -----------
-* Rollups are rebuilt in full from the raw deal/chat tables and the customer snapshot inside
-  the rebuild transaction (insights.rebuild); reading a figure (insights.queries) only reads
-  these rollups, never the raw CRM, chat or deal tables.
+* Rollups are written from the raw deal/chat tables and the customer snapshot inside the
+  rebuild transaction (insights.rebuild): in full here, or for only the customers and days a
+  day's changes touched (insights.incremental, through the `customers=` / `deals=` / `days=`
+  subqueries these functions take). Reading a figure (insights.queries) only reads these
+  rollups, never the raw CRM, chat or deal tables.
 * A day is the local date of a timestamp in settings.TIME_ZONE, stored as its proleptic
   ordinal (an int). PostgreSQL computes it in SQL (`ts AT TIME ZONE tz`); SQLite has no time
   zones, so the rebuild registers a deterministic Python function `w_day` on the connection
