@@ -139,6 +139,16 @@ class SurveyResponse(ExternalIdModel):
         on_delete=models.CASCADE,
         related_name="survey_responses",
     )
+    # The conversation the answer rates (optional): its channel and agent then carry the
+    # answer (METRICS.md §L).
+    chat_room = models.ForeignKey(
+        ChatRoom,
+        verbose_name=_("chat room"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="survey_responses",
+    )
 
     class Meta:
         verbose_name = _("survey response")
@@ -180,3 +190,51 @@ class SurveyResponse(ExternalIdModel):
     def customer_id(self) -> int | None:
         record = self.contact if self.contact_id else self.chat_contact
         return record.customer_id if record is not None else None
+
+
+class ServiceTarget(models.Model):
+    """A service promise per channel, or for every channel without its own (METRICS.md §L)."""
+
+    class Clock(models.TextChoices):
+        CALENDAR = "calendar", _("Calendar time")
+        BUSINESS = "business", _("Business hours")
+
+    channel = models.CharField(
+        _("channel"),
+        max_length=50,
+        blank=True,
+        unique=True,
+        help_text=_("As written on the chat contacts; empty: every channel without its own."),
+    )
+    first_response_s = models.PositiveIntegerField(
+        _("first response target (seconds)"), null=True, blank=True
+    )
+    resolution_s = models.PositiveIntegerField(
+        _("resolution target (seconds)"), null=True, blank=True
+    )
+    clock = models.CharField(
+        _("clock"), max_length=8, choices=Clock.choices, default=Clock.CALENDAR
+    )
+
+    class Meta:
+        verbose_name = _("service target")
+        verbose_name_plural = _("service targets")
+        ordering = ["channel"]
+
+    def __str__(self) -> str:
+        return self.channel or str(_("Every other channel"))
+
+
+class Holiday(models.Model):
+    """A day without business hours (METRICS.md §L)."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}".strip()

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -100,6 +102,10 @@ class Deal(ExternalIdModel):
     currency = models.CharField(_("currency"), max_length=3, default=settings.INSIGHTS_CURRENCY)
     created_at = models.DateTimeField(_("created at"), db_index=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, db_index=True)
+    # When the rep expects an open deal to close (METRICS.md §3, §P); empty: undated.
+    expected_close_at = models.DateTimeField(
+        _("expected close"), null=True, blank=True, db_index=True
+    )
     lost_reason = models.ForeignKey(
         LostReason,
         verbose_name=_("lost reason"),
@@ -125,6 +131,9 @@ class Deal(ExternalIdModel):
         constraints = [
             timestamp_in_range("created_at", name="deal_created_at_in_range"),
             timestamp_in_range("closed_at", name="deal_closed_at_in_range", nullable=True),
+            timestamp_in_range(
+                "expected_close_at", name="deal_expected_close_at_in_range", nullable=True
+            ),
         ]
 
     def __str__(self) -> str:
@@ -164,3 +173,104 @@ class DealItem(models.Model):
     @property
     def revenue(self):
         return self.quantity * self.unit_price
+
+
+class DealChange(models.Model):
+    """A deal's state from `changed_at` on (CONTRACT §1 "deal history"; METRICS.md §P backtest).
+
+    Rows come from the database triggers that see every change of a deal's stage, win
+    probability, amount, currency or expected close date (admin, API, import, SQL), and from the
+    `deal_changes` import of another CRM's history. A blank field of an imported row keeps the
+    previous recorded value; `stage_name` keeps the name so a renamed or deleted stage still
+    reads as it was.
+    """
+
+    class Source(models.TextChoices):
+        RECORDED = "recorded", _("recorded here")
+        IMPORTED = "imported", _("imported history")
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="history")
+    changed_at = models.DateTimeField(_("changed at"))
+    stage_name = models.CharField(_("stage"), max_length=100, blank=True)
+    win_probability = models.PositiveSmallIntegerField(_("win probability"), null=True, blank=True)
+    amount = models.DecimalField(
+        _("amount"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    expected_close_at = models.DateTimeField(_("expected close"), null=True, blank=True)
+    source = models.CharField(
+        _("source"), max_length=8, choices=Source.choices, default=Source.RECORDED
+    )
+
+    class Meta:
+        verbose_name = _("deal change")
+        verbose_name_plural = _("deal changes")
+        ordering = ["deal_id", "changed_at", "id"]
+        indexes = [models.Index(fields=["deal", "changed_at"], name="dealchange_deal_at")]
+
+    def __str__(self) -> str:
+        return f"{self.deal_id} @ {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class ExchangeRate(models.Model):
+    """Units of the base currency for one unit of `currency` from `date` on (METRICS.md §3)."""
+
+    currency = models.CharField(_("currency"), max_length=3)
+    date = models.DateField(_("date"))
+    rate = models.DecimalField(
+        _("rate"),
+        max_digits=24,
+        decimal_places=10,
+        validators=[MinValueValidator(Decimal("0.0000000001"))],
+    )
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        ordering = ["currency", "-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "date"], name="exchangerate_currency_date"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchangerate_rate_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.date}: {self.rate}"
+
+
+class SalesTarget(models.Model):
+    """A monthly revenue target for one owner, or for the whole team (METRICS.md §O)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sales_targets",
+        help_text=_("Empty: the whole team's target."),
+    )
+    month = models.DateField(_("month"), help_text=_("The first day of the month."))
+    amount = models.DecimalField(
+        _("amount"), max_digits=18, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+
+    class Meta:
+        verbose_name = _("sales target")
+        verbose_name_plural = _("sales targets")
+        ordering = ["-month", "owner_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "month"],
+                name="salestarget_owner_month",
+                condition=models.Q(owner__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["month"],
+                name="salestarget_team_month",
+                condition=models.Q(owner__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.owner.get_username() if self.owner_id else _("Team")
+        return f"{who} {self.month:%Y-%m}: {self.amount}"
