@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 
@@ -22,6 +22,9 @@ PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 # Money (amount, price, unit price) below 10^12 and quantities below 10^6 (CONTRACT.md section
 # 1): one line item then stays below 10^18, and the rollups sum them in NUMERIC, never bigint.
 MONEY_LIMIT = Decimal(10) ** 12
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+ISO_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
+CURRENCY_CODE = re.compile(r"[A-Za-z]{3}", re.ASCII)
 QUANTITY_LIMIT = Decimal(10) ** 6
 
 
@@ -65,6 +68,59 @@ class Cells:
             # No offset: local time in settings.TIME_ZONE (CONTRACT.md section 1).
             parsed = timezone.make_aware(parsed, timezone.get_default_timezone())
         return parsed
+
+    def date(self, column: str, *, required: bool = False) -> date | None:
+        """A calendar date written `YYYY-MM-DD` (exactly: no time, no other order)."""
+        value = self.record.get(column, "").strip()
+        if not value:
+            if required:
+                self.fail(column, "required")
+            return None
+        parsed = None
+        if ISO_DATE.fullmatch(value):
+            try:
+                parsed = date.fromisoformat(value)
+            except ValueError:
+                parsed = None
+        if parsed is None:
+            self.fail(column, f"not a date: {value!r} (write YYYY-MM-DD, e.g. 2026-12-31)")
+            return None
+        if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+            self.fail(
+                column,
+                f"{value!r} is outside {EARLIEST_YEAR}-01-01 to {LATEST_YEAR}-12-31",
+            )
+            return None
+        return parsed
+
+    def month(self, column: str, *, required: bool = False) -> date | None:
+        """A month written `YYYY-MM`, as its first day."""
+        value = self.record.get(column, "").strip()
+        if not value:
+            if required:
+                self.fail(column, "required")
+            return None
+        match = ISO_MONTH.fullmatch(value)
+        if match is None or not 1 <= int(match[2]) <= 12:
+            self.fail(column, f"not a month: {value!r} (write YYYY-MM, e.g. 2026-12)")
+            return None
+        year = int(match[1])
+        if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+            self.fail(column, f"{value!r} is outside {EARLIEST_YEAR}-01 to {LATEST_YEAR}-12")
+            return None
+        return date(year, int(match[2]), 1)
+
+    def currency(self, column: str, *, required: bool = False) -> str:
+        """An ISO 4217 code: three ASCII letters in any case, returned upper-case."""
+        value = self.record.get(column, "").strip()
+        if not value:
+            if required:
+                self.fail(column, "required")
+            return ""
+        if not CURRENCY_CODE.fullmatch(value):
+            self.fail(column, f"not a three-letter currency code: {value!r}")
+            return ""
+        return value.upper()
 
     def not_before(
         self, column: str, value: datetime | None, earlier: str, start: datetime | None

@@ -7,7 +7,7 @@ import csv
 import io
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import nullcontext
 from typing import BinaryIO, TextIO, cast
 
@@ -16,8 +16,15 @@ from django.db import connections, transaction
 from django.dispatch import Signal
 
 from imports.cells import Cells
-from imports.kinds import KINDS, Kind
-from imports.loaders import DealItemLoader, DealLoader, Loader, SurveyLoader
+from imports.kinds import KEYED_KINDS, KINDS, Kind
+from imports.loaders import (
+    DealChangeLoader,
+    DealItemLoader,
+    DealLoader,
+    KeyedLoader,
+    Loader,
+    SurveyLoader,
+)
 from imports.results import ImportFileError, ImportResult, Rejection, Row
 
 logger = logging.getLogger(__name__)
@@ -142,8 +149,14 @@ def import_records(
         # Which of the two cells would count is anyone's guess: refuse rather than pick one.
         raise ImportFileError(f"column(s) named twice in the header: {', '.join(repeated)}")
 
-    loaders = {"deal_items": DealItemLoader, "deals": DealLoader, "survey_responses": SurveyLoader}
-    loader = loaders.get(kind, Loader)(spec, header)
+    loaders: dict[str, type[Loader]] = {
+        "deal_items": DealItemLoader,
+        "deals": DealLoader,
+        "survey_responses": SurveyLoader,
+        "deal_changes": DealChangeLoader,
+    }
+    default = KeyedLoader if kind in KEYED_KINDS else Loader
+    loader = loaders.get(kind, default)(spec, header)
     result = ImportResult()
 
     def emit(rejections: list[Rejection]) -> None:
@@ -163,13 +176,13 @@ def import_records(
     with transaction.atomic() if atomic else nullcontext():
         batch: list[Row] = []
         rejections: list[Rejection] = []
-        keys_in_batch: set[str] = set()
+        keys_in_batch: set[Hashable] = set()
         for line, cells in rows:
             row = _row_parse(spec, header, line, cells)
             if isinstance(row, Rejection):
                 rejections.append(row)
                 continue
-            key = row.values.get("external_id")
+            key = spec.batch_key(row)
             if key is not None and key in keys_in_batch:
                 # The same record twice in a batch: write the first before reading the second,
                 # so one upsert statement never touches a row twice.

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 
-from chats.models import SURVEY_SCORE_RANGES, ChatContact, ChatRoom, SurveyResponse
+from chats.models import (
+    SURVEY_SCORE_RANGES,
+    ChatContact,
+    ChatRoom,
+    Holiday,
+    ServiceTarget,
+    SurveyResponse,
+)
 from customers.keys import email_key, phone_key
 from customers.models import Company, Contact
-from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
+from deals.models import (
+    Deal,
+    DealChange,
+    DealItem,
+    ExchangeRate,
+    LostReason,
+    PipelineStage,
+    Product,
+    SalesTarget,
+)
 from imports.cells import MONEY_LIMIT, QUANTITY_LIMIT, Cells, field_length
+from imports.results import Row
 
 
 @dataclass(frozen=True)
@@ -145,15 +163,17 @@ def _deal(c: Cells) -> dict[str, Any]:
     outcome = c.record.get("outcome", "").strip().lower()
     if outcome and outcome not in OUTCOMES:
         c.fail("outcome", f"must be open, won or lost, not {outcome!r}")
-    currency = c.text("currency", max_length=field_length(Deal, "currency"))
+    currency = c.currency("currency")
     return {
         "external_id": c.text("external_id", max_length=100, required=True),
         "name": c.text("name", max_length=field_length(Deal, "name")),
         "win_probability": c.integer("win_probability", low=0, high=100),
         "amount": c.decimal("amount", limit=MONEY_LIMIT, places=2, required=True),
-        "currency": currency.upper() or settings.INSIGHTS_CURRENCY,
+        "currency": currency or settings.INSIGHTS_CURRENCY,
         "created_at": c.timestamp("created_at", required=True),
         "closed_at": c.timestamp("closed_at"),
+        # A bare YYYY-MM-DD is that date's local midnight, as any timestamp without an offset.
+        "expected_close_at": c.timestamp("expected_close_at"),
         # Resolved per batch (DealLoader): the stage by name, the lost reason by catalogue.
         "_stage": c.text("stage", max_length=field_length(PipelineStage, "name"), required=True),
         "_outcome": outcome,
@@ -167,6 +187,84 @@ def _deal_item(c: Cells) -> dict[str, Any]:
     return {
         "quantity": c.decimal("quantity", limit=QUANTITY_LIMIT, places=2, required=True),
         "unit_price": c.decimal("unit_price", limit=MONEY_LIMIT, places=2, required=True),
+    }
+
+
+def _stage(c: Cells) -> dict[str, Any]:
+    outcome = c.text("outcome", max_length=10, required=True).lower()
+    if outcome and outcome not in OUTCOMES:
+        c.fail("outcome", f"must be open, won or lost, not {outcome!r}")
+    probability = c.integer("win_probability", low=0, high=100)
+    if probability is None:
+        probability = 100 if outcome == PipelineStage.Outcome.WON else 0
+    order = c.integer("order", low=0, high=32767)
+    return {
+        "name": c.text("name", max_length=field_length(PipelineStage, "name"), required=True),
+        "outcome": outcome,
+        "default_win_probability": probability,
+        "order": order or 0,
+    }
+
+
+# ExchangeRate.rate is NUMERIC(24, 10): below 10^14 with at most ten decimals.
+RATE_LIMIT = Decimal(10) ** 14
+
+
+def _exchange_rate(c: Cells) -> dict[str, Any]:
+    rate = c.decimal("rate", limit=RATE_LIMIT, places=10, required=True)
+    if rate is not None and rate <= 0:
+        c.fail("rate", "must be more than 0")
+    return {
+        "currency": c.currency("currency", required=True),
+        "date": c.date("date", required=True),
+        "rate": rate,
+    }
+
+
+def _sales_target(c: Cells) -> dict[str, Any]:
+    return {
+        "month": c.month("month", required=True),
+        "amount": c.decimal("amount", limit=MONEY_LIMIT, places=2, required=True),
+    }
+
+
+# PositiveIntegerField: what every database holds (about 68 years in seconds).
+SECONDS_LIMIT = 2_147_483_647
+CLOCKS = {choice.value for choice in ServiceTarget.Clock}
+
+
+def _service_target(c: Cells) -> dict[str, Any]:
+    clock = c.text("clock", max_length=10, required=True).lower()
+    if clock and clock not in CLOCKS:
+        c.fail("clock", f"must be calendar or business, not {clock!r}")
+    return {
+        "channel": c.text("channel", max_length=field_length(ServiceTarget, "channel")),
+        "first_response_s": c.integer("first_response_s", low=0, high=SECONDS_LIMIT),
+        "resolution_s": c.integer("resolution_s", low=0, high=SECONDS_LIMIT),
+        "clock": clock,
+    }
+
+
+def _holiday(c: Cells) -> dict[str, Any]:
+    return {
+        "date": c.date("date", required=True),
+        "name": c.text("name", max_length=field_length(Holiday, "name")),
+    }
+
+
+# The columns of a deal's history; a blank cell keeps the previous recorded value.
+DEAL_CHANGE_FIELDS = ("stage_name", "win_probability", "amount", "currency", "expected_close_at")
+
+
+def _deal_change(c: Cells) -> dict[str, Any]:
+    c.text("deal_external_id", max_length=100, required=True)
+    return {
+        "changed_at": c.timestamp("changed_at", required=True),
+        "stage_name": c.text("stage", max_length=field_length(DealChange, "stage_name")),
+        "win_probability": c.integer("win_probability", low=0, high=100),
+        "amount": c.decimal("amount", limit=MONEY_LIMIT, places=2),
+        "currency": c.currency("currency"),
+        "expected_close_at": c.timestamp("expected_close_at"),
     }
 
 
@@ -189,6 +287,14 @@ _CONTACT_REF = Ref(
     "no contact with external_id {value!r} (load contacts first)",
 )
 
+_DEAL_REF = Ref(
+    "deal_external_id",
+    Deal,
+    "external_id",
+    "deal_id",
+    "no deal with external_id {value!r} (load deals first)",
+)
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -200,6 +306,13 @@ class Kind:
     refs: Callable[[], tuple[Ref, ...]]
     # Fields written and compared (besides refs' attnames); keys follow from email/phone.
     fields: tuple[str, ...]
+    # The fields (after references are resolved) that name one stored record: the upsert key.
+    key: tuple[str, ...] = ("external_id",)
+    # Fields read from a column of another name (field -> column).
+    column_of: dict[str, str] = field(default_factory=dict)
+    # The key as the file gives it, before references are resolved: one record twice in a
+    # batch is written before its second row is read. None: rows never collide.
+    batch_key: Callable[[Row], Hashable | None] = lambda row: row.values.get("external_id")
 
 
 KINDS: dict[str, Kind] = {
@@ -289,6 +402,7 @@ KINDS: dict[str, Kind] = {
                 "win_probability",
                 "currency",
                 "closed_at",
+                "expected_close_at",
                 "lost_reason",
                 "owner",
             ),
@@ -302,6 +416,7 @@ KINDS: dict[str, Kind] = {
                 "currency",
                 "created_at",
                 "closed_at",
+                "expected_close_at",
                 "lost_reason_id",
             ),
         ),
@@ -312,13 +427,7 @@ KINDS: dict[str, Kind] = {
             (),
             _deal_item,
             lambda: (
-                Ref(
-                    "deal_external_id",
-                    Deal,
-                    "external_id",
-                    "deal_id",
-                    "no deal with external_id {value!r} (load deals first)",
-                ),
+                _DEAL_REF,
                 Ref(
                     "product_external_id",
                     Product,
@@ -333,7 +442,7 @@ KINDS: dict[str, Kind] = {
             "survey_responses",
             SurveyResponse,
             ("external_id", "kind", "score", "created_at"),
-            ("comment", *SURVEY_RECORD_COLUMNS),
+            ("comment", *SURVEY_RECORD_COLUMNS, "chat_room_external_id"),
             _survey_response,
             lambda: (
                 _CONTACT_REF,
@@ -344,8 +453,86 @@ KINDS: dict[str, Kind] = {
                     "chat_contact_id",
                     "no chat contact with external_id {value!r} (load chat_contacts first)",
                 ),
+                Ref(
+                    "chat_room_external_id",
+                    ChatRoom,
+                    "external_id",
+                    "chat_room_id",
+                    "no chat room with external_id {value!r} (load chat_rooms first)",
+                ),
             ),
             ("kind", "score", "comment", "created_at"),
         ),
+        Kind(
+            "stages",
+            PipelineStage,
+            ("name", "outcome"),
+            ("win_probability", "order"),
+            _stage,
+            lambda: (),
+            ("outcome", "default_win_probability", "order"),
+            key=("name",),
+            column_of={"default_win_probability": "win_probability"},
+            batch_key=lambda row: row.values["name"].lower(),
+        ),
+        Kind(
+            "exchange_rates",
+            ExchangeRate,
+            ("currency", "date", "rate"),
+            (),
+            _exchange_rate,
+            lambda: (),
+            ("rate",),
+            key=("currency", "date"),
+            batch_key=lambda row: (row.values["currency"], row.values["date"]),
+        ),
+        Kind(
+            "sales_targets",
+            SalesTarget,
+            ("month", "amount"),
+            ("owner",),
+            _sales_target,
+            lambda: (_user_ref(),),
+            ("amount",),
+            key=("month", "owner_id"),
+            batch_key=lambda row: (row.values["month"], row.refs.get("owner")),
+        ),
+        Kind(
+            "service_targets",
+            ServiceTarget,
+            ("clock",),
+            ("channel", "first_response_s", "resolution_s"),
+            _service_target,
+            lambda: (),
+            ("first_response_s", "resolution_s", "clock"),
+            key=("channel",),
+            batch_key=lambda row: row.values["channel"],
+        ),
+        Kind(
+            "holidays",
+            Holiday,
+            ("date",),
+            ("name",),
+            _holiday,
+            lambda: (),
+            ("name",),
+            key=("date",),
+            batch_key=lambda row: row.values["date"],
+        ),
+        Kind(
+            "deal_changes",
+            DealChange,
+            ("deal_external_id", "changed_at"),
+            ("stage", "win_probability", "amount", "currency", "expected_close_at"),
+            _deal_change,
+            lambda: (_DEAL_REF,),
+            (*DEAL_CHANGE_FIELDS, "source"),
+            key=("deal_id", "changed_at"),
+            column_of={"stage_name": "stage"},
+            batch_key=lambda row: (row.refs.get("deal_external_id"), row.values["changed_at"]),
+        ),
     ]
 }
+
+# The kinds upserted by a key other than external_id (imports.loaders.KeyedLoader).
+KEYED_KINDS = frozenset(name for name, kind in KINDS.items() if kind.key != ("external_id",))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Model
+
 from chats.models import ChatContact
 from customers.models import Contact, IdentityChange
-from deals.models import DealItem, LostReason, PipelineStage
-from imports.kinds import Kind
+from deals.models import DealChange, DealItem, LostReason, PipelineStage
+from imports.kinds import DEAL_CHANGE_FIELDS, Kind
 from imports.results import ImportResult, Rejection, Row
 from imports.vendor_sql import bulk_write
 
@@ -29,7 +32,11 @@ class Loader:
         self.spec = spec
         self.refs = spec.refs()
         self.header = set(header)
-        self.column_of = {**self.COLUMN_OF, **{ref.attname: ref.column for ref in self.refs}}
+        self.column_of = {
+            **self.COLUMN_OF,
+            **spec.column_of,
+            **{ref.attname: ref.column for ref in self.refs},
+        }
 
     def checkpoint(self) -> dict[str, Any]:
         """What this loader remembers between batches, to restore if a batch is rolled back."""
@@ -271,3 +278,99 @@ class DealItemLoader(Loader):
 def item_key(values: dict[str, Any]) -> tuple[int, Decimal, Decimal]:
     # Decimal("2") == Decimal("2.00") and they hash alike, so stored and parsed compare equal.
     return (values["product_id"], values["quantity"], values["unit_price"])
+
+
+class KeyedLoader(Loader):
+    """Upserts the small catalogues keyed by something else than an external id (stages by
+    name in any case, exchange rates by currency and date, targets, holidays, deal history).
+
+    The tables are small, so rows are compared in Python and written with the ORM's bulk
+    create and update; a row equal to its stored record is counted unchanged and not written.
+    """
+
+    def stored(self, batch: list[Row]) -> list[Model]:
+        model, first = self.spec.model, self.spec.key[0]
+        if self.spec.name == "stages":
+            return list(model._default_manager.all())
+        return list(
+            model._default_manager.filter(**{f"{first}__in": {row.values[first] for row in batch}})
+        )
+
+    def key_of(self, values: dict[str, Any] | Model) -> tuple[Any, ...]:
+        get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)
+        key = tuple(get(name) for name in self.spec.key)
+        if self.spec.name == "stages":
+            return (key[0].lower(),)
+        return key
+
+    def prepare(self, batch: list[Row], existing: dict[tuple[Any, ...], Model]) -> None:
+        """Complete the rows' values before they are compared (deal history fills blanks)."""
+
+    def write(self, batch: list[Row], result: ImportResult) -> None:
+        if not batch:
+            return
+        model = self.spec.model
+        existing: dict[tuple[Any, ...], Model] = {}
+        for record in self.stored(batch):
+            key = self.key_of(record)
+            # Stages: the exact spelling wins over another case of the same name.
+            if key not in existing or getattr(record, "name", None) in {
+                row.values.get("name") for row in batch
+            }:
+                existing[key] = record
+        self.prepare(batch, existing)
+        compared = self.compared_fields()
+        to_create, to_update = [], []
+        for row in batch:
+            record = existing.get(self.key_of(row.values))
+            if record is None:
+                to_create.append(model(**row.values))
+                result.created += 1
+            elif all(getattr(record, name) == row.values[name] for name in compared):
+                result.unchanged += 1
+            else:
+                for name in compared:
+                    setattr(record, name, row.values[name])
+                to_update.append(record)
+                result.updated += 1
+        model._default_manager.bulk_create(to_create)
+        if to_update:
+            model._default_manager.bulk_update(to_update, compared)
+
+
+class DealChangeLoader(KeyedLoader):
+    """A deal's imported history (CONTRACT §1 `deal_changes`): a blank cell keeps the value
+    recorded before it (the deal's latest history row before `changed_at`, of any source, or a
+    row of this load), and a deal's first row leaves it empty. The deal itself is never touched.
+    """
+
+    def compared_fields(self) -> list[str]:
+        return [*DEAL_CHANGE_FIELDS, "source"]
+
+    def stored(self, batch: list[Row]) -> list[Model]:
+        # Every row of the batch's deals: the earlier ones give the values a blank cell keeps.
+        deal_ids = {row.values["deal_id"] for row in batch}
+        return list(DealChange.objects.filter(deal_id__in=deal_ids).order_by("changed_at", "id"))
+
+    def prepare(self, batch: list[Row], existing: dict[tuple[Any, ...], Model]) -> None:
+        history: dict[int, list[tuple[Any, dict[str, Any]]]] = {}
+        for (deal_id, changed_at), record in existing.items():
+            values = {name: getattr(record, name) for name in DEAL_CHANGE_FIELDS}
+            history.setdefault(deal_id, []).append((changed_at, values))
+        for entries in history.values():
+            entries.sort(key=lambda entry: entry[0])
+        for row in sorted(batch, key=lambda row: (row.values["deal_id"], row.values["changed_at"])):
+            values = row.values
+            values["source"] = DealChange.Source.IMPORTED
+            entries = history.setdefault(values["deal_id"], [])
+            times = [changed_at for changed_at, _ in entries]
+            at = bisect.bisect_left(times, values["changed_at"])
+            previous = entries[at - 1][1] if at > 0 else None
+            for name in DEAL_CHANGE_FIELDS:
+                if values[name] in (None, "") and previous is not None:
+                    values[name] = previous[name]
+            filled = {name: values[name] for name in DEAL_CHANGE_FIELDS}
+            if at < len(entries) and entries[at][0] == values["changed_at"]:
+                entries[at] = (values["changed_at"], filled)
+            else:
+                entries.insert(at, (values["changed_at"], filled))
