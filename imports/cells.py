@@ -22,6 +22,12 @@ PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 # Money (amount, price, unit price) below 10^12 and quantities below 10^6 (CONTRACT.md section
 # 1): one line item then stays below 10^18, and the rollups sum them in NUMERIC, never bigint.
 MONEY_LIMIT = Decimal(10) ** 12
+# Said with every timestamp that does not parse: ISO 8601 stays the rule, since 31/12 and 12/31
+# cannot both be read safely.
+TIMESTAMP_HINT = (
+    "write YYYY-MM-DD or YYYY-MM-DD HH:MM; e.g. 2026-12-31 or 2026-12-31 14:30"
+    " or 2026-12-31T14:30:00+07:00"
+)
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 ISO_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
 CURRENCY_CODE = re.compile(r"[A-Za-z]{3}", re.ASCII)
@@ -56,7 +62,7 @@ class Cells:
             # Python 3.11 reads ISO 8601 with or without offset, "Z", and plain dates.
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            self.fail(column, f"not an ISO 8601 timestamp: {value!r}")
+            self.fail(column, f"not an ISO 8601 timestamp: {value!r} ({TIMESTAMP_HINT})")
             return None
         if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
             self.fail(

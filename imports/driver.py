@@ -7,9 +7,11 @@ import csv
 import io
 import logging
 import re
+from collections import Counter, deque
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import nullcontext
-from typing import BinaryIO, TextIO, cast
+from dataclasses import dataclass
+from typing import BinaryIO, TextIO
 
 from django.conf import settings
 from django.db import connections, transaction
@@ -37,52 +39,178 @@ BATCH_SIZE = 5000
 # Sent after a load that created or updated rows, with `kind` and `result` (an ImportResult).
 records_imported = Signal()
 
-# A cell may hold a long note, but a quote never closed would read the rest of the file into
-# one cell: past this size the file is refused, so memory stays bounded whatever the file.
-MAX_CELL_CHARS = 16 * 1024 * 1024
+# Limits on one record, so memory stays bounded whatever the file holds (settings may change
+# them): a cell, a whole row, and the physical lines one row may span. A quote never closed
+# would otherwise read the rest of the file into one cell.
+MAX_CELL_CHARS = 2 * 1024 * 1024
+MAX_ROW_CHARS = 8 * 1024 * 1024
+MAX_ROW_LINES = 200
 
 
-def csv_records(stream: TextIO | BinaryIO) -> Iterator[tuple[int, list[str]]]:
-    """(physical line where the record starts, cells); the header is line 1, blank lines skipped.
+@dataclass(frozen=True)
+class Limits:
+    cell_chars: int = MAX_CELL_CHARS
+    row_chars: int = MAX_ROW_CHARS
+    row_lines: int = MAX_ROW_LINES
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        return cls(
+            cell_chars=getattr(settings, "WAWASAN_IMPORT_MAX_CELL_CHARS", MAX_CELL_CHARS),
+            row_chars=getattr(settings, "WAWASAN_IMPORT_MAX_ROW_CHARS", MAX_ROW_CHARS),
+            row_lines=getattr(settings, "WAWASAN_IMPORT_MAX_ROW_LINES", MAX_ROW_LINES),
+        )
+
+
+@dataclass
+class _Line:
+    number: int
+    text: str
+    too_long: bool = False
+
+
+class _Lines:
+    """The physical lines of a stream with their numbers; lines can be given back to be read
+    again. A line longer than the row limit is not kept: it comes back as `too_long`."""
+
+    def __init__(self, stream: TextIO | BinaryIO, limit: int):
+        self.binary = _is_binary(stream)
+        self.readline = stream.readline
+        self.limit = limit
+        self.number = 0
+        self.pending: deque[_Line] = deque()
+
+    def pull(self) -> _Line | None:
+        if self.pending:
+            return self.pending.popleft()
+        raw = self.readline(self.limit + 1)
+        if not raw:
+            return None
+        self.number += 1
+        newline = b"\n" if self.binary else "\n"
+        if len(raw) > self.limit and not raw.endswith(newline):  # type: ignore[arg-type]
+            while (rest := self.readline(65536)) and not rest.endswith(newline):  # type: ignore[arg-type]
+                pass
+            return _Line(self.number, "", too_long=True)
+        if self.binary:
+            if self.number == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)  # type: ignore[arg-type]
+            text = raw.decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
+        else:
+            text = raw
+        return _Line(self.number, text)
+
+    def give_back(self, lines: list[_Line]) -> None:
+        self.pending.extendleft(reversed(lines))
+
+
+class _Overflow(Exception):
+    """The record being read went past a limit."""
+
+
+class _Feed:
+    """The lines csv.reader reads, one record at a time, within the record limits."""
+
+    def __init__(self, lines: _Lines, limits: Limits):
+        self.lines, self.limits = lines, limits
+        self.buffer: list[_Line] = []
+        self.chars = 0
+        self.eof = False
+
+    def start(self) -> None:
+        self.buffer, self.chars, self.eof = [], 0, False
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        line = self.lines.pull()
+        if line is None:
+            self.eof = True
+            raise StopIteration
+        if not self.buffer:
+            self.buffer.append(line)
+            if line.too_long:
+                raise _Overflow(f"the row is longer than {self.limits.row_chars:,} characters")
+            self.chars = len(line.text)
+            return line.text
+        # A continuation line: the record is inside a quoted cell.
+        if len(self.buffer) >= self.limits.row_lines:
+            self.lines.give_back([line])
+            raise _Overflow(f"a quoted cell is not closed within {self.limits.row_lines} lines")
+        if line.too_long or self.chars + len(line.text) > self.limits.row_chars:
+            self.lines.give_back([line])
+            raise _Overflow(
+                f"the row is longer than {self.limits.row_chars:,} characters"
+                " (a quoted cell not closed?)"
+            )
+        self.buffer.append(line)
+        self.chars += len(line.text)
+        return line.text
+
+
+def _delimiter(first_line: str) -> str:
+    """`;` when the header has more of them than commas (Excel's default where the decimal
+    separator is a comma, as in Indonesian), else `,`."""
+    outside_quotes = re.sub(r'"[^"]*"', "", first_line)
+    return ";" if outside_quotes.count(";") > outside_quotes.count(",") else ","
+
+
+# A record csv_records gives: (line where it starts, cells, reason it cannot be read or None).
+Record = tuple[int, list[str], str | None]
+
+
+def csv_records(stream: TextIO | BinaryIO, *, limits: Limits | None = None) -> Iterator[Record]:
+    """(physical line where the record starts, cells, None), or (line, [first line], reason)
+    for a record that cannot be read; the header is line 1, blank lines are skipped.
 
     A binary stream is decoded line by line: bytes that are not UTF-8 come through as lone
-    surrogates (surrogateescape), so only the record holding them is rejected (not_utf8).
+    surrogates (surrogateescape), so only the record holding them is rejected (not_utf8). A
+    record over the limits (a quote never closed, a huge row) is rejected alone and the lines
+    after its first are read again as records of their own.
     """
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL_CHARS))
-    lines: Iterator[str] | TextIO = (
-        _decoded_lines(cast(BinaryIO, stream)) if _is_binary(stream) else cast(TextIO, stream)
-    )
-    reader = csv.reader(lines)
-    previous_end = 0
+    limits = limits or Limits.from_settings()
+    csv.field_size_limit(max(csv.field_size_limit(), limits.row_chars + 1))
+    lines = _Lines(stream, limits.row_chars)
+    first = lines.pull()
+    if first is None:
+        return
+    lines.give_back([first])
+    feed = _Feed(lines, limits)
+    reader = csv.reader(feed, delimiter=_delimiter(first.text))
     while True:
+        feed.start()
+        reason = None
         try:
             cells = next(reader)
         except StopIteration:
-            return
+            if not feed.buffer:
+                return
+            cells, reason = [], "could not be read"
+        except _Overflow as overflow:
+            cells, reason = [], str(overflow)
         except csv.Error as error:
-            raise ImportFileError(
-                f"line {previous_end + 1}: {error}; the rows before it were loaded"
-            ) from None
-        start = previous_end + 1
-        previous_end = reader.line_num
+            cells, reason = [], f"not readable as CSV: {error}"
+        else:
+            # The reader asks for another line only inside a quoted cell: at the end of the
+            # file that cell was never closed.
+            if feed.eof:
+                reason = "a quoted cell is not closed before the end of the file"
+        if reason is not None:
+            head = feed.buffer[0]
+            # The lines after the first are read again: the quote that swallowed them was bad.
+            lines.give_back(feed.buffer[1:])
+            yield head.number, [head.text.rstrip("\r\n")[: limits.cell_chars]], reason
+            continue
         if not cells or all(not cell.strip() for cell in cells):
             continue
-        yield start, cells
+        yield feed.buffer[0].number, cells, None
 
 
 def _is_binary(stream: TextIO | BinaryIO) -> bool:
     return isinstance(stream, io.RawIOBase | io.BufferedIOBase) or "b" in getattr(
         stream, "mode", ""
     )
-
-
-def _decoded_lines(stream: BinaryIO) -> Iterator[str]:
-    first = True
-    for raw in stream:
-        if first:
-            raw = raw.removeprefix(codecs.BOM_UTF8)
-            first = False
-        yield raw.decode("utf-8", "surrogateescape")
 
 
 # What surrogateescape makes of a byte that is not UTF-8.
@@ -122,6 +250,7 @@ def import_records(
     on_rejection: Callable[[Rejection, list[str]], None] | None = None,
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    limits: Limits | None = None,
 ) -> ImportResult:
     """Load one CSV stream of `kind`; see CONTRACT.md section 1 for every rule.
 
@@ -133,18 +262,21 @@ def import_records(
     the counts returned are then all zero except `rejected`.
     """
     spec = KINDS[kind]
-    rows = csv_records(stream)
+    limits = limits or Limits.from_settings()
+    rows = csv_records(stream, limits=limits)
     try:
-        _, header = next(rows)
+        _, header, unreadable = next(rows)
     except StopIteration:
         raise ImportFileError("the file is empty: a header row is required") from None
+    if unreadable:
+        raise ImportFileError(f"line 1: the header: {unreadable}")
     if not_utf8(header):
         raise ImportFileError("line 1: the header is not UTF-8")
     header = [_HEADER_CLEAN.sub("", name).strip() for name in header]
     missing = [name for name in spec.required if name not in header]
     if missing:
         raise ImportFileError(f"missing required column(s): {', '.join(missing)}")
-    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    repeated = sorted(name for name, count in Counter(header).items() if name and count > 1)
     if repeated:
         # Which of the two cells would count is anyone's guess: refuse rather than pick one.
         raise ImportFileError(f"column(s) named twice in the header: {', '.join(repeated)}")
@@ -177,10 +309,19 @@ def import_records(
         batch: list[Row] = []
         rejections: list[Rejection] = []
         keys_in_batch: set[Hashable] = set()
-        for line, cells in rows:
-            row = _row_parse(spec, header, line, cells)
+        for line, cells, unreadable in rows:
+            row = (
+                Rejection(line, _printable(cells), [("", unreadable)])
+                if unreadable
+                else _row_parse(spec, header, line, cells, limits)
+            )
             if isinstance(row, Rejection):
                 rejections.append(row)
+                # Rejected rows count towards the batch: memory stays bounded by its size
+                # whatever the file holds, and progress counts them as read.
+                if len(batch) + len(rejections) >= batch_size:
+                    flush(batch, rejections)
+                    batch, rejections, keys_in_batch = [], [], set()
                 continue
             key = spec.batch_key(row)
             if key is not None and key in keys_in_batch:
@@ -206,7 +347,9 @@ def import_records(
     return result
 
 
-def _row_parse(spec: Kind, header: list[str], line: int, cells: list[str]) -> Row | Rejection:
+def _row_parse(
+    spec: Kind, header: list[str], line: int, cells: list[str], limits: Limits
+) -> Row | Rejection:
     """One record validated whole: a Row to write, or its Rejection with every reason."""
     if not_utf8(cells):
         return Rejection(line, _printable(cells), [("", "not UTF-8")])
@@ -217,6 +360,10 @@ def _row_parse(spec: Kind, header: list[str], line: int, cells: list[str]) -> Ro
             [("", f"{len(cells)} cells but the header has {len(header)} columns")],
         )
     record = dict(zip(header, cells, strict=False))
+    long = [name for name, cell in record.items() if len(cell) > limits.cell_chars]
+    if long:
+        reason = f"longer than {limits.cell_chars:,} characters"
+        return Rejection(line, cells, [(name, reason) for name in long])
     parsed = Cells(record)
     try:
         values = spec.parse(parsed)

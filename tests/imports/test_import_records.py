@@ -66,7 +66,9 @@ def test_companies_good_rows_kept_bad_rows_reported_by_line_and_column(tmp_path)
     assert rejected == [
         "external_id,name,industry,created_at,extra,reason",
         "co-2,,Retail,2026-01-15,x,name: required",
-        "co-3,PT Tiga,,yesterday,x,created_at: not an ISO 8601 timestamp: 'yesterday'",
+        "co-3,PT Tiga,,yesterday,x,created_at: not an ISO 8601 timestamp: 'yesterday' "
+        "(write YYYY-MM-DD or YYYY-MM-DD HH:MM; e.g. 2026-12-31 or 2026-12-31 14:30"
+        " or 2026-12-31T14:30:00+07:00)",
     ]
 
 

@@ -88,16 +88,20 @@ def test_a_1_mb_cell_rejects_its_row_and_keeps_the_others(tmp_path):
     assert rejected[1][:2] == ["c-2", huge]
 
 
-def test_an_unclosed_quote_is_refused_not_read_into_memory(tmp_path):
-    # given: a quote never closed makes the rest of the file one cell
+def test_an_unclosed_quote_on_a_huge_line_rejects_its_row_not_read_into_memory(tmp_path):
+    # given: a quote never closed on a line longer than the row limit
     path = tmp_path / "contacts.csv"
-    path.write_text(HEADER + GOOD + 'c-2,"Ani' + "x" * 20_000_000 + "\n", encoding="utf-8")
+    path.write_text(
+        HEADER + GOOD + 'c-2,"Ani' + "x" * 20_000_000 + "\n" + "c-3,Budi,,,2026-01-05\n",
+        encoding="utf-8",
+    )
 
     # when
-    code, _out, err = run("contacts", path)
+    code, out, err = run("contacts", path)
 
-    # then
-    assert code == 2 and "line 3" in err and "field larger than" in err
+    # then: that row is rejected, the next one loads
+    assert code == 1 and "line 3: the row is longer than 8,388,608 characters" in err
+    assert out.strip().endswith("created 2, updated 0, unchanged 0, rejected 1")
 
 
 def test_a_nul_byte_rejects_its_row(tmp_path):
