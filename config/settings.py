@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.NoStoreJsonMiddleware",
+    # Pins a figure-reading GET to one replica (DATABASE_REPLICA_URLS) before the run is read.
+    "common.db_routing.ReplicaReadMiddleware",
     # Reads the last rebuild run once per request instead of once per figure.
     "insights.current_run.CurrentRunMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
@@ -112,6 +114,35 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 # One cheap check per request before reusing a connection, so a restarted server is no error.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
+
+
+def _psycopg_repeatable_read():
+    from psycopg import IsolationLevel
+
+    return IsolationLevel.REPEATABLE_READ
+
+
+# Streaming replicas that serve the figure reads of GET requests (common/db_routing.py): each
+# URL becomes an alias `replica_N`. Tests mirror them onto the primary's test database.
+DATABASE_REPLICA_ALIASES: list[str] = []
+for _n, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[])):
+    _replica = env.db_url_config(_url)
+    if _replica["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(
+            f"DATABASE_REPLICA_URLS entry {_n + 1} is not a postgres:// URL: replicas are "
+            "PostgreSQL streaming replicas of DATABASE_URL."
+        )
+    _replica.setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
+    _replica["CONN_HEALTH_CHECKS"] = DATABASES["default"]["CONN_HEALTH_CHECKS"]
+    # One snapshot per request: the run pointer and that run's rows from the same moment of
+    # replay, even if the replica replays the next rebuild's commit meanwhile.
+    _replica.setdefault("OPTIONS", {})["isolation_level"] = _psycopg_repeatable_read()
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES[f"replica_{_n}"] = _replica
+    DATABASE_REPLICA_ALIASES.append(f"replica_{_n}")
+if DATABASE_REPLICA_ALIASES and DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_REPLICA_URLS needs a postgres:// DATABASE_URL.")
+DATABASE_ROUTERS = ["common.db_routing.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Internationalisation -------------------------------------------------------------------

@@ -20,7 +20,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
-from django.db import connection
+
+from common.db_routing import read_connection
 
 from . import clv, queries
 from .models import CustomerValue, CustomerValueFit, CustomerWonDay
@@ -279,7 +280,7 @@ def _cents(values: np.ndarray) -> list[str]:
 def _fetch_array(sql: str, params: dict[str, Any], columns: int) -> np.ndarray:
     """All rows as one float array, fetched in chunks (no million-tuple list in memory)."""
     chunks = []
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         while rows := cursor.fetchmany(100_000):
             chunks.append(np.array(rows, dtype=np.float64).reshape(-1, columns))

@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
+from common.db_routing import read_connection
 from customers.models import Company
 from deals.models import Product
 
@@ -215,7 +216,8 @@ def _money(amount: int, unit: int = 100) -> Decimal:
 
 
 def _rows(sql: str, params: dict[str, Any]) -> list[tuple]:
-    with connection.cursor() as cursor:
+    # The pinned replica inside a figure-reading request (common.db_routing), else the primary.
+    with read_connection().cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
