@@ -87,10 +87,21 @@ class DealFact(models.Model):
     status = models.CharField(max_length=4)  # won | lost | open (METRICS.md section 3)
     amount_cents = models.BigIntegerField()
     reason = models.CharField(max_length=255, blank=True)  # lost reason label, "Unspecified"
+    # The pipeline (METRICS.md §P): the deal's stage, its win probability (its own, else the
+    # stage's default) and the local day of its expected close (null: undated).
+    stage_id = models.BigIntegerField(null=True)
+    win_probability = models.SmallIntegerField(default=0)
+    expected_close_day = models.IntegerField(null=True)
 
     class Meta:
         verbose_name = _("deal fact")
         indexes = [
+            # The open pipeline by expected close day (insights.forecast), overdue and undated.
+            models.Index(
+                fields=["expected_close_day", "stage_id"],
+                condition=models.Q(status="open"),
+                name="dealfact_open_expected",
+            ),
             # A saved segment's lost deals in P (insights.segment_figures), index-only.
             models.Index(
                 fields=["customer_id", "close_day"],

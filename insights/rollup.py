@@ -227,20 +227,24 @@ def rollup_clear() -> None:
 
 
 def rollup_deal_facts(*, deals: str = "") -> int:
-    """One row per deal: customer, local created/close days, status (METRICS.md 3), cents.
+    """One row per deal: customer, local created/close days, status (METRICS.md 3), cents, and
+    the pipeline's stage, win probability and local expected close day (METRICS.md §P).
 
     `deals`: a subquery of the deal ids to write (an incremental rebuild), else every deal.
     """
     sql = f"""
         INSERT INTO {T_FACT} (deal_id, customer_id, first_seen_day, created_day, close_day,
-                              status, amount_cents, reason)
+                              status, amount_cents, reason, stage_id, win_probability,
+                              expected_close_day)
         SELECT d.id, c.customer_id, {_date_ordinal("cu.first_seen_date")},
                {_day("d.created_at")}, {_day("COALESCE(d.closed_at, d.created_at)")},
                {deal_rules.status_sql(deal="d", stage="s")},
                {_hundredths("d.amount")},
                CASE WHEN s.outcome <> 'lost' THEN ''
                     WHEN r.name IS NULL OR TRIM(r.name) = '' THEN 'Unspecified'
-                    ELSE r.name END
+                    ELSE r.name END,
+               s.id, COALESCE(d.win_probability, s.default_win_probability),
+               {_day("d.expected_close_at")}
         FROM {T_DEAL} d
         JOIN {T_STAGE} s ON s.id = d.stage_id
         LEFT JOIN {T_CONTACT} c ON c.id = d.contact_id

@@ -173,6 +173,8 @@ class World:
             created_at=created,
             closed_at=rng.choice([None, created + timedelta(hours=rng.randrange(0, 900))]),
             lost_reason=rng.choice([None, *self.reasons]),
+            win_probability=rng.choice([None, None, 0, 35, 100]),
+            expected_close_at=rng.choice([None, moment(rng)]),
         )
         for _ in range(rng.randrange(0, 3)):
             DealItemFactory(
@@ -224,8 +226,14 @@ class World:
     def deal_edit(self) -> None:
         rng = self.rng
         deal = rng.choice(list(Deal.objects.all()))
-        field = rng.choice(["amount", "stage", "closed_at", "contact", "created_at"])
-        if field == "amount":
+        field = rng.choice(
+            ["amount", "stage", "closed_at", "contact", "created_at", "probability", "expected"]
+        )
+        if field == "probability":
+            deal.win_probability = rng.choice([None, 10, 60, 100])
+        elif field == "expected":
+            deal.expected_close_at = rng.choice([None, moment(rng)])
+        elif field == "amount":
             deal.amount = Decimal(rng.randrange(0, 100_000)) / 100
         elif field == "stage":
             deal.stage = rng.choice(self.stages)
@@ -295,6 +303,8 @@ class World:
         else:
             stage = rng.choice(self.stages[3:])  # "Open 2" turns won or lost, and back
             stage.outcome = rng.choice([o for o, _ in PipelineStage.Outcome.choices])
+            stage.default_win_probability = rng.choice([0, 70, 100])
+            stage.order = rng.randrange(0, 5)
             stage.save()
 
 
