@@ -45,10 +45,10 @@ def stages():
     return {
         # A stage without a default probability (the import's "0"), first in the pipeline.
         "qualify": _stage(name="Qualify", outcome="open", default_win_probability=0, order=0),
-        "proposal": _stage(name="Proposal", outcome="open", default_win_probability=50, order=1
-        ),
+        "proposal": _stage(name="Proposal", outcome="open", default_win_probability=50, order=1),
         # Same order as Proposal: code-point order puts "Proposal" before "negotiation".
-        "negotiation": _stage(name="negotiation", outcome="open", default_win_probability=70, order=1
+        "negotiation": _stage(
+            name="negotiation", outcome="open", default_win_probability=70, order=1
         ),
         "won": _stage(name="Won", outcome="won", default_win_probability=100, order=9),
         "lost": _stage(name="Lost", outcome="lost", default_win_probability=0, order=9),
@@ -190,8 +190,11 @@ def test_backtest_reads_the_pipeline_as_of_90_days_ago(stages):
     # b2: its amount grew after A0 (the A0 amount counts); lost since.
     b2 = DealFactory(stage=s["lost"], amount=Decimal("3000.00"), created_at=at(-100),
                      closed_at=at(-5))  # fmt: skip
-    history(b2, {"at": at(-100), **state("proposal", "2000.00", at(-10), win_probability=20)},
-            {"at": at(-60), **state("proposal", "3000.00", at(-10), win_probability=20)})  # fmt: skip
+    history(
+        b2,
+        {"at": at(-100), **state("proposal", "2000.00", at(-10), win_probability=20)},
+        {"at": at(-60), **state("proposal", "3000.00", at(-10), win_probability=20)},
+    )
     # b3: created long before A0 but first recorded after it: left out.
     b3 = DealFactory(stage=s["proposal"], created_at=at(-200), expected_close_at=at(-20))
     history(b3, {"at": at(-80), **state("Proposal", "1000000.00", at(-20))})
@@ -211,7 +214,8 @@ def test_backtest_reads_the_pipeline_as_of_90_days_ago(stages):
     imported = DealChange.Source.IMPORTED
     history(
         b6,
-        {"at": at(-130), "source": imported, **state("Proposal", "100.00", at(-20), currency="USD")},
+        {"at": at(-130), "source": imported,
+         **state("Proposal", "100.00", at(-20), currency="USD")},
         {"at": at(-110), "source": imported, "stage_name": "", "amount": None,
          "expected_close_at": None, "currency": "", "win_probability": 60},
     )  # fmt: skip
