@@ -123,17 +123,18 @@ def _pipeline(*, start: int, end: int, today: int) -> dict[str, Any]:
         WHERE status = 'open' AND expected_close_day IS NULL
     """
     rows = queries._rows(sql, {"start": start, "end": end, "today": today})
-    stages = {
-        row[0]: row[1:]
-        for row in PipelineStage.objects.filter(
+    stages: dict[int, tuple[str, int]] = {
+        int(stage_id): (name, order)
+        for stage_id, name, order in PipelineStage.objects.filter(
             id__in=[row[1] for row in rows if row[0] == 0]
         ).values_list("id", "name", "order")
     }
-    by_stage = sorted(
+    # Pipeline order: the stage's order, then its name in code-point order (Python's own).
+    by_stage: list[list[Any]] = sorted(
         (
-            [stages[stage_id][0], int(stage_id), int(n), int(value or 0), int(weighted or 0)]
+            [stages[int(stage_id)][0], int(stage_id), int(n), int(value or 0), int(weighted or 0)]
             for kind, stage_id, n, value, weighted in rows
-            if kind == 0 and stage_id in stages
+            if kind == 0 and int(stage_id) in stages
         ),
         key=lambda row: (stages[row[1]][1], row[0]),
     )
