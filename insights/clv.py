@@ -1,8 +1,15 @@
-"""BG/NBD and Gamma-Gamma customer-value models (METRICS.md V): pure numpy/scipy, no Django.
+"""MBG/NBD, BG/NBD and Gamma-Gamma customer-value models (METRICS.md V): numpy/scipy, no Django.
 
 * BG/NBD: Fader, Hardie and Lee (2005), "Counting your customers the easy way: an alternative
   to the Pareto/NBD model", Marketing Science 24(2). Log-likelihood eq. 6, P(alive) eq. 8,
-  conditional expectation eq. 10.
+  conditional expectation eq. 10. A customer drops out only after a repeat purchase, so every
+  one-time buyer has P(alive) 1.
+* MBG/NBD (the default): Batislam, Denizel and Filiztekin (2007), "Empirical validation and
+  comparison of models for customer base analysis", IJRM 24(3), with the erratum of Wagner and
+  Hoppe (2008): a customer may also drop out at its first purchase. Its likelihood, P(alive)
+  and expectation are BG/NBD's with the drop-out coin tossed once more: the Beta(a, b + x)
+  posterior of an alive customer becomes Beta(a, b + x + 1), and the "dropped out after t_x"
+  branch exists for x = 0 too.
 * Gamma-Gamma: Fader, Hardie and Lee (2005), "RFM and CLV: using iso-value curves for customer
   base analysis", JMR 42(4), and Fader and Hardie's note "The Gamma-Gamma model of monetary
   value" (2013).
@@ -24,22 +31,34 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import optimize, special
 
 MIN_REPEAT_CUSTOMERS = 10  # METRICS.md V: fewer customers with x > 0 cannot be fitted
-# Starting point on the log scale; the likelihood surface is smooth, one start suffices.
-_BGNBD_START = np.log([0.5, 10.0, 1.0, 1.0])
-_GG_START = np.log([1.0, 2.0, 10.0])
-# Bounds on log-parameters (e^-20 .. e^20): they keep the optimiser away from overflow only.
-_LOG_BOUND = (-20.0, 20.0)
+MBGNBD, BGNBD = "mbgnbd", "bgnbd"
+MODELS = (MBGNBD, BGNBD)
+DEFAULT_MODEL = MBGNBD
+# METRICS.md V: the likelihood is maximised within r, a, b, p, q in [1e-4, 1e4] and α in
+# [1e-4, 1e6]; a maximum within 1% of a limit is at the boundary: not fitted. γ (money) has no
+# limit: the Gamma-Gamma fit runs on values divided by their mean, so its γ is of order one.
+PARAMETER_LIMITS = (1e-4, 1e4)
+ALPHA_LIMITS = (1e-4, 1e6)
+BOUNDARY_MARGIN = 0.01
+_GG_START = np.log([1.0, 2.0, 1.0])
+_UNBOUNDED = (-50.0, 50.0)  # γ on the scaled values: far beyond any fit, away from overflow
 
 Floats = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
 class BgNbdFit:
+    """A fit of the purchase model `model` (MBGNBD or BGNBD): both have r, α, a, b."""
+
     r: float
     alpha: float
     a: float
     b: float
     log_likelihood: float  # at the optimum, summed over customers
+    model: str = BGNBD
+
+
+PurchaseFit = BgNbdFit
 
 
 @dataclass(frozen=True)
@@ -51,33 +70,107 @@ class GammaGammaFit:
 
 
 class ModelError(ValueError):
-    """The inputs cannot be fitted (too few repeat customers, or no convergence)."""
+    """The inputs cannot be fitted (too few repeat customers, or no convergence).
+
+    `reason` names the case for the people reading the figures: "few_repeat", "boundary",
+    "no_convergence", "not_finite" or "infinite_mean".
+    """
+
+    def __init__(self, message: str, *, reason: str = "no_convergence") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def _arrays(*values: ArrayLike) -> list[Floats]:
     return [np.asarray(value, dtype=np.float64) for value in values]
 
 
-# --- BG/NBD -----------------------------------------------------------------------------------
+# --- BG/NBD and MBG/NBD ------------------------------------------------------------------------
+
+
+def _shift(model: str) -> float:
+    """1 for MBG/NBD (the drop-out coin is also tossed at the first purchase), 0 for BG/NBD."""
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}, not {model!r}")
+    return 1.0 if model == MBGNBD else 0.0
+
+
+def purchase_log_likelihood(
+    model: str,
+    r: float,
+    alpha: float,
+    a: float,
+    b: float,
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+) -> Floats:
+    """Per-customer log-likelihood in logs (large x cannot overflow).
+
+    BG/NBD: FHL 2005 eq. 6. MBG/NBD (METRICS.md V):
+    L = B(a, b+x+1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
+      + B(a+1, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x)),
+    and B(a+1, b+x) = B(a, b+x+1) · a/(b+x), so the second term is the first's factor times
+    a/(b+x) · ((α+T)/(α+t_x))^(r+x).
+    """
+    s = _shift(model)
+    x, t_x, T = _arrays(x, t_x, T)
+    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
+    a2 = special.betaln(a, b + x + s) - special.betaln(a, b)
+    a3 = -(r + x) * np.log(alpha + T)
+    # BG/NBD: the second term exists only when x > 0 (it is the "dropped out after t_x" branch).
+    branch = (x > 0) | (s > 0)
+    x_safe = np.where(branch, x, 1.0)
+    a4 = np.where(
+        branch,
+        np.log(a) - np.log(b + x_safe + s - 1.0) - (r + x) * np.log(alpha + t_x),
+        -np.inf,
+    )
+    return a1 + a2 + np.logaddexp(a3, a4)
 
 
 def bgnbd_log_likelihood(
     r: float, alpha: float, a: float, b: float, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
 ) -> Floats:
-    """Per-customer log-likelihood, FHL 2005 eq. 6, in logs for large x."""
+    """Per-customer BG/NBD log-likelihood, FHL 2005 eq. 6."""
+    return purchase_log_likelihood(BGNBD, r, alpha, a, b, x, t_x, T)
+
+
+def purchase_fit(
+    x: ArrayLike,
+    t_x: ArrayLike,
+    T: ArrayLike,
+    weights: ArrayLike | None = None,
+    start: BgNbdFit | None = None,
+    *,
+    model: str = DEFAULT_MODEL,
+) -> BgNbdFit:
+    """Maximum-likelihood r, α, a, b of `model` over customers (or distinct triples with
+    `weights`), within METRICS.md V's limits.
+
+    `start`: a previous fit to start from (a nearby as-of date converges in fewer steps).
+    Raises ModelError (with its `reason`) when the data cannot be fitted.
+    """
+    _shift(model)
     x, t_x, T = _arrays(x, t_x, T)
-    a1 = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-    a2 = special.betaln(a, b + x) - special.betaln(a, b)
-    a3 = -(r + x) * np.log(alpha + T)
-    # The second term exists only when x > 0 (it is the "dropped out after t_x" branch).
-    repeat = x > 0
-    x_safe = np.where(repeat, x, 1.0)
-    a4 = np.where(
-        repeat,
-        np.log(a) - np.log(b + x_safe - 1.0) - (r + x) * np.log(alpha + t_x),
-        -np.inf,
-    )
-    return a1 + a2 + np.logaddexp(a3, a4)
+    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=np.float64)
+    if float(w[x > 0].sum()) < MIN_REPEAT_CUSTOMERS:
+        raise ModelError(
+            f"fewer than {MIN_REPEAT_CUSTOMERS} customers with a repeat buying day",
+            reason="few_repeat",
+        )
+    objective = _BgNbdObjective(x, t_x, T, w, model=model)
+    bounds = _purchase_bounds()
+    starts = [_purchase_start(x, t_x, T, w)]
+    if start is not None and start.model == model:
+        starts.insert(0, np.log([start.r, start.alpha, start.a, start.b]))
+    result = _best(objective, starts, bounds)
+    _check(result, "MBG/NBD" if model == MBGNBD else "BG/NBD", bounds)
+    r, alpha, a, b = (float(v) for v in np.exp(result.x))
+    return BgNbdFit(
+        r=r, alpha=alpha, a=a, b=b, log_likelihood=-float(result.fun) * objective.total,
+        model=model,
+    )  # fmt: skip
 
 
 def bgnbd_fit(
@@ -87,20 +180,25 @@ def bgnbd_fit(
     weights: ArrayLike | None = None,
     start: BgNbdFit | None = None,
 ) -> BgNbdFit:
-    """Maximum-likelihood r, α, a, b over customers (or distinct triples with `weights`).
+    """The BG/NBD fit (FHL 2005): purchase_fit with model BGNBD."""
+    return purchase_fit(x, t_x, T, weights, start, model=BGNBD)
 
-    `start`: a previous fit to start from (a nearby as-of date converges in fewer steps).
+
+def _purchase_bounds() -> list[tuple[float, float]]:
+    low, high = np.log(PARAMETER_LIMITS)
+    alpha_low, alpha_high = np.log(ALPHA_LIMITS)
+    return [(low, high), (alpha_low, alpha_high), (low, high), (low, high)]
+
+
+def _purchase_start(x: Floats, t_x: Floats, T: Floats, w: Floats) -> Floats:
+    """A start in the data's own time unit: with r = 1, α = 1 / (mean purchase rate).
+
+    A fixed α (10) is 10 days or 10 weeks depending on the unit; started from a rate of the
+    right order, the optimiser does not first have to crawl along α over several decades.
     """
-    x, t_x, T = _arrays(x, t_x, T)
-    w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=np.float64)
-    if float(w[x > 0].sum()) < MIN_REPEAT_CUSTOMERS:
-        raise ModelError(f"fewer than {MIN_REPEAT_CUSTOMERS} customers with a repeat buying day")
-    objective = _BgNbdObjective(x, t_x, T, w)
-    first = _BGNBD_START if start is None else np.log([start.r, start.alpha, start.a, start.b])
-    result = _minimize(objective, first)
-    _check(result, "BG/NBD")
-    r, alpha, a, b = (float(v) for v in np.exp(result.x))
-    return BgNbdFit(r=r, alpha=alpha, a=a, b=b, log_likelihood=-float(result.fun) * objective.total)
+    rate = float(np.dot(w, x)) / max(float(np.dot(w, T)), 1e-9)
+    alpha = float(np.clip(1.0 / max(rate, 1e-9), 1e-3, 1e5))
+    return np.log([1.0, alpha, 1.0, 1.0])
 
 
 class _BgNbdObjective:
@@ -108,26 +206,28 @@ class _BgNbdObjective:
 
     x, t_x and T take few distinct values (days), so every special function and logarithm is
     evaluated once per distinct value and gathered: a million customers' 400,000 distinct
-    triples cost a few vector gathers per evaluation, not 400,000 digammas.
+    triples cost a few vector gathers per evaluation, not 400,000 digammas. `model` MBGNBD
+    shifts b + x to b + x + 1 and keeps the drop-out branch for x = 0.
     """
 
-    def __init__(self, x: Floats, t_x: Floats, T: Floats, w: Floats) -> None:
+    def __init__(self, x: Floats, t_x: Floats, T: Floats, w: Floats, model: str = BGNBD) -> None:
+        self.s = _shift(model)
         self.total = float(w.sum())
         self.w = w / self.total
         self.ux, self.ix = np.unique(x, return_inverse=True)
         self.ut, self.it = np.unique(t_x, return_inverse=True)
         self.uT, self.iT = np.unique(T, return_inverse=True)
         self.x, self.t_x, self.T = x, t_x, T
-        self.repeat = x > 0
+        self.repeat = (x > 0) | (self.s > 0)  # rows with the "dropped out after t_x" branch
         # per distinct x, the summed weights (the terms that depend on x alone)
         self.wx = np.bincount(self.ix, weights=self.w, minlength=self.ux.size)
 
     def _terms(self, log_params: Floats) -> tuple:
         r, alpha, a, b = np.exp(log_params)
-        ux, x = self.ux, self.x
+        ux, x, s = self.ux, self.x, self.s
         ln_aT = np.log(alpha + self.uT)[self.iT]
         ln_at = np.log(alpha + self.ut)[self.it]
-        ux1 = np.where(ux > 0, ux, 1.0)
+        ux1 = np.where((ux > 0) | (s > 0), ux, 1.0) + s  # b + ux1 − 1 = b + x + s − 1
         a3 = -(r + x) * ln_aT
         a4 = np.where(
             self.repeat, np.log(a) - np.log(b + ux1 - 1.0)[self.ix] - (r + x) * ln_at, -np.inf
@@ -135,7 +235,7 @@ class _BgNbdObjective:
         mix = np.logaddexp(a3, a4)
         per_x = (
             special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
-            + special.betaln(a, b + ux) - special.betaln(a, b)
+            + special.betaln(a, b + ux + s) - special.betaln(a, b)
         )  # fmt: skip
         value = float(np.dot(self.wx, per_x) + np.dot(self.w, mix))
         return r, alpha, a, b, ln_aT, ln_at, ux1, a4, mix, value
@@ -147,17 +247,17 @@ class _BgNbdObjective:
 
     def __call__(self, log_params: Floats) -> tuple[float, Floats]:
         r, alpha, a, b, ln_aT, ln_at, ux1, a4, mix, value = self._terms(log_params)
-        ux, x, w = self.ux, self.x, self.w
-        w4 = np.exp(a4 - mix)  # share of the "dropped out after t_x" branch (0 when x = 0)
+        ux, x, w, s = self.ux, self.x, self.w, self.s
+        w4 = np.exp(a4 - mix)  # share of the "dropped out after t_x" branch (0 when absent)
         w3 = 1.0 - w4
         psi_ab = special.digamma(a + b)
-        psi_abx = special.digamma(a + b + ux)
+        psi_abx = special.digamma(a + b + ux + s)
         d_r = np.dot(self.wx, special.digamma(r + ux) - special.digamma(r) + np.log(alpha))
         d_r -= np.dot(w, w3 * ln_aT + w4 * ln_at)
         rx = r + x
         d_alpha = r / alpha - np.dot(w, rx * (w3 / (alpha + self.T) + w4 / (alpha + self.t_x)))
         d_a = np.dot(self.wx, psi_ab - psi_abx) + np.dot(w, w4) / a
-        d_b = np.dot(self.wx, special.digamma(b + ux) - psi_abx - special.digamma(b) + psi_ab)
+        d_b = np.dot(self.wx, special.digamma(b + ux + s) - psi_abx - special.digamma(b) + psi_ab)
         d_b -= np.dot(w, w4 / (b + ux1 - 1.0)[self.ix])
         grad = -np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
         if not (np.isfinite(value) and np.all(np.isfinite(grad))):
@@ -165,24 +265,52 @@ class _BgNbdObjective:
         return -value, grad
 
 
-def _minimize(objective, start: Floats) -> optimize.OptimizeResult:
-    """L-BFGS-B with the analytic gradient; when its line search gives up, which happens on
-    flat ridges near the optimum, Nelder-Mead from where it stopped confirms or moves the point.
+def _best(objective, starts: list[Floats], bounds) -> optimize.OptimizeResult:
+    """The best of _minimize from each start (a previous fit first: usually it is the one)."""
+    best = None
+    for first in starts:
+        result = _minimize(objective, np.clip(first, *np.array(bounds).T), bounds)
+        if best is None or (result.success and (not best.success or result.fun < best.fun)):
+            best = result
+        if best.success and not _at_boundary(best.x, bounds):
+            break
+    assert best is not None
+    return best
+
+
+def _minimize(objective, start: Floats, bounds=None) -> optimize.OptimizeResult:
+    """L-BFGS-B with the analytic gradient, stopped on a relative change of the mean
+    log-likelihood below 1e-12 or a gradient below 1e-9; when its line search gives up, which
+    happens on flat ridges near the optimum, Nelder-Mead from where it stopped confirms or
+    moves the point. A simplex that has not met its tolerances by NELDER_MEAD_MAX_EVALUATIONS
+    but stands still (the mean log-likelihood within 1e-9 over its last evaluations, the
+    gradient there small) has converged as far as the data can tell: accepted.
     """
-    bounds = [_LOG_BOUND] * len(start)
-    options = {"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9}
+    bounds = bounds or [_UNBOUNDED] * len(start)
+    options = {"maxiter": 5000, "ftol": 1e-12, "gtol": 1e-9}
     result = optimize.minimize(
         objective, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options
     )
     if result.success or _stationary(result):
+        result.success = True
         return result
     # Bounded: every evaluation reads every distinct triple, so an unbounded simplex search on
     # a million customers ran for minutes inside the nightly rebuild.
     value_only = getattr(objective, "value", lambda params: objective(params)[0])
-    return optimize.minimize(
+    simplex = optimize.minimize(
         value_only, result.x, method="Nelder-Mead", bounds=bounds,
         options={"maxfev": NELDER_MEAD_MAX_EVALUATIONS, "xatol": 1e-7, "fatol": 1e-12},
     )  # fmt: skip
+    if simplex.success:
+        return simplex
+    # Polish where the simplex stopped: L-BFGS-B again, now near the optimum.
+    polish = optimize.minimize(
+        objective, simplex.x, jac=True, method="L-BFGS-B", bounds=bounds, options=options
+    )
+    if polish.success or _stationary(polish) or _flat(polish, simplex):
+        polish.success = True
+        return polish
+    return simplex
 
 
 # The objective is a mean log-likelihood per customer: a gradient this small in every
@@ -192,6 +320,8 @@ STATIONARY_GRADIENT = 1e-6
 # evaluations; on data with no dropout (the 1M benchmark) it never does, and 3,000 evaluations
 # cost 17 s per as-of date inside the rebuild's cache warming.
 NELDER_MEAD_MAX_EVALUATIONS = 1000
+# Two optimisers a mean log-likelihood of 1e-9 apart have found the same maximum.
+FLAT_VALUE = 1e-9
 
 
 def _stationary(result: optimize.OptimizeResult) -> bool:
@@ -203,31 +333,66 @@ def _stationary(result: optimize.OptimizeResult) -> bool:
     )
 
 
-def _check(result: optimize.OptimizeResult, model: str) -> None:
-    at_bound = np.any(np.abs(result.x) >= _LOG_BOUND[1] - 1e-6)
-    if not result.success or not np.all(np.isfinite(result.x)) or at_bound:
+def _flat(polish: optimize.OptimizeResult, simplex: optimize.OptimizeResult) -> bool:
+    """L-BFGS-B and the simplex stand on the same plateau (a ridge the data cannot resolve)."""
+    return bool(
+        np.isfinite(polish.fun)
+        and abs(float(polish.fun) - float(simplex.fun)) < FLAT_VALUE
+        and float(np.max(np.abs(polish.jac))) < 1e3 * STATIONARY_GRADIENT
+    )
+
+
+def _at_boundary(log_params: Floats, bounds) -> bool:
+    """A parameter within BOUNDARY_MARGIN (1%) of one of its limits."""
+    margin = np.log1p(BOUNDARY_MARGIN)
+    low, high = np.array(bounds).T
+    return bool(np.any(log_params <= low + margin) or np.any(log_params >= high - margin))
+
+
+def _check(result: optimize.OptimizeResult, model: str, bounds=None) -> None:
+    if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
+        raise ModelError(f"{model} fit gives values that are not finite", reason="not_finite")
+    if not result.success:
         raise ModelError(f"{model} fit did not converge: {result.message}")
+    if _at_boundary(result.x, bounds or [_UNBOUNDED] * len(result.x)):
+        raise ModelError(
+            f"{model} fit has its maximum at a limit of the parameters", reason="boundary"
+        )
+
+
+def purchase_p_alive(fit: BgNbdFit, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> Floats:
+    """P(alive at T | x, t_x, T) under the fit's model.
+
+    BG/NBD: FHL 2005 eq. 8, 1 for x = 0 (the model's drop-out happens only right after a
+    repeat purchase). MBG/NBD: 1 / (1 + a/(b+x) · ((α+T)/(α+t_x))^(r+x)), for every x.
+    """
+    s = _shift(fit.model)
+    x, t_x, T = _arrays(x, t_x, T)
+    branch = (x > 0) | (s > 0)
+    x_safe = np.where(branch, x, 1.0)
+    log_odds = (
+        np.log(fit.a)
+        - np.log(fit.b + x_safe + s - 1.0)
+        + (fit.r + x) * (np.log(fit.alpha + T) - np.log(fit.alpha + t_x))
+    )
+    return np.where(branch, special.expit(-log_odds), 1.0)
 
 
 def bgnbd_p_alive(fit: BgNbdFit, x: ArrayLike, t_x: ArrayLike, T: ArrayLike) -> Floats:
-    """P(alive at T | x, t_x, T), FHL 2005 eq. 8 (Hardie's note "Computing P(alive)").
-
-    1 for x = 0: the model's dropout happens only right after a purchase.
-    """
-    x, t_x, T = _arrays(x, t_x, T)
-    x_safe = np.where(x > 0, x, 1.0)
-    log_odds = (
-        np.log(fit.a)
-        - np.log(fit.b + x_safe - 1.0)
-        + (fit.r + x) * (np.log(fit.alpha + T) - np.log(fit.alpha + t_x))
-    )
-    return np.where(x > 0, special.expit(-log_odds), 1.0)
+    """P(alive) under the fit's own model (BG/NBD: FHL 2005 eq. 8)."""
+    return purchase_p_alive(fit, x, t_x, T)
 
 
-def bgnbd_expected_purchases(
+def purchase_expected(
     fit: BgNbdFit, horizon: float, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
 ) -> Floats:
-    """E[Y(horizon) | x, t_x, T], FHL 2005 eq. 10.
+    """E[Y(horizon) | x, t_x, T]: expected buying days in (T, T + horizon] under the fit's model.
+
+    BG/NBD, FHL 2005 eq. 10:
+    (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) 2F1(r+x, b+x; a+b+x−1; z)] · P(alive).
+    MBG/NBD (METRICS.md V):
+    (a+b+x)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; z)] · P(alive),
+    which is BG/NBD's bracket with b + 1 for b: the same computation, shifted.
 
     The factor ((α+T)/(α+T+t))^(r+x) · 2F1(r+x, b+x; a+b+x−1; z), z = t/(α+T+t), is evaluated
     after Euler's transformation 2F1(a,b;c;z) = (1−z)^(c−a−b) 2F1(c−a, c−b; c; z) with
@@ -243,7 +408,8 @@ def bgnbd_expected_purchases(
     serves to detect a failed 2F1.
     """
     x, t_x, T = _arrays(x, t_x, T)
-    r, alpha, a, b = fit.r, fit.alpha, fit.a, fit.b
+    b = fit.b + _shift(fit.model)
+    r, alpha, a = fit.r, fit.alpha, fit.a
     z = horizon / (alpha + T + horizon)
     log_one_minus_z = np.log(alpha + T) - np.log(alpha + T + horizon)
     with np.errstate(all="ignore"):
@@ -255,8 +421,16 @@ def bgnbd_expected_purchases(
     bad = ~np.isfinite(if_alive) | (if_alive < 0.0) | (if_alive > ceiling * (1.0 + 1e-9))
     if np.any(bad):
         if_alive = np.where(bad, 0.0, if_alive)
-        if_alive[bad] = _expected_if_alive_by_quadrature(fit, horizon, x[bad], T[bad])
-    return if_alive * bgnbd_p_alive(fit, x, t_x, T)
+        shifted = BgNbdFit(r=r, alpha=alpha, a=a, b=b, log_likelihood=0.0)
+        if_alive[bad] = _expected_if_alive_by_quadrature(shifted, horizon, x[bad], T[bad])
+    return if_alive * purchase_p_alive(fit, x, t_x, T)
+
+
+def bgnbd_expected_purchases(
+    fit: BgNbdFit, horizon: float, x: ArrayLike, t_x: ArrayLike, T: ArrayLike
+) -> Floats:
+    """E[Y(horizon) | x, t_x, T] under the fit's own model (BG/NBD: FHL 2005 eq. 10)."""
+    return purchase_expected(fit, horizon, x, t_x, T)
 
 
 # Rows per block of the quadrature: a block's matrix is rows × nodes (up to 400) floats, and
@@ -296,7 +470,10 @@ def _beta_nodes(a: float, c: float) -> tuple[Floats, Floats]:
     log_density = a * v + (c - 1.0) * np.log(-np.expm1(v)) + np.log(w)
     weights = np.exp(log_density - special.logsumexp(log_density))
     if not (np.all(np.isfinite(v)) and np.all(np.isfinite(weights))):
-        raise ModelError(f"expected purchases cannot be computed for Beta({a:.3g}, {c:.3g})")
+        raise ModelError(
+            f"expected purchases cannot be computed for Beta({a:.3g}, {c:.3g})",
+            reason="not_finite",
+        )
     return np.exp(v), weights
 
 
@@ -326,15 +503,25 @@ def gamma_gamma_fit(
     weights: ArrayLike | None = None,
     start: GammaGammaFit | None = None,
 ) -> GammaGammaFit:
-    """Maximum-likelihood p, q, γ over customers with x ≥ 1 and m > 0 (`start` as above)."""
+    """Maximum-likelihood p, q, γ over customers with x ≥ 1 and m > 0 (`start` as above).
+
+    Fitted on m divided by its mean S: γ then is of order one whatever the currency (rupiah
+    put γ in the millions, beside p and q near one), and γ = S · γ' with the log-likelihood
+    less ln S per customer (the density of m is that of m/S divided by S).
+    """
     x, m = _arrays(x, m)
     w = np.ones_like(x) if weights is None else np.asarray(weights, dtype=np.float64)
     usable = (x > 0) & (m > 0)
     x, m, w = x[usable], m[usable], w[usable]
     if float(w.sum()) < MIN_REPEAT_CUSTOMERS:
-        raise ModelError(f"fewer than {MIN_REPEAT_CUSTOMERS} customers with a repeat buying day")
+        raise ModelError(
+            f"fewer than {MIN_REPEAT_CUSTOMERS} customers with a repeat buying day",
+            reason="few_repeat",
+        )
     total = float(w.sum())
     w = w / total
+    scale = float(np.dot(w, m))
+    m = m / scale
     ln_m, ln_x = np.log(m), np.log(x)
 
     def objective(log_params: Floats) -> tuple[float, Floats]:
@@ -351,14 +538,22 @@ def gamma_gamma_fit(
             return 1e300, np.zeros(3)
         return -value, grad
 
-    first = _GG_START if start is None else np.log([start.p, start.q, start.gamma])
-    result = _minimize(objective, first)
-    _check(result, "Gamma-Gamma")
+    low, high = np.log(PARAMETER_LIMITS)
+    bounds = [(low, high), (low, high), _UNBOUNDED]
+    starts = [_GG_START]
+    if start is not None:
+        starts.insert(0, np.log([start.p, start.q, start.gamma / scale]))
+    result = _best(objective, starts, bounds)
+    _check(result, "Gamma-Gamma", bounds)
     p, q, gamma = (float(v) for v in np.exp(result.x))
     if q <= 1.0:
         # The population mean pγ/(q−1) does not exist: no value can be predicted.
-        raise ModelError(f"Gamma-Gamma fit has q = {q:.3f} <= 1: the mean value is infinite")
-    return GammaGammaFit(p=p, q=q, gamma=gamma, log_likelihood=-float(result.fun) * total)
+        raise ModelError(
+            f"Gamma-Gamma fit has q = {q:.3f} <= 1: the mean value is infinite",
+            reason="infinite_mean",
+        )
+    log_likelihood = (-float(result.fun) - np.log(scale)) * total
+    return GammaGammaFit(p=p, q=q, gamma=gamma * scale, log_likelihood=log_likelihood)
 
 
 def gamma_gamma_expected_value(fit: GammaGammaFit, x: ArrayLike, m: ArrayLike) -> Floats:

@@ -34,7 +34,9 @@ T_WONDAY = CustomerWonDay._meta.db_table
 T_VALUE = CustomerValue._meta.db_table
 DEFAULT_HORIZON = 365
 MIN_HORIZON, MAX_HORIZON = 1, 730
-AT_RISK_BELOW = 0.5  # METRICS.md V: customers at risk have x > 0 and p_alive < 0.5
+AT_RISK_BELOW = 0.5  # METRICS.md V: at risk: p_alive < 0.5 (with bgnbd also x > 0)
+DEFAULT_MODEL = clv.DEFAULT_MODEL
+MODELS = clv.MODELS
 HOLDOUT_XS = 7  # per x = 0..6, then "7+"
 CENT = Decimal("0.01")
 
@@ -109,57 +111,78 @@ def _holdout_actual(as_of: int, horizon: int) -> dict[int, int]:
 
 @dataclass(frozen=True)
 class Fits:
-    bgnbd: clv.BgNbdFit
+    """The purchase model's fit (MBG/NBD or BG/NBD: `purchase.model`) and Gamma-Gamma's."""
+
+    purchase: clv.BgNbdFit
     gamma_gamma: clv.GammaGammaFit
 
 
-def _fits(triples: Triples, pairs: Pairs, start: Fits | None = None) -> Fits:
+def _fits(
+    triples: Triples, pairs: Pairs, start: Fits | None = None, *, model: str = DEFAULT_MODEL
+) -> Fits:
     """Both fits, or clv.ModelError when either cannot be fitted."""
-    bgnbd = clv.bgnbd_fit(
+    purchase = clv.purchase_fit(
         triples.x, triples.t_x, triples.T, weights=triples.customers,
-        start=start.bgnbd if start else None,
+        start=start.purchase if start else None, model=model,
     )  # fmt: skip
     x, m, n = pairs
     gamma_gamma = clv.gamma_gamma_fit(x, m, weights=n, start=start.gamma_gamma if start else None)
-    return Fits(bgnbd=bgnbd, gamma_gamma=gamma_gamma)
+    return Fits(purchase=purchase, gamma_gamma=gamma_gamma)
 
 
-def _stored_fit() -> tuple[int | None, Fits | None, str]:
-    """(as-of day, fits or None, message) of the rebuild's own fit (CustomerValueFit)."""
+def _stored_fit() -> tuple[int | None, str, Fits | None, clv.ModelError | None]:
+    """(as-of day, model, fits or None, why not) of the rebuild's own fit (CustomerValueFit)."""
     row = CustomerValueFit.objects.first()
     if row is None:
-        return None, None, ""
+        return None, "", None, None
     if not row.fitted:
-        return row.as_of_day, None, row.message
+        error = clv.ModelError(row.message or "not fitted", reason=row.reason or "no_convergence")
+        return row.as_of_day, row.model, None, error
     fits = Fits(
-        bgnbd=clv.BgNbdFit(r=row.r, alpha=row.alpha, a=row.a, b=row.b, log_likelihood=0.0),
+        purchase=clv.BgNbdFit(
+            r=row.r, alpha=row.alpha, a=row.a, b=row.b, log_likelihood=0.0, model=row.model
+        ),
         gamma_gamma=clv.GammaGammaFit(p=row.p, q=row.q, gamma=row.gamma, log_likelihood=0.0),
     )
-    return row.as_of_day, fits, row.message
+    return row.as_of_day, row.model, fits, None
 
 
-def _fits_for(as_of: int, triples: Triples, pairs: Pairs) -> Fits:
-    """The fit for as-of day `as_of`. The rebuild's own as-of date reuses the parameters it
-    stored (log-likelihoods recomputed from the same inputs); any other date is fitted,
-    starting from those parameters."""
-    stored_day, stored, message = _stored_fit()
-    if stored_day == as_of:
+def _fits_for(as_of: int, triples: Triples, pairs: Pairs, model: str = DEFAULT_MODEL) -> Fits:
+    """The fit for as-of day `as_of`. The rebuild's own as-of date and model reuse the
+    parameters it stored (log-likelihoods recomputed from the same inputs); any other date is
+    fitted, starting from those parameters."""
+    stored_day, stored_model, stored, error = _stored_fit()
+    if stored_day == as_of and stored_model == model:
         if stored is None:
-            raise clv.ModelError(message or "not fitted")
+            raise error or clv.ModelError("not fitted")
         return _with_likelihood(stored, triples, pairs)
-    return _fits(triples, pairs, start=stored)
+    return _fits(triples, pairs, start=stored, model=model)
+
+
+def fit_as_of(*, as_of: date, model: str = DEFAULT_MODEL) -> Fits:
+    """The purchase model `model` and Gamma-Gamma fitted on the buying days on or before
+    `as_of` (METRICS.md V), from the rollups: the public entry point for other figures.
+
+    Raises clv.ModelError (its `reason` says why) when the data cannot be fitted.
+    """
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}")
+    triples, pairs = _inputs(as_of.toordinal())
+    return _fits_for(as_of.toordinal(), triples, pairs, model)
 
 
 def _with_likelihood(fits: Fits, triples: Triples, pairs: Pairs) -> Fits:
-    g, v = fits.bgnbd, fits.gamma_gamma
-    ll_g = float(np.dot(triples.customers, clv.bgnbd_log_likelihood(
-        g.r, g.alpha, g.a, g.b, triples.x, triples.t_x, triples.T)))  # fmt: skip
+    g, v = fits.purchase, fits.gamma_gamma
+    ll_g = float(np.dot(triples.customers, clv.purchase_log_likelihood(
+        g.model, g.r, g.alpha, g.a, g.b, triples.x, triples.t_x, triples.T)))  # fmt: skip
     x, m, n = pairs
     usable = (x > 0) & (m > 0)
     ll_v = float(np.dot(n[usable], clv.gamma_gamma_log_likelihood(
         v.p, v.q, v.gamma, x[usable], m[usable])))  # fmt: skip
     return Fits(
-        bgnbd=clv.BgNbdFit(r=g.r, alpha=g.alpha, a=g.a, b=g.b, log_likelihood=ll_g),
+        purchase=clv.BgNbdFit(
+            r=g.r, alpha=g.alpha, a=g.a, b=g.b, log_likelihood=ll_g, model=g.model
+        ),
         gamma_gamma=clv.GammaGammaFit(p=v.p, q=v.q, gamma=v.gamma, log_likelihood=ll_v),
     )
 
@@ -167,7 +190,7 @@ def _with_likelihood(fits: Fits, triples: Triples, pairs: Pairs) -> Fits:
 def _parameters(fits: Fits | None) -> dict[str, float | None]:
     if fits is None:
         return dict.fromkeys(("r", "alpha", "a", "b", "p", "q", "gamma"))
-    g, v = fits.bgnbd, fits.gamma_gamma
+    g, v = fits.purchase, fits.gamma_gamma
     return {"r": g.r, "alpha": g.alpha, "a": g.a, "b": g.b, "p": v.p, "q": v.q, "gamma": v.gamma}
 
 
@@ -177,13 +200,20 @@ def _histogram(p_alive: np.ndarray, weights: np.ndarray) -> list[int]:
     return [int(v) for v in np.bincount(bins, weights=weights, minlength=10).round()]
 
 
-def customer_value_payload(*, as_of: date, horizon: int, today: date) -> dict[str, Any]:
-    """The JSON payload of insights/customer-value/ for as-of date A (money in cents)."""
+def customer_value_payload(
+    *, as_of: date, horizon: int, today: date, model: str = DEFAULT_MODEL
+) -> dict[str, Any]:
+    """The JSON payload of insights/customer-value/ for as-of date A (money in cents).
+
+    Besides CONTRACT's fields: `message` and `reason` (why not fitted, for the dashboard) and
+    `p_alive_histogram_repeat` (the histogram's customers with x > 0).
+    """
     a = as_of.toordinal()
     triples, pairs = _inputs(a)
     customers = int(triples.customers.sum())
     payload: dict[str, Any] = {
         "fitted": False,
+        "model": model,
         "as_of": as_of.isoformat(),
         "horizon": horizon,
         "parameters": _parameters(None),
@@ -193,26 +223,32 @@ def customer_value_payload(*, as_of: date, horizon: int, today: date) -> dict[st
         "customers_at_risk": None,
         "revenue_at_risk_cents": None,
         "p_alive_histogram": None,
+        "p_alive_histogram_repeat": None,
         "holdout": None,
         "message": "",
+        "reason": "",
     }
     x, t_x, T, n = triples.x, triples.t_x, triples.T, triples.customers
     try:
-        fits = _fits_for(a, triples, pairs)
-        p_alive = clv.bgnbd_p_alive(fits.bgnbd, x, t_x, T)
-        expected = clv.bgnbd_expected_purchases(fits.bgnbd, float(horizon), x, t_x, T)
+        fits = _fits_for(a, triples, pairs, model)
+        p_alive = clv.purchase_p_alive(fits.purchase, x, t_x, T)
+        expected = clv.purchase_expected(fits.purchase, float(horizon), x, t_x, T)
         if not (np.all(np.isfinite(p_alive)) and np.all(np.isfinite(expected))):
-            raise clv.ModelError("the fitted model gives values that are not finite")
+            raise clv.ModelError(
+                "the fitted model gives values that are not finite", reason="not_finite"
+            )
     except clv.ModelError as error:
-        payload["message"] = str(error)
+        payload["message"], payload["reason"] = str(error), error.reason
         return payload
-    g, v = fits.bgnbd, fits.gamma_gamma
+    g, v = fits.purchase, fits.gamma_gamma
     # Σ over a triple's customers of E[value | x, m] is linear in m, and Σ m = Σ repeat / x.
     weight = v.p * x / (v.p * x + v.q - 1.0)
     population = v.p * v.gamma / (v.q - 1.0)
     sum_m = np.divide(triples.repeat_cents / 100.0, x, out=np.zeros_like(x), where=x > 0)
     value_sum = (1.0 - weight) * population * n + weight * sum_m
-    at_risk = (x > 0) & (p_alive < AT_RISK_BELOW)
+    at_risk = p_alive < AT_RISK_BELOW
+    if model == clv.BGNBD:
+        at_risk &= x > 0
     payload.update(
         fitted=True,
         parameters=_parameters(fits),
@@ -221,6 +257,7 @@ def customer_value_payload(*, as_of: date, horizon: int, today: date) -> dict[st
         customers_at_risk=int(n[at_risk].sum()),
         revenue_at_risk_cents=int(triples.revenue_cents[at_risk].sum()),
         p_alive_histogram=_histogram(p_alive, n),
+        p_alive_histogram_repeat=_histogram(p_alive, np.where(x > 0, n, 0.0)),
     )
     if as_of + timedelta(days=horizon) <= today:
         payload["holdout"] = _holdout(a, horizon, x, n, expected)
@@ -250,17 +287,21 @@ def _holdout(a: int, horizon: int, x: np.ndarray, n: np.ndarray, expected: np.nd
     }
 
 
-def customer_value(*, period: Period, horizon: int = DEFAULT_HORIZON) -> dict[str, Any]:
-    """METRICS.md V for the as-of date of `period`: cached per (A, H, holdout due)."""
+def customer_value(
+    *, period: Period, horizon: int = DEFAULT_HORIZON, model: str = DEFAULT_MODEL
+) -> dict[str, Any]:
+    """METRICS.md V for the as-of date of `period`: cached per (A, H, model, holdout due)."""
     if not MIN_HORIZON <= horizon <= MAX_HORIZON:
         raise ValueError(f"horizon must be {MIN_HORIZON} to {MAX_HORIZON} days")
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}")
     today = local_today()
     as_of = min(period.end, today)
     holdout_due = as_of + timedelta(days=horizon) <= today
     return queries._cached(
         "value",
-        (as_of, horizon, holdout_due),
-        lambda: customer_value_payload(as_of=as_of, horizon=horizon, today=today),
+        (as_of, horizon, model, holdout_due),
+        lambda: customer_value_payload(as_of=as_of, horizon=horizon, today=today, model=model),
     )
 
 
@@ -298,17 +339,19 @@ def customer_value_rebuild(*, today: date | None = None) -> int:
     CustomerValue.objects.all().delete()
     CustomerValueFit.objects.all().delete()
     try:
-        fits = _fits(*_inputs(a))
+        fits = _fits(*_inputs(a), model=DEFAULT_MODEL)
         rows = _fetch_array(_PER_CUSTOMER_SQL, {"as_of": a}, 5)
         ids, scores = rows[:, 0].astype(np.int64), _scores(fits, a, rows)
     except clv.ModelError as error:
         CustomerValueFit.objects.create(
-            as_of_day=a, horizon=DEFAULT_HORIZON, fitted=False, message=str(error)[:255]
-        )
+            as_of_day=a, horizon=DEFAULT_HORIZON, fitted=False, message=str(error)[:255],
+            model=DEFAULT_MODEL, reason=error.reason,
+        )  # fmt: skip
         return 0
     CustomerValueFit.objects.create(
         as_of_day=a, horizon=DEFAULT_HORIZON, fitted=True, **_parameters(fits),
-        log_likelihood=fits.bgnbd.log_likelihood + fits.gamma_gamma.log_likelihood,
+        log_likelihood=fits.purchase.log_likelihood + fits.gamma_gamma.log_likelihood,
+        model=DEFAULT_MODEL,
     )  # fmt: skip
     if len(ids):
         p_alive, expected, value = scores
@@ -322,12 +365,14 @@ def _scores(fits: Fits, a: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarra
     x = rows[:, 1]
     t_x, T = rows[:, 2] - rows[:, 3], a - rows[:, 3]
     m = np.divide(rows[:, 4], 100.0 * x, out=np.zeros_like(x), where=x > 0)
-    g, v = fits.bgnbd, fits.gamma_gamma
-    p_alive = clv.bgnbd_p_alive(g, x, t_x, T)
-    expected = clv.bgnbd_expected_purchases(g, float(DEFAULT_HORIZON), x, t_x, T)
+    g, v = fits.purchase, fits.gamma_gamma
+    p_alive = clv.purchase_p_alive(g, x, t_x, T)
+    expected = clv.purchase_expected(g, float(DEFAULT_HORIZON), x, t_x, T)
     value = clv.gamma_gamma_expected_value(v, x, m)
     if not all(np.all(np.isfinite(column)) for column in (p_alive, expected, value)):
-        raise clv.ModelError("the fitted model gives values that are not finite")
+        raise clv.ModelError(
+            "the fitted model gives values that are not finite", reason="not_finite"
+        )
     return p_alive, expected, value
 
 

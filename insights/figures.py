@@ -639,8 +639,8 @@ FIGURES: list[Figure] = [
         "value",
         _("Customers at risk"),
         _(
-            "Customers who bought more than once but whose probability of still buying from you "
-            "is below 50%."
+            "Customers whose probability of still buying from you is below 50%, customers who "
+            "bought only once included."
         ),
         "count",
         "METRICS.md §V",

@@ -243,13 +243,16 @@ class FigureCache(models.Model):
 
 
 class CustomerValueFit(models.Model):
-    """The BG/NBD + Gamma-Gamma fit of the last rebuild: as of today, horizon 365 days.
+    """The purchase model (the default, MBG/NBD) + Gamma-Gamma fit of the last rebuild: as of
+    today, horizon 365 days.
 
-    One row (replaced by each rebuild). Parameters are null when the model could not be fitted.
+    One row (replaced by each rebuild). Parameters are null when the model could not be fitted;
+    `reason` then names why (insights.clv.ModelError.reason).
     """
 
     as_of_day = models.IntegerField()  # proleptic ordinal of the as-of date A
     horizon = models.IntegerField()
+    model = models.CharField(max_length=8, default="mbgnbd")
     fitted = models.BooleanField(default=False)
     r = models.FloatField(null=True)
     alpha = models.FloatField(null=True)
@@ -260,6 +263,7 @@ class CustomerValueFit(models.Model):
     gamma = models.FloatField(null=True)
     log_likelihood = models.FloatField(null=True)
     message = models.CharField(max_length=255, blank=True)
+    reason = models.CharField(max_length=16, blank=True)
 
     class Meta:
         verbose_name = _("customer value fit")
@@ -291,6 +295,54 @@ class CustomerValue(models.Model):
 
     def __str__(self) -> str:
         return f"value of customer {self.customer_id}"
+
+
+class CustomerHealth(models.Model):
+    """Each customer's health score as of today (METRICS.md Q), for lists, filters and 360°.
+
+    Written by every rebuild (insights.health) for the customers with a buying day on or before
+    today; no row means null. Components are 0-100; service and voice are null when absent.
+    """
+
+    class Band(models.TextChoices):
+        HEALTHY = "healthy", _("Healthy")
+        ATTENTION = "attention", _("Needs attention")
+        AT_RISK = "at_risk", _("At risk")
+
+    customer = models.OneToOneField(
+        "customers.Customer", primary_key=True, on_delete=models.CASCADE, related_name="health"
+    )
+    health = models.SmallIntegerField(_("health"), db_index=True)
+    band = models.CharField(_("health band"), max_length=9, choices=Band.choices, db_index=True)
+    purchase = models.FloatField(_("purchase"))
+    recency = models.SmallIntegerField(_("recency"))
+    service = models.FloatField(_("service"), null=True)
+    voice = models.SmallIntegerField(_("voice"), null=True)
+
+    class Meta:
+        verbose_name = _("customer health")
+        verbose_name_plural = _("customer health scores")
+
+    def __str__(self) -> str:
+        return f"health of customer {self.customer_id}"
+
+
+class CustomerNpsDay(models.Model):
+    """A customer's latest NPS answer of each local day (METRICS.md Q, voice): the per-customer
+    survey table health reads for any as-of date. Rewritten by every rebuild."""
+
+    customer_id = models.BigIntegerField()
+    day = models.IntegerField()  # local date of the answer, proleptic ordinal
+    score = models.SmallIntegerField()
+
+    class Meta:
+        verbose_name = _("customer NPS day")
+        constraints = [
+            models.UniqueConstraint(fields=["customer_id", "day"], name="customernpsday_grain")
+        ]
+
+    def __str__(self) -> str:
+        return f"customer {self.customer_id} day {self.day}: NPS {self.score}"
 
 
 class Segment(models.Model):

@@ -248,7 +248,9 @@ def _full_reason(*, full: bool, changes: incremental.Changes) -> str:
 
 def _fitted_today() -> bool:
     """The stored customer value fit is as of today (its as-of day is the only other input)."""
-    return CustomerValueFit.objects.filter(as_of_day=local_today().toordinal()).exists()
+    return CustomerValueFit.objects.filter(
+        as_of_day=local_today().toordinal(), model=customer_value.DEFAULT_MODEL
+    ).exists()
 
 
 def _last_run_day() -> date | None:

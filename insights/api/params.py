@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from insights.clv import DEFAULT_MODEL, MODELS
 from insights.customer_filters import segments_visible
 from insights.periods import GRANULARITIES, PRESETS, PeriodError, parse_period, resolve_granularity
 from insights.queries import ORDERS, SCOPES
@@ -144,6 +145,16 @@ class CustomerValueParams(PeriodParams):
             "H, in days (1 to 730, default 365): expected buying days and predicted value are "
             "for the days after the as-of date A up to and including A + H."
         ),
+    )
+    model = serializers.ChoiceField(
+        choices=MODELS,
+        default=DEFAULT_MODEL,
+        help_text=(
+            "The purchase model: `mbgnbd` (default; MBG/NBD, a customer may drop out at its "
+            "first purchase, so one-time buyers get a real P(alive)) or `bgnbd` (BG/NBD, every "
+            "one-time buyer has P(alive) 1)."
+        ),
+        error_messages={"invalid_choice": _("unknown model '{input}'; one of: mbgnbd, bgnbd")},
     )
 
 

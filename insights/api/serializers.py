@@ -489,10 +489,10 @@ def Model(help_text: str) -> serializers.FloatField:  # noqa: N802
 
 
 class ValueParametersSerializer(serializers.Serializer):
-    r = Model("BG/NBD: shape of the gamma distribution of buying rates across customers.")
-    alpha = Model("BG/NBD: scale of that gamma distribution, in days.")
-    a = Model("BG/NBD: first shape of the beta distribution of the drop-out probability.")
-    b = Model("BG/NBD: second shape of that beta distribution.")
+    r = Model("Purchase model: shape of the gamma distribution of buying rates across customers.")
+    alpha = Model("Purchase model: scale of that gamma distribution, in days.")
+    a = Model("Purchase model: first shape of the beta distribution of the drop-out probability.")
+    b = Model("Purchase model: second shape of that beta distribution.")
     p = Model("Gamma-Gamma: shape of the value of one buying day.")
     q = Model("Gamma-Gamma: shape of the gamma distribution of customers' value scales.")
     gamma = Model("Gamma-Gamma: scale of that distribution (in money).")
@@ -515,8 +515,12 @@ class CustomerValueSerializer(InsightsResponse):
     fitted = serializers.BooleanField(
         help_text=(
             "false when the models could not be fitted (fewer than 10 customers with a repeat "
-            "buying day, or no convergence); the model figures are then null."
+            "buying day, no convergence, or a maximum at a limit of the parameters); the model "
+            "figures are then null."
         )
+    )
+    model = serializers.ChoiceField(
+        choices=["mbgnbd", "bgnbd"], help_text="The purchase model the figures come from."
     )
     as_of = serializers.DateField(
         help_text="A = min(end, today): calibration uses the buying days on or before A."
@@ -525,7 +529,9 @@ class CustomerValueSerializer(InsightsResponse):
     parameters = ValueParametersSerializer(
         help_text="Maximum-likelihood parameters (time unit one day); all null when not fitted."
     )
-    log_likelihood = Model("Log-likelihood of BG/NBD plus Gamma-Gamma at those parameters.")
+    log_likelihood = Model(
+        "Log-likelihood of the purchase model plus Gamma-Gamma at those parameters."
+    )
     customers = Count(
         "Customers with at least one buying day (won deal close date) on or before A."
     )
@@ -535,8 +541,8 @@ class CustomerValueSerializer(InsightsResponse):
         allow_null=True,
     )
     customers_at_risk = Count(
-        "Customers with a repeat buying day whose probability of still buying (P(alive)) is "
-        "below 0.5.",
+        "Customers whose probability of still buying (P(alive)) is below 0.5 (with bgnbd, "
+        "only those with a repeat buying day).",
         allow_null=True,
     )
     revenue_at_risk = Money("Their revenue (won deals) closed on or before A.", allow_null=True)

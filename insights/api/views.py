@@ -209,9 +209,10 @@ class CustomerValueApi(InsightsApi):
     params_class = p.CustomerValueParams
     output_class = s.CustomerValueSerializer
 
-    def figures(self, *, period, horizon) -> dict[str, Any]:
-        data = dict(customer_value.customer_value(period=period, horizon=horizon))
-        data.pop("message", None)
+    def figures(self, *, period, horizon, model) -> dict[str, Any]:
+        data = dict(customer_value.customer_value(period=period, horizon=horizon, model=model))
+        for internal in ("message", "reason", "p_alive_histogram_repeat"):
+            data.pop(internal, None)
         for name in ("predicted_revenue", "revenue_at_risk"):
             data[name] = customer_value.money(data.pop(f"{name}_cents"))
         return data

@@ -16,11 +16,17 @@
       var key = canvas.dataset.valueChart;
       var chart = charts[key];
       var datasets = key === "histogram"
-        ? [{label: labels.customers, data: chart.series.customers, backgroundColor: "#1f4e79"}]
+        ? [{label: labels.one_time, data: chart.series.one_time, backgroundColor: "#b03a00"},
+           {label: labels.repeat, data: chart.series.repeat, backgroundColor: "#1f4e79"}]
         : [{label: labels.actual, data: chart.series.actual, backgroundColor: "#b03a00"},
            {label: labels.expected, data: chart.series.expected, backgroundColor: "#1f4e79"}];
+      var stacked = key === "histogram";
+      var scales = stacked
+        ? {x: {stacked: true, ticks: {color: "#333"}},
+           y: {stacked: true, beginAtZero: true, ticks: {color: "#333"}}}
+        : options.scales;
       new window.Chart(canvas, {type: "bar", data: {labels: chart.labels, datasets: datasets},
-        options: Object.assign({plugins: {legend: {display: key !== "histogram"}}}, options)});
+        options: Object.assign({}, options, {plugins: {legend: {display: true}}, scales: scales})});
     });
   }
 

@@ -189,17 +189,19 @@ class FakeQueries:
         monkeypatch.setattr(service_dashboard, "service_figures", self.service_figures)
         return self
 
-    def customer_value(self, *, period, horizon=365):
+    def customer_value(self, *, period, horizon=365, model="mbgnbd"):
         """A fitted insights/customer-value payload (money in cents), with a passed holdout."""
         self.calls.append(("customer_value", {"period": period, "horizon": horizon}))
         return {
-            "fitted": True, "as_of": period.end.isoformat(), "horizon": horizon,
+            "fitted": True, "model": model, "as_of": period.end.isoformat(), "horizon": horizon,
             "parameters": {"r": 0.243, "alpha": 30.9, "a": 0.793, "b": 2.426, "p": 6.25,
                            "q": 3.74, "gamma": 15.44},
             "log_likelihood": -18419.45, "customers": 2357,
             "predicted_revenue_cents": 12345678, "customers_at_risk": 321,
             "revenue_at_risk_cents": 4567800,
             "p_alive_histogram": [300, 120, 80, 60, 50, 40, 30, 20, 10, 1647],
+            "p_alive_histogram_repeat": [100, 20, 30, 40, 50, 40, 30, 20, 10, 600],
+            "reason": "",
             "holdout": {
                 "actual_purchases": 1050, "expected_purchases": 1011.5,
                 "by_x": [{"x": x, "customers": 10, "actual": 0.5, "expected": 0.45}

@@ -145,3 +145,176 @@ def test_the_value_only_objective_equals_the_full_one():
     objective = clv._BgNbdObjective(x, t_x, T, np.ones(200))
     for log_params in rng.normal(0, 1, (5, 4)):
         assert objective.value(log_params) == objective(log_params)[0]
+
+
+# --- MBG/NBD (Batislam et al. 2007 with Wagner and Hoppe's erratum) ---------------------------
+
+# The MBG/NBD fit on CDNOW in weeks (METRICS.md V): r 0.525, α 6.183, a 0.891, b 1.614.
+MBG_WEEKS = clv.BgNbdFit(r=0.525, alpha=6.183, a=0.891, b=1.614, log_likelihood=0.0,
+                         model="mbgnbd")  # fmt: skip
+
+# (x, t_x, T): P(alive), E[Y(39)], log-likelihood, each straight from METRICS.md V's formulas
+# with math.lgamma and scipy's hyp2f1 untransformed; E[Y(39)] agrees to 1e-13 with an
+# independent quadrature of its definition (the expectation over p ~ Beta(a, b+x+1)).
+MBG_CASES = [
+    ((2, 30.43, 38.86), 0.7062022651184873, 1.2629606232673432, -9.48555131453393),
+    ((0, 0.0, 38.86), 0.3897350809187629, 0.15401274667514553, -0.539837463531015),
+    ((1, 2.0, 38.86), 0.1787727181446566, 0.19760897047845863, -4.505769013679968),
+    ((5, 30.0, 38.86), 0.6887900398195564, 2.6026622318667596, -17.6379499024371),
+    ((0, 0.0, 10.0), 0.5222337327821048, 0.48275059815976673, -0.2950659392517183),
+]
+
+
+@pytest.mark.parametrize(("triple", "alive", "e39", "ll"), MBG_CASES)
+def test_mbgnbd_closed_forms_match_hand_computed_values(triple, alive, e39, ll):
+    x, t_x, T = triple
+    assert clv.purchase_p_alive(MBG_WEEKS, [x], [t_x], [T])[0] == pytest.approx(alive, rel=1e-12)
+    assert clv.purchase_expected(MBG_WEEKS, 39.0, [x], [t_x], [T])[0] == pytest.approx(
+        e39, rel=1e-9
+    )
+    got = clv.purchase_log_likelihood("mbgnbd", 0.525, 6.183, 0.891, 1.614, [x], [t_x], [T])[0]
+    assert got == pytest.approx(ll, rel=1e-12)
+
+
+def test_one_time_buyers_get_a_p_alive_below_one_under_mbgnbd_only():
+    # given one-time buyers of different ages
+    x, t_x, T = [0, 0, 0], [0.0, 0.0, 0.0], [1.0, 30.0, 300.0]
+    # then MBG/NBD: 1 / (1 + a/b · ((α + T)/α)^r), below 1 and falling with T; BG/NBD: 1
+    mbg = clv.purchase_p_alive(MBG_WEEKS, x, t_x, T)
+    by_hand = [1 / (1 + 0.891 / 1.614 * ((6.183 + t) / 6.183) ** 0.525) for t in T]
+    assert mbg.tolist() == pytest.approx(by_hand, rel=1e-12)
+    assert 1 > mbg[0] > mbg[1] > mbg[2] > 0
+    assert clv.purchase_p_alive(WEEKS, x, t_x, T).tolist() == [1.0, 1.0, 1.0]
+
+
+def test_mbgnbd_expected_purchases_when_hyp2f1_overflows():
+    # MBG/NBD's expectation is BG/NBD's with b + 1 for b: the quadrature path agrees with it.
+    large = clv.BgNbdFit(r=0.885, alpha=21.6, a=1189.3, b=2322.5, log_likelihood=0.0,
+                         model="mbgnbd")  # fmt: skip
+    shifted = clv.BgNbdFit(r=0.885, alpha=21.6, a=1189.3, b=2323.5, log_likelihood=0.0)
+    for x, T in ((3, 300.0), (0, 100.0)):
+        t_x = T - 10.0 if x else 0.0
+        got = clv.purchase_expected(large, 365.0, [x], [t_x], [T])[0]
+        if_alive = clv._expected_if_alive_by_quadrature(shifted, 365.0, np.array([x * 1.0]),
+                                                        np.array([T]))[0]  # fmt: skip
+        alive = clv.purchase_p_alive(large, [x], [t_x], [T])[0]
+        assert np.isfinite(got) and got == pytest.approx(if_alive * alive, rel=1e-9)
+
+
+def _cdnow_weeks():
+    """CDNOW_sample.txt to 1997-09-30 as (x, t_x, T) in weeks, counting buying days."""
+    from datetime import date
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "CDNOW_sample.txt"
+    end = date(1997, 9, 30).toordinal()
+    days: dict[str, set[int]] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            master, _sample, day, _cds, _dollars = line.split()
+            ordinal = date(int(day[:4]), int(day[4:6]), int(day[6:])).toordinal()
+            if ordinal <= end:
+                days.setdefault(master, set()).add(ordinal)
+    rows = [(len(d) - 1, (max(d) - min(d)) / 7, (end - min(d)) / 7) for d in days.values()]
+    return (np.array(column, dtype=float) for column in zip(*rows, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("model", "published"),
+    [
+        ("mbgnbd", {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}),
+        ("bgnbd", {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}),
+    ],
+)
+def test_cdnow_fit_in_weeks_matches_the_published_parameters(model, published):
+    # given the CDNOW sample: 2,357 customers, 946 with a repeat buying day
+    x, t_x, T = _cdnow_weeks()
+    assert (len(x), int((x > 0).sum())) == (2357, 946)
+    # when
+    fit = clv.purchase_fit(x, t_x, T, model=model)
+    # then, to the published 3 decimals
+    assert fit.model == model
+    for name, value in published.items():
+        assert getattr(fit, name) == pytest.approx(value, abs=0.0015), name
+
+
+def _simulate(rng, n, r, alpha, a, b, *, modified):
+    """Customers drawn from the model itself: rate λ ~ Gamma(r, α), drop-out p ~ Beta(a, b);
+    MBG/NBD tosses the drop-out coin at the first purchase too. Whole days, as in the data."""
+    lam, p = rng.gamma(r, 1.0 / alpha, n), rng.beta(a, b, n)
+    T = rng.integers(60, 721, n).astype(float)
+    x, t_x = np.zeros(n), np.zeros(n)
+    for i in range(n):
+        if modified and rng.random() < p[i]:
+            continue
+        t = rng.exponential(1.0 / lam[i])
+        while t <= T[i]:
+            x[i] += 1
+            t_x[i] = t
+            if rng.random() < p[i]:
+                break
+            t += rng.exponential(1.0 / lam[i])
+    return x, np.floor(t_x), T
+
+
+@pytest.mark.parametrize("model", ["mbgnbd", "bgnbd"])
+def test_fit_recovers_the_parameters_the_data_was_drawn_from(model):
+    # given 5,000 customers drawn from r 0.8, α 40 days, a 1.5, b 4
+    rng = np.random.default_rng(31)
+    x, t_x, T = _simulate(rng, 5000, 0.8, 40.0, 1.5, 4.0, modified=model == "mbgnbd")
+    # when, from the data's own start (not from the truth)
+    fit = clv.purchase_fit(x, t_x, T, model=model)
+    # then, within sampling error (a and b alone are loosely pinned by 5,000 customers; the
+    # mean drop-out probability a / (a + b) much better)
+    assert fit.r == pytest.approx(0.8, rel=0.1)
+    assert fit.alpha == pytest.approx(40.0, rel=0.1)
+    assert fit.a == pytest.approx(1.5, rel=0.2)
+    assert fit.b == pytest.approx(4.0, rel=0.2)
+    assert fit.a / (fit.a + fit.b) == pytest.approx(1.5 / 5.5, rel=0.08)
+    # and it is the maximum: started from the truth, the optimiser ends at the same point
+    truth = clv.BgNbdFit(r=0.8, alpha=40.0, a=1.5, b=4.0, log_likelihood=0.0, model=model)
+    again = clv.purchase_fit(x, t_x, T, start=truth, model=model)
+    assert again.log_likelihood == pytest.approx(fit.log_likelihood, abs=1e-5)
+    assert again.r == pytest.approx(fit.r, rel=1e-3)
+
+
+def test_a_maximum_at_a_limit_is_not_fitted_and_says_why():
+    # given customers who all buy every 30 days and never stop: no spread of rates and no
+    # drop-out, so the likelihood grows towards r, α → ∞ (and a, b → ∞ under BG/NBD)
+    T = np.arange(100.0, 700.0, 5.0)
+    x = np.floor(T / 30.0)
+    t_x = x * 30.0
+    for model in ("mbgnbd", "bgnbd"):
+        with pytest.raises(clv.ModelError, match="at a limit") as caught:
+            clv.purchase_fit(x, t_x, T, model=model)
+        assert caught.value.reason == "boundary"
+
+
+def test_mbgnbd_gradient_matches_finite_differences():
+    x, t_x, T = _customers()
+    objective = clv._BgNbdObjective(x, t_x, T, np.arange(1.0, 21.0), model="mbgnbd")
+    for point in ([0.0, 1.0, 0.5, -0.3], np.log([0.525, 43.3, 0.891, 1.614])):
+        error = optimize.check_grad(lambda v: objective(v)[0], lambda v: objective(v)[1], point)
+        assert error < 1e-5 * max(1.0, np.abs(objective(point)[1]).max())
+        assert objective.value(point) == objective(point)[0]
+
+
+def test_unknown_model_is_refused():
+    with pytest.raises(ValueError, match="mbgnbd, bgnbd"):
+        clv.purchase_fit([1.0] * 20, [5.0] * 20, [10.0] * 20, model="pareto")
+
+
+def test_gamma_gamma_fit_does_not_depend_on_the_currency_unit():
+    # given the same spend in dollars and in rupiah (× 15,000)
+    rng = np.random.default_rng(7)
+    x = rng.integers(1, 8, 400).astype(float)
+    m = rng.gamma(4.0, 10.0, 400)
+    dollars = clv.gamma_gamma_fit(x, m)
+    rupiah = clv.gamma_gamma_fit(x, m * 15000.0)
+    # then p and q are the same and γ scales with the unit
+    assert rupiah.p == pytest.approx(dollars.p, rel=1e-6)
+    assert rupiah.q == pytest.approx(dollars.q, rel=1e-6)
+    assert rupiah.gamma == pytest.approx(dollars.gamma * 15000.0, rel=1e-6)
+    assert rupiah.log_likelihood == pytest.approx(
+        dollars.log_likelihood - 400 * np.log(15000.0), rel=1e-9
+    )

@@ -453,6 +453,71 @@ def test_customer_value_section_not_fitted(client, fake, viewer, monkeypatch):
     assert "insights-value-charts" not in section
 
 
+@pytest.mark.parametrize(
+    ("reason", "words"),
+    [
+        ("few_repeat", "Fewer than 10 customers bought on more than one day"),
+        ("boundary", "they all buy at nearly the same pace"),
+        ("infinite_mean", "check won deals for amounts entered wrongly"),
+        ("no_convergence", "tell your administrator"),
+    ],
+)
+def test_customer_value_not_fitted_says_why_and_what_to_do(
+    client, fake, viewer, monkeypatch, reason, words
+):
+    # given a fit that failed for `reason`
+    payload = fake.customer_value(period=_period())
+    payload.update(fitted=False, holdout=None, reason=reason)
+    monkeypatch.setattr("insights.customer_value.customer_value", lambda **_: payload)
+    # when
+    html = client.get(URL).content.decode()
+    # then
+    section = html.split('id="section-value"')[1].split("</section>")[0]
+    assert words in section
+    assert "What to do" in section
+
+
+def test_model_check_shown_over_the_days_that_have_passed(client, fake, viewer, monkeypatch):
+    # given: A + 365 is after today, so the 365-day fit has no holdout, but days after A passed
+    calls = []
+
+    def value(*, period, horizon=365, model="mbgnbd"):
+        calls.append(horizon)
+        payload = fake.customer_value(period=period, horizon=horizon)
+        if horizon == 365:
+            payload["holdout"] = None
+        return payload
+
+    monkeypatch.setattr("insights.customer_value.customer_value", value)
+    # when: last quarter, whose as-of date is 30 Sep 2025; today is fixed by the fake clock
+    html = client.get(URL, {"start": "2025-07-01", "end": "2025-09-30"}).content.decode()
+    # then: the check is there, over the passed days (at most 730)
+    section = html.split('id="section-value"')[1].split("</section>")[0]
+    assert 'data-value-chart="holdout"' in section
+    assert calls[0] == 365 and 1 <= calls[1] <= 730
+    assert f"Over the {calls[1]} days after the as-of date." in section
+
+
+def test_p_alive_histogram_tells_one_time_and_repeat_buyers_apart(client, fake, viewer):
+    html = client.get(URL, {"preset": "last_year"}).content.decode()
+    data = html.split('id="insights-value-charts" type="application/json">')[1].split("<")[0]
+    series = json.loads(data)["histogram"]["series"]
+    # the fake: totals [300, ...] of which repeat [100, ...]
+    assert series["repeat"][0] == 100 and series["one_time"][0] == 200
+    assert [a + b for a, b in zip(series["one_time"], series["repeat"], strict=True)] == [
+        300,
+        120,
+        80,
+        60,
+        50,
+        40,
+        30,
+        20,
+        10,
+        1647,
+    ]
+
+
 def _period():
     from insights.periods import Period
 

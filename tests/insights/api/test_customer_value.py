@@ -56,15 +56,14 @@ def test_fitted_figures_and_no_holdout_before_the_horizon_has_passed(api):
     body = api.get(URL, YEAR_2025).json()
     # then
     assert body["fitted"] is True
+    assert body["model"] == "mbgnbd"
     assert body["as_of"] == "2025-12-31"
     assert body["horizon"] == 365
     assert body["customers"] == 40
     assert all(isinstance(v, float) for v in body["parameters"].values())
     assert isinstance(body["log_likelihood"], float)
     assert sum(body["p_alive_histogram"]) == 40
-    # the 12 one-time customers have P(alive) = 1: the last tenth
-    assert body["p_alive_histogram"][9] >= 12
-    assert 0 < body["customers_at_risk"] <= 28
+    assert 0 < body["customers_at_risk"] <= 40
     assert Decimal(body["revenue_at_risk"]) > 0
     assert Decimal(body["predicted_revenue"]) > 0
     assert (
@@ -72,6 +71,30 @@ def test_fitted_figures_and_no_holdout_before_the_horizon_has_passed(api):
         and len(body["predicted_revenue"].split(".")[1]) == 2
     )
     assert body["holdout"] is None
+
+
+@pytest.mark.django_db
+def test_bgnbd_calls_every_one_time_buyer_alive_and_mbgnbd_does_not(api):
+    # given 40 customers, 12 of them with a single buying day by 2025-12-31
+    _people()
+    insights_rebuild(trigger="test")
+    # when
+    bg = api.get(URL, {**YEAR_2025, "model": "bgnbd"}).json()
+    mbg = api.get(URL, YEAR_2025).json()
+    # then: BG/NBD puts the 12 one-time customers at P(alive) = 1, the last tenth
+    assert bg["model"] == "bgnbd" and bg["fitted"] is True
+    assert bg["p_alive_histogram"][9] >= 12
+    # MBG/NBD's parameters differ, and its at-risk count may include one-time buyers
+    assert mbg["parameters"]["r"] != bg["parameters"]["r"]
+    assert mbg["p_alive_histogram"][9] < bg["p_alive_histogram"][9]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["pareto", "BGNBD", "mbg"])
+def test_unknown_model_is_a_400_naming_it(api, value):
+    response = api.get(URL, {"model": value})
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["model"]
 
 
 @pytest.mark.django_db
@@ -121,16 +144,21 @@ def test_stored_values_one_time_buyer_is_alive_with_the_population_mean(api):
     fit = CustomerValueFit.objects.get()
     contacts[0].refresh_from_db()
     one_time = contacts[0].customer_id  # one buying day, 2024-05-01
-    # then: x = 0 gives P(alive) = 1 and the mean value pγ / (q − 1)
+    # then: under MBG/NBD x = 0 gives P(alive) = 1 / (1 + a/b · ((α + T)/α)^r) < 1, T the days
+    # from 2024-05-01 to today (2026-06-30), and the mean value pγ / (q − 1)
     stored = CustomerValue.objects.get(customer_id=one_time)
-    assert stored.p_alive == 1.0
+    T = (TODAY - date(2024, 5, 1)).days
+    by_hand = 1 / (1 + fit.a / fit.b * ((fit.alpha + T) / fit.alpha) ** fit.r)
+    assert fit.model == "mbgnbd"
+    assert stored.p_alive == pytest.approx(by_hand, rel=1e-12)
+    assert stored.p_alive < 1.0
     assert stored.expected_value == Decimal(fit.p * fit.gamma / (fit.q - 1)).quantize(
         Decimal("0.01")
     )
     assert CustomerValue.objects.count() == 40
     # and the 360° API carries them
     detail = api.get(f"{LIST}{one_time}/").json()
-    assert detail["p_alive"] == 1.0
+    assert detail["p_alive"] == stored.p_alive
     assert detail["predicted_clv"] == str(stored.predicted_clv)
     assert detail["expected_purchases"] == pytest.approx(stored.expected_purchases)
 

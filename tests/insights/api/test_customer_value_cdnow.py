@@ -66,12 +66,13 @@ def test_cdnow_reproduces_the_papers_parameters(api, tmp_path):
     insights_rebuild(trigger="test")
 
     # when
-    response = api.get("/api/v1/insights/customer-value/", QUERY)
+    response = api.get("/api/v1/insights/customer-value/", {**QUERY, "model": "bgnbd"})
 
     # then
     assert response.status_code == 200
     body = response.json()
     assert body["fitted"] is True
+    assert body["model"] == "bgnbd"
     assert body["as_of"] == "1997-09-30"
     assert body["customers"] == 2357
     paper = {"r": 0.243, "alpha": 30.90, "a": 0.793, "b": 2.426, "p": 6.25, "q": 3.74,
@@ -89,3 +90,25 @@ def test_cdnow_reproduces_the_papers_parameters(api, tmp_path):
         sum(row["customers"] * row["expected"] for row in holdout["by_x"])
     )
     assert sum(body["p_alive_histogram"]) == 2357
+
+
+@pytest.mark.django_db(transaction=False)
+def test_cdnow_mbgnbd_parameters_and_one_time_buyers(api, tmp_path):
+    # given the CDNOW sample, as above
+    _load(tmp_path)
+    insights_rebuild(trigger="test")
+
+    # when: the default model
+    body = api.get("/api/v1/insights/customer-value/", QUERY).json()
+
+    # then: Batislam et al.'s MBG/NBD on CDNOW (weeks): r 0.525, α 6.183, a 0.891, b 1.614
+    assert body["fitted"] is True
+    assert body["model"] == "mbgnbd"
+    weeks = {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}
+    for name, value in weeks.items():
+        got = body["parameters"][name] / (7 if name == "alpha" else 1)
+        assert got == pytest.approx(value, abs=0.0015), name
+    # the 1,411 one-time buyers are no longer alive for sure: on CDNOW their P(alive) is
+    # about 0.4, so every one of them is at risk (P(alive) < 0.5, one-time buyers included)
+    assert body["p_alive_histogram"][9] < 946
+    assert body["customers_at_risk"] >= 2357 - 946
