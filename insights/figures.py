@@ -49,6 +49,7 @@ SECTIONS: list[Section] = [
     Section("retention", _("Retention by cohort"), "METRICS.md §H"),
     Section("service", _("Customer service"), "METRICS.md §S"),
     Section("value", _("Customer value (predicted)"), "METRICS.md §V"),
+    Section("forecast", _("Pipeline and forecast"), "METRICS.md §P"),
 ]
 
 FIGURES: list[Figure] = [
@@ -666,6 +667,138 @@ FIGURES: list[Figure] = [
         ),
         "decimal",
         "METRICS.md §V",
+    ),
+    # --- Pipeline and forecast ---------------------------------------------------------------
+    Figure(
+        "open_deals",
+        "forecast",
+        _("Open deals"),
+        _("Open deals (neither won nor lost) whose expected close date is in the period."),
+        "count",
+        "METRICS.md §P",
+    ),
+    Figure(
+        "open_value",
+        "forecast",
+        _("Pipeline value"),
+        _("The sum of the values of those open deals."),
+        "money",
+        "METRICS.md §P",
+    ),
+    Figure(
+        "weighted_value",
+        "forecast",
+        _("Weighted pipeline"),
+        _(
+            "The sum of each of those deals' value × its win probability (its own, else its "
+            "stage's): what the reps expect."
+        ),
+        "money",
+        "METRICS.md §P",
+    ),
+    Figure(
+        "by_stage",
+        "forecast",
+        _("Pipeline by stage"),
+        _("Those deals per stage, in pipeline order: deals, value and weighted value."),
+        "chart",
+        "METRICS.md §P",
+    ),
+    Figure(
+        "overdue_deals",
+        "forecast",
+        _("Overdue deals"),
+        _("Open deals whose expected close date is before today, whatever the period."),
+        "count",
+        "METRICS.md §P",
+    ),
+    Figure(
+        "overdue_value",
+        "forecast",
+        _("Overdue value"),
+        _("The sum of the values of the overdue deals."),
+        "money",
+        "METRICS.md §P",
+    ),
+    Figure(
+        "undated_deals",
+        "forecast",
+        _("Undated deals"),
+        _("Open deals with no expected close date, whatever the period."),
+        "count",
+        "METRICS.md §P",
+    ),
+    Figure(
+        "undated_value",
+        "forecast",
+        _("Undated value"),
+        _("The sum of the values of the undated deals."),
+        "money",
+        "METRICS.md §P",
+    ),
+    Figure(
+        "historical_win_rate_pct",
+        "forecast",
+        _("Historical win rate"),
+        _("Won deals / (won + lost) among the deals closed in the 365 days before today."),
+        "pct",
+        "METRICS.md §P",
+    ),
+    Figure(
+        "value_at_historical_rate",
+        "forecast",
+        _("Value at the historical rate"),
+        _(
+            "The pipeline value × the historical win rate: what the pipeline is worth if it "
+            "converts as the last year did."
+        ),
+        "money",
+        "METRICS.md §P",
+    ),
+    Figure(
+        "expected_buying_days",
+        "forecast",
+        _("Expected repeat buying days"),
+        _(
+            "Buying days the customer value model expects from existing customers in the part "
+            "of the period after today."
+        ),
+        "decimal",
+        "METRICS.md §P",
+    ),
+    Figure(
+        "expected_repeat_revenue",
+        "forecast",
+        _("Expected repeat revenue"),
+        _(
+            "Those expected buying days × each customer's expected value of a buying day: "
+            "revenue expected from existing customers, not from the pipeline."
+        ),
+        "money",
+        "METRICS.md §P",
+    ),
+    Figure(
+        "model_fitted",
+        "forecast",
+        _("Model fitted"),
+        _(
+            "Whether the customer value model could be fitted; when not, the two expected "
+            "figures are empty."
+        ),
+        "count",
+        "METRICS.md §P",
+    ),
+    Figure(
+        "backtest",
+        "forecast",
+        _("Backtest"),
+        _(
+            "The same forecast made 90 days ago (the pipeline as its history recorded it "
+            "then, the model fitted then) beside what was actually won and bought in the 90 "
+            "days after."
+        ),
+        "list",
+        "METRICS.md §P",
     ),
 ]
 

@@ -19,6 +19,7 @@ INSIGHTS_ENDPOINTS = (
     ("top-products", "api:top-products", "products"),
     ("rfm", "api:rfm", "rfm"),
     ("revenue", "api:revenue", "revenue"),
+    ("forecast", "api:forecast", "forecast"),
 )
 OTHER_ENDPOINTS = (
     ("customers", "api:customer-list", "Deduplicated customers: filter, search, ?format=csv."),

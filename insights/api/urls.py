@@ -4,6 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 from . import lifecycle, root, segments, views
+from .forecast import ForecastApi
 from .service import ServiceApi
 
 app_name = "api"
@@ -28,6 +29,7 @@ urlpatterns = [
     path("insights/lifecycle/", lifecycle.LifecycleApi.as_view(), name="lifecycle"),
     path("insights/retention/", lifecycle.RetentionApi.as_view(), name="retention"),
     path("insights/service/", ServiceApi.as_view(), name="service"),
+    path("insights/forecast/", ForecastApi.as_view(), name="forecast"),
     path("customers/", views.CustomerListApi.as_view(), name="customer-list"),
     path("customers/<int:pk>/", views.CustomerDetailApi.as_view(), name="customer-detail"),
     path("segments/", segments.SegmentListApi.as_view(), name="segment-list"),

@@ -31,6 +31,7 @@ def test_root_lists_every_endpoint_with_its_url_and_what_it_answers(api):
         "top-products",
         "rfm",
         "revenue",
+        "forecast",
         "customers",
         "schema",
         "swagger",
