@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0009_dirty_records_index'),
-        ('insights', '0015_change_log'),
+        ('insights', '0016_forecast_deal_facts'),
     ]
 
     operations = [
