@@ -1,3 +1,5 @@
+import json
+from datetime import date
 from decimal import Decimal
 
 from django import forms
@@ -8,8 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_scoping import OwnerScopedAdminMixin
 
+from . import rules
 from .entry import deal_amount_display, deal_amount_mismatch, deal_items_total, item_unit_price
 from .models import Deal, DealItem, LostReason, PipelineStage, Product
+from .pipeline import expected_close_suggestions
 from .services import DealError, deal_closed_at, deal_status, lost_reason_clashing
 
 
@@ -103,12 +107,15 @@ class DealForm(forms.ModelForm):
             "lost_reason",
             "created_at",
             "closed_at",
+            "expected_close_at",
             "amount",
             "currency",
         ]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if "expected_close_at" in self.fields:
+            self._expected_close_placeholder()
         if "amount" in self.fields:
             self.fields["amount"].required = False
             self.fields["amount"].help_text = _(
@@ -122,6 +129,22 @@ class DealForm(forms.ModelForm):
                     "data-differs-label": _("Differs from the items' total:"),
                 }
             )
+
+    def _expected_close_placeholder(self) -> None:
+        """Suggest a date from the stage's typical cycle as a placeholder, never as a value:
+        static/deals/deal_form.js follows the stage chosen; empty stays empty (undated)."""
+        field = self.fields["expected_close_at"]
+        field.help_text = _(
+            "When you expect this deal to close. Empty: undated. The grey date is only a "
+            "suggestion from the stage's typical cycle; it is not saved unless you type it."
+        )
+        suggestions = expected_close_suggestions(now=timezone.now(), today=timezone.localdate())
+        widgets = getattr(field.widget, "widgets", [field.widget])
+        attrs = {"data-suggestions": json.dumps({str(k): v for k, v in suggestions.items()})}
+        stage_id = self.initial.get("stage") or self.instance.stage_id
+        if stage_id in suggestions:
+            attrs["placeholder"] = suggestions[stage_id]
+        widgets[0].attrs.update(attrs)
 
     def clean(self):
         cleaned = super().clean()
@@ -151,6 +174,67 @@ class DealForm(forms.ModelForm):
         return cleaned
 
 
+class DealStatusFilter(admin.SimpleListFilter):
+    """Won, lost or open as METRICS.md §3 defines it (deals/rules.py)."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [(rules.OPEN, _("Open")), (rules.WON, _("Won")), (rules.LOST, _("Lost"))]
+
+    def queryset(self, request, queryset):
+        q = {rules.OPEN: rules.open_q, rules.WON: rules.won_q, rules.LOST: rules.lost_q}
+        return queryset.filter(q[self.value()]()) if self.value() in q else queryset
+
+
+class ExpectedCloseFilter(admin.SimpleListFilter):
+    """Where the expected close date stands against today (local dates, METRICS.md §P).
+
+    A range of expected close dates is `expected_from` / `expected_to` (YYYY-MM-DD, both
+    included): the forecast's drill-downs use it with `status=open` and the stage.
+    """
+
+    title = _("expected close")
+    parameter_name = "expected"
+
+    def __init__(self, request, params, model, model_admin):
+        self.range = {
+            name: _date_param(params.pop(name, None)) for name in ("expected_from", "expected_to")
+        }
+        super().__init__(request, params, model, model_admin)
+
+    def has_output(self) -> bool:
+        return True
+
+    def lookups(self, request, model_admin):
+        return [("overdue", _("Overdue")), ("undated", _("Undated"))]
+
+    def expected_parameters(self):
+        return [self.parameter_name, "expected_from", "expected_to"]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "overdue":
+            queryset = queryset.filter(expected_close_at__date__lt=today)
+        elif self.value() == "undated":
+            queryset = queryset.filter(expected_close_at__isnull=True)
+        if self.range["expected_from"]:
+            queryset = queryset.filter(expected_close_at__date__gte=self.range["expected_from"])
+        if self.range["expected_to"]:
+            queryset = queryset.filter(expected_close_at__date__lte=self.range["expected_to"])
+        return queryset
+
+
+def _date_param(value) -> date | None:
+    if isinstance(value, list):
+        value = value[-1] if value else None
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
 @admin.register(Deal)
 class DealAdmin(OwnerScopedAdminMixin, admin.ModelAdmin):
     form = DealForm
@@ -167,7 +251,16 @@ class DealAdmin(OwnerScopedAdminMixin, admin.ModelAdmin):
         "lost_reason",
         "owner",
     ]
-    list_filter = ["stage", "stage__outcome", "owner", "created_at", "lost_reason"]
+    list_filter = [
+        DealStatusFilter,
+        ExpectedCloseFilter,
+        "stage",
+        "stage__outcome",
+        "owner",
+        "created_at",
+        "expected_close_at",
+        "lost_reason",
+    ]
     list_select_related = ["contact", "company", "stage", "lost_reason", "owner"]
     search_fields = [
         "name",
@@ -183,7 +276,16 @@ class DealAdmin(OwnerScopedAdminMixin, admin.ModelAdmin):
         (None, {"fields": ["name", "external_id", "contact", "company", "owner"]}),
         (
             _("Pipeline"),
-            {"fields": ["stage", "win_probability", "lost_reason", "created_at", "closed_at"]},
+            {
+                "fields": [
+                    "stage",
+                    "win_probability",
+                    "expected_close_at",
+                    "lost_reason",
+                    "created_at",
+                    "closed_at",
+                ]
+            },
         ),
         (_("Value"), {"fields": ["amount", "currency"]}),
     ]

@@ -178,17 +178,17 @@ def _expected_repeat(*, as_of: int, horizons: tuple[int, int]) -> dict[str, Any]
     (as_of + h0, as_of + h1] over every calibrated customer (h0 = 0: from the day after)."""
     triples, pairs = customer_value._inputs(as_of)
     try:
-        fits = customer_value._fits_for(as_of, triples, pairs)
+        fits = customer_value._fits_for(as_of, triples, pairs, customer_value.DEFAULT_MODEL)
         x, t_x, T, n = triples.x, triples.t_x, triples.T, triples.customers
         expected = [
-            clv.bgnbd_expected_purchases(fits.bgnbd, float(h), x, t_x, T)
-            if h > 0
-            else np.zeros_like(x)
+            clv.purchase_expected(fits.purchase, float(h), x, t_x, T) if h > 0 else np.zeros_like(x)
             for h in horizons
         ]
         in_window = expected[1] - expected[0]
         if not np.all(np.isfinite(in_window)):
-            raise clv.ModelError("the fitted model gives values that are not finite")
+            raise clv.ModelError(
+                "the fitted model gives values that are not finite", reason="not_finite"
+            )
     except clv.ModelError:
         return {"fitted": False, "days": None, "revenue_cents": None}
     v = fits.gamma_gamma

@@ -154,6 +154,7 @@ def _deals(found: CustomerRecords) -> list[dict[str, Any]]:
             "currency": deal.currency,
             "created_at": deal.created_at,
             "closed_at": deal.closed_at,
+            "expected_close_at": deal.expected_close_at,
             "lost_reason": deal.lost_reason.name if deal.lost_reason else None,
             "items": [
                 {

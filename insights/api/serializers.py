@@ -361,6 +361,10 @@ class DealSerializer(serializers.Serializer):
     closed_at = serializers.DateTimeField(
         allow_null=True, help_text="When it closed; its close date falls back to created_at."
     )
+    expected_close_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the rep expects the deal to close (METRICS §P); null: undated.",
+    )
     lost_reason = serializers.CharField(allow_null=True, help_text="The lost reason, if any.")
     items = DealItemSerializer(many=True, help_text="Line items; revenue = quantity × unit_price.")
 

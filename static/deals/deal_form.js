@@ -55,9 +55,23 @@
     update();
   }
 
+  /* The expected close date's placeholder follows the stage chosen: today + the stage's
+   * typical cycle (deals/pipeline.py). Only a placeholder: nothing is filled in. */
+  function initExpectedClose() {
+    var input = document.querySelector("input[data-suggestions]");
+    var stage = document.getElementById("id_stage");
+    if (!input || !stage) { return; }
+    var suggestions = JSON.parse(input.dataset.suggestions || "{}");
+    function follow() { input.placeholder = suggestions[stage.value] || ""; }
+    stage.addEventListener("change", follow);
+    if (window.django && window.django.jQuery) { window.django.jQuery(stage).on("change", follow); }
+  }
+
+  function start() { init(); initExpectedClose(); }
+
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", init);
+    document.addEventListener("DOMContentLoaded", start);
   } else {
-    init();
+    start();
   }
 })();

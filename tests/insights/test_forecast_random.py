@@ -117,7 +117,7 @@ def _direct(period: Period) -> dict:
 def _expected_days(first: int, last: int) -> float:
     """Σ over calibrated customers of E[buying days in (today + first − 1, today + last]]."""
     a = local_today().toordinal()
-    _day, fits, _message = customer_value._stored_fit()
+    _day, _model, fits, _error = customer_value._stored_fit()
     assert fits is not None
     rows = customer_value._fetch_array(customer_value._PER_CUSTOMER_SQL, {"as_of": a}, 5)
     x, t_x, T = rows[:, 1], rows[:, 2] - rows[:, 3], a - rows[:, 3]
@@ -125,7 +125,7 @@ def _expected_days(first: int, last: int) -> float:
     def e(h: int) -> np.ndarray:
         if h <= 0:
             return np.zeros_like(x)
-        return clv.bgnbd_expected_purchases(fits.bgnbd, float(h), x, t_x, T)
+        return clv.purchase_expected(fits.purchase, float(h), x, t_x, T)
 
     return float((e(last) - e(first - 1)).sum())
 
@@ -150,6 +150,7 @@ def test_forecast_equals_a_direct_reading(seed):
         assert result.historical_win_rate_pct == direct["rate"]
         assert result.value_at_historical_rate == direct["at_rate"]
         assert result.model_fitted, CustomerValueFit.objects.values_list("message", flat=True)[0]
+        assert CustomerValueFit.objects.get().model == customer_value.DEFAULT_MODEL
         if last <= 0:
             assert result.expected_buying_days is None
         else:

@@ -238,7 +238,8 @@ def test_detail_is_the_360_view(api):
         closed_at=at("2026-01-12"),
     )
     DealItemFactory(deal=deal, quantity=Decimal("1.5"), unit_price=Decimal("300.33"))
-    DealFactory(contact=crm, stage=proposal, win_probability=100, created_at=at("2026-01-13"))
+    DealFactory(contact=crm, stage=proposal, win_probability=100, created_at=at("2026-01-13"),
+                expected_close_at=at("2026-02-01"))  # fmt: skip
     room = ChatRoomFactory(chat_contact=chat, created_at=at("2026-01-14"), csat_score=5)
     # when
     body = api.get(f"{LIST}{ani.pk}/", {"start": "2026-01-01", "end": "2026-01-31"}).json()
@@ -255,6 +256,8 @@ def test_detail_is_the_360_view(api):
     assert body["deals"][1]["items"][0]["quantity"] == "1.50"
     assert body["deals"][1]["items"][0]["revenue"] == "450.50"
     assert body["deals"][1]["amount"] == "450.50"
+    assert body["deals"][0]["expected_close_at"] == "2026-02-01T10:00:00+07:00"
+    assert body["deals"][1]["expected_close_at"] is None
     assert body["chat_rooms"] == [
         {
             "id": room.pk,
