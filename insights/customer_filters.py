@@ -77,6 +77,8 @@ ORDERINGS = {
     "-p_alive": (F("value__p_alive").desc(nulls_last=True), "id"),
     "predicted_clv": (F("value__predicted_clv").asc(nulls_last=True), "id"),
     "-predicted_clv": (F("value__predicted_clv").desc(nulls_last=True), "id"),
+    "expected_purchases": (F("value__expected_purchases").asc(nulls_last=True), "id"),
+    "-expected_purchases": (F("value__expected_purchases").desc(nulls_last=True), "id"),
 }
 
 

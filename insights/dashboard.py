@@ -48,6 +48,7 @@ from .dashboard_value import stored_customer_value, value_section
 from .dashboard_xlsx import dashboard_sheets, dashboard_workbook
 from .enqueue import Outcome, rebuild_request
 from .figures import help_texts, section_titles
+from .forecast_dashboard import forecast_section
 from .periods import GRANULARITIES, PeriodError, resolve_granularity
 from .service_360 import customer_survey_responses, rooms_with_times
 from .service_dashboard import service_section
@@ -112,6 +113,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             print_mode=request.GET.get("print") == "1",
             **dashboard_figures(params=params),
             value=value_section(period=params.period),
+            **forecast_section(period=params.period),
         )
         context.update(
             lifecycle_dashboard(params=params, figures=context, lost_after=lost_after, event=event)
