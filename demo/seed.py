@@ -417,6 +417,8 @@ def demo_seed(
                 DealItem(deal=repeat, product=product, quantity=quantity, unit_price=product.price)
             )
 
+    _pipeline_demo(deals, seed=seed, today=today, now=now, tz=tz)
+
     # --- Chat rooms -------------------------------------------------------------------------
     rooms = []
     for chat_contact in chat_contacts:
@@ -449,6 +451,90 @@ def demo_seed(
         rooms=rooms,
         surveys=surveys,
     )
+
+
+# --- Pipeline and forecast (issue 28) --------------------------------------------------------
+OPEN_STAGES = ("Qualification", "Proposal", "Negotiation")
+
+
+def _pipeline_demo(deals: list, *, seed: int, today: date, now: datetime, tz: ZoneInfo) -> None:
+    """Give open deals an expected close date and every deal a history (deals.DealChange).
+
+    Open deals: about one in ten undated; those that should have closed already (mostly the
+    old ones) overdue; the rest expected over the next quarter, later stages sooner. History:
+    each deal entered the pipeline at Qualification when created, moved through the stages
+    and, when decided, to Won or Lost at its close; the expected close date was typed when it
+    reached Proposal. A generator of its own keeps every value drawn before unchanged.
+    """
+    plan = random.Random(seed * 104729 + 28)
+
+    def at_five(day: date) -> datetime:
+        return datetime.combine(day, time(17, 0), tzinfo=tz)
+
+    def between(start: datetime, end: datetime) -> datetime:
+        span = max(int((end - start).total_seconds() // 60), 1)
+        return min(start + timedelta(minutes=plan.randint(1, span)), now)
+
+    for deal in deals:
+        deal.expected_close_at = None
+        decided = deal.stage_name in ("Won", "Lost")
+        if not decided:
+            age = (now - deal.created_at).days
+            roll = plan.random()
+            if roll < 0.1:
+                expected = None
+            elif roll < (0.55 if age > 90 else 0.15):
+                expected = at_five(today - timedelta(days=plan.randint(1, 45)))
+            else:
+                soonest = {"Qualification": 20, "Proposal": 7, "Negotiation": 1}[deal.stage_name]
+                expected = at_five(today + timedelta(days=plan.randint(soonest, 92)))
+            deal.expected_close_at = expected
+        # The history: (when, stage, win probability, expected close).
+        steps = [(deal.created_at, "Qualification", None, None)]
+        end = deal.closed_at if decided else now
+        typed = deal.expected_close_at
+        if decided and plan.random() < 0.8:
+            slip = timedelta(days=plan.randint(-20, 25))
+            typed = at_five(local_date_of(deal.closed_at, tz) + slip)
+        path = ["Proposal", "Negotiation"] if decided else {
+            "Qualification": [], "Proposal": ["Proposal"],
+            "Negotiation": ["Proposal", "Negotiation"],
+        }[deal.stage_name]  # fmt: skip
+        moment = deal.created_at
+        for stage in path:
+            moment = between(moment, end)
+            steps.append((moment, stage, deal.win_probability, typed))
+        if decided:
+            steps.append((deal.closed_at, deal.stage_name, None, typed))
+        elif not path and typed is not None:
+            steps.append((between(moment, end), "Qualification", deal.win_probability, typed))
+        deal.demo_history = steps
+
+
+def local_date_of(moment: datetime, tz: ZoneInfo) -> date:
+    return moment.astimezone(tz).date()
+
+
+def _history_write(deals: list) -> int:
+    """Replace the demo deals' recorded history by the one _pipeline_demo drew."""
+    from deals.models import DealChange
+
+    DealChange.objects.filter(deal__external_id__startswith=PREFIX).delete()
+    rows = [
+        DealChange(
+            deal_id=deal.pk,
+            changed_at=when,
+            stage_name=stage,
+            win_probability=probability,
+            amount=deal.amount,
+            currency=deal.currency,
+            expected_close_at=expected,
+        )  # fmt: skip
+        for deal in deals
+        for when, stage, probability, expected in getattr(deal, "demo_history", ())
+    ]
+    DealChange.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
 
 
 # --- Customer service (issue 16) -------------------------------------------------------------
@@ -567,6 +653,7 @@ def _write(
     _upsert(Contact, contacts)
     _upsert(ChatContact, chat_contacts)
     _upsert(Deal, deals)
+    history = _history_write(deals)
     # Items have no external id: a demo deal's items are replaced wholesale.
     DealItem.objects.filter(deal__external_id__startswith=PREFIX).delete()
     DealItem.objects.bulk_create(items, batch_size=2000)
@@ -578,6 +665,7 @@ def _write(
         "contacts": len(contacts),
         "chat_contacts": len(chat_contacts),
         "deals": len(deals),
+        "deal_changes": history,
         "deal_items": len(items),
         "chat_rooms": len(rooms),
         "survey_responses": len(surveys),
