@@ -5,7 +5,7 @@ from django.db.models.functions import Trim
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_scoping import sees_all_records
+from accounts.admin_scoping import owner_scoped_via
 from accounts.masking import can_see_personal_data, mask_text
 from customers.admin import IdentitySearchMixin
 from customers.admin_snapshot import RecordsToFixAdmin
@@ -129,10 +129,7 @@ class SurveyResponseAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
-        if sees_all_records(request.user):
-            return queryset
-        return queryset.filter(Q(contact__isnull=True) | Q(contact__owner=request.user))
+        return owner_scoped_via(super().get_queryset(request), request.user, "contact")
 
     def get_search_fields(self, request: HttpRequest):
         fields = list(super().get_search_fields(request))

@@ -9,7 +9,7 @@ import logging
 import re
 from collections import Counter, deque
 from collections.abc import Callable, Hashable, Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import BinaryIO, TextIO
 
@@ -28,6 +28,7 @@ from imports.loaders import (
     SurveyLoader,
 )
 from imports.results import ImportFileError, ImportResult, Rejection, Row
+from imports.scoping import RowRights
 
 logger = logging.getLogger(__name__)
 
@@ -251,6 +252,8 @@ def import_records(
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
     limits: Limits | None = None,
+    rights: RowRights | None = None,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Load one CSV stream of `kind`; see CONTRACT.md section 1 for every rule.
 
@@ -260,7 +263,13 @@ def import_records(
     the rows it held. Raises ImportFileError (nothing loaded) when the header lacks a required
     column or names one twice. With atomic=True nothing is kept when any row is rejected, and
     the counts returned are then all zero except `rejected`.
+
+    `rights` (the Import CSV page) rejects the rows its user may not write by the admin's rules
+    (imports.scoping); the command passes none. With dry_run=True each batch is written and
+    rolled back in its own transaction, so row locks last one batch, never the whole file.
     """
+    if dry_run and atomic:
+        raise ValueError("a dry run keeps nothing: atomic does not apply")
     spec = KINDS[kind]
     limits = limits or Limits.from_settings()
     rows = csv_records(stream, limits=limits)
@@ -289,6 +298,7 @@ def import_records(
     }
     default = KeyedLoader if kind in KEYED_KINDS else Loader
     loader = loaders.get(kind, default)(spec, header)
+    loader.rights = rights
     result = ImportResult()
 
     def emit(rejections: list[Rejection]) -> None:
@@ -299,7 +309,8 @@ def import_records(
 
     def flush(batch: list[Row], rejections: list[Rejection]) -> None:
         if batch:
-            _load_or_isolate(loader, batch, result, rejections)
+            with _rolled_back() if dry_run else nullcontext():
+                _load_or_isolate(loader, batch, result, rejections)
         emit(rejections)
         if progress:
             progress(len(batch) + len(rejections))
@@ -339,12 +350,25 @@ def import_records(
         if atomic and result.rejected:
             transaction.set_rollback(True)
             return ImportResult(rejected=result.rejected)
-    if result.created or result.updated:
+    if (result.created or result.updated) and not dry_run:
         # The importer writes in bulk, which sends no model signals: say so once, so the
         # figures can follow the load (a receiver that waits for the commit hears nothing
         # of a dry run, which rolls back).
         records_imported.send(sender=ImportResult, kind=kind, result=result)
     return result
+
+
+@contextmanager
+def _rolled_back() -> Iterator[None]:
+    """One dry-run batch: written, then rolled back at once, releasing its row locks.
+
+    A stage or lost reason the batch created is remembered by the loader with an id that no
+    longer exists; later batches of the dry run refer to it and roll back too, so it is never
+    checked (foreign keys are deferred to the commit on both databases).
+    """
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 def _row_parse(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Model
 
@@ -15,6 +15,9 @@ from deals.models import DealChange, DealItem, LostReason, PipelineStage
 from imports.kinds import DEAL_CHANGE_FIELDS, Kind
 from imports.results import ImportResult, Rejection, Row
 from imports.vendor_sql import bulk_write
+
+if TYPE_CHECKING:
+    from imports.scoping import RowRights
 
 
 class Loader:
@@ -32,6 +35,9 @@ class Loader:
         self.spec = spec
         self.refs = spec.refs()
         self.header = set(header)
+        self.file_columns = frozenset(header)
+        # The import page's per-row permission check (None: the command's full rights).
+        self.rights: RowRights | None = None
         self.column_of = {
             **self.COLUMN_OF,
             **spec.column_of,
@@ -46,8 +52,16 @@ class Loader:
         for name, value in state.items():
             setattr(self, name, value)
 
+    def writes_column(self, column: str) -> None:
+        """Write `column`'s field on every row, though the file lacks it (the page's owner)."""
+        self.header.add(column)
+
     def load(self, batch: list[Row], result: ImportResult, rejections: list[Rejection]) -> None:
         good = self.resolve_refs(batch, rejections)
+        if self.rights is not None:
+            # Before anything is created (a stage, a lost reason) or written.
+            self.rights.check(self, good)
+            good = self.split(good, rejections)
         good = self.resolve_extra(good, rejections)
         self.write(good, result)
 
