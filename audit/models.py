@@ -117,6 +117,9 @@ class ImportJob(models.Model):
     first_rejections = models.JSONField(_("first rejected lines"), default=list, blank=True)
     error = models.TextField(_("error"), blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # When an erasure found the erased person in the file: its rows are gone from the files and
+    # first rejections, and a dry run can no longer be confirmed (privacy.erasure).
+    erased_at = models.DateTimeField(_("erasure reached it at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import")

@@ -25,3 +25,9 @@ def import_job_start(*, job: ImportJob) -> ImportJob:
     run_import_job.delay(job.pk)
     job.refresh_from_db()
     return job
+
+
+@shared_task(name="imports.import_files_cleanup")
+def import_files_cleanup_task() -> dict[str, int]:
+    """Daily (django-celery-beat): remove the files of import jobs past their retention."""
+    return {"removed": jobs.import_files_cleanup()}

@@ -18,11 +18,13 @@ from django.views.decorators.http import require_POST
 from audit.models import ImportJob
 
 from .jobs import (
-    KIND_LABELS,
     ImportJobError,
     import_job_confirm,
     import_job_create,
+    import_job_refusal,
     import_kinds_for,
+    kind_label,
+    upload_too_large,
 )
 from .tasks import import_job_start
 
@@ -39,7 +41,14 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, kinds: list[str], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(kind, KIND_LABELS[kind]) for kind in kinds]
+        self.fields["kind"].choices = [(kind, kind_label(kind)) for kind in kinds]
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        too_large = upload_too_large(upload.size)
+        if too_large:
+            raise forms.ValidationError(too_large, code="too_large")
+        return upload
 
 
 def _kinds(request: HttpRequest) -> list[str]:
@@ -87,11 +96,9 @@ def import_job_view(request: HttpRequest, job_id: int) -> HttpResponse:
         **admin.site.each_context(request),
         "title": _("Dry run") if job.dry_run else _("Import"),
         "job": job,
-        "kind_label": KIND_LABELS.get(job.kind, job.kind),
+        "kind_label": kind_label(job.kind),
         "running": job.status in (ImportJob.Status.PENDING, ImportJob.Status.RUNNING),
-        "can_confirm": job.dry_run
-        and job.status == ImportJob.Status.DONE
-        and not job.confirmations.exists(),
+        "can_confirm": import_job_refusal(job=job, user=request.user) is None,
         "has_rejected_file": job.rejected and Path(job.rejected_path).exists(),
     }
     return TemplateResponse(request, "admin/imports/import_job.html", context)
