@@ -8,11 +8,14 @@ class InsightsConfig(AppConfig):
 
     def ready(self) -> None:
         # privacy never imports insights: an erasure announces itself, and the figures follow.
-        from privacy.erasure import person_erased
+        from privacy.erasure import person_erased, person_erasing
 
         from .enqueue import erasure_follow_up
+        from .erasure_traces import segment_traces_redact
 
         person_erased.connect(erasure_follow_up, dispatch_uid="insights.erasure_follow_up")
+        # Inside the erasure's transaction: saved segments that name the person.
+        person_erasing.connect(segment_traces_redact, dispatch_uid="insights.segment_traces")
 
         # Edits in the admin queue a debounced rebuild once they commit (with a broker).
         from .freshness import changes_watch

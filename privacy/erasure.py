@@ -35,15 +35,16 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import OperationalError, connection, transaction
-from django.db.models import Q, TextField
+from django.db.models import CharField, Model, Q, TextField
 from django.db.models.functions import Cast
 from django.dispatch import Signal
 
 from audit.models import ErasureRecord, ExportRecord
 from audit.services import erasure_record_create
-from chats.models import ChatContact, ChatContactToFix, ChatRoom
+from chats.models import ChatContact, ChatContactToFix, ChatRoom, SurveyResponse
 from customers.keys import email_key, phone_key
 from customers.models import (
+    Company,
     Contact,
     ContactToFix,
     Customer,
@@ -52,11 +53,18 @@ from customers.models import (
     MatchRule,
     PlaceholderKey,
 )
-from deals.models import Deal
+from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
+
+from .import_traces import PersonMatcher, import_jobs_redact
 
 # Sent once the erasure has committed, with `record` (the ErasureRecord). A receiver returns a
 # sentence for the person who erased (what happens to the figures), or None.
 person_erased = Signal()
+
+# Sent inside the erasure's transaction, before it commits, with `needles` (the person's
+# emails, phones, identity keys and full names, as stored): an app above privacy cuts the person
+# out of its own text (insights: saved segment names) and returns {what: how many}.
+person_erasing = Signal()
 
 # How long an erasure waits for rows a running rebuild is rewriting (PostgreSQL) before it
 # gives up with ErasureBusy, so the request answers instead of hanging until a worker timeout.
@@ -120,6 +128,59 @@ def _person_strings(*, customer: Customer, contact_ids: list[int], chat_ids: lis
     ):
         strings |= {name, email, phone, e_key, p_key}
     return {s.strip() for s in strings if s and len(s.strip()) >= MIN_REDACTED_LENGTH}
+
+
+def _person_needles(*, customer: Customer, contact_ids: list[int], chat_ids: list[int]) -> set[str]:
+    """The strings that name the person in anyone's text: emails, phones and full names.
+
+    A first or last name alone is not among them (another "Budi" is not this one); those cut
+    only out of the person's own deals (_traces_redact).
+    """
+    strings = {customer.primary_email, customer.primary_phone, customer.display_name}
+    for first, last, email, phone in Contact.objects.filter(id__in=contact_ids).values_list(
+        "first_name", "last_name", "email", "phone"
+    ):
+        strings |= {email, phone, f"{first} {last}" if first and last else ""}
+    for name, email, phone in ChatContact.objects.filter(id__in=chat_ids).values_list(
+        "name", "email", "phone"
+    ):
+        strings |= {email, phone, name if name and " " in name.strip() else ""}
+    return {s.strip() for s in strings if s and len(s.strip()) >= MIN_REDACTED_LENGTH}
+
+
+# Tables whose free text may name anyone: another rep's deal "Call back nur@example.com", a
+# survey comment, a company's name. (The identity tables are erased or keyed, not free text.)
+def _free_text_models() -> list[type[Model]]:
+    return [Deal, DealItem, LostReason, PipelineStage, Product, Company, ChatRoom, SurveyResponse]
+
+
+def _free_text_redact(*, needles: set[str], keys: set[str]) -> dict[str, int]:
+    """Cut the person's emails, phones, keys and full names out of every free-text column."""
+    if not needles:
+        return {"free_text_redacted": 0}
+    pattern = re.compile(
+        "|".join(re.escape(s) for s in sorted(needles, key=len, reverse=True)), re.IGNORECASE
+    )
+    redacted = 0
+    for model in _free_text_models():
+        columns = [
+            f
+            for f in model._meta.concrete_fields
+            if isinstance(f, CharField | TextField)
+            and not f.choices
+            and not f.name.endswith("_key")
+        ]
+        for f in columns:
+            for obj in model._default_manager.filter(_text_q(f.name, needles)).only("pk", f.name):
+                value = getattr(obj, f.name)
+                # A unique column (an external id) stays unique: each gets its own mark.
+                mark = f"{REDACTED}-{obj.pk}" if f.unique else REDACTED
+                new = pattern.sub(mark, value)
+                if f.max_length:
+                    new = new[: f.max_length]
+                model._default_manager.filter(pk=obj.pk).update(**{f.name: new})
+                redacted += 1
+    return {"free_text_redacted": redacted}
 
 
 def _mentions(strings: set[str], text: str) -> bool:
@@ -226,6 +287,18 @@ def _customer_erase(
         deal_ids = list(
             Deal.objects.filter(contact_id__in=contact_ids).values_list("id", flat=True)
         )
+        needles = _person_needles(customer=customer, contact_ids=contact_ids, chat_ids=chat_ids)
+        matcher = PersonMatcher(
+            needles=needles | keys,
+            keys=keys,
+            external_ids=[
+                str(i)
+                for model, ids in ((Contact, contact_ids), (ChatContact, chat_ids))
+                for i in model.objects.filter(id__in=ids).values_list("external_id", flat=True)
+                if i
+            ],
+            names=Contact.objects.filter(id__in=contact_ids).values_list("first_name", "last_name"),
+        )
         counts = {
             "contacts": len(contact_ids),
             "chat_contacts": len(chat_ids),
@@ -258,6 +331,12 @@ def _customer_erase(
             customer_id=customer_id,
             deal_ids=deal_ids,
         )
+        traces.update(_free_text_redact(needles=needles | keys, keys=keys))
+        for _receiver, said in person_erasing.send(sender=ErasureRecord, needles=needles | keys):
+            if isinstance(said, dict):
+                traces.update(said)
+        # Files last: they cannot roll back, so only once everything else has been done.
+        traces.update(import_jobs_redact(matcher=matcher))
         record = erasure_record_create(
             user=erased_by, customer_id=customer_id, counts={**counts, **traces}
         )

@@ -88,6 +88,11 @@ def test_erasure_removes_records_keys_snapshot_and_counts():
         "deal_names_redacted": 0,
         "export_filters_redacted": 0,
         "admin_log_redacted": 0,
+        "free_text_redacted": 0,
+        "segments_redacted": 0,
+        "import_jobs_reached": 0,
+        "import_uploads_removed": 0,
+        "import_rejected_rows_removed": 0,
     }
     stored = repr(list(ErasureRecord.objects.values()))
     assert not [word for word in PERSONAL if word in stored]
