@@ -98,7 +98,7 @@ def import_job_view(request: HttpRequest, job_id: int) -> HttpResponse:
         "job": job,
         "kind_label": kind_label(job.kind),
         "running": job.status in (ImportJob.Status.PENDING, ImportJob.Status.RUNNING),
-        "can_confirm": import_job_refusal(job=job, user=request.user) is None,
+        "refusal": import_job_refusal(job=job, user=request.user),
         "has_rejected_file": job.rejected and Path(job.rejected_path).exists(),
     }
     return TemplateResponse(request, "admin/imports/import_job.html", context)

@@ -12,15 +12,18 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from accounts.roles import SALES_REP
+from chats.models import SurveyResponse
 from customers.models import Contact
 from deals.models import Deal, DealItem, LostReason, PipelineStage
 from imports import jobs as import_jobs
 from tests.factories import (
+    ChatContactFactory,
     ContactFactory,
     DealFactory,
     DealItemFactory,
     ProductFactory,
     StageFactory,
+    SurveyResponseFactory,
     UserFactory,
 )
 
@@ -251,3 +254,32 @@ def test_the_command_keeps_its_full_rights(reps, tmp_path):
     # then
     deal = Deal.objects.get(external_id="d-sam")
     assert (deal.amount, deal.stage.name, deal.owner) == (Decimal("7.00"), "Brand New Stage", sam)
+
+
+def test_survey_answers_follow_the_survey_admins_scoping(reps):
+    # given: an agent who may load answers but sees only answers of their own contacts (and
+    # those given in chats); an answer through Sam's contact
+    _rita, sam = reps
+    agent = UserFactory(username="agent", is_staff=True)
+    for codename in ("add_surveyresponse", "change_surveyresponse"):
+        agent.user_permissions.add(Permission.objects.get(codename=codename))
+    sams = ContactFactory(external_id="c-sam", owner=sam)
+    SurveyResponseFactory(external_id="sr-sam", contact=sams, chat_contact=None, score=2)
+    ChatContactFactory(external_id="cc-1")
+    text = (
+        "external_id,kind,score,contact_external_id,chat_contact_external_id,created_at\n"
+        "sr-sam,nps,10,c-sam,,2026-01-05T09:00:00\n"
+        "sr-new,nps,10,c-sam,,2026-01-05T09:00:00\n"
+        "sr-chat,nps,10,,cc-1,2026-01-05T09:00:00\n"
+    )
+
+    # when
+    job = _run(agent, "survey_responses", text)
+
+    # then
+    assert _counts(job) == (1, 0, 0, 2)
+    assert SurveyResponse.objects.get(external_id="sr-sam").score == 2
+    assert set(SurveyResponse.objects.values_list("external_id", flat=True)) == {
+        "sr-sam",
+        "sr-chat",
+    }
