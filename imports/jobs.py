@@ -19,6 +19,7 @@ from django.contrib.auth import get_permission_codename
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -163,10 +164,13 @@ def import_job_confirm(*, job: ImportJob, user: User) -> ImportJob:
     """The real import of a finished dry run's file (not started); once, by its owner.
 
     The dry run's row is locked while it is checked and confirmed, so two confirmations sent
-    at once make one import.
+    at once make one import and the other is refused.
     """
     with transaction.atomic():
-        locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+        # The lock is a write, not SELECT ... FOR UPDATE: SQLite, which has no row locks,
+        # then makes the second confirmation wait for the first's commit too.
+        ImportJob.objects.filter(pk=job.pk).update(dry_run=F("dry_run"))
+        locked = ImportJob.objects.get(pk=job.pk)
         refusal = import_job_refusal(job=locked, user=user)
         if refusal:
             raise ImportJobError(refusal)

@@ -67,9 +67,9 @@ class RowRights:
             return
         model = loader.spec.model
         self._refs(loader, batch)
-        if getattr(loader.spec, "key", ("external_id",)) == ("external_id",):
+        if loader.spec.key == ("external_id",) and _has_field(model, "external_id"):
             self._existing(loader, model, batch)
-        else:
+        elif hasattr(loader, "key_of"):
             self._keyed(loader, model, batch)
         if model in (DealItem, DealChange) and not may_change(self.user, Deal):
             # A deal's items and history are edited with the deal (its admin page).

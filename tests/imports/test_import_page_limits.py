@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import connection, connections, transaction
+from django.db import OperationalError, connection, connections, transaction
 from django.utils import timezone
 
 from audit.models import ImportJob
@@ -100,6 +100,11 @@ def test_two_confirmations_at_once_make_one_import():
             results.append(import_jobs.import_job_confirm(job=dry_run, user=rita))
         except import_jobs.ImportJobError as error:
             results.append(error)
+        except OperationalError as error:
+            # SQLite's shared in-memory test database answers "table is locked" at once,
+            # where a database file waits for the first commit: refused all the same.
+            assert connection.vendor == "sqlite"
+            results.append(error)
         finally:
             connection.close()
 
@@ -112,7 +117,8 @@ def test_two_confirmations_at_once_make_one_import():
 
     # then
     assert ImportJob.objects.filter(confirms=dry_run).count() == 1
-    assert sum(isinstance(r, import_jobs.ImportJobError) for r in results) == 1
+    assert sum(isinstance(r, ImportJob) for r in results) == 1
+    assert len(results) == 2
 
 
 # --- Item 8: a size limit, and files that do not stay -----------------------------------------

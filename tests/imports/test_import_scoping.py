@@ -283,3 +283,24 @@ def test_survey_answers_follow_the_survey_admins_scoping(reps):
         "sr-sam",
         "sr-chat",
     }
+
+
+def test_a_deals_history_follows_the_deal_owner_scoping(reps):
+    # given: a user who may load deal history, but sees only their own deals
+    rita, sam = reps
+    for codename in ("add_dealchange", "change_dealchange"):
+        rita.user_permissions.add(Permission.objects.get(codename=codename))
+    DealFactory(external_id="d-sam", owner=sam)
+    DealFactory(external_id="d-rita", owner=rita)
+    text = (
+        "deal_external_id,changed_at,stage,amount\n"
+        "d-sam,2026-01-02T09:00:00,Proposal,1\n"
+        "d-rita,2026-01-02T09:00:00,Proposal,1\n"
+    )
+
+    # when
+    job = _run(rita, "deal_changes", text)
+
+    # then
+    assert (job.created, job.rejected) == (1, 1)
+    assert "no deal with external_id 'd-sam'" in job.first_rejections[0]["reason"]
