@@ -7,10 +7,12 @@ without cents in the UI; the API keeps its 2-decimal strings. KPI cards use a sh
 Django's l10n so the rules are the same on every page and in tests.
 """
 
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
 from django.conf import settings
+from django.utils import formats, timezone
 from django.utils.translation import get_language, gettext_lazy
 
 register = template.Library()
@@ -52,9 +54,12 @@ def _group(number: str, language: str) -> str:
     return f"{sign}{grouped}.{frac}" if frac else f"{sign}{grouped}"
 
 
-def number_format(value: object, *, decimals: int = 2, language: str | None = None) -> str:
+def number_format(
+    value: object, *, decimals: int = 2, language: str | None = None, fixed: bool = False
+) -> str:
     """A count or average with thousands separators and at most `decimals` places, trailing
-    zeros dropped: 3025.50 → `3.025,5` (id), `3,025.5` (en)."""
+    zeros dropped: 3025.50 → `3.025,5` (id), `3,025.5` (en); `fixed` keeps exactly `decimals`
+    places (a probability column reads 0,90 beside 1,00)."""
     if value is None or value == "":
         return ""
     amount = _to_decimal(value)
@@ -62,7 +67,7 @@ def number_format(value: object, *, decimals: int = 2, language: str | None = No
         return str(value)
     quantum = Decimal(1).scaleb(-decimals) if decimals else _ONE
     text = f"{amount.quantize(quantum, rounding=ROUND_HALF_UP):f}"
-    if "." in text:
+    if "." in text and not fixed:
         text = text.rstrip("0").rstrip(".")
     if text in ("-0", ""):
         text = "0"
@@ -140,12 +145,44 @@ def num(value: object, decimals: int = 2) -> str:
     return number_format(value, decimals=int(decimals))
 
 
+def day_format(value: object) -> str:
+    """A date in the active language's long form ("15 Juni 2025", "June 15, 2025"), never broken
+    over two lines; a timestamp gives its local date. '' for none."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if not isinstance(value, date):
+        return str(value)
+    return formats.date_format(value, "DATE_FORMAT").replace(" ", NBSP)
+
+
+def moment_format(value: object) -> str:
+    """A timestamp as its local date (day_format) and 24-hour time, never broken."""
+    if not isinstance(value, datetime):
+        return day_format(value)
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{day_format(local.date())}{NBSP}{local:%H:%M}"
+
+
+@register.filter(name="day")
+def day(value: object) -> str:
+    return day_format(value)
+
+
+@register.filter(name="moment")
+def moment(value: object) -> str:
+    return moment_format(value)
+
+
 # Labels the figures use for "none" (METRICS.md): translated for display only; the API and the
 # drill-down filters keep them as defined.
 _FIXED_LABELS = {
     "Other": gettext_lazy("Other"),
     "Unspecified": gettext_lazy("Unspecified"),
     "All others": gettext_lazy("All others"),
+    # A room without an agent (METRICS.md §S).
+    "Unassigned": gettext_lazy("Unassigned"),
     # RFM segment names (METRICS.md R), shown in the reader's language.
     "Champions": gettext_lazy("Champions"),
     "Loyal Customers": gettext_lazy("Loyal Customers"),

@@ -4,26 +4,38 @@
 (function () {
   "use strict";
 
+  // The admin theme's colours, so the axes and bars read on light and on dark backgrounds.
+  function themeColour(name, fallback) {
+    var value = window.getComputedStyle(document.documentElement).getPropertyValue(name);
+    return (value && value.trim()) || fallback;
+  }
+
   function draw() {
     var node = document.getElementById("insights-value-charts");
     if (!node || !window.Chart) { return; }
     var charts = JSON.parse(node.textContent);
     var labels = charts.labels;
     var reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    var fg = themeColour("--body-fg", "#333");
+    var grid = {color: themeColour("--hairline-color", "#e8e8e8")};
+    var accent = themeColour("--insights-accent", "#1f4e79");
+    var second = themeColour("--insights-bad", "#b03a00");
     var options = {responsive: true, maintainAspectRatio: false, animation: reduced ? false : {duration: 300},
-                   scales: {x: {ticks: {color: "#333"}}, y: {beginAtZero: true, ticks: {color: "#333"}}}};
+                   color: fg,
+                   scales: {x: {ticks: {color: fg}, grid: grid},
+                            y: {beginAtZero: true, ticks: {color: fg}, grid: grid}}};
     document.querySelectorAll("canvas[data-value-chart]").forEach(function (canvas) {
       var key = canvas.dataset.valueChart;
       var chart = charts[key];
       var datasets = key === "histogram"
-        ? [{label: labels.one_time, data: chart.series.one_time, backgroundColor: "#b03a00"},
-           {label: labels.repeat, data: chart.series.repeat, backgroundColor: "#1f4e79"}]
-        : [{label: labels.actual, data: chart.series.actual, backgroundColor: "#b03a00"},
-           {label: labels.expected, data: chart.series.expected, backgroundColor: "#1f4e79"}];
+        ? [{label: labels.one_time, data: chart.series.one_time, backgroundColor: second},
+           {label: labels.repeat, data: chart.series.repeat, backgroundColor: accent}]
+        : [{label: labels.actual, data: chart.series.actual, backgroundColor: second},
+           {label: labels.expected, data: chart.series.expected, backgroundColor: accent}];
       var stacked = key === "histogram";
       var scales = stacked
-        ? {x: {stacked: true, ticks: {color: "#333"}},
-           y: {stacked: true, beginAtZero: true, ticks: {color: "#333"}}}
+        ? {x: {stacked: true, ticks: {color: fg}, grid: grid},
+           y: {stacked: true, beginAtZero: true, ticks: {color: fg}, grid: grid}}
         : options.scales;
       new window.Chart(canvas, {type: "bar", data: {labels: chart.labels, datasets: datasets},
         options: Object.assign({}, options, {plugins: {legend: {display: true}}, scales: scales})});
