@@ -6,17 +6,21 @@ Every filter is applied by insights.customer_filters, the same module as the API
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -25,7 +29,7 @@ from customers.admin_snapshot import CustomerAdmin
 from customers.models import Company, Customer
 
 from . import queries
-from .api.export import customer_csv_response
+from .api.export import csv_style, customer_csv_response
 from .customer_filters import (
     CustomerFilterError,
     customer_filter,
@@ -38,8 +42,15 @@ from .customer_filters import (
     segments_visible,
 )
 from .customer_search import customer_search_q
-from .models import Segment
-from .templatetags.insights_format import display_label
+from .models import CustomerStats, Segment
+from .templatetags.insights_format import (
+    day_format,
+    display_label,
+    moment_format,
+    money_format,
+    money_short_format,
+    number_format,
+)
 
 
 class _ChoicesOnly(admin.SimpleListFilter):
@@ -58,6 +69,20 @@ class SourceFilter(_ChoicesOnly):
         return [(s, s) for s in sources]
 
 
+def country_name(code: str | None) -> str:
+    """A country's name in the reader's language ("Singapura", "Singapore"); `Other` translated;
+    a code the locale data does not know, as written."""
+    if not code:
+        return ""
+    if len(code) != 2:
+        return display_label(code)
+    try:
+        locale = Locale.parse((get_language() or "en").replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        locale = Locale("en")
+    return locale.territories.get(code.upper(), code)
+
+
 class CountryFilter(_ChoicesOnly):
     title = _("country")
     parameter_name = "country"
@@ -65,7 +90,7 @@ class CountryFilter(_ChoicesOnly):
     def lookups(self, request, model_admin):
         # customer_country_idx: a distinct scan of a short index.
         countries = Customer.objects.order_by("country").values_list("country", flat=True)
-        return [(c, c) for c in countries.distinct()]
+        return sorted(((c, country_name(c)) for c in countries.distinct()), key=lambda c: c[1])
 
 
 class CompanyFilter(_ChoicesOnly):
@@ -89,7 +114,163 @@ class HasDealsFilter(_ChoicesOnly):
         return [("yes", _("Yes")), ("no", _("No"))]
 
 
-SIDEBAR = ("source", "country", "company", "has_deals")
+class _RangeFilter(admin.ListFilter):
+    """A sidebar filter whose choices set several customer_filter parameters at once (a range:
+    `revenue_min` alone, or `last_purchase_from` with `last_purchase_to`). customer_filter
+    applies them with every other parameter; this only offers the choices."""
+
+    parameters: tuple[str, ...] = ()
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.current: dict[str, str] = {}
+        for name in self.parameters:
+            value = params.pop(name, None)
+            if value not in (None, "", []):
+                self.current[name] = value[-1] if isinstance(value, list) else value
+        self.request = request
+
+    def has_output(self) -> bool:
+        return True
+
+    def expected_parameters(self) -> list[str]:
+        return list(self.parameters)
+
+    def queryset(self, request, queryset):
+        return queryset
+
+    def ranges(self) -> list[tuple[str, dict[str, str]]]:
+        raise NotImplementedError
+
+    def choices(self, changelist):
+        yield {
+            "selected": not self.current,
+            "query_string": changelist.get_query_string(remove=list(self.parameters)),
+            "display": _("All"),
+        }
+        for label, values in self.ranges():
+            yield {
+                "selected": self.current == values,
+                "query_string": changelist.get_query_string(
+                    values, remove=[p for p in self.parameters if p not in values]
+                ),
+                "display": label,
+            }
+
+
+class LastPurchaseFilter(_RangeFilter):
+    title = _("last purchase")
+    parameters = ("last_purchase_from", "last_purchase_to")
+
+    def ranges(self):
+        today = timezone.localdate()
+
+        def days_ago(n: int) -> str:
+            return (today - timedelta(days=n)).isoformat()
+
+        return [
+            (_("In the last 30 days"), {"last_purchase_from": days_ago(29)}),
+            (
+                _("31 to 90 days ago"),
+                {"last_purchase_from": days_ago(90), "last_purchase_to": days_ago(30)},
+            ),
+            (
+                _("91 to 365 days ago"),
+                {"last_purchase_from": days_ago(365), "last_purchase_to": days_ago(91)},
+            ),
+            (_("Over a year ago"), {"last_purchase_to": days_ago(366)}),
+        ]
+
+
+class PAliveFilter(_RangeFilter):
+    title = _("P(alive)")
+    parameters = ("p_alive_min", "p_alive_max")
+
+    def ranges(self):
+        return [
+            (_("0.8 to 1 (likely to buy again)"), {"p_alive_min": "0.8"}),
+            (_("0.5 to 0.8"), {"p_alive_min": "0.5", "p_alive_max": "0.8"}),
+            (_("0 to 0.5 (at risk)"), {"p_alive_max": "0.5"}),
+        ]
+
+
+def _round_figure(amount: Decimal) -> Decimal:
+    """1 significant figure (4,370,000 → 4,000,000): a threshold a person reads at a glance."""
+    if amount <= 0:
+        return Decimal(0)
+    exponent = amount.adjusted()
+    return (amount.scaleb(-exponent).quantize(Decimal(1))).scaleb(exponent)
+
+
+class RevenueFilter(_RangeFilter):
+    """Lifetime revenue bands taken from the data (the buyers' median, and ten times it), so
+    they fit any currency and any business without a hard-wired amount."""
+
+    title = _("lifetime revenue")
+    parameters = ("revenue_min", "revenue_max")
+
+    def ranges(self):
+        buyers = CustomerStats.objects.filter(lifetime_revenue__gt=0)
+        count = buyers.count()
+        choices = [(_("None"), {"revenue_max": "0"})]
+        if count:
+            median = buyers.order_by("lifetime_revenue").values_list("lifetime_revenue", flat=True)[
+                count // 2
+            ]
+            for threshold in sorted({_round_figure(median), _round_figure(median * 10)}):
+                if threshold > 0:
+                    label = _("At least %(amount)s") % {"amount": money_short_format(threshold)}
+                    choices.append((label, {"revenue_min": f"{threshold:f}"}))
+        return choices
+
+
+class SavedSegmentFilter(_ChoicesOnly):
+    title = _("saved segment")
+    parameter_name = "segment_id"
+
+    def lookups(self, request, model_admin):
+        segments = segments_visible(request.user).order_by("name").values_list("pk", "name")
+        return [(str(pk), name) for pk, name in segments[:50]]
+
+
+SIDEBAR = (
+    "source",
+    "country",
+    "company",
+    "has_deals",
+    "segment_id",
+    "revenue_min",
+    "revenue_max",
+    "last_purchase_from",
+    "last_purchase_to",
+    "p_alive_min",
+    "p_alive_max",
+)
+# Columns a manager reads first; the rest are switched on with ?columns=… (the list's
+# "Columns" form), and kept in the links of the page like any filter.
+DEFAULT_COLUMNS = (
+    "customer",
+    "company",
+    "source",
+    "country_name",
+    "lifetime_revenue",
+    "last_purchase",
+    "rfm_segment",
+    "p_alive",
+)
+OPTIONAL_COLUMNS = {
+    "id": _("id"),
+    "primary_email": _("email"),
+    "primary_phone": _("phone"),
+    "city": _("city"),
+    "first_seen": _("first seen"),
+    "predicted_clv": _("predicted value"),
+}
+
+
+def chosen_columns(request: HttpRequest) -> list[str]:
+    asked = [c for value in request.GET.getlist("columns") for c in value.split(",")]
+    return [name for name in OPTIONAL_COLUMNS if name in asked]
 
 
 class InsightsChangeList(ChangeList):
@@ -97,7 +278,7 @@ class InsightsChangeList(ChangeList):
 
     def get_filters_params(self, params=None):
         lookup_params = super().get_filters_params(params)
-        for name in (*filter_params(), "ordering"):
+        for name in (*filter_params(), "ordering", "columns"):
             if name not in SIDEBAR:
                 lookup_params.pop(name, None)
         return lookup_params
@@ -125,25 +306,30 @@ class InsightsChangeList(ChangeList):
 
 
 class InsightsCustomerAdmin(CustomerAdmin):
-    list_display = [
-        "id",
-        "display_name",
-        "primary_email",
-        "primary_phone",
-        "source",
-        "company",
-        "country",
-        "city",
-        "first_seen_at",
-        "lifetime_revenue",
-        "last_purchase",
-        "rfm_segment",
-        "p_alive",
+    list_display = list(DEFAULT_COLUMNS)
+    list_display_links = None  # a row opens the customer's 360° page (the name's link)
+    list_filter = [
+        SavedSegmentFilter,
+        RevenueFilter,
+        LastPurchaseFilter,
+        PAliveFilter,
+        SourceFilter,
+        CountryFilter,
+        CompanyFilter,
+        HasDealsFilter,
     ]
-    list_filter = [SourceFilter, CountryFilter, CompanyFilter, HasDealsFilter]
     list_select_related = ["company", "stats", "value"]
     actions = [*CustomerAdmin.actions, "export_csv"]
     change_list_template = "admin/customers/customer/insights_change_list.html"
+
+    def get_list_display(self, request):
+        extra = chosen_columns(request)
+        first = [c for c in ("id",) if c in extra]
+        rest = [c for c in extra if c != "id"]
+        return [*first, *DEFAULT_COLUMNS[:2], *rest, *DEFAULT_COLUMNS[2:]]
+
+    def get_list_display_links(self, request, list_display):
+        return None
 
     def get_changelist(self, request, **kwargs):
         return InsightsChangeList
@@ -157,35 +343,73 @@ class InsightsCustomerAdmin(CustomerAdmin):
             match |= Q(pk=int(search_term.strip()))
         return queryset.filter(match), False
 
+    @admin.display(description=_("customer"), ordering="display_name")
+    def customer(self, obj: Customer):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("insights_customer360", args=[obj.pk]),
+            obj.display_name or obj.pk,
+        )
+
+    @admin.display(description=_("country"), ordering="country")
+    def country_name(self, obj: Customer):
+        return country_name(obj.country)
+
+    @admin.display(description=_("first seen"), ordering="first_seen_at")
+    def first_seen(self, obj: Customer):
+        return format_html('<span class="nowrap">{}</span>', moment_format(obj.first_seen_at))
+
     @admin.display(description=_("P(alive)"), ordering="value__p_alive")
     def p_alive(self, obj: Customer):
         # The stored prediction of the last rebuild (as of today); none without a buying day.
         value = getattr(obj, "value", None)
-        return f"{value.p_alive:.2f}" if value is not None else None
+        return number_format(value.p_alive, decimals=2, fixed=True) if value is not None else "–"
+
+    @admin.display(description=_("predicted value"), ordering="value__predicted_clv")
+    def predicted_clv(self, obj: Customer):
+        value = getattr(obj, "value", None)
+        if value is None:
+            return "–"
+        return format_html('<span class="nowrap">{}</span>', money_format(value.predicted_clv))
 
     @admin.display(description=_("lifetime revenue"), ordering="stats__lifetime_revenue")
     def lifetime_revenue(self, obj: Customer):
         stats = getattr(obj, "stats", None)
-        return stats.lifetime_revenue if stats else None
+        amount = stats.lifetime_revenue if stats else 0
+        return format_html('<span class="nowrap">{}</span>', money_format(amount))
 
     @admin.display(description=_("last purchase"), ordering="stats__last_purchase_day")
     def last_purchase(self, obj: Customer):
         stats = getattr(obj, "stats", None)
         day = stats.last_purchase_day if stats else None
-        return date.fromordinal(day) if day else None
+        return day_format(date.fromordinal(day)) if day else "–"
 
     @admin.display(description=_("RFM segment"))
     def rfm_segment(self, obj: Customer):
         return display_label(getattr(obj, "rfm_segment_label", None)) or "—"
 
-    @admin.action(description=_("Export to CSV (selected, or all filtered rows)"))
+    @admin.action(description=_("Export the selected customers to CSV"))
     def export_csv(self, request, queryset: QuerySet):
-        """The same export as the API's ?format=csv: masking, audit record, streamed rows."""
+        """The same export as the API's ?format=csv: masking, audit record, streamed rows; in
+        the reader's spreadsheet locale. All filtered rows: the list's "Export" link."""
         return customer_csv_response(
             queryset=queryset.order_by("id"),
             user=request.user,
             params={key: values[-1] for key, values in request.GET.lists()},
             endpoint=request.path,
+            style=csv_style(get_language()),
+        )
+
+    def export_view(self, request: HttpRequest):
+        """Every row the list's filters and search match, as CSV in the reader's locale."""
+        changelist = self.get_changelist_instance(request)
+        queryset = changelist.get_queryset(request)
+        return customer_csv_response(
+            queryset=queryset.order_by("id"),
+            user=request.user,
+            params={key: values[-1] for key, values in request.GET.lists()},
+            endpoint=request.path,
+            style=csv_style(get_language()),
         )
 
     def changelist_view(self, request, extra_context=None):
@@ -203,7 +427,12 @@ class InsightsCustomerAdmin(CustomerAdmin):
             rest = {k: v for k, v in request.GET.items() if k != error.param}
             return HttpResponseRedirect(f"{request.path}?{urlencode(rest)}")
         active = {k: v for k, v in request.GET.items() if k in filter_params() and v}
+        kept = [(k, v) for k, v in request.GET.items() if k not in ("columns", "p", "e")]
         context = {
+            "export_query": urlencode(kept),
+            "columns_chosen": chosen_columns(request),
+            "columns_optional": OPTIONAL_COLUMNS.items(),
+            "columns_kept": [(k, v) for k, v in kept],
             "filter_summary": customer_filter_summary(active),
             "dashboard_url": _dashboard_url(request.GET),
             "segment_filters": urlencode(active),
@@ -214,6 +443,11 @@ class InsightsCustomerAdmin(CustomerAdmin):
 
     def get_urls(self):
         return [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="customers_customer_export",
+            ),
             path(
                 "save-segment/",
                 self.admin_site.admin_view(require_POST(self.save_segment_view)),

@@ -117,6 +117,8 @@ FILTER_PARAMS = (
     "segment_id",
     "p_alive_min",
     "p_alive_max",
+    "last_purchase_from",
+    "last_purchase_to",
     "predicted_clv_min",
     "predicted_clv_max",
     "value",
@@ -269,7 +271,20 @@ def customer_filter(
             raise CustomerFilterError("segment_id", _("a saved segment cannot name another"))
         queryset = _saved(queryset, _int("segment_id", value, low=1), user)
     queryset = _predicted(queryset, get)
+    queryset = _last_purchase(queryset, get)
     queryset = _lifecycle(queryset, get)
+    return queryset
+
+
+def _last_purchase(queryset: QuerySet, get: Mapping[str, str]) -> QuerySet:
+    """The last buying day (insights.CustomerStats, as of the last rebuild) within a range;
+    a customer who never bought has none and never matches."""
+    if value := get.get("last_purchase_from"):
+        day = _date("last_purchase_from", value).toordinal()
+        queryset = queryset.filter(stats__last_purchase_day__gte=day)
+    if value := get.get("last_purchase_to"):
+        day = _date("last_purchase_to", value).toordinal()
+        queryset = queryset.filter(stats__last_purchase_day__lte=day)
     return queryset
 
 
@@ -531,6 +546,15 @@ def customer_filter_summary(params: Mapping[str, str]) -> list[str]:
             _("First seen %(start)s to %(end)s")
             % {"start": first_from or "…", "end": first_to or "…"}
         )
+    last_from, last_to = get.get("last_purchase_from"), get.get("last_purchase_to")
+    if last_from or last_to:
+        parts.append(
+            _("Last purchase %(start)s to %(end)s")
+            % {"start": last_from or "…", "end": last_to or "…"}
+        )
+    low, high = get.get("p_alive_min"), get.get("p_alive_max")
+    if low or high:
+        parts.append(_("P(alive) %(low)s to %(high)s") % {"low": low or "0", "high": high or "1"})
     if value := get.get("segment_id"):
         name = Segment.objects.filter(pk=int(value)).values_list("name", flat=True).first()
         parts.append(_("Segment: %(name)s") % {"name": name or value})

@@ -63,6 +63,11 @@ DOCS: dict[str, str] = {
         "at least this, 0 to 1; customers without a buying day have none and never match."
     ),
     "p_alive_max": "P(alive) as of today at most this, 0 to 1.",
+    "last_purchase_from": (
+        "Last buying day (as of the last rebuild) on or after this date, YYYY-MM-DD; a customer "
+        "who never bought never matches."
+    ),
+    "last_purchase_to": "Last buying day on or before this date, YYYY-MM-DD.",
     "predicted_clv_min": (
         "Predicted value of its won deals over the next 365 days (as of the last rebuild) at "
         "least this much."

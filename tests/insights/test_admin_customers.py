@@ -56,7 +56,8 @@ def test_columns_come_with_a_fixed_number_of_queries(
     html = response.content.decode()
     rows = response.context["cl"].result_list
     assert [c.display_name for c in rows] == ["Person 2", "Person 1", "Person 0"]
-    assert "300.00" in html and "Oct. 12, 2026" in html
+    # money and dates in the reader's language, never broken (issue 32)
+    assert "IDR\u00a0300<" in html and "Oct.\u00a012,\u00a02026" in html
     assert all(getattr(c, "rfm_segment_label", None) for c in rows)
 
 

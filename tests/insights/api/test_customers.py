@@ -372,6 +372,11 @@ def test_csv_export_is_exactly_the_filtered_list_and_is_recorded(api, viewer):
         "first_seen_at",
         "record_count",
         "lifetime_revenue",
+        "country",
+        "city",
+        "last_purchase",
+        "p_alive",
+        "predicted_clv",
     ]
     assert [int(row[0]) for row in rows[1:]] == [c.pk for c in kept]
     assert listed == [kept[0].pk]
