@@ -16,4 +16,14 @@ THIRD_PARTY_STRINGS = (
     gettext_noop("clocked"),
     gettext_noop("solar event"),
     gettext_noop("solar events"),
+    # Django's own Indonesian login error repeats "nama pengguna" ("Masukkan nama pengguna nama
+    # pengguna…", its %(username)s is the field's label): ours is searched first.
+    gettext_noop(
+        "Please enter the correct %(username)s and password for a staff account. Note that both "
+        "fields may be case-sensitive."
+    ),
+    gettext_noop(
+        "Please enter a correct %(username)s and password. Note that both fields may be "
+        "case-sensitive."
+    ),
 )
