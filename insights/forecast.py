@@ -38,6 +38,7 @@ from deals import rules as deal_rules
 from deals.models import DealChange, ExchangeRate, PipelineStage
 
 from . import clv, customer_value, queries, rollup
+from .current_run import latest_succeeded_run
 from .models import CustomerWonDay, DealFact
 from .periods import Period, local_today
 
@@ -173,12 +174,36 @@ def _weighted(cents_times_pct: int) -> Decimal:
 # --- Expected repeat buying (the customer value model) ----------------------------------------
 
 
+# The model's inputs and fit as of a day, for the last (run, day) asked: the presets warmed
+# after a rebuild all ask for today's, and reading them is one pass over CustomerWonDay.
+_model_memo: dict[tuple[int, str, int], tuple[Any, Any, Any]] = {}
+
+
+def _model(as_of: int) -> tuple[Any, Any, Any]:
+    """(triples, pairs, fits or the ModelError) of the default model fitted as of `as_of`."""
+    # The run's id and finish time: ids can come again (a rolled-back run), times do not.
+    key = (queries._run_id(), str(latest_succeeded_run()[1]), as_of)
+    if key not in _model_memo:
+        triples, pairs = customer_value._inputs(as_of)
+        try:
+            fits: Any = customer_value._fits_for(
+                as_of, triples, pairs, customer_value.DEFAULT_MODEL
+            )
+        except clv.ModelError as error:
+            fits = error
+        if len(_model_memo) >= 2:
+            _model_memo.clear()
+        _model_memo[key] = (triples, pairs, fits)
+    return _model_memo[key]
+
+
 def _expected_repeat(*, as_of: int, horizons: tuple[int, int]) -> dict[str, Any]:
     """With the model fitted as of day `as_of`: expected buying days and their value in
     (as_of + h0, as_of + h1] over every calibrated customer (h0 = 0: from the day after)."""
-    triples, pairs = customer_value._inputs(as_of)
+    triples, _pairs, fits = _model(as_of)
     try:
-        fits = customer_value._fits_for(as_of, triples, pairs, customer_value.DEFAULT_MODEL)
+        if isinstance(fits, clv.ModelError):
+            raise fits
         x, t_x, T, n = triples.x, triples.t_x, triples.T, triples.customers
         expected = [
             clv.purchase_expected(fits.purchase, float(h), x, t_x, T) if h > 0 else np.zeros_like(x)

@@ -14,7 +14,7 @@ from chats.models import ChatContact
 from customers.identity import ResolvedScope, snapshot_rebuild
 from customers.models import Contact, Customer, CustomerAlias
 
-from . import customer_value, incremental, lifecycle, queries, rollup, service
+from . import customer_value, forecast, incremental, lifecycle, queries, rollup, service
 from .locks import locked_transaction
 from .models import (
     CustomerValue,
@@ -37,6 +37,8 @@ DEAD_RUN_ERROR = "the rebuild's process ended without finishing (its lock was fr
 FIGURE_WARMERS: tuple[Callable[[Period], object], ...] = (
     lambda period: customer_value.customer_value(period=period),
     lambda period: lifecycle.lifecycle_figures_warm([period]),
+    # The pipeline and forecast, for the periods the dashboard opens it on (not ended yet).
+    lambda period: forecast.forecast(period=period) if period.end > local_today() else None,
 )
 # ... and of those with a comparison, warmed for each period's P' too.
 COMPARISON_WARMERS: tuple[Callable[[Period], object], ...] = (
