@@ -279,6 +279,38 @@ def import_records(
         raise ImportFileError("the file is empty: a header row is required") from None
     if unreadable:
         raise ImportFileError(f"line 1: the header: {unreadable}")
+    header = header_checked(spec, header)
+    with transaction.atomic() if atomic else nullcontext():
+        loop = RecordLoop(
+            spec=spec,
+            header=header,
+            on_rejection=on_rejection,
+            progress=progress,
+            batch_size=batch_size,
+            limits=limits,
+            rights=rights,
+            dry_run=dry_run,
+        )
+        for record in rows:
+            loop.feed(record)
+        result = loop.finish()
+        if atomic and result.rejected:
+            transaction.set_rollback(True)
+            return ImportResult(rejected=result.rejected)
+    return announce(kind, result, dry_run=dry_run)
+
+
+def announce(kind: str, result: ImportResult, *, dry_run: bool = False) -> ImportResult:
+    if (result.created or result.updated) and not dry_run:
+        # The importer writes in bulk, which sends no model signals: say so once, so the
+        # figures can follow the load (a receiver that waits for the commit hears nothing
+        # of a dry run, which rolls back).
+        records_imported.send(sender=ImportResult, kind=kind, result=result)
+    return result
+
+
+def header_checked(spec: Kind, header: list[str]) -> list[str]:
+    """The header's names cleaned; ImportFileError when one is missing or named twice."""
     if not_utf8(header):
         raise ImportFileError("line 1: the header is not UTF-8")
     header = [_HEADER_CLEAN.sub("", name).strip() for name in header]
@@ -289,73 +321,91 @@ def import_records(
     if repeated:
         # Which of the two cells would count is anyone's guess: refuse rather than pick one.
         raise ImportFileError(f"column(s) named twice in the header: {', '.join(repeated)}")
+    return header
 
-    loaders: dict[str, type[Loader]] = {
-        "deal_items": DealItemLoader,
-        "deals": DealLoader,
-        "survey_responses": SurveyLoader,
-        "deal_changes": DealChangeLoader,
-    }
-    default = KeyedLoader if kind in KEYED_KINDS else Loader
-    loader = loaders.get(kind, default)(spec, header)
-    loader.rights = rights
-    result = ImportResult()
 
-    def emit(rejections: list[Rejection]) -> None:
-        result.rejected += len(rejections)
-        if on_rejection:
-            for rejection in sorted(rejections, key=lambda r: r.line):
-                on_rejection(rejection, header)
+LOADERS: dict[str, type[Loader]] = {
+    "deal_items": DealItemLoader,
+    "deals": DealLoader,
+    "survey_responses": SurveyLoader,
+    "deal_changes": DealChangeLoader,
+}
 
-    def flush(batch: list[Row], rejections: list[Rejection]) -> None:
-        if batch:
-            with _rolled_back() if dry_run else nullcontext():
-                _load_or_isolate(loader, batch, result, rejections)
-        emit(rejections)
-        if progress:
-            progress(len(batch) + len(rejections))
-        _forget_logged_queries()
 
-    with transaction.atomic() if atomic else nullcontext():
-        batch: list[Row] = []
-        rejections: list[Rejection] = []
-        keys_in_batch: set[Hashable] = set()
-        for line, cells, unreadable in rows:
-            row = (
-                Rejection(line, _printable(cells), [("", unreadable)])
-                if unreadable
-                else _row_parse(spec, header, line, cells, limits)
-            )
-            if isinstance(row, Rejection):
-                rejections.append(row)
-                # Rejected rows count towards the batch: memory stays bounded by its size
-                # whatever the file holds, and progress counts them as read.
-                if len(batch) + len(rejections) >= batch_size:
-                    flush(batch, rejections)
-                    batch, rejections, keys_in_batch = [], [], set()
-                continue
-            key = spec.batch_key(row)
-            if key is not None and key in keys_in_batch:
+def loader_for(spec: Kind, header: list[str]) -> Loader:
+    default = KeyedLoader if spec.name in KEYED_KINDS else Loader
+    return LOADERS.get(spec.name, default)(spec, header)
+
+
+class RecordLoop:
+    """Validates records one by one and loads them in batches (the portable path, and the
+    rows the COPY path leaves to it). Memory stays bounded by the batch size: rejected rows
+    leave with their batch, and progress counts them as read."""
+
+    def __init__(
+        self,
+        *,
+        spec: Kind,
+        header: list[str],
+        on_rejection: Callable[[Rejection, list[str]], None] | None,
+        progress: Callable[[int], None] | None,
+        batch_size: int,
+        limits: Limits,
+        loader: Loader | None = None,
+        result: ImportResult | None = None,
+        rights: RowRights | None = None,
+        dry_run: bool = False,
+    ):
+        self.spec, self.header, self.limits = spec, header, limits
+        self.on_rejection, self.progress, self.batch_size = on_rejection, progress, batch_size
+        self.loader = loader or loader_for(spec, header)
+        # The import page's per-row permission check (imports.scoping); None: full rights.
+        self.loader.rights = rights
+        self.dry_run = dry_run
+        self.result = result or ImportResult()
+        self.batch: list[Row] = []
+        self.rejections: list[Rejection] = []
+        self.keys_in_batch: set[Hashable] = set()
+
+    def feed(self, record: Record) -> None:
+        line, cells, unreadable = record
+        row = (
+            Rejection(line, _printable(cells), [("", unreadable)])
+            if unreadable
+            else _row_parse(self.spec, self.header, line, cells, self.limits)
+        )
+        if isinstance(row, Rejection):
+            self.rejections.append(row)
+        else:
+            key = self.spec.batch_key(row)
+            if key is not None and key in self.keys_in_batch:
                 # The same record twice in a batch: write the first before reading the second,
                 # so one upsert statement never touches a row twice.
-                flush(batch, rejections)
-                batch, rejections, keys_in_batch = [], [], set()
+                self.flush()
             if key is not None:
-                keys_in_batch.add(key)
-            batch.append(row)
-            if len(batch) + len(rejections) >= batch_size:
-                flush(batch, rejections)
-                batch, rejections, keys_in_batch = [], [], set()
-        flush(batch, rejections)
-        if atomic and result.rejected:
-            transaction.set_rollback(True)
-            return ImportResult(rejected=result.rejected)
-    if (result.created or result.updated) and not dry_run:
-        # The importer writes in bulk, which sends no model signals: say so once, so the
-        # figures can follow the load (a receiver that waits for the commit hears nothing
-        # of a dry run, which rolls back).
-        records_imported.send(sender=ImportResult, kind=kind, result=result)
-    return result
+                self.keys_in_batch.add(key)
+            self.batch.append(row)
+        if len(self.batch) + len(self.rejections) >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        batch, rejections = self.batch, self.rejections
+        self.batch, self.rejections, self.keys_in_batch = [], [], set()
+        if batch:
+            with _rolled_back() if self.dry_run else nullcontext():
+                _load_or_isolate(self.loader, batch, self.result, rejections)
+        self.result.rejected += len(rejections)
+        if self.on_rejection:
+            for rejection in sorted(rejections, key=lambda r: r.line):
+                self.on_rejection(rejection, self.header)
+        if self.progress:
+            self.progress(len(batch) + len(rejections))
+        _forget_logged_queries()
+
+    def finish(self) -> ImportResult:
+        if self.batch or self.rejections:
+            self.flush()
+        return self.result
 
 
 @contextmanager

@@ -4,9 +4,15 @@ The file is streamed in batches: each batch resolves its references with one que
 referenced table, compares itself with the rows already stored (one query) and writes with one
 bulk upsert, so a load costs a handful of queries per few thousand rows, never one per row.
 A row is validated whole before anything of it is written, so it is never half-written.
+On PostgreSQL the kinds with the most rows (contacts, deals, chat rooms) are COPied into a
+staging table and checked and upserted in set-based SQL (imports.fast), with the same report.
 """
 
-from imports.driver import BATCH_SIZE, import_records, records_imported
+from collections.abc import Callable
+from typing import BinaryIO, TextIO, cast
+
+from imports import driver, fast
+from imports.driver import BATCH_SIZE, Limits, announce, records_imported
 from imports.kinds import KINDS, Kind
 from imports.results import (
     ImportFileError,
@@ -26,3 +32,42 @@ __all__ = [
     "records_imported",
     "rejected_rows_writer",
 ]
+
+
+def import_records(
+    *,
+    kind: str,
+    stream: TextIO | BinaryIO,
+    atomic: bool = False,
+    on_rejection: Callable[[Rejection, list[str]], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+    limits: Limits | None = None,
+) -> ImportResult:
+    """Load one CSV stream of `kind` (CONTRACT.md section 1): through COPY on PostgreSQL when
+    the kind and the file allow it (imports.fast), else the portable path (imports.driver).
+    Both report the same rows with the same reasons; see driver.import_records for the rest.
+    """
+    limits = limits or Limits.from_settings()
+    if fast.applies(kind=kind, stream=stream):
+        result = fast.import_fast(
+            spec=KINDS[kind],
+            stream=cast(BinaryIO, stream),
+            atomic=atomic,
+            on_rejection=on_rejection,
+            progress=progress,
+            batch_size=batch_size,
+            limits=limits,
+        )
+        if result is not None:
+            return announce(kind, result)
+        stream.seek(0)
+    return driver.import_records(
+        kind=kind,
+        stream=stream,
+        atomic=atomic,
+        on_rejection=on_rejection,
+        progress=progress,
+        batch_size=batch_size,
+        limits=limits,
+    )

@@ -102,6 +102,8 @@ def _chat_contact(c: Cells) -> dict[str, Any]:
 
 
 def _chat_room(c: Cells) -> dict[str, Any]:
+    # A room belongs to a chat contact: a blank cell is "required", not a database error.
+    c.text("chat_contact_external_id", max_length=100, required=True)
     created_at = c.timestamp("created_at", required=True)
     first_response_at = c.timestamp("first_response_at")
     resolved_at = c.timestamp("resolved_at")

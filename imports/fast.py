@@ -1,0 +1,677 @@
+"""The import at COPY speed (PostgreSQL): the file is copied into a staging table, checked and
+upserted in set-based SQL, and every row the SQL is not sure of goes through the portable path.
+
+The SQL never rejects a row and never writes a reason: it only *accepts* rows it can prove the
+portable rules (imports.kinds, imports.cells) would accept, and computes the same values for
+them. Every other row (a blank required cell, a timestamp in a rarer ISO 8601 form, a stage to
+create, a reference not found, the same key twice in a batch, ...) is read back from the
+staging table and loaded by imports.driver.RecordLoop, the portable path itself. So each
+rejected row is reported by the same code with the same line, column and reason, whichever
+path the file takes.
+
+The file takes the COPY path only when COPY reads it exactly as Python's csv module does: one
+record per physical line (the row count equals the line count), no NUL byte, no lone carriage
+return, no quote in the middle of an unquoted cell, no `\\.` line, valid UTF-8, the column
+count of the header on every line and every cell and row within the reader's limits. When COPY
+fails or any of these does not hold, nothing was written yet: the staging is rolled back and
+the whole file goes through the portable path. Memory stays bounded either way: the file is
+streamed in 1 MB blocks, the rows the portable path takes are read back one batch at a time.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, BinaryIO, cast
+
+import psycopg
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import DatabaseError, connection, models, transaction
+from django.utils import timezone
+
+from chats.models import ChatContact, ChatRoom
+from customers.keys import phone_key
+from customers.models import Company, Contact
+from deals.models import Deal, LostReason, PipelineStage
+from imports.cells import EARLIEST_YEAR, LATEST_YEAR, field_length
+from imports.driver import RecordLoop, _delimiter, _is_binary, header_checked
+from imports.kinds import Kind
+from imports.results import ImportResult, Rejection
+
+# The kinds with a COPY path; the others (small catalogues, deal items, surveys) stay on the
+# portable path.
+FAST_KINDS = ("contacts", "deals", "chat_rooms")
+# Rows checked and upserted per statement; the portable path reads its rows back per batch.
+FAST_BATCH = 100_000
+STAGE = "imports_stage"
+BATCH = "imports_stage_batch"
+PHONES = "imports_stage_phone"
+
+# What Python's str.strip() removes: btrim() with this set gives the same cell.
+PY_SPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
+
+
+def applies(*, kind: str, stream: Any) -> bool:
+    """Whether `kind` from `stream` may take the COPY path (it may still fall back)."""
+    return (
+        kind in FAST_KINDS
+        and connection.vendor == "postgresql"
+        and getattr(settings, "WAWASAN_IMPORT_COPY", True)
+        and _binary_seekable(stream)
+    )
+
+
+def _binary_seekable(stream: Any) -> bool:
+    try:
+        return _is_binary(stream) and stream.seekable() and stream.tell() == 0
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+class _Fallback(Exception):
+    """The file must take the portable path (nothing has been written)."""
+
+
+def import_fast(
+    *,
+    spec: Kind,
+    stream: BinaryIO,
+    atomic: bool,
+    on_rejection: Callable[[Rejection, list[str]], None] | None,
+    progress: Callable[[int], None] | None,
+    batch_size: int,
+    limits: Any,
+) -> ImportResult | None:
+    """Load the file through COPY; None when it must take the portable path instead."""
+    first = stream.readline(limits.row_chars + 1)
+    if not first.endswith(b"\n") or b'"' in first:
+        return None
+    try:
+        text = first.removeprefix(codecs.BOM_UTF8).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    delimiter = _delimiter(text)
+    header = header_checked(spec, next(csv.reader([text], delimiter=delimiter)))
+    plan = PLANS[spec.name](spec, header)
+    try:
+        with transaction.atomic():
+            rows = _stage(stream, header, delimiter, limits)
+    except (_Fallback, DatabaseError, psycopg.Error, UnicodeDecodeError):
+        _drop()
+        return None
+    try:
+        with transaction.atomic() if atomic else _nothing():
+            result = ImportResult()
+            loop = RecordLoop(
+                spec=spec,
+                header=header,
+                on_rejection=on_rejection,
+                progress=progress,
+                batch_size=batch_size,
+                limits=limits,
+                result=result,
+            )
+            for low in range(1, rows + 1, FAST_BATCH):
+                high = min(rows, low + FAST_BATCH - 1)
+                with transaction.atomic():
+                    accepted = plan.load(low, high, result)
+                if progress and accepted:
+                    progress(accepted)
+                for record in _slow_rows(header, low, high):
+                    loop.feed(record)
+                loop.finish()
+            if atomic and result.rejected:
+                transaction.set_rollback(True)
+                return ImportResult(rejected=result.rejected)
+            return result
+    finally:
+        _drop()
+
+
+class _nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _drop() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}, {BATCH}, {PHONES}")
+
+
+# Things COPY reads otherwise than Python's csv module: a quote inside an unquoted cell (COPY
+# starts a quoted section there, Python keeps it), a line holding only `\.` (COPY's end of
+# data), NUL (COPY refuses it).
+def _odd_quote(delimiter: str) -> re.Pattern[bytes]:
+    d = re.escape(delimiter.encode())
+    return re.compile(rb"[^" + d + rb'\r\n"]"[^' + d + rb'\r\n"]')
+
+
+_END_MARK = re.compile(rb"(?:^|\n)\\\.\r?(?:\n|$)")
+
+
+def _stage(stream: BinaryIO, header: list[str], delimiter: str, limits: Any) -> int:
+    """COPY the rest of the file into the staging table; its row count (= lines read)."""
+    columns = ", ".join(f"c{i} text" for i in range(len(header)))
+    odd_quote = _odd_quote(delimiter)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}, {BATCH}, {PHONES}")
+        cursor.execute(f"CREATE TEMP TABLE {STAGE} (ord bigserial, {columns})")
+        names = ", ".join(f"c{i}" for i in range(len(header)))
+        lines, tail, ends_with_newline, data = 0, b"\n", True, False
+        copy_sql = (
+            f"COPY {STAGE} ({names}) FROM STDIN "
+            f"(FORMAT csv, DELIMITER '{delimiter}', ENCODING 'UTF8')"
+        )
+        with cursor.cursor.copy(copy_sql) as copy:
+            while block := stream.read(1 << 20):
+                data = True
+                window = tail + block
+                if (
+                    b"\x00" in block
+                    or window.count(b"\r") != window.count(b"\r\n")
+                    or odd_quote.search(window)
+                    or _END_MARK.search(window)
+                ):
+                    raise _Fallback
+                lines += block.count(b"\n")
+                ends_with_newline = block.endswith(b"\n")
+                tail = block[-2:]
+                copy.write(block)
+        if data and not ends_with_newline:
+            lines += 1
+        cursor.execute(f"SELECT count(*) FROM {STAGE}")
+        (rows,) = cursor.fetchone()
+        if rows != lines:
+            # A record over several lines (a quoted line break) or a blank line: the portable
+            # reader numbers those lines.
+            raise _Fallback
+        if rows:
+            lengths = [f"coalesce(char_length(c{i}), 0)" for i in range(len(header))]
+            cursor.execute(
+                f"SELECT max(greatest({', '.join(lengths)})), max({' + '.join(lengths)}) "
+                f"FROM {STAGE}"
+            )
+            longest_cell, longest_row = cursor.fetchone()
+            # A row's characters with its separators and quotes, at most.
+            if longest_cell > limits.cell_chars or (
+                longest_row + 3 * len(header) > limits.row_chars
+            ):
+                raise _Fallback
+        cursor.execute(f"ANALYZE {STAGE}")
+    return rows
+
+
+def _slow_rows(header: list[str], low: int, high: int) -> Iterator[tuple[int, list[str], None]]:
+    """The rows of lines low..high the SQL did not accept, as records for the portable path."""
+    names = ", ".join(f"s.c{i}" for i in range(len(header)))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.ord, {names} FROM {STAGE} s JOIN {BATCH} b USING (ord) "
+            f"WHERE NOT b.ok AND NOT b.blank ORDER BY s.ord"
+        )
+        while chunk := cursor.fetchmany(5000):
+            for ord_, *cells in chunk:
+                # Line 1 is the header: the staged row `ord` is line ord + 1.
+                yield ord_ + 1, [cell or "" for cell in cells], None
+
+
+# --- What the SQL accepts, cell by cell ----------------------------------------------------------
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+# A timestamp in the ISO 8601 forms most files use; any other form goes to the portable path,
+# which reads every form Python does. Groups: year, month, day, then time and offset.
+TIMESTAMP = (
+    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.([0-9]{3}|[0-9]{6}))?)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?$"
+)
+OFFSET = r"(Z|[+-][0-9]{2}:[0-9]{2})$"
+MONEY = r"^\+?[0-9]{1,12}(\.[0-9]{1,2})?$"
+QUANTITY = r"^\+?[0-9]{1,6}(\.[0-9]{1,2})?$"
+ASCII = r"^[\x20-\x7e]*$"
+
+
+@dataclass
+class Field:
+    """One field's value (SQL) and the condition under which the portable rules accept it."""
+
+    value: str
+    ok: str
+
+
+class Cols:
+    """The trimmed cells of the batch, by column name ('' for a column the file lacks)."""
+
+    def __init__(self, header: list[str]):
+        self.index = {name: i for i, name in enumerate(header) if name}
+        self.header = header
+
+    def __getitem__(self, name: str) -> str:
+        return f"t.t{self.index[name]}" if name in self.index else "''"
+
+    def has(self, name: str) -> bool:
+        return name in self.index
+
+
+def text(cols: Cols, name: str, max_length: int, *, required: bool = False) -> Field:
+    cell = cols[name]
+    ok = f"char_length({cell}) <= {max_length}"
+    if required:
+        ok = f"({cell} <> '' AND {ok})"
+    return Field(cell, ok)
+
+
+def _absent(cols: Cols, name: str, required: bool) -> Field | None:
+    """A column the file lacks: no value (PostgreSQL would fold a cast of '' at planning)."""
+    if cols.has(name):
+        return None
+    return Field("NULL", "false" if required else "true")
+
+
+def timestamp(cols: Cols, name: str, *, required: bool = False) -> Field:
+    if (absent := _absent(cols, name, required)) is not None:
+        return absent
+    cell = cols[name]
+    zone = _q(settings.TIME_ZONE)
+    year, month, day = (f"substr({cell}, {at}, {n})::int" for at, n in ((1, 4), (6, 2), (9, 2)))
+    # CASE evaluates in order (AND does not): nothing is cast before the pattern matched, no
+    # date is made before its month is known to be 1 to 12.
+    valid = (
+        f"(CASE WHEN {cell} !~ '{TIMESTAMP}' THEN false "
+        f"WHEN {year} NOT BETWEEN {EARLIEST_YEAR} AND {LATEST_YEAR} THEN false "
+        f"WHEN {month} NOT BETWEEN 1 AND 12 THEN false "
+        f"ELSE {day} BETWEEN 1 AND extract(day FROM make_date({year}, {month}, 1) "
+        f"+ interval '1 month - 1 day')::int END)"
+    )
+    ok = f"(CASE WHEN {cell} = '' THEN {'false' if required else 'true'} ELSE {valid} END)"
+    value = (
+        f"(CASE WHEN {cell} = '' OR NOT {valid} THEN NULL "
+        f"WHEN {cell} ~ '{OFFSET}' THEN {cell}::timestamptz "
+        f"ELSE {cell}::timestamp AT TIME ZONE {zone} END)"
+    )
+    return Field(value, ok)
+
+
+def decimal(cols: Cols, name: str, pattern: str, *, required: bool = False) -> Field:
+    if (absent := _absent(cols, name, required)) is not None:
+        return absent
+    cell = cols[name]
+    blank = "false" if required else "true"
+    ok = f"(CASE WHEN {cell} = '' THEN {blank} ELSE {cell} ~ '{pattern}' END)"
+    value = f"(CASE WHEN {cell} ~ '{pattern}' THEN {cell}::numeric END)"
+    return Field(value, ok)
+
+
+def integer(cols: Cols, name: str, low: int, high: int) -> Field:
+    if (absent := _absent(cols, name, False)) is not None:
+        return absent
+    cell = cols[name]
+    digits = len(str(high))
+    pattern = rf"^\+?[0-9]{{1,{digits}}}$"
+    ok = (
+        f"(CASE WHEN {cell} = '' THEN true WHEN {cell} !~ '{pattern}' THEN false "
+        f"ELSE {cell}::bigint BETWEEN {low} AND {high} END)"
+    )
+    value = f"(CASE WHEN {cell} ~ '{pattern}' THEN {cell}::bigint END)"
+    return Field(value, ok)
+
+
+def email_key_sql(cell: str) -> Field:
+    """customers.keys.email_key for ASCII emails (others take the portable path)."""
+    value = f"(CASE WHEN {cell} ~ '^[^@]+@[^@]+$' THEN lower({cell}) ELSE '' END)"
+    return Field(value, f"{cell} ~ '{ASCII}'")
+
+
+@dataclass
+class Ref:
+    """A column naming another record: a LEFT JOIN; a cell that names nothing is not accepted."""
+
+    column: str
+    table: str
+    lookup: str
+    attname: str
+    required: bool = False
+
+
+# --- Plans: one per kind -------------------------------------------------------------------------
+
+
+class Plan:
+    """How one kind's batch is checked and upserted in SQL."""
+
+    model: type[models.Model]
+
+    def __init__(self, spec: Kind, header: list[str]):
+        self.spec, self.header = spec, header
+        self.cols = Cols(header)
+        self.fields: dict[str, Field] = self.field_sql()
+        self.refs: list[Ref] = self.ref_sql()
+        self.extra_ok: list[str] = []
+        self.joins: list[str] = []
+
+    # What a kind defines.
+    def field_sql(self) -> dict[str, Field]:
+        raise NotImplementedError
+
+    def ref_sql(self) -> list[Ref]:
+        return []
+
+    def compared(self) -> list[str]:
+        """The fields a conflict compares and overwrites (a column the file lacks is left)."""
+        from imports.loaders import Loader
+
+        column_of = {**Loader.COLUMN_OF, **{ref.attname: ref.column for ref in self.refs}}
+        names = [*self.spec.fields, *(ref.attname for ref in self.refs)]
+        return [name for name in names if column_of.get(name, name) in self.header]
+
+    def also_written(self) -> list[str]:
+        return []
+
+    def prepare(self) -> None:
+        """Anything computed in Python per distinct value before the upsert (phone keys)."""
+
+    def returning(self) -> str:
+        return ""
+
+    def after(self, cursor: Any) -> None:
+        """Follow-ups of the upsert, e.g. the identity change log."""
+
+    # The work.
+    def batch_sql(self, low: int, high: int) -> str:
+        n = len(self.header)
+        trimmed = ", ".join(f"btrim(coalesce(c{i}, ''), {_q(PY_SPACE)}) AS t{i}" for i in range(n))
+        blank = " AND ".join(f"t.t{i} = ''" for i in range(n)) or "true"
+        selects = ["t.ord", f"({blank}) AS blank"]
+        oks = [field.ok for field in self.fields.values()]
+        joins = list(self.joins)
+        for i, ref in enumerate(self.refs):
+            cell = self.cols[ref.column]
+            alias = f"r{i}"
+            joins.append(
+                f"LEFT JOIN {ref.table} {alias} ON {cell} <> '' AND {alias}.{ref.lookup} = {cell}"
+            )
+            selects.append(f"{alias}.id AS {ref.attname}")
+            if ref.required:
+                oks.append(f"{alias}.id IS NOT NULL")
+            else:
+                oks.append(f"({cell} = '' OR {alias}.id IS NOT NULL)")
+        oks += self.extra_ok
+        key = self.fields["external_id"].value
+        oks.append(f"count(*) OVER (PARTITION BY {key}) = 1")
+        for name, field in self.fields.items():
+            selects.append(f"{field.value} AS v_{name}")
+        selects.append(f"({' AND '.join(f'({ok})' for ok in oks)}) AS ok")
+        return (
+            f"CREATE TEMP TABLE {BATCH} AS SELECT {', '.join(selects)} FROM "
+            f"(SELECT ord, {trimmed} FROM {STAGE} WHERE ord BETWEEN {low} AND {high}) t "
+            + " ".join(joins)
+        )
+
+    def value_of(self, attname: str) -> str | None:
+        if attname in self.fields:
+            return f"b.v_{attname}"
+        if any(ref.attname == attname for ref in self.refs):
+            return f"b.{attname}"
+        return None
+
+    def load(self, low: int, high: int, result: ImportResult) -> int:
+        """Check lines low..high, upsert the accepted rows; returns how many were accepted."""
+        meta = self.model._meta
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {BATCH}")
+            cursor.execute(self.batch_sql(low, high))
+            cursor.execute(f"ALTER TABLE {BATCH} ADD PRIMARY KEY (ord)")
+            self.prepare()
+            now = timezone.now()
+            columns, values, params = [], [], []
+            compared = self.compared()
+            for f in meta.concrete_fields:
+                if f.primary_key:
+                    continue
+                columns.append(quote(_column(f)))
+                expr = self.value_of(f.attname)
+                if expr is None:
+                    default = (
+                        now
+                        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+                        else f.get_default()
+                    )
+                    expr = "%s"
+                    params.append(default)
+                values.append(f"{expr}::{f.db_type(connection)}")
+            updated = [
+                _column(f)
+                for f in meta.concrete_fields
+                if f.attname in compared
+                or f.attname in self.also_written()
+                or getattr(f, "auto_now", False)
+            ]
+            table = quote(meta.db_table)
+            by_attname = {f.attname: _column(f) for f in meta.concrete_fields}
+            stored = ", ".join(f"{table}.{quote(by_attname[n])}" for n in compared)
+            incoming = ", ".join(f"excluded.{quote(by_attname[n])}" for n in compared)
+            assignments = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in updated)
+            differs = f"ROW({stored}) IS DISTINCT FROM ROW({incoming})" if compared else "false"
+            returning = self.returning()
+            cursor.execute(
+                f"WITH written AS (INSERT INTO {table} ({', '.join(columns)}) "
+                f"SELECT {', '.join(values)} FROM {BATCH} b {self.value_joins()} "
+                f"WHERE b.ok ORDER BY b.ord "
+                f"ON CONFLICT (external_id) DO UPDATE SET {assignments} WHERE {differs} "
+                f"RETURNING (xmax = 0) AS created{returning}) "
+                f"SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created), "
+                f"(SELECT count(*) FROM {BATCH} WHERE ok){self.written_extra()} FROM written",
+                params,
+            )
+            created, updated_count, accepted, *extra = cursor.fetchone()
+            result.created += created
+            result.updated += updated_count
+            result.unchanged += accepted - created - updated_count
+            self.after_counts(cursor, extra)
+        return accepted
+
+    def value_joins(self) -> str:
+        return ""
+
+    def written_extra(self) -> str:
+        return ""
+
+    def after_counts(self, cursor: Any, extra: list[Any]) -> None:
+        return None
+
+
+def _column(field: Any) -> str:
+    return cast(str, field.column)
+
+
+class ContactPlan(Plan):
+    model = Contact
+
+    def field_sql(self) -> dict[str, Field]:
+        c = self.cols
+        email = text(c, "email", field_length(Contact, "email"))
+        phone = text(c, "phone", field_length(Contact, "phone"))
+        country = text(c, "country", 100)
+        return {
+            "external_id": text(c, "external_id", 100, required=True),
+            "first_name": text(c, "first_name", field_length(Contact, "first_name")),
+            "last_name": text(c, "last_name", field_length(Contact, "last_name")),
+            "email": Field(email.value, f"({email.ok} AND {email_key_sql(c['email']).ok})"),
+            "phone": phone,
+            "email_key": Field(email_key_sql(c["email"]).value, "true"),
+            "source": text(c, "source", field_length(Contact, "source")),
+            "country": Field(
+                f"upper({country.value})",
+                f"({country.value} = '' OR {country.value} ~ '^[A-Za-z]{{2}}$')",
+            ),
+            "city": text(c, "city", field_length(Contact, "city")),
+            "created_at": timestamp(c, "created_at", required=True),
+        }
+
+    def ref_sql(self) -> list[Ref]:
+        return [
+            Ref("company_external_id", Company._meta.db_table, "external_id", "company_id"),
+            Ref("owner", get_user_model()._meta.db_table, "username", "owner_id"),
+        ]
+
+    def also_written(self) -> list[str]:
+        return [
+            name
+            for name, column in (("email_key", "email"), ("phone_key", "phone"))
+            if column in self.header
+        ]
+
+    def prepare(self) -> None:
+        phones_to_keys(f"SELECT DISTINCT v_phone FROM {BATCH} WHERE ok AND v_phone <> ''")
+
+    def value_of(self, attname: str) -> str | None:
+        if attname == "phone_key":
+            return "coalesce(p.key, '')"
+        return super().value_of(attname)
+
+    def value_joins(self) -> str:
+        return f"LEFT JOIN {PHONES} p ON p.phone = b.v_phone"
+
+    def returning(self) -> str:
+        return ", CASE WHEN xmax <> 0 THEN customer_id END AS touched"
+
+    def written_extra(self) -> str:
+        return ", array_remove(array_agg(DISTINCT touched), NULL)"
+
+    def after_counts(self, cursor: Any, extra: list[Any]) -> None:
+        # An updated contact's customer is looked at again by the next incremental identity
+        # resolution (as the portable loader does).
+        touched = extra[0] or []
+        if touched:
+            from customers.models import IdentityChange
+
+            IdentityChange.objects.bulk_create(
+                IdentityChange(customer_id=customer_id) for customer_id in touched
+            )
+
+
+def phones_to_keys(select_sql: str) -> None:
+    """customers.keys.phone_key of each distinct phone of the batch, into the PHONES table."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {PHONES}")
+        cursor.execute(f"CREATE TEMP TABLE {PHONES} (phone text PRIMARY KEY, key text)")
+        cursor.execute(select_sql)
+        phones = [phone for (phone,) in cursor.fetchall()]
+        with cursor.cursor.copy(f"COPY {PHONES} (phone, key) FROM STDIN") as copy:
+            for phone in phones:
+                copy.write_row((phone, phone_key(phone)))
+
+
+class ChatRoomPlan(Plan):
+    model = ChatRoom
+
+    def field_sql(self) -> dict[str, Field]:
+        c = self.cols
+        created = timestamp(c, "created_at", required=True)
+        first = timestamp(c, "first_response_at")
+        resolved = timestamp(c, "resolved_at")
+        return {
+            "external_id": text(c, "external_id", 100, required=True),
+            "created_at": created,
+            "first_response_at": Field(
+                first.value,
+                f"({first.ok} AND ({first.value} IS NULL OR {created.value} IS NULL "
+                f"OR {first.value} >= {created.value}))",
+            ),
+            "resolved_at": Field(
+                resolved.value,
+                f"({resolved.ok} AND ({resolved.value} IS NULL OR {created.value} IS NULL "
+                f"OR {resolved.value} >= {created.value}))",
+            ),
+            "agent": text(c, "agent", field_length(ChatRoom, "agent")),
+            "csat_score": integer(c, "csat_score", 1, 5),
+        }
+
+    def ref_sql(self) -> list[Ref]:
+        return [
+            Ref(
+                "chat_contact_external_id",
+                ChatContact._meta.db_table,
+                "external_id",
+                "chat_contact_id",
+                required=True,
+            )
+        ]
+
+
+class DealPlan(Plan):
+    model = Deal
+
+    def __init__(self, spec: Kind, header: list[str]):
+        super().__init__(spec, header)
+        c = self.cols
+        stage, outcome, reason = c["stage"], f"lower({c['outcome']})", c["lost_reason"]
+        stages, reasons = PipelineStage._meta.db_table, LostReason._meta.db_table
+        # The stage by exact name, else by the one name equal in another case (DealLoader);
+        # a stage to create, or an outcome that contradicts it, is the portable path's.
+        self.joins = [
+            f"LEFT JOIN LATERAL (SELECT coalesce("
+            f"(SELECT id FROM {stages} WHERE name = {stage}), "
+            f"(SELECT min(id) FROM {stages} WHERE lower(name) = lower({stage}) "
+            f"HAVING count(*) = 1)) AS id) st ON true",
+            f"LEFT JOIN {stages} sto ON sto.id = st.id",
+            f"LEFT JOIN {reasons} lr ON {reason} <> '' AND lower(lr.name) = lower({reason})",
+        ]
+        self.extra_ok = [
+            f"char_length({stage}) <= {field_length(PipelineStage, 'name')}",
+            f"{stage} <> ''",
+            f"{stage} ~ '{ASCII}'",
+            "st.id IS NOT NULL",
+            f"({outcome} = '' OR {outcome} = sto.outcome)",
+            f"{c['outcome']} ~ '{ASCII}'",
+            f"char_length({reason}) <= {field_length(LostReason, 'name')}",
+            f"{reason} ~ '{ASCII}'",
+            f"({reason} = '' OR lr.id IS NOT NULL)",
+        ]
+        self.fields["stage_id"] = Field("st.id", "true")
+        self.fields["lost_reason_id"] = Field("lr.id", "true")
+
+    def field_sql(self) -> dict[str, Field]:
+        c = self.cols
+        currency = c["currency"]
+        return {
+            "external_id": text(c, "external_id", 100, required=True),
+            "name": text(c, "name", field_length(Deal, "name")),
+            "win_probability": integer(c, "win_probability", 0, 100),
+            "amount": decimal(c, "amount", MONEY, required=True),
+            "currency": Field(
+                f"(CASE WHEN {currency} = '' THEN {_q(settings.INSIGHTS_CURRENCY)} "
+                f"ELSE upper({currency}) END)",
+                f"({currency} = '' OR {currency} ~ '^[A-Za-z]{{3}}$')",
+            ),
+            "created_at": timestamp(c, "created_at", required=True),
+            "closed_at": timestamp(c, "closed_at"),
+            "expected_close_at": timestamp(c, "expected_close_at"),
+        }
+
+    def ref_sql(self) -> list[Ref]:
+        return [
+            Ref("contact_external_id", Contact._meta.db_table, "external_id", "contact_id"),
+            Ref("company_external_id", Company._meta.db_table, "external_id", "company_id"),
+            Ref("owner", get_user_model()._meta.db_table, "username", "owner_id"),
+        ]
+
+
+PLANS: dict[str, type[Plan]] = {
+    "contacts": ContactPlan,
+    "deals": DealPlan,
+    "chat_rooms": ChatRoomPlan,
+}

@@ -1,0 +1,289 @@
+"""Issue 33: the COPY path (PostgreSQL) reports and stores exactly what the portable path does.
+
+Each file below holds every rule of CONTRACT §1 for its kind: good rows in the common forms
+(which the SQL accepts), good rows in rarer forms (which it leaves to the portable path), every
+rejection, the same key twice, references found and not found, blank rows, updates and
+unchanged rows. The same file is loaded twice through each path, and the two reports (counts,
+then every rejected row with its line, reason and cells) and the stored rows are compared.
+"""
+
+import io
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.forms.models import model_to_dict
+
+from chats.models import ChatRoom
+from customers.models import Contact, IdentityChange
+from deals.models import Deal, LostReason, PipelineStage
+from imports import fast
+from imports.importer import import_records
+from tests.factories import (
+    ChatContactFactory,
+    ChatRoomFactory,
+    CompanyFactory,
+    ContactFactory,
+    CustomerFactory,
+    DealFactory,
+    LostReasonFactory,
+    StageFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+CONTACTS = (
+    "external_id,first_name,last_name,email,phone,company_external_id,source,owner,country,"
+    "city,created_at,extra\n"
+    "c-1,Ani,Wijaya,ANI@Contoh.ID,0812-3456-7890,co-1,Ads,rina,id,Jakarta,2026-01-05,x\n"
+    "c-2,Budi,,budi@contoh.id,+62 812 1111 2222,,,,,,2026-01-05T10:00:00,\n"
+    "c-3,Citra,,,,,,,,,2026-01-05 10:00,\n"
+    "c-4,Dewi,,,,,,,,,2026-01-05T10:00:00+00:00,\n"
+    "c-5,Eko,,,,,,,,,2026-01-05T10:00:00Z,\n"
+    "c-6,Fajar,,,,,,,,,2026-01-05T10:00:00.123456,\n"
+    # rarer forms the portable path reads
+    "c-7,Gita,,,,,,,,,2026-01-05T10:00:00.5,\n"
+    "c-8,Hadi,,,,,,,,,20260105,\n"
+    "c-9,Ika,,ika@élan.id,,,,,,,2026-01-05,\n"
+    "  c-10  ,  Joko  ,,,,,,,,,  2026-01-05  ,\n"
+    # rejections
+    ",Kosong,,,,,,,,,2026-01-05,\n"
+    "c-11,Lina,,,,,,,,,,\n"
+    "c-12,Maya,,,,,,,,,31/12/2026,\n"
+    "c-13,Nina,,,,,,,,,2026-02-30,\n"
+    "c-14,Oki,,,,,,,,,1899-12-31,\n"
+    "c-15,Putu,,,,,,,,,2026-01-05T24:00:00,\n"
+    "c-16,Rudi,,,,co-404,,,,,2026-01-05,\n"
+    "c-17,Sari,,,,,,nobody,,,2026-01-05,\n"
+    "c-18,Tono,,,,,,,IDN,,2026-01-05,\n"
+    f"c-19,{'U' * 151},,,,,,,,,2026-01-05,\n"
+    # the same key twice: the later row wins
+    "c-20,First,,,,,,,,,2026-01-05,\n"
+    "c-20,Second,,,,,,,,,2026-01-05,\n"
+    # a blank row is no row
+    ",,,,,,,,,,,\n"
+    # an update, and a row equal to what is stored
+    "old-1,Baru,,,,,,,,,2025-01-01,\n"
+    "old-2,Sama,,,,,,,,,2025-01-01T00:00:00,\n"
+)
+
+DEALS = (
+    "external_id,name,contact_external_id,company_external_id,stage,outcome,win_probability,"
+    "amount,currency,created_at,closed_at,expected_close_at,lost_reason,owner\n"
+    "d-1,Satu,c-old,co-1,Proposal,,40,1500000.50,idr,2026-01-05,,2026-03-31,,rina\n"
+    "d-2,Dua,,,won,won,,2000000,USD,2026-01-05,2026-02-01T10:00,,,\n"
+    "d-3,Tiga,,,Lost,lost,,0,,2026-01-05,2026-02-01,,harga terlalu mahal,\n"
+    "d-4,Empat,,,Lost,LOST,,+12.5,,2026-01-05,2026-02-01,,Budget,\n"
+    # the portable path's: a new stage, a new lost reason, rarer forms
+    "d-5,Lima,,,Brand New Stage,open,,5,,2026-01-05,,,,\n"
+    "d-6,Enam,,,Lost,lost,,5,,2026-01-05,,,Kompetitor,\n"
+    "d-7,Tujuh,,,Proposal,,,5.,,2026-01-05,,,,\n"
+    "d-8,Delapan,,,Proposal,,,5,,2026-01-05T10:00:00.25,,,,\n"
+    # rejections
+    "d-9,,,,Proposal,won,,5,,2026-01-05,,,,\n"
+    "d-10,,,,Proposal,maybe,,5,,2026-01-05,,,,\n"
+    "d-11,,,,Proposal,,101,5,,2026-01-05,,,,\n"
+    "d-12,,,,Proposal,,,-5,,2026-01-05,,,,\n"
+    "d-13,,,,Proposal,,,1e3,,2026-01-05,,,,\n"
+    "d-14,,,,Proposal,,,1000000000000,,2026-01-05,,,,\n"
+    "d-15,,,,Proposal,,,5.123,,2026-01-05,,,,\n"
+    "d-16,,,,Proposal,,,5,Rp,2026-01-05,,,,\n"
+    "d-17,,,,Proposal,,,5,,2026-01-05,,soon,,\n"
+    "d-18,,c-404,,Proposal,,,5,,2026-01-05,,,,\n"
+    "d-19,,,,Proposal,,,5,,2026-01-05,,,,nobody\n"
+    "d-20,,,,,,,5,,2026-01-05,,,,\n"
+    "d-21,,,,Proposal,,,,,2026-01-05,,,,\n"
+    "d-22,,,,Proposal,,,5,,,,,,\n"
+    # the same key twice, a blank row, an update and an unchanged row
+    "d-23,A,,,Proposal,,,5,,2026-01-05,,,,\n"
+    "d-23,B,,,Proposal,,,6,,2026-01-05,,,,\n"
+    ",,,,,,,,,,,,,\n"
+    "old-d1,Lama,,,Proposal,,,999,,2025-01-01,,,,\n"
+    "old-d2,Sama,,,Proposal,,,100,,2025-01-01,,,,\n"
+)
+
+CHAT_ROOMS = (
+    "external_id,chat_contact_external_id,created_at,first_response_at,resolved_at,agent,"
+    "csat_score\n"
+    "r-1,cc-1,2026-01-05T10:00:00,2026-01-05T10:05:00,2026-01-05T11:00:00,Sari,5\n"
+    "r-2,cc-1,2026-01-05,,,,\n"
+    "r-3,cc-1,2026-01-05T10:00,2026-01-05T10:00,,Budi,+3\n"
+    # rejections
+    "r-4,cc-1,2026-01-05T10:00:00,2026-01-05T09:00:00,,,\n"
+    "r-5,cc-1,2026-01-05T10:00:00,,2026-01-04,,\n"
+    "r-6,cc-1,2026-01-05,,,,6\n"
+    "r-7,cc-1,2026-01-05,,,,4.5\n"
+    "r-8,cc-404,2026-01-05,,,,\n"
+    "r-9,,2026-01-05,,,,\n"
+    "r-10,cc-1,,,,,\n"
+    "r-11,cc-1,2026-01-05,,,{'a' * 151},\n"
+    # the same key twice, an update, an unchanged row
+    "r-12,cc-1,2026-01-05,,,A,\n"
+    "r-12,cc-1,2026-01-05,,,B,\n"
+    "old-r1,cc-1,2025-01-01,,,Baru,\n"
+    "old-r2,cc-1,2025-01-01,,,Sama,\n"
+).replace("{'a' * 151}", "a" * 151)
+
+
+def _given() -> None:
+    UserFactory(username="rina")
+    CompanyFactory(external_id="co-1")
+    customer = CustomerFactory()
+    ContactFactory(external_id="old-1", first_name="Lama", customer=customer)
+    ContactFactory(
+        external_id="old-2",
+        first_name="Sama",
+        created_at=datetime(2024, 12, 31, 17, tzinfo=UTC),
+    )
+    ContactFactory(external_id="c-old")
+    StageFactory(name="Proposal", outcome="open")
+    LostReasonFactory(name="Harga Terlalu Mahal")
+    LostReasonFactory(name="Budget")
+    lost = PipelineStage.objects.get(name="Lost")
+    DealFactory(external_id="old-d1", stage=lost, amount=Decimal(1))
+    proposal = PipelineStage.objects.get(name="Proposal")
+    DealFactory(
+        external_id="old-d2",
+        name="Sama",
+        stage=proposal,
+        amount=Decimal(100),
+        currency="IDR",
+        created_at=datetime(2024, 12, 31, 17, tzinfo=UTC),
+        contact=None,
+        company=None,
+        owner=None,
+        win_probability=None,
+        closed_at=None,
+        lost_reason=None,
+    )
+    chat_contact = ChatContactFactory(external_id="cc-1")
+    ChatRoomFactory(external_id="old-r1", chat_contact=chat_contact, agent="Lama")
+    ChatRoomFactory(
+        external_id="old-r2",
+        chat_contact=chat_contact,
+        agent="Sama",
+        created_at=datetime(2024, 12, 31, 17, tzinfo=UTC),
+    )
+
+
+def _snapshot(kind: str) -> dict:
+    skip = {"id", "updated_at"}
+    model = {"contacts": Contact, "deals": Deal, "chat_rooms": ChatRoom}[kind]
+    rows = {}
+    for record in model.objects.all():
+        row = {k: v for k, v in model_to_dict(record).items() if k not in skip}
+        if kind == "deals":
+            # Stages and reasons created by a load get new ids each time: compare names.
+            row["stage"] = record.stage.name
+            row["lost_reason"] = record.lost_reason.name if record.lost_reason else None
+        rows[record.external_id] = row
+    return {
+        "rows": rows,
+        "stages": sorted(PipelineStage.objects.values_list("name", "outcome")),
+        "reasons": sorted(LostReason.objects.values_list("name", flat=True)),
+        "identity_changes": IdentityChange.objects.count(),
+    }
+
+
+def _load_twice(kind: str, text: str, *, copy: bool, settings) -> tuple[list, dict]:
+    settings.WAWASAN_IMPORT_COPY = copy
+    reports = []
+    with transaction.atomic():
+        for _ in range(2):
+            seen = []
+            result = import_records(
+                kind=kind,
+                stream=io.BytesIO(text.encode("utf-8")),
+                on_rejection=lambda rejection, header, seen=seen: seen.append(
+                    (rejection.line, rejection.reason, rejection.values)
+                ),
+            )
+            reports.append((result.summary(), seen))
+        snapshot = _snapshot(kind)
+        transaction.set_rollback(True)
+    return reports, snapshot
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [("contacts", CONTACTS), ("deals", DEALS), ("chat_rooms", CHAT_ROOMS)],
+)
+def test_both_paths_give_the_same_reports_and_rows(kind, text, settings, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY path is PostgreSQL's; SQLite has the portable path only")
+    # given
+    _given()
+    accepted = []
+    load = fast.Plan.load
+
+    def spy(self, low, high, result):
+        count = load(self, low, high, result)
+        accepted.append(count)
+        return count
+
+    monkeypatch.setattr(fast.Plan, "load", spy)
+
+    # when
+    portable, portable_rows = _load_twice(kind, text, copy=False, settings=settings)
+    copied, copied_rows = _load_twice(kind, text, copy=True, settings=settings)
+
+    # then: the COPY path ran and accepted rows itself, and every report row is the same
+    assert accepted and accepted[0] > 0
+    assert [summary for summary, _ in copied] == [summary for summary, _ in portable]
+    for (_, portable_seen), (_, copied_seen) in zip(portable, copied, strict=True):
+        assert copied_seen == portable_seen
+    assert sorted(copied_rows["rows"]) == sorted(portable_rows["rows"])
+    for key, row in portable_rows["rows"].items():
+        assert (key, copied_rows["rows"][key]) == (key, row)
+    assert copied_rows == portable_rows
+    assert portable[0][1], "the file must hold rejected rows"
+    assert portable[1][0].split(", ")[0] == "created 0"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("not UTF-8", b"c-2,Ani\xe9,2026-01-05\n"),
+        ("quote never closed", b'c-2,"Ani,2026-01-05\nc-3,Budi,2026-01-05\n'),
+        ("quoted line break", b'c-2,"Ani\nSetia",2026-01-05\n'),
+        ("too many cells", b"c-2,Ani,x,2026-01-05\n"),
+        ("too few cells", b"c-2,Ani\n"),
+        ("blank line", b"\nc-2,Ani,2026-01-05\n"),
+        ("NUL", b"c-2,A\x00ni,2026-01-05\n"),
+        ("quote inside a cell", b'c-2,Ani "AA" W,2026-01-05\n'),
+        ("copy end marker", b"\\.\nc-2,Ani,2026-01-05\n"),
+        ("lone carriage return", b"c-2,Ani\rX,2026-01-05\n"),
+        ("no newline at the end", b"c-2,Ani,2026-01-05"),
+    ],
+)
+def test_files_copy_would_read_otherwise_take_the_portable_path_with_the_same_report(
+    name, data, settings
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY path is PostgreSQL's")
+    text = (b"external_id,first_name,created_at\nc-1,Ani,2026-01-05\n" + data).decode(
+        "utf-8", "surrogateescape"
+    )
+
+    def load(copy: bool):
+        settings.WAWASAN_IMPORT_COPY = copy
+        seen = []
+        with transaction.atomic():
+            result = import_records(
+                kind="contacts",
+                stream=io.BytesIO(text.encode("utf-8", "surrogateescape")),
+                on_rejection=lambda rejection, header: seen.append(
+                    (rejection.line, rejection.reason)
+                ),
+            )
+            rows = sorted(Contact.objects.values_list("external_id", "first_name"))
+            transaction.set_rollback(True)
+        return result.summary(), seen, rows
+
+    assert load(True) == load(False)
+
+
+def test_a_text_stream_takes_the_portable_path():
+    assert not fast.applies(kind="contacts", stream=io.StringIO("external_id\n"))
