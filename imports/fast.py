@@ -51,6 +51,8 @@ FAST_BATCH = 100_000
 STAGE = "imports_stage"
 BATCH = "imports_stage_batch"
 PHONES = "imports_stage_phone"
+STAGES = "imports_stage_stages"
+REASONS = "imports_stage_reasons"
 
 # What Python's str.strip() removes: btrim() with this set gives the same cell.
 PY_SPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
@@ -143,7 +145,7 @@ class _nothing:
 
 def _drop() -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}, {BATCH}, {PHONES}")
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}, {BATCH}, {PHONES}, {STAGES}, {REASONS}")
 
 
 # Things COPY reads otherwise than Python's csv module: a quote inside an unquoted cell (COPY
@@ -162,7 +164,7 @@ def _stage(stream: BinaryIO, header: list[str], delimiter: str, limits: Any) -> 
     columns = ", ".join(f"c{i} text" for i in range(len(header)))
     odd_quote = _odd_quote(delimiter)
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}, {BATCH}, {PHONES}")
+        cursor.execute(f"DROP TABLE IF EXISTS {STAGE}, {BATCH}, {PHONES}, {STAGES}, {REASONS}")
         cursor.execute(f"CREATE TEMP TABLE {STAGE} (ord bigserial, {columns})")
         names = ", ".join(f"c{i}" for i in range(len(header)))
         lines, tail, ends_with_newline, data = 0, b"\n", True, False
@@ -230,14 +232,6 @@ def _q(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-# A timestamp in the ISO 8601 forms most files use; any other form goes to the portable path,
-# which reads every form Python does. Groups: year, month, day, then time and offset.
-TIMESTAMP = (
-    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})"
-    r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.([0-9]{3}|[0-9]{6}))?)?"
-    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?$"
-)
-OFFSET = r"(Z|[+-][0-9]{2}:[0-9]{2})$"
 MONEY = r"^\+?[0-9]{1,12}(\.[0-9]{1,2})?$"
 QUANTITY = r"^\+?[0-9]{1,6}(\.[0-9]{1,2})?$"
 ASCII = r"^[\x20-\x7e]*$"
@@ -257,6 +251,7 @@ class Cols:
     def __init__(self, header: list[str]):
         self.index = {name: i for i, name in enumerate(header) if name}
         self.header = header
+        self.timestamps: set[int] = set()  # columns parsed as timestamps, once per row
 
     def __getitem__(self, name: str) -> str:
         return f"t.t{self.index[name]}" if name in self.index else "''"
@@ -281,27 +276,62 @@ def _absent(cols: Cols, name: str, required: bool) -> Field | None:
 
 
 def timestamp(cols: Cols, name: str, *, required: bool = False) -> Field:
+    """Parsed once per column in the batch query (Plan.batch_sql, `ts` and `tsok`)."""
     if (absent := _absent(cols, name, required)) is not None:
         return absent
-    cell = cols[name]
-    zone = _q(settings.TIME_ZONE)
+    i = cols.index[name]
+    cols.timestamps.add(i)
+    return Field(f"t.ts{i}", f"coalesce(t.tsok{i}, {'false' if required else 'true'})")
+
+
+# The ISO 8601 forms most files use, with every digit written 0; any other form goes to the
+# portable path, which reads every form Python does. A shape check is far cheaper than a regex.
+_TIMES = ["", "T00:00", "T00:00:00", "T00:00:00.000", "T00:00:00.000000"]
+_OFFSETS = ["", "Z", "+00:00", "-00:00"]
+TIMESTAMP_SHAPES = ["0000-00-00"] + [
+    f"0000-00-00{time.replace('T', sep)}{offset}"
+    for time in _TIMES[1:]
+    for sep in ("T", " ")
+    for offset in _OFFSETS
+]
+
+
+def timestamp_ok_sql(cell: str, shape: str) -> str:
+    """NULL for a blank cell, else whether the cell is a timestamp the SQL reads as Python.
+
+    `shape` is the cell with every digit written 0 (computed once, in the layer below).
+    """
     year, month, day = (f"substr({cell}, {at}, {n})::int" for at, n in ((1, 4), (6, 2), (9, 2)))
-    # CASE evaluates in order (AND does not): nothing is cast before the pattern matched, no
-    # date is made before its month is known to be 1 to 12.
-    valid = (
-        f"(CASE WHEN {cell} !~ '{TIMESTAMP}' THEN false "
+    shapes = ", ".join(_q(shape_) for shape_ in TIMESTAMP_SHAPES)
+    offset = f"right({shape}, 6) IN ('+00:00', '-00:00')"
+    leap = f"({year} % 4 = 0 AND ({year} % 100 <> 0 OR {year} % 400 = 0))"
+    last_day = (
+        f"CASE {month} WHEN 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END "
+        f"WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 ELSE 31 END"
+    )
+    # CASE evaluates in order (AND does not): nothing is cast before its shape is known.
+    return (
+        f"(CASE WHEN {cell} = '' THEN NULL WHEN {shape} NOT IN ({shapes}) THEN false "
         f"WHEN {year} NOT BETWEEN {EARLIEST_YEAR} AND {LATEST_YEAR} THEN false "
         f"WHEN {month} NOT BETWEEN 1 AND 12 THEN false "
-        f"ELSE {day} BETWEEN 1 AND extract(day FROM make_date({year}, {month}, 1) "
-        f"+ interval '1 month - 1 day')::int END)"
+        f"WHEN {day} NOT BETWEEN 1 AND {last_day} THEN false "
+        f"WHEN length({cell}) >= 16 AND (substr({cell}, 12, 2)::int > 23 "
+        f"OR substr({cell}, 15, 2)::int > 59) THEN false "
+        f"WHEN length({cell}) >= 19 AND substr({cell}, 17, 1) = ':' "
+        f"AND substr({cell}, 18, 2)::int > 59 THEN false "
+        f"WHEN {offset} AND (substr({cell}, length({cell}) - 4, 2)::int > 23 "
+        f"OR right({cell}, 2)::int > 59) THEN false "
+        f"ELSE true END)"
     )
-    ok = f"(CASE WHEN {cell} = '' THEN {'false' if required else 'true'} ELSE {valid} END)"
-    value = (
-        f"(CASE WHEN {cell} = '' OR NOT {valid} THEN NULL "
-        f"WHEN {cell} ~ '{OFFSET}' THEN {cell}::timestamptz "
-        f"ELSE {cell}::timestamp AT TIME ZONE {zone} END)"
+
+
+def timestamp_value_sql(cell: str, ok: str, shape: str) -> str:
+    zone = _q(settings.TIME_ZONE)
+    return (
+        f"(CASE WHEN {ok} IS NOT TRUE THEN NULL "
+        f"WHEN right({cell}, 1) = 'Z' OR right({shape}, 6) IN ('+00:00', '-00:00') "
+        f"THEN {cell}::timestamptz ELSE {cell}::timestamp AT TIME ZONE {zone} END)"
     )
-    return Field(value, ok)
 
 
 def decimal(cols: Cols, name: str, pattern: str, *, required: bool = False) -> Field:
@@ -368,6 +398,9 @@ class Plan:
     def ref_sql(self) -> list[Ref]:
         return []
 
+    def pre_sql(self, low: int, high: int) -> list[str]:
+        return []
+
     def compared(self) -> list[str]:
         """The fields a conflict compares and overwrites (a column the file lacks is left)."""
         from imports.loaders import Loader
@@ -413,10 +446,30 @@ class Plan:
         for name, field in self.fields.items():
             selects.append(f"{field.value} AS v_{name}")
         selects.append(f"({' AND '.join(f'({ok})' for ok in oks)}) AS ok")
-        return (
-            f"CREATE TEMP TABLE {BATCH} AS SELECT {', '.join(selects)} FROM "
-            f"(SELECT ord, {trimmed} FROM {STAGE} WHERE ord BETWEEN {low} AND {high}) t "
-            + " ".join(joins)
+        stamps = sorted(self.cols.timestamps)
+        shaped = ", ".join(
+            ["t.*", *(f"translate(t.t{i}, '0123456789', '0000000000') AS sh{i}" for i in stamps)]
+        )
+        checked = ", ".join(
+            ["t.*", *(f"{timestamp_ok_sql(f't.t{i}', f't.sh{i}')} AS tsok{i}" for i in stamps)]
+        )
+        parsed = ", ".join(
+            [
+                "t.*",
+                *(
+                    f"{timestamp_value_sql(f't.t{i}', f't.tsok{i}', f't.sh{i}')} AS ts{i}"
+                    for i in stamps
+                ),
+            ]
+        )
+        # OFFSET 0 keeps each layer a layer: the planner would otherwise inline the cell's
+        # expressions into every place that reads it and compute them again there.
+        rows = f"(SELECT ord, {trimmed} FROM {STAGE} WHERE ord BETWEEN {low} AND {high} OFFSET 0) t"
+        rows = f"(SELECT {shaped} FROM {rows} OFFSET 0) t"
+        rows = f"(SELECT {checked} FROM {rows} OFFSET 0) t"
+        rows = f"(SELECT {parsed} FROM {rows} OFFSET 0) t"
+        return f"CREATE TEMP TABLE {BATCH} AS SELECT {', '.join(selects)} FROM {rows} " + " ".join(
+            joins
         )
 
     def value_of(self, attname: str) -> str | None:
@@ -432,6 +485,8 @@ class Plan:
         quote = connection.ops.quote_name
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {BATCH}")
+            for sql in self.pre_sql(low, high):
+                cursor.execute(sql)
             cursor.execute(self.batch_sql(low, high))
             cursor.execute(f"ALTER TABLE {BATCH} ADD PRIMARY KEY (ord)")
             self.prepare()
@@ -535,11 +590,17 @@ class ContactPlan(Plan):
         ]
 
     def prepare(self) -> None:
-        phones_to_keys(f"SELECT DISTINCT v_phone FROM {BATCH} WHERE ok AND v_phone <> ''")
+        phones_to_keys(
+            f"SELECT DISTINCT v_phone FROM {BATCH} WHERE ok AND v_phone <> '' "
+            f"AND NOT {mobile_phone('v_phone')}"
+        )
 
     def value_of(self, attname: str) -> str | None:
         if attname == "phone_key":
-            return "coalesce(p.key, '')"
+            return (
+                f"(CASE WHEN {mobile_phone('b.v_phone')} THEN {mobile_phone_key('b.v_phone')} "
+                f"ELSE coalesce(p.key, '') END)"
+            )
         return super().value_of(attname)
 
     def value_joins(self) -> str:
@@ -561,6 +622,22 @@ class ContactPlan(Plan):
             IdentityChange.objects.bulk_create(
                 IdentityChange(customer_id=customer_id) for customer_id in touched
             )
+
+
+# An Indonesian mobile number written +628... or 08... with 9 to 13 digits after the country
+# code: customers.keys.phone_key gives +62 and those digits (pinned by a test against
+# phonenumbers), so the SQL writes it without asking Python. Other phones are keyed in Python.
+MOBILE_ID = r"^(\+62|0)8[0-9]{8,12}$"
+
+
+def mobile_phone(cell: str) -> str:
+    if settings.INSIGHTS_DEFAULT_REGION != "ID":
+        return "false"
+    return f"({cell} ~ '{MOBILE_ID}')"
+
+
+def mobile_phone_key(cell: str) -> str:
+    return f"(CASE WHEN left({cell}, 1) = '0' THEN '+62' || substr({cell}, 2) ELSE {cell} END)"
 
 
 def phones_to_keys(select_sql: str) -> None:
@@ -619,16 +696,13 @@ class DealPlan(Plan):
         super().__init__(spec, header)
         c = self.cols
         stage, outcome, reason = c["stage"], f"lower({c['outcome']})", c["lost_reason"]
-        stages, reasons = PipelineStage._meta.db_table, LostReason._meta.db_table
+        stages = PipelineStage._meta.db_table
         # The stage by exact name, else by the one name equal in another case (DealLoader);
         # a stage to create, or an outcome that contradicts it, is the portable path's.
         self.joins = [
-            f"LEFT JOIN LATERAL (SELECT coalesce("
-            f"(SELECT id FROM {stages} WHERE name = {stage}), "
-            f"(SELECT min(id) FROM {stages} WHERE lower(name) = lower({stage}) "
-            f"HAVING count(*) = 1)) AS id) st ON true",
+            f"LEFT JOIN {STAGES} st ON st.cell = {stage}",
             f"LEFT JOIN {stages} sto ON sto.id = st.id",
-            f"LEFT JOIN {reasons} lr ON {reason} <> '' AND lower(lr.name) = lower({reason})",
+            f"LEFT JOIN {REASONS} lr ON {reason} <> '' AND lr.cell = {reason}",
         ]
         self.extra_ok = [
             f"char_length({stage}) <= {field_length(PipelineStage, 'name')}",
@@ -643,6 +717,31 @@ class DealPlan(Plan):
         ]
         self.fields["stage_id"] = Field("st.id", "true")
         self.fields["lost_reason_id"] = Field("lr.id", "true")
+
+    def pre_sql(self, low: int, high: int) -> list[str]:
+        """Each distinct stage and lost reason of the batch resolved once, not once per row."""
+        stages, reasons = PipelineStage._meta.db_table, LostReason._meta.db_table
+        stage_col = f"c{self.cols.index['stage']}"
+        out = [
+            f"DROP TABLE IF EXISTS {STAGES}, {REASONS}",
+            f"CREATE TEMP TABLE {STAGES} AS SELECT d.cell, coalesce("
+            f"(SELECT id FROM {stages} WHERE name = d.cell), "
+            f"(SELECT min(id) FROM {stages} WHERE lower(name) = lower(d.cell) "
+            f"HAVING count(*) = 1)) AS id FROM (SELECT DISTINCT "
+            f"btrim(coalesce({stage_col}, ''), {_q(PY_SPACE)}) AS cell FROM {STAGE} "
+            f"WHERE ord BETWEEN {low} AND {high}) d",
+        ]
+        if self.cols.has("lost_reason"):
+            reason_col = f"c{self.cols.index['lost_reason']}"
+            out.append(
+                f"CREATE TEMP TABLE {REASONS} AS SELECT d.cell, r.id FROM (SELECT DISTINCT "
+                f"btrim(coalesce({reason_col}, ''), {_q(PY_SPACE)}) AS cell FROM {STAGE} "
+                f"WHERE ord BETWEEN {low} AND {high}) d "
+                f"JOIN {reasons} r ON lower(r.name) = lower(d.cell)"
+            )
+        else:
+            out.append(f"CREATE TEMP TABLE {REASONS} (cell text, id bigint)")
+        return out
 
     def field_sql(self) -> dict[str, Field]:
         c = self.cols

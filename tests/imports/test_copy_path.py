@@ -287,3 +287,35 @@ def test_files_copy_would_read_otherwise_take_the_portable_path_with_the_same_re
 
 def test_a_text_stream_takes_the_portable_path():
     assert not fast.applies(kind="contacts", stream=io.StringIO("external_id\n"))
+
+
+def test_the_sql_key_of_an_indonesian_mobile_number_is_phone_key():
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY path is PostgreSQL's")
+    # given: mobile numbers of every length the SQL keys itself, and some it leaves to Python
+    import random
+
+    from customers.keys import phone_key
+
+    rng = random.Random(33)
+    phones = []
+    for digits in range(6, 16):
+        for _ in range(40):
+            national = "8" + "".join(rng.choice("0123456789") for _ in range(digits))
+            phones += ["0" + national, "+62" + national]
+    phones += ["0812-3456-7890", "+62 812 3456 7890", "02112345678", "+6521234567"]
+
+    # when
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT p, {fast.mobile_phone('p')}, {fast.mobile_phone_key('p')} "
+            "FROM unnest(%s::text[]) p",
+            [phones],
+        )
+        rows = cursor.fetchall()
+
+    # then: where the SQL keys a phone, its key is phone_key's
+    keyed = [(phone, key) for phone, mobile, key in rows if mobile]
+    assert len(keyed) == 5 * 40 * 2  # 8 to 12 digits after "8", both ways of writing
+    assert [(phone, phone_key(phone)) for phone, _ in keyed] == keyed
+    assert not any(mobile for phone, mobile, _ in rows if not phone[1:].isdigit())

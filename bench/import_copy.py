@@ -1,0 +1,197 @@
+"""`import_records` against PostgreSQL's COPY, per kind (issue 33); not part of the test suite.
+
+    DATABASE_URL=postgres://... .venv/bin/python bench/import_copy.py [--rows N] [--kinds ...]
+
+For contacts, deals, chat_rooms and deal_items it writes an N-row file to /tmp, then measures
+in one run: COPY of the file into a bare typed temp table; the portable importer (the path of
+round five, `WAWASAN_IMPORT_COPY=False`); the COPY path; the COPY path again on the same file
+(every row unchanged). The rows each load created are deleted before the next. Deals are also
+loaded with the change-log triggers disabled, to price them. Prints one JSON line per kind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "True")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+
+from imports.importer import import_records  # noqa: E402
+
+PREFIX = "bench33"
+COPY_TYPES = {
+    "contacts": "external_id text, first_name text, last_name text, email text, phone text, "
+    "source text, country text, created_at timestamptz",
+    "deals": "external_id text, name text, contact_external_id text, stage text, outcome text, "
+    "amount numeric(18, 2), currency text, created_at timestamptz, closed_at timestamptz",
+    "chat_rooms": "external_id text, chat_contact_external_id text, created_at timestamptz, "
+    "first_response_at timestamptz, resolved_at timestamptz, agent text, csat_score smallint",
+    "deal_items": "deal_external_id text, product_external_id text, quantity numeric(18, 2), "
+    "unit_price numeric(18, 2)",
+}
+TABLES = {
+    "contacts": "customers_contact",
+    "deals": "deals_deal",
+    "chat_rooms": "chats_chatroom",
+}
+
+
+def write_file(kind: str, rows: int) -> Path:
+    path = Path(f"/tmp/{PREFIX}-{kind}-{rows}.csv")
+    stages = (("Qualification", "open"), ("Won", "won"), ("Lost", "lost"))
+    with path.open("w", encoding="utf-8", newline="") as out:
+        w = csv.writer(out)
+        if kind == "contacts":
+            w.writerow(["external_id", "first_name", "last_name", "email", "phone", "source",
+                        "country", "created_at"])  # fmt: skip
+            for n in range(rows):
+                w.writerow([f"{PREFIX}-c-{n}", f"Ani{n}", "Wijaya", f"ani{n}@contoh.id",
+                            f"+62812{n:08d}", ("Ads", "Referral")[n % 2], "ID",
+                            f"2025-{n % 12 + 1:02d}-15T10:00:00"])  # fmt: skip
+        elif kind == "deals":
+            w.writerow(["external_id", "name", "contact_external_id", "stage", "outcome",
+                        "amount", "currency", "created_at", "closed_at"])  # fmt: skip
+            for n in range(rows):
+                stage, outcome = stages[n % 3]
+                closed = "2025-06-01T10:00:00" if outcome != "open" else ""
+                w.writerow([f"{PREFIX}-d-{n}", f"Deal {n}", f"{PREFIX}-c-{n % 1000}", stage,
+                            outcome, f"{(n % 977) * 1000}.00", "IDR", "2025-05-01T10:00:00",
+                            closed])  # fmt: skip
+        elif kind == "chat_rooms":
+            w.writerow(["external_id", "chat_contact_external_id", "created_at",
+                        "first_response_at", "resolved_at", "agent", "csat_score"])  # fmt: skip
+            for n in range(rows):
+                w.writerow([f"{PREFIX}-r-{n}", f"{PREFIX}-cc-{n % 1000}", "2025-05-01T10:00:00",
+                            "2025-05-01T10:03:00", "2025-05-01T11:00:00", f"agent{n % 20}",
+                            n % 5 + 1])  # fmt: skip
+        else:
+            w.writerow(["deal_external_id", "product_external_id", "quantity", "unit_price"])
+            for n in range(rows):
+                w.writerow([f"{PREFIX}-d-{n // 2}", f"{PREFIX}-p-{n % 50}", n % 3 + 1,
+                            "25000.00"])  # fmt: skip
+    return path
+
+
+def given() -> None:
+    """What the files refer to: 1000 chat contacts, 50 products (contacts and deals are loaded
+    by the benchmark itself, in order)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO chats_chatcontact (external_id, channel, name, email, phone, email_key, "
+            "phone_key, resolved_email_key, resolved_phone_key, created_at, updated_at) "
+            "SELECT %s || g, 'whatsapp', '', '', '', '', '', '', '', now(), now() "
+            "FROM generate_series(0, 999) g ON CONFLICT DO NOTHING",
+            [f"{PREFIX}-cc-"],
+        )
+        cursor.execute(
+            "INSERT INTO deals_product (external_id, name, sku) "
+            "SELECT %s || g, 'Produk ' || g, '' FROM generate_series(0, 49) g "
+            "ON CONFLICT DO NOTHING",
+            [f"{PREFIX}-p-"],
+        )
+
+
+def copy_seconds(kind: str, path: Path) -> float:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE bench_copy ({COPY_TYPES[kind]})")
+        began = time.perf_counter()
+        with (
+            path.open("rb") as handle,
+            cursor.cursor.copy("COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as cp,
+        ):
+            while block := handle.read(1 << 20):
+                cp.write(block)
+        seconds = time.perf_counter() - began
+        cursor.execute("DROP TABLE bench_copy")
+    return seconds
+
+
+def load(kind: str, path: Path, *, copy: bool) -> tuple[float, str]:
+    settings.WAWASAN_IMPORT_COPY = copy
+    began = time.perf_counter()
+    with path.open("rb") as stream:
+        result = import_records(kind=kind, stream=stream)
+    return time.perf_counter() - began, result.summary()
+
+
+def remove(kind: str) -> None:
+    with connection.cursor() as cursor:
+        if kind == "deal_items":
+            cursor.execute(
+                "DELETE FROM deals_dealitem WHERE deal_id IN "
+                "(SELECT id FROM deals_deal WHERE external_id LIKE %s)",
+                [f"{PREFIX}-%"],
+            )
+        else:
+            cursor.execute(f"DELETE FROM {TABLES[kind]} WHERE external_id LIKE %s", [f"{PREFIX}-%"])
+        cursor.execute("VACUUM ANALYZE " + (TABLES.get(kind) or "deals_dealitem"))
+
+
+def changed_records() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM insights_changedrecord")
+        return cursor.fetchone()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--kinds", nargs="*", default=["contacts", "deals", "chat_rooms",
+                                                       "deal_items"])  # fmt: skip
+    args = parser.parse_args()
+    assert connection.vendor == "postgresql", "set DATABASE_URL to a PostgreSQL database"
+    for kind in ("deal_items", "deals", "chat_rooms", "contacts"):  # an earlier run's rows
+        remove(kind)
+    given()
+    for kind in args.kinds:
+        path = write_file(kind, args.rows)
+        copy = copy_seconds(kind, path)
+        out: dict[str, object] = {"kind": kind, "rows": args.rows, "copy_s": round(copy, 2)}
+        out["copy_rows_per_s"] = round(args.rows / copy)
+        if kind != "deal_items":
+            remove(kind)
+        portable, summary = load(kind, path, copy=False)
+        out.update(portable_s=round(portable, 2), portable_rows_per_s=round(args.rows / portable))
+        out["portable_summary"] = summary
+        if kind != "deal_items":
+            remove(kind)
+        else:
+            remove("deal_items")
+        before = changed_records()
+        fast, summary = load(kind, path, copy=True)
+        out.update(copy_path_s=round(fast, 2), copy_path_rows_per_s=round(args.rows / fast))
+        out["copy_path_summary"] = summary
+        out["change_log_rows"] = changed_records() - before
+        again, summary = load(kind, path, copy=True)
+        out.update(unchanged_s=round(again, 2), unchanged_summary=summary)
+        out["portable_vs_copy"] = round(copy / portable, 3)
+        out["copy_path_vs_copy"] = round(copy / fast, 3)
+        if kind == "deals":
+            # The change-log triggers' share: the same load with them switched off.
+            remove("deals")
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("ALTER TABLE deals_deal DISABLE TRIGGER USER")
+                quiet, _ = load(kind, path, copy=True)
+                transaction.set_rollback(True)
+            out["copy_path_without_triggers_s"] = round(quiet, 2)
+            load(kind, path, copy=True)  # the deals again, for deal_items
+        print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()
