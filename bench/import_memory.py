@@ -22,15 +22,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def csv_write(path: Path, rows: int) -> None:
-    """Contacts with distinct emails and phones; every 1000th row has an impossible date."""
+def csv_write(path: Path, rows: int, bad_every: int = 1000) -> None:
+    """Contacts with distinct emails and phones; every `bad_every`th row has an impossible
+    date (1: a hostile file whose every row is rejected)."""
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(
             ["external_id", "first_name", "last_name", "email", "phone", "source", "created_at"]
         )
         for n in range(rows):
-            created = "2026-13-01" if n % 1000 == 999 else f"2025-{n % 12 + 1:02d}-15T10:00:00"
+            created = "2026-13-01" if n % bad_every == bad_every - 1 else f"2025-{n % 12 + 1:02d}-15T10:00:00"
             writer.writerow(
                 [
                     f"m-{n}",
@@ -66,11 +67,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--database-url", default="sqlite:////tmp/wawasan-import-memory.sqlite3")
+    parser.add_argument("--bad-every", type=int, default=1000, help="1: every row rejected")
+    parser.add_argument("--no-migrate", action="store_true", help="the database is migrated")
     args = parser.parse_args()
 
-    path = Path(f"/tmp/wawasan-import-{args.rows}.csv")
+    path = Path(f"/tmp/wawasan-import-{args.rows}-{args.bad_every}.csv")
     started = time.perf_counter()
-    csv_write(path, args.rows)
+    csv_write(path, args.rows, args.bad_every)
     size = path.stat().st_size / 2**20
     print(f"wrote {path} ({size:.0f} MiB) in {time.perf_counter() - started:.1f}s")
 
@@ -78,7 +81,8 @@ def main() -> None:
         Path(args.database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     env = {"DEBUG": "True", **os.environ, "DATABASE_URL": args.database_url}
     python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    if not args.no_migrate:
+        subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     baseline = run([python, "manage.py", "check"], env)
     code, seconds, rss, out, err = run(
         [python, "manage.py", "import_records", "contacts", str(path)], env

@@ -9,7 +9,7 @@ staging table and checked and upserted in set-based SQL (imports.fast), with the
 """
 
 from collections.abc import Callable
-from typing import BinaryIO, TextIO, cast
+from typing import Any, BinaryIO, TextIO, cast
 
 from imports import driver, fast
 from imports.driver import BATCH_SIZE, Limits, announce, records_imported
@@ -43,13 +43,17 @@ def import_records(
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
     limits: Limits | None = None,
+    **options: Any,
 ) -> ImportResult:
     """Load one CSV stream of `kind` (CONTRACT.md section 1): through COPY on PostgreSQL when
     the kind and the file allow it (imports.fast), else the portable path (imports.driver).
     Both report the same rows with the same reasons; see driver.import_records for the rest.
+
+    Other `options` go to the portable path, which alone applies them: given any, the file
+    takes it (the Import CSV page's per-row rights and per-batch dry run).
     """
     limits = limits or Limits.from_settings()
-    if fast.applies(kind=kind, stream=stream):
+    if not any(options.values()) and fast.applies(kind=kind, stream=stream):
         result = fast.import_fast(
             spec=KINDS[kind],
             stream=cast(BinaryIO, stream),
@@ -70,4 +74,5 @@ def import_records(
         progress=progress,
         batch_size=batch_size,
         limits=limits,
+        **options,
     )
