@@ -31,7 +31,11 @@ def csv_write(path: Path, rows: int, bad_every: int = 1000) -> None:
             ["external_id", "first_name", "last_name", "email", "phone", "source", "created_at"]
         )
         for n in range(rows):
-            created = "2026-13-01" if n % bad_every == bad_every - 1 else f"2025-{n % 12 + 1:02d}-15T10:00:00"
+            created = (
+                "2026-13-01"
+                if n % bad_every == bad_every - 1
+                else f"2025-{n % 12 + 1:02d}-15T10:00:00"
+            )
             writer.writerow(
                 [
                     f"m-{n}",
