@@ -116,11 +116,6 @@ class Fits:
     purchase: clv.BgNbdFit
     gamma_gamma: clv.GammaGammaFit
 
-    @property
-    def bgnbd(self) -> clv.BgNbdFit:
-        """The purchase model's fit under its former name (its `model` says which it is)."""
-        return self.purchase
-
 
 def _fits(
     triples: Triples, pairs: Pairs, start: Fits | None = None, *, model: str = DEFAULT_MODEL
@@ -135,14 +130,7 @@ def _fits(
     return Fits(purchase=purchase, gamma_gamma=gamma_gamma)
 
 
-def _stored_fit() -> tuple[int | None, Fits | None, str]:
-    """(as-of day, fits or None, message) of the rebuild's own fit (CustomerValueFit); the
-    fits carry their model (`purchase.model`)."""
-    day, _model, fits, error = _stored()
-    return day, fits, str(error) if error else ""
-
-
-def _stored() -> tuple[int | None, str, Fits | None, clv.ModelError | None]:
+def _stored_fit() -> tuple[int | None, str, Fits | None, clv.ModelError | None]:
     """(as-of day, model, fits or None, why not) of the rebuild's own fit (CustomerValueFit)."""
     row = CustomerValueFit.objects.first()
     if row is None:
@@ -163,7 +151,7 @@ def _fits_for(as_of: int, triples: Triples, pairs: Pairs, model: str = DEFAULT_M
     """The fit for as-of day `as_of`. The rebuild's own as-of date and model reuse the
     parameters it stored (log-likelihoods recomputed from the same inputs); any other date is
     fitted, starting from those parameters."""
-    stored_day, stored_model, stored, error = _stored()
+    stored_day, stored_model, stored, error = _stored_fit()
     if stored_day == as_of and stored_model == model:
         if stored is None:
             raise error or clv.ModelError("not fitted")
