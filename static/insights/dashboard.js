@@ -160,7 +160,78 @@
     sync();
   }
 
+  // The switches of a section (lapse window, retention event, New customers, By revenue)
+  // change that section only: the page they link to is fetched and swapped in place, with the
+  // section kept where it was on the screen (it is 4,000 px down the page), and the URL keeps
+  // the state (#section too, for a reload). Any failure falls back to following the link.
+  function destroyCharts(root) {
+    if (!window.Chart) { return; }
+    root.querySelectorAll("canvas").forEach(function (canvas) {
+      var chart = window.Chart.getChart(canvas);
+      if (chart) { chart.destroy(); }
+    });
+  }
+
+  function switchInPlace() {
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest ? event.target.closest(".insights-switch a[href]") : null;
+      if (!link || event.defaultPrevented || event.button !== 0 || event.metaKey ||
+          event.ctrlKey || event.shiftKey || event.altKey) { return; }
+      var section = link.closest("section[id]");
+      var main = document.getElementById("content-main");
+      if (!section || !main || !window.fetch || !window.DOMParser) { return; }
+      event.preventDefault();
+      var top = section.getBoundingClientRect().top;
+      var url = new URL(link.href, window.location.href);
+      url.hash = "";
+      main.setAttribute("aria-busy", "true");
+      window.fetch(url.toString(), {credentials: "same-origin"})
+        .then(function (response) {
+          if (!response.ok) { throw new Error("HTTP " + response.status); }
+          return response.text();
+        })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html")
+            .getElementById("content-main");
+          if (!fresh) { throw new Error("no dashboard in the answer"); }
+          destroyCharts(main);
+          main.replaceWith(document.adoptNode(fresh));
+          url.hash = section.id;
+          window.history.pushState({insights: true}, "", url.toString());
+          drawAll();
+          var again = document.getElementById(section.id);
+          if (again) {
+            window.scrollBy(0, again.getBoundingClientRect().top - top);
+            var current = again.querySelector(".insights-switch a[aria-current]");
+            if (current) { current.focus({preventScroll: true}); }
+          }
+        })
+        .catch(function () { window.location.href = link.href; });
+    });
+    // Back and forward: the URL holds the state; reload it.
+    window.addEventListener("popstate", function () { window.location.reload(); });
+  }
+
+  function drawAll() {
+    drawCharts();
+    document.dispatchEvent(new CustomEvent("insights:drawn"));
+  }
+
   function init() {
+    switchInPlace();
+    drawAll();
+    // "Print / save as PDF" recorded the print and came back in print mode: open the dialog
+    // once the charts have drawn.
+    if (document.body.classList.contains("insights-print-mode")) {
+      window.setTimeout(function () { window.print(); }, 400);
+    }
+  }
+
+  var printing = [];
+  // Charts are sized for the screen; resize them to the paper before printing.
+  window.addEventListener("beforeprint", function () { printing.forEach(function (c) { c.resize(); }); });
+
+  function drawCharts() {
     customRange();
     var charts = readJson("insights-charts");
     var labels = readJson("insights-labels") || {};
@@ -171,23 +242,18 @@
     window.Chart.defaults.font.size = 13;
     window.Chart.defaults.color = fg;
     window.Chart.defaults.borderColor = themeColour("--hairline-color", "#e8e8e8");
-    var drawn = [];
+    printing = [];
     document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
       var chart = draw(canvas, charts, labels, f);
-      if (chart) { drawn.push(chart); }
+      if (chart) { printing.push(chart); }
     });
-    // Charts are sized for the screen; resize them to the paper before printing.
-    window.addEventListener("beforeprint", function () { drawn.forEach(function (c) { c.resize(); }); });
-    // "Print / save as PDF" recorded the print and came back in print mode: open the dialog
-    // once the charts have drawn.
-    if (document.body.classList.contains("insights-print-mode")) {
-      window.setTimeout(function () { window.print(); }, 400);
-    }
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", init);
-  } else {
+  // Deferred scripts run before DOMContentLoaded: waiting for it lets value.js (deferred, later
+  // in the page) listen for "insights:drawn" first.
+  if (document.readyState === "complete") {
     init();
+  } else {
+    document.addEventListener("DOMContentLoaded", init);
   }
 })();

@@ -42,7 +42,11 @@
     });
   }
 
-  if (document.readyState === "loading") {
+  // dashboard.js draws its charts, then says so (also after a switch swapped the page in
+  // place); without it (the 360° page) draw on load.
+  if (document.querySelector("script[src*='insights/dashboard.js']")) {
+    document.addEventListener("insights:drawn", draw);
+  } else if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", draw);
   } else {
     draw();
