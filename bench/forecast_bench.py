@@ -56,9 +56,13 @@ def main() -> None:
             forecast.forecast(period=period)
             reads.append(_ms(started))
         reads.sort()
-        print(f"{name:14} uncached {cold:8.1f} ms  cached p50 {statistics.median(reads):6.2f} ms"
-              f"  p95 {reads[int(0.95 * len(reads)) - 1]:6.2f} ms")
+        print(
+            f"{name:14} uncached {cold:8.1f} ms  cached p50 {statistics.median(reads):6.2f} ms"
+            f"  p95 {reads[int(0.95 * len(reads)) - 1]:6.2f} ms"
+        )
     with_triggers = min(_update_all(True) for _ in range(3))
     without = min(_update_all(False) for _ in range(3))
-    print(f"UPDATE every deal's amount: {with_triggers:.1f} ms with the history trigger, "
-          f"{without:.1f} ms without")
+    print(
+        f"UPDATE every deal's amount: {with_triggers:.1f} ms with the history trigger, "
+        f"{without:.1f} ms without"
+    )

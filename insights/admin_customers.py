@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from babel import Locale, UnknownLocaleError
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
@@ -44,6 +43,7 @@ from .customer_filters import (
 from .customer_search import customer_search_q
 from .models import CustomerStats, Segment
 from .templatetags.insights_format import (
+    country_label,
     day_format,
     display_label,
     moment_format,
@@ -70,17 +70,7 @@ class SourceFilter(_ChoicesOnly):
 
 
 def country_name(code: str | None) -> str:
-    """A country's name in the reader's language ("Singapura", "Singapore"); `Other` translated;
-    a code the locale data does not know, as written."""
-    if not code:
-        return ""
-    if len(code) != 2:
-        return display_label(code)
-    try:
-        locale = Locale.parse((get_language() or "en").replace("-", "_"))
-    except (UnknownLocaleError, ValueError):
-        locale = Locale("en")
-    return locale.territories.get(code.upper(), code)
+    return country_label(code) if code else ""
 
 
 class CountryFilter(_ChoicesOnly):

@@ -6,6 +6,7 @@ charts get plain numbers (Chart.js cannot read Decimal) and the drill-down link 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +24,7 @@ from .drilldown import (
     drill_source,
 )
 from .figures import figure
-from .templatetags.insights_format import display_label
+from .templatetags.insights_format import country_label, display_label
 
 
 def _figure(key: str, value: Any) -> dict[str, Any]:
@@ -150,7 +151,7 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
         },
         "source": _label_chart(sources),
         "company": _label_chart(companies),
-        "country": _label_chart(countries),
+        "country": _label_chart(countries, country_label),
         "city": _label_chart(cities),
         "association": {
             "labels": [b.start.isoformat() for b in sales.association_trend],
@@ -237,14 +238,22 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
     }
 
 
-def _label_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def _label_chart(
+    rows: list[dict[str, Any]], name: Callable[[object], str] = display_label
+) -> dict[str, Any]:
     return {
-        "labels": [display_label(r["row"].label) for r in rows],
+        "labels": [name(r["row"].label) for r in rows],
         "series": {"customers": [r["row"].customers for r in rows]},
         "urls": [r["drill"].url if r["drill"] else None for r in rows],
+        # "All others" sums many labels: the chart gives it a neutral colour of its own.
+        "others": [_is_others(r["row"]) for r in rows],
     }
+
+
+def _is_others(row: queries.LabelCount) -> bool:
+    return row.key is None and row.label == queries.ALL_OTHERS
 
 
 def _unless_others(row: queries.LabelCount, drill: DrillDown) -> DrillDown | None:
     # The "All others" row sums many labels: no one filter lists exactly its customers.
-    return None if row.key is None and row.label == queries.ALL_OTHERS else drill
+    return None if _is_others(row) else drill

@@ -192,7 +192,7 @@ FIGURES: list[Figure] = [
     Figure(
         "won_customers_pct",
         "sales",
-        _("Won customers"),
+        _("Won customers (% of customers with deals)"),
         _("100 × customers with won deals / customers with deals."),
         "pct",
         "METRICS.md §4.C",
@@ -371,7 +371,7 @@ FIGURES: list[Figure] = [
     Figure(
         "hours_per_new_customer",
         "revenue",
-        _("A new customer every … hours"),
+        _("Hours between new customers"),
         _("A new customer every … hours: 24 × days in the period / new customers (0 when none)."),
         "decimal",
         "METRICS.md §4.K",

@@ -10,6 +10,7 @@ Django's l10n so the rules are the same on every page and in tests.
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from babel import Locale, UnknownLocaleError
 from django import template
 from django.conf import settings
 from django.utils import formats, timezone
@@ -206,3 +207,21 @@ def display_label(value: object) -> str:
 @register.filter(name="label")
 def label(value: object) -> str:
     return display_label(value)
+
+
+def country_label(code: object) -> str:
+    """A country's name in the reader's language ("Singapura", "Singapore") for an ISO code;
+    `Other` translated; a code the locale data does not know, as written."""
+    text = "" if code is None else str(code)
+    if len(text) != 2:
+        return display_label(text)
+    try:
+        locale = Locale.parse((get_language() or settings.LANGUAGE_CODE).replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        locale = Locale("en")
+    return str(locale.territories.get(text.upper(), text))
+
+
+@register.filter(name="country")
+def country(value: object) -> str:
+    return country_label(value)

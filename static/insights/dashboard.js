@@ -88,7 +88,13 @@
     // source / company
     var set = dataset(labels.customers, s.customers, 0);
     if (type === "doughnut") {
-      set.backgroundColor = chart.labels.map(function (_l, i) { return PALETTE[i % PALETTE.length]; });
+      // "All others" sums many labels: a grey of its own, never the colour of a real label
+      // (the palette has ten colours, so the eleventh slice took the first one's).
+      var others = chart.others || [];
+      var grey = themeColour("--body-quiet-color", "#757575");
+      set.backgroundColor = chart.labels.map(function (_l, i) {
+        return others[i] ? grey : PALETTE[i % PALETTE.length];
+      });
       set.borderColor = themeColour("--body-bg", "#ffffff");
     }
     return {labels: chart.labels, datasets: [set]};
@@ -118,9 +124,6 @@
         event.native.target.style.cursor = links && elements.length ? "pointer" : "default";
       }
     };
-    if (key === "service") {
-      options.scales = {y: {beginAtZero: true}, y1: {position: "right", beginAtZero: true, grid: {drawOnChartArea: false}}};
-    }
     if (type === "bar" && (key === "company" || key === "products" || key === "segments" || key === "lost")) {
       options.indexAxis = "y";
     }
@@ -144,6 +147,22 @@
       var categoryAxis = {grid: grid};
       options.scales = options.indexAxis === "y"
         ? {x: valueAxis, y: categoryAxis} : {x: categoryAxis, y: valueAxis};
+      // Every label of a bar chart is drawn (Chart.js skipped every other company when
+      // printing); long ones are cut with an ellipsis, the table and tooltip keep them whole.
+      if (options.indexAxis === "y") {
+        categoryAxis.ticks = {autoSkip: false, callback: function (value) {
+          var text = this.getLabelForValue(value);
+          return text.length > 28 ? text.slice(0, 27) + "\u2026" : text;
+        }};
+      }
+    }
+    if (key === "service") {
+      // Two measures, two axes: rooms on the left, the median resolution (minutes) on the
+      // right, each titled with what it counts.
+      options.scales.y.title = {display: true, text: labels.rooms};
+      options.scales.y1 = {position: "right", beginAtZero: true, grid: {drawOnChartArea: false},
+                           title: {display: true, text: labels.resolution_min},
+                           ticks: {callback: function (value) { return f.number.format(value); }}};
     }
     return new window.Chart(canvas, {type: type, data: config(key, type, chart, labels), options: options});
   }

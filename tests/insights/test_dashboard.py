@@ -522,3 +522,22 @@ def _period():
     from insights.periods import Period
 
     return Period(date(2025, 1, 1), date(2025, 12, 31))
+
+
+def test_charts_name_countries_and_mark_all_others(client, fake, viewer):
+    # given / when: an Indonesian reader
+    client.cookies["django_language"] = "id"
+    response = client.get(URL, {"preset": "last_month"}, HTTP_ACCEPT_LANGUAGE="id")
+
+    # then: the country chart reads names in the reader's language, the drill-down keeps codes,
+    # and "All others" is marked so it gets a colour of its own (issue 32 item 11)
+    charts = json.loads(
+        response.content.decode()
+        .split('id="insights-charts" type="application/json">')[1]
+        .split("</script>")[0]
+    )
+    assert charts["country"]["labels"] == ["Indonesia", "Semua lainnya"]
+    assert charts["country"]["others"] == [False, True]
+    assert "country=ID" in charts["country"]["urls"][0]
+    assert charts["country"]["urls"][1] is None
+    assert charts["source"]["others"] == [False, False, False]
