@@ -8,6 +8,11 @@ from . import views
 urlpatterns = [
     path("", admin.site.admin_view(views.import_view), name="imports_import"),
     path(
+        "template/<slug:kind>.csv",
+        admin.site.admin_view(views.import_template_view),
+        name="imports_import_template",
+    ),
+    path(
         "<int:job_id>/",
         admin.site.admin_view(views.import_job_view),
         name="imports_import_job",

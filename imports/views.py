@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from audit.models import ImportJob
 
+from .formats import kind_formats, template_csv
 from .jobs import (
     ImportJobError,
     import_job_confirm,
@@ -83,6 +84,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
         **admin.site.each_context(request),
         "title": _("Import CSV"),
         "form": form,
+        "formats": [(kind_label(f.kind), f) for f in kind_formats(kinds)],
         "recent": ImportJob.objects.filter(user=request.user)[:10],
     }
     return TemplateResponse(request, "admin/imports/import.html", context)
@@ -126,3 +128,12 @@ def import_rejected_view(request: HttpRequest, job_id: int) -> FileResponse:
         raise Http404
     name = f"{Path(job.file_name).stem}.rejected.csv"
     return FileResponse(path.open("rb"), as_attachment=True, filename=name, content_type="text/csv")
+
+
+def import_template_view(request: HttpRequest, kind: str) -> HttpResponse:
+    """A kind's header row and one example row, to fill in (a kind the user may import)."""
+    if kind not in _kinds(request):
+        raise Http404
+    response = HttpResponse(template_csv(kind), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{kind}-template.csv"'
+    return response
