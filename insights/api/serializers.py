@@ -363,7 +363,7 @@ class DealSerializer(serializers.Serializer):
     )
     expected_close_at = serializers.DateTimeField(
         allow_null=True,
-        help_text="When the rep expects the deal to close (METRICS §P); null: undated.",
+        help_text="When the rep expects the deal to close; null: undated (no expected close).",
     )
     lost_reason = serializers.CharField(allow_null=True, help_text="The lost reason, if any.")
     items = DealItemSerializer(many=True, help_text="Line items; revenue = quantity × unit_price.")

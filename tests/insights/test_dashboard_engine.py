@@ -139,4 +139,4 @@ def test_customer_360_on_the_engine(client, viewer, seeded):
     assert "IDR\u00a032,500,000" in html
     assert "ani.s@example.com" in html
     assert "Why these records are one customer" in html
-    assert "email" in html.split('class="insights-explanation"')[1]
+    assert "email" in html.split('class="insights-explanation insights-stack"')[1]
