@@ -2,8 +2,8 @@
 
 import os
 import subprocess
-from contextlib import nullcontext
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
