@@ -10,6 +10,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from chats.business_time import DEFAULT_BUSINESS_HOURS, BusinessHoursError, parse_business_hours
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -308,6 +310,13 @@ CORS_URLS_REGEX = r"^/api/.*$"
 INSIGHTS_DEFAULT_REGION = env("INSIGHTS_DEFAULT_REGION", default="ID")
 INSIGHTS_MAX_KEY_FANOUT = env.int("INSIGHTS_MAX_KEY_FANOUT", default=50)
 INSIGHTS_CURRENCY = env("INSIGHTS_CURRENCY", default="IDR")
+# The weekly business hours of the service targets (METRICS.md §L), local time; holidays are
+# taken off (chats.Holiday). Read here once so that a bad value stops the start with its reason.
+INSIGHTS_BUSINESS_HOURS = env("INSIGHTS_BUSINESS_HOURS", default=DEFAULT_BUSINESS_HOURS)
+try:
+    parse_business_hours(INSIGHTS_BUSINESS_HOURS)
+except BusinessHoursError as error:
+    raise ImproperlyConfigured(str(error)) from None
 # Seconds from the first committed edit to the rebuild it queues (debounced; with a broker
 # only; 0 = off). See insights/freshness.py.
 INSIGHTS_REBUILD_AFTER_CHANGES_S = env.int("INSIGHTS_REBUILD_AFTER_CHANGES_S", default=30)
