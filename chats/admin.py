@@ -1,9 +1,13 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Trim
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from accounts.admin_scoping import owner_scoped_via
 from accounts.masking import can_see_personal_data, mask_text
@@ -11,7 +15,15 @@ from customers.admin import IdentitySearchMixin
 from customers.admin_snapshot import RecordsToFixAdmin
 
 from .durations import duration_human, whole_seconds
-from .models import ChatContact, ChatContactToFix, ChatRoom, SurveyResponse
+from .holidays_load import national_holidays_load
+from .models import (
+    ChatContact,
+    ChatContactToFix,
+    ChatRoom,
+    Holiday,
+    ServiceTarget,
+    SurveyResponse,
+)
 
 # The label of rooms without an agent in the service figures (METRICS.md S).
 UNASSIGNED = "Unassigned"
@@ -172,3 +184,65 @@ class ChatContactToFixAdmin(RecordsToFixAdmin):
     edit_url_name = "chats_chatcontact_change"
     # Its own permission: seeing chat contacts is not seeing every record's key problems.
     view_permission = "chats.view_chatcontacttofix"
+
+
+@admin.register(ServiceTarget)
+class ServiceTargetAdmin(admin.ModelAdmin):
+    """Service promises per channel (METRICS.md §L); the blank channel is every other one."""
+
+    list_display = ["__str__", "first_response", "resolution", "clock"]
+    list_filter = ["clock"]
+    search_fields = ["channel"]
+
+    @admin.display(description=_("first response target"), ordering="first_response_s")
+    def first_response(self, target: ServiceTarget) -> str:
+        return duration_human(target.first_response_s) or "—"
+
+    @admin.display(description=_("resolution target"), ordering="resolution_s")
+    def resolution(self, target: ServiceTarget) -> str:
+        return duration_human(target.resolution_s) or "—"
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    """Days without business hours; the national holidays of this year and the next load in one
+    step (chats.holidays_load)."""
+
+    list_display = ["date", "name"]
+    search_fields = ["name"]
+    date_hierarchy = "date"
+
+    def get_urls(self):
+        load = self.admin_site.admin_view(require_POST(self.load_national))
+        return [
+            path("load-national/", load, name="chats_holiday_load_national"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        year = timezone.localdate().year
+        context = {
+            "can_load_national": self.has_add_permission(request)
+            and self.has_change_permission(request),
+            "this_year": year,
+            "next_year": year + 1,
+            **(extra_context or {}),
+        }
+        return super().changelist_view(request, extra_context=context)
+
+    def load_national(self, request: HttpRequest) -> HttpResponseRedirect:
+        target = reverse("admin:chats_holiday_changelist")
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            self.message_user(request, gettext("You may not add holidays."), messages.ERROR)
+            return HttpResponseRedirect(target)
+        year = timezone.localdate().year
+        loaded = national_holidays_load(years=[year, year + 1])
+        self.message_user(
+            request,
+            gettext("National holidays of %(first)s and %(second)s: %(created)s added, "
+                    "%(updated)s renamed.") % {"first": year, "second": year + 1,
+                                               "created": loaded.created,
+                                               "updated": loaded.updated},
+            messages.SUCCESS,
+        )  # fmt: skip
+        return HttpResponseRedirect(target)
