@@ -14,7 +14,10 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from . import admin_customers  # noqa: F401  (customer list, saved segments)
+from . import (
+    admin_chatrooms,  # noqa: F401  (chat rooms' service-level drill-downs)
+    admin_customers,  # noqa: F401  (customer list, saved segments)
+)
 from .enqueue import Outcome, rebuild_request, rebuild_runs_reap
 from .models import RebuildRun
 

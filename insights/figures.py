@@ -612,6 +612,137 @@ FIGURES: list[Figure] = [
         "decimal",
         "METRICS.md §S",
     ),
+    # --- Service levels (METRICS.md §L): targets, business hours, backlog -----------------------
+    Figure(
+        "first_response_met",
+        "service",
+        _("First replies on time"),
+        _(
+            "Rooms opened in the period that have a first-reply target and got their first "
+            "reply within it (on the target's clock: calendar or business hours), as of the "
+            "last recalculation."
+        ),
+        "count",
+        "METRICS.md §L",
+    ),
+    Figure(
+        "first_response_breached",
+        "service",
+        _("First replies late"),
+        _(
+            "Rooms with a first-reply target that got their reply after it, or got none and "
+            "have waited longer than the target at the last recalculation."
+        ),
+        "count",
+        "METRICS.md §L",
+    ),
+    Figure(
+        "first_response_pending",
+        "service",
+        _("First replies pending"),
+        _("Rooms with a first-reply target still waiting for a reply, within the target."),
+        "count",
+        "METRICS.md §L",
+    ),
+    Figure(
+        "first_response_met_pct",
+        "service",
+        _("First replies on target"),
+        _(  # xgettext:no-python-format
+            "On-time first replies as a % of the on-time and late ones (pending rooms are not "
+            "counted; 0 when there are none)."
+        ),
+        "pct",
+        "METRICS.md §L",
+    ),
+    Figure(
+        "resolution_met",
+        "service",
+        _("Resolved on time"),
+        _(
+            "Rooms opened in the period that have a resolution target and were resolved "
+            "within it (on the target's clock), as of the last recalculation."
+        ),
+        "count",
+        "METRICS.md §L",
+    ),
+    Figure(
+        "resolution_breached",
+        "service",
+        _("Resolved late"),
+        _(
+            "Rooms with a resolution target resolved after it, or not resolved and open "
+            "longer than the target at the last recalculation."
+        ),
+        "count",
+        "METRICS.md §L",
+    ),
+    Figure(
+        "resolution_pending",
+        "service",
+        _("Resolutions pending"),
+        _("Rooms with a resolution target still open, within the target."),
+        "count",
+        "METRICS.md §L",
+    ),
+    Figure(
+        "resolution_met_pct",
+        "service",
+        _("Resolutions on target"),
+        _(  # xgettext:no-python-format
+            "Rooms resolved on time as a % of those on time and late (pending rooms are not "
+            "counted; 0 when there are none)."
+        ),
+        "pct",
+        "METRICS.md §L",
+    ),
+    Figure(
+        "median_first_response_business_s",
+        "service",
+        _("Median first reply (business hours)"),
+        _(
+            "Half of the answered rooms got their first reply within this much business time "
+            "(office hours less holidays, in whole seconds): the middle value of the sorted "
+            "times; 0 when no room got one."
+        ),
+        "decimal",
+        "METRICS.md §L",
+    ),
+    Figure(
+        "p90_first_response_business_s",
+        "service",
+        # xgettext:no-python-format
+        _("90% first reply (business hours)"),
+        _(  # xgettext:no-python-format
+            "90% of the answered rooms got their first reply within this much business time; "
+            "0 when no room got one."
+        ),
+        "decimal",
+        "METRICS.md §L",
+    ),
+    Figure(
+        "open_rooms",
+        "service",
+        _("Open rooms"),
+        _(
+            "Rooms not resolved at the last recalculation, whenever they were opened (the "
+            "period does not change this figure)."
+        ),
+        "count",
+        "METRICS.md §L",
+    ),
+    Figure(
+        "backlog_age",
+        "service",
+        _("Open rooms by age"),
+        _(
+            "The open rooms by how long they have been open at the last recalculation: under "
+            "1 hour, 1 to 24 hours, 1 to 7 days, over 7 days (exactly 1 hour counts as 1 to "
+            "24 hours)."
+        ),
+        "chart",
+        "METRICS.md §L",
+    ),
     # --- Customer value (predicted) ------------------------------------------------------------
     Figure(
         "predicted_revenue",

@@ -41,6 +41,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 from django.db import connection
@@ -333,12 +334,14 @@ class RollupUpdate:
         )
         return self.rows
 
-    def service(self) -> dict[str, int]:
-        """The service rollups of A's rooms and the changed rooms; then the work tables go."""
+    def service(self, *, now: datetime | None = None) -> dict[str, int]:
+        """The service rollups of A's rooms and the changed rooms, as of `now` (the run's
+        time); then the work tables go."""
         rows = service.service_update(
             customers=CUSTOMERS,
             changed_rooms=f"SELECT id FROM {T_CHANGED_ROOMS}",
             surveys_changed=bool(self.changes.of(ChangedRecord.Kind.SURVEY)),
+            now=now,
         )
         _temp_tables_drop()
         return rows

@@ -440,6 +440,25 @@ class ServiceRoomFact(models.Model):
     resolution_s = models.BigIntegerField(null=True)
     csat = models.SmallIntegerField(null=True)
     fcr = models.SmallIntegerField(null=True)
+    # METRICS.md §L. The instants (microseconds since 1970), the business time up to the
+    # opening from a fixed origin (chats.business_time) and the business durations; the room's
+    # target (its channel's, else the default) and clock; and its status toward each target as
+    # of the rebuild's now, on the target's clock and on the calendar: 1 met, 2 breached,
+    # 3 pending, null without a target. Statuses that can still change (pending) are
+    # recomputed by every rebuild.
+    created_us = models.BigIntegerField(default=0)
+    first_response_us = models.BigIntegerField(null=True)
+    resolved_us = models.BigIntegerField(null=True)
+    created_b_us = models.BigIntegerField(default=0)
+    first_response_business_s = models.BigIntegerField(null=True)
+    resolution_business_s = models.BigIntegerField(null=True)
+    first_response_target_s = models.BigIntegerField(null=True)
+    resolution_target_s = models.BigIntegerField(null=True)
+    business = models.SmallIntegerField(default=0)  # 1: the target's clock is business time
+    first_response_status = models.SmallIntegerField(null=True)
+    resolution_status = models.SmallIntegerField(null=True)
+    first_response_cal_status = models.SmallIntegerField(null=True)
+    resolution_cal_status = models.SmallIntegerField(null=True)
 
     class Meta:
         indexes = [
@@ -471,6 +490,19 @@ class ServiceDayGroup(models.Model):
     width = models.SmallIntegerField()  # bytes per duration: 4, or 8 past 2**31 - 1 seconds
     first_response = models.BinaryField()
     resolution = models.BinaryField()
+    # METRICS.md §L: rooms per status toward their targets (the target's clock, and the
+    # calendar's met/breached for the side-by-side), and the business first response times.
+    first_response_met = models.IntegerField(default=0)
+    first_response_breached = models.IntegerField(default=0)
+    first_response_pending = models.IntegerField(default=0)
+    resolution_met = models.IntegerField(default=0)
+    resolution_breached = models.IntegerField(default=0)
+    resolution_pending = models.IntegerField(default=0)
+    first_response_cal_met = models.IntegerField(default=0)
+    first_response_cal_breached = models.IntegerField(default=0)
+    resolution_cal_met = models.IntegerField(default=0)
+    resolution_cal_breached = models.IntegerField(default=0)
+    first_response_business = models.BinaryField(default=b"")
 
     class Meta:
         verbose_name = _("service day group")
@@ -497,6 +529,45 @@ class SurveyDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.score} day {self.day}: {self.responses}"
+
+
+class SurveyRoomDay(models.Model):
+    """Survey responses that name their chat room, per local day of the answer, the room's
+    channel or agent (`dim`), kind and score (METRICS.md §L)."""
+
+    day = models.IntegerField()
+    dim = models.CharField(max_length=7)  # channel | agent
+    label = models.CharField(max_length=150)
+    kind = models.CharField(max_length=3)
+    score = models.SmallIntegerField()
+    responses = models.IntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "dim", "label", "kind", "score"], name="surveyroomday_grain"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dim} {self.label} {self.kind} {self.score} day {self.day}"
+
+
+class ServiceState(models.Model):
+    """The service figures that do not depend on the period (METRICS.md §L), one row per
+    rebuild's state: its now, the fingerprint of the targets, business hours and holidays the
+    facts were computed with, and the open rooms by age at now."""
+
+    now_us = models.BigIntegerField()
+    calendar_key = models.CharField(max_length=64)
+    open_rooms = models.IntegerField()
+    under_1h = models.IntegerField()
+    from_1h_24h = models.IntegerField()
+    from_1d_7d = models.IntegerField()
+    over_7d = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"service state at {self.now_us}"
 
 
 class ChangedRecord(models.Model):

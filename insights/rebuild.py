@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from django.db import connection
 from django.utils import timezone
@@ -25,7 +25,9 @@ from .models import (
     RetentionCell,
     ServiceDayGroup,
     ServiceRoomFact,
+    ServiceState,
     SurveyDay,
+    SurveyRoomDay,
 )
 from .periods import PRESETS, Period, local_today, preset_period
 
@@ -71,13 +73,16 @@ REWRITTEN_TABLES = (
             ServiceRoomFact,
             ServiceDayGroup,
             SurveyDay,
+            SurveyRoomDay,
+            ServiceState,
         )
     )
     + WHOLE_TABLES
 )
 # Written into each run's rows: an incremental rebuild follows only a run whose rollups have
-# the inputs it subtracts (format 2: ServiceRoomFact has each room's customer).
-ROLLUP_FORMAT = 2
+# the inputs it subtracts (format 2: ServiceRoomFact has each room's customer; 3: its
+# service-level columns, METRICS.md §L).
+ROLLUP_FORMAT = 3
 
 
 def _preset_periods(today: date) -> list:
@@ -86,6 +91,11 @@ def _preset_periods(today: date) -> list:
         period = preset_period(name, today)
         periods[(period.start, period.end)] = period
     return list(periods.values())
+
+
+def rebuild_now() -> datetime:
+    """The rebuild's now (METRICS.md §L); a function so that tests can set it."""
+    return timezone.now()
 
 
 def insights_rebuild(
@@ -132,6 +142,8 @@ def insights_rebuild(
                 and changes.empty
                 and snapshot_rows["records"] == 0
                 and _last_run_day() == local_today()
+                # Targets, business hours and holidays leave no change record.
+                and service.last_clock_key() == service.calendar_key()
             ):
                 update.abandon()
                 return _unchanged(run, timings)
@@ -157,7 +169,12 @@ def insights_rebuild(
                 timings.update(lifecycle_timings)
             rows.update({f"snapshot_{key}": value for key, value in snapshot_rows.items()})
             started = time.monotonic()
-            rows.update(service.service_rebuild() if update is None else update.service())
+            # "Now" of the service levels (METRICS.md §L) is the run's computed_at: the run
+            # records it as its finish, so the figures read do not drift between reads.
+            now = rebuild_now()
+            rows.update(
+                service.service_rebuild(now=now) if update is None else update.service(now=now)
+            )
             timings["service"] = round(time.monotonic() - started, 3)
 
             started = time.monotonic()
@@ -174,7 +191,7 @@ def insights_rebuild(
 
             # Committed with the rollups: readers switch to the new run in one step.
             run.status = RebuildRun.Status.SUCCEEDED
-            run.finished_at = timezone.now()
+            run.finished_at = now
             run.rows = rows
             run.timings = timings
             run.save(update_fields=["status", "finished_at", "rows", "timings"])

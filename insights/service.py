@@ -39,25 +39,38 @@ Design note
 
 from __future__ import annotations
 
+import hashlib
+import json
 import struct
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from django.conf import settings
 from django.db import connection
+from django.db.models import Max, Min
+from django.utils import timezone
 
-from chats.models import ChatContact, ChatRoom, SurveyResponse
+from chats.business_time import BusinessCalendar, epoch_us, parse_business_hours
+from chats.models import ChatContact, ChatRoom, Holiday, ServiceTarget, SurveyResponse
 from customers.models import Contact
 
 from . import queries, rollup
 from .comparison import comparison, previous_period
-from .models import FigureCache, ServiceDayGroup, ServiceRoomFact, SurveyDay
+from .models import (
+    FigureCache,
+    ServiceDayGroup,
+    ServiceRoomFact,
+    ServiceState,
+    SurveyDay,
+    SurveyRoomDay,
+)
 from .periods import Period, buckets, resolve_granularity
 from .rollup import _day, _execute, register_sqlite_functions, statistics_refresh
 
@@ -68,6 +81,10 @@ T_CONTACT = Contact._meta.db_table
 T_FACT = ServiceRoomFact._meta.db_table
 T_SURVEYDAY = SurveyDay._meta.db_table
 T_DAYGROUP = ServiceDayGroup._meta.db_table
+T_SURVEYROOM = SurveyRoomDay._meta.db_table
+T_STATE = ServiceState._meta.db_table
+T_TARGET = ServiceTarget._meta.db_table
+T_CALENDAR = "insights_svc_calendar"
 
 UNASSIGNED = "Unassigned"
 FCR_WINDOW_US = 7 * 24 * 3600 * 1_000_000
@@ -87,7 +104,23 @@ ROOM_FIELDS: tuple[str, ...] = (
     "fcr_pct",
 )
 SURVEY_FIELDS: tuple[str, ...] = ("nps_responses", "nps", "ces_responses", "ces_avg")
-HEADLINE_FIELDS: tuple[str, ...] = ROOM_FIELDS + SURVEY_FIELDS
+# METRICS.md §L: the target figures of a group of rooms (headline, channel and agent rows).
+TARGET_FIELDS: tuple[str, ...] = (
+    "first_response_met",
+    "first_response_breached",
+    "first_response_pending",
+    "first_response_met_pct",
+    "resolution_met",
+    "resolution_breached",
+    "resolution_pending",
+    "resolution_met_pct",
+)
+LEVEL_FIELDS: tuple[str, ...] = TARGET_FIELDS + (
+    "median_first_response_business_s",
+    "p90_first_response_business_s",
+)
+# Compared with P' (METRICS.md section 4): every single-number field, §L's but open_rooms.
+HEADLINE_FIELDS: tuple[str, ...] = ROOM_FIELDS + SURVEY_FIELDS + LEVEL_FIELDS
 
 
 # --- Rebuild ---------------------------------------------------------------------------------
@@ -121,17 +154,147 @@ def _register_sqlite_functions() -> None:
 
 
 CUSTOMER_INDEX = "serviceroomfact_customer"
-FACT_COLUMNS = (
-    "room_id, customer_id, day, channel, agent, first_response_s, resolution_s, csat, fcr"
+BASE_COLUMNS = (
+    "room_id, customer_id, day, channel, agent, first_response_s, resolution_s, csat, fcr, "
+    "created_us, first_response_us, resolved_us, created_b_us, first_response_business_s, "
+    "resolution_business_s, first_response_target_s, resolution_target_s, business"
 )
+STATUS_COLUMNS = (
+    "first_response_status",
+    "resolution_status",
+    "first_response_cal_status",
+    "resolution_cal_status",
+)
+FACT_COLUMNS = f"{BASE_COLUMNS}, {', '.join(STATUS_COLUMNS)}"
+
+# A room's status toward a target (METRICS.md §L), stored in ServiceRoomFact.
+MET, BREACHED, PENDING = 1, 2, 3
+HOUR_US = 3600 * 1_000_000
 
 
-def service_rollup_rooms(*, rooms: str = "", into: str = T_FACT) -> int:
-    """One ServiceRoomFact per chat room, FCR included (call inside the rebuild transaction).
+# --- Service levels: business calendar, targets and now (METRICS.md §L) --------------------
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What the §L statuses are computed against: the rebuild's now (UTC microseconds), the
+    business time from the calendar origin to now, and the key of the inputs they read."""
+
+    now_us: int
+    now_b_us: int
+    key: str
+
+
+def calendar_key() -> str:
+    """A fingerprint of business hours, time zone, holidays and targets: when it changes, every
+    room's business time and target may change, so the service rollups are rebuilt whole."""
+    inputs = {
+        "hours": parse_business_hours(settings.INSIGHTS_BUSINESS_HOURS),
+        "tz": settings.TIME_ZONE,
+        "holidays": [d.isoformat() for d in Holiday.objects.order_by("date")
+                     .values_list("date", flat=True)],
+        "targets": list(ServiceTarget.objects.order_by("channel").values_list(
+            "channel", "first_response_s", "resolution_s", "clock")),
+    }  # fmt: skip
+    return hashlib.sha256(json.dumps(inputs, default=str).encode()).hexdigest()
+
+
+def business_calendar(*, first: date, last: date) -> BusinessCalendar:
+    """The business calendar of settings and chats.Holiday over first..last (and the origin)."""
+    return BusinessCalendar(
+        schedule=parse_business_hours(settings.INSIGHTS_BUSINESS_HOURS),
+        holidays=list(Holiday.objects.values_list("date", flat=True)),
+        zone=ZoneInfo(settings.TIME_ZONE),
+        first=first,
+        last=last,
+    )
+
+
+def _calendar_write(now: datetime) -> Clock:
+    """Write the business calendar of every room's local days (and now's) as a work table;
+    returns the clock of this rebuild."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    bounds = ChatRoom.objects.aggregate(
+        *(agg(name) for name in ("created_at", "first_response_at", "resolved_at")
+          for agg in (Min, Max))
+    )  # fmt: skip
+    days = [now.astimezone(zone).date()] + [
+        value.astimezone(zone).date() for value in bounds.values() if value is not None
+    ]
+    calendar = business_calendar(
+        first=min(days) - timedelta(days=1), last=max(days) + timedelta(days=1)
+    )
+    _execute(f"DROP TABLE IF EXISTS {T_CALENDAR}")
+    columns = ", ".join(f"s{i} BIGINT, e{i} BIGINT" for i in range(calendar.width))
+    _execute(
+        f"CREATE TEMP TABLE {T_CALENDAR} (day INTEGER PRIMARY KEY, before_us BIGINT, {columns})"
+    )
+    rows = calendar.rows()
+    marks = ", ".join(["%s"] * len(rows[0]))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {T_CALENDAR} VALUES ({marks})", rows)
+    return Clock(now_us=epoch_us(now), now_b_us=calendar.cumulative_us(now), key=calendar_key())
+
+
+def _calendar_width() -> int:
+    found = queries._rows(f"SELECT * FROM {T_CALENDAR} LIMIT 1", {})
+    return (len(found[0]) - 2) // 2 if found else 1
+
+
+def _business_us(instant: str, day_row: str, width: int) -> str:
+    """SQL for B(instant): business microseconds from the calendar origin, with `day_row` the
+    calendar row of the instant's local day (chats.business_time); null when instant is."""
+    overlaps = " + ".join(
+        f"CASE WHEN {instant} <= {day_row}.s{i} THEN 0 "
+        f"WHEN {instant} >= {day_row}.e{i} THEN {day_row}.e{i} - {day_row}.s{i} "
+        f"ELSE {instant} - {day_row}.s{i} END"
+        for i in range(width)
+    )
+    return f"({day_row}.before_us + {overlaps})"
+
+
+def _status(at: str, duration: str, target: str, elapsed: str) -> str:
+    """SQL for a room's status toward a target as of now (METRICS.md §L): met when it has the
+    response at or before now within the target, breached when over it or when more than the
+    target has passed with none yet, else pending; null without a target."""
+    return (
+        f"CASE WHEN {target} IS NULL THEN NULL "
+        f"WHEN {at} IS NOT NULL AND {at} <= %(now_us)s "
+        f"THEN CASE WHEN {duration} <= {target} THEN {MET} ELSE {BREACHED} END "
+        f"WHEN {elapsed} > {target} THEN {BREACHED} ELSE {PENDING} END"
+    )
+
+
+def _statuses() -> list[str]:
+    """The four status expressions over a fact row's columns, in STATUS_COLUMNS order."""
+    calendar_elapsed = "((%(now_us)s - created_us) / 1000000)"
+    business_elapsed = "((%(now_b_us)s - created_b_us) / 1000000)"
+    elapsed = f"CASE WHEN business = 1 THEN {business_elapsed} ELSE {calendar_elapsed} END"
+    own = "CASE WHEN business = 1 THEN {b} ELSE {c} END"
+    return [
+        _status("first_response_us", own.format(b="first_response_business_s",
+                c="first_response_s"), "first_response_target_s", elapsed),
+        _status("resolved_us", own.format(b="resolution_business_s", c="resolution_s"),
+                "resolution_target_s", elapsed),
+        _status("first_response_us", "first_response_s", "first_response_target_s",
+                calendar_elapsed),
+        _status("resolved_us", "resolution_s", "resolution_target_s", calendar_elapsed),
+    ]  # fmt: skip
+
+
+def _clock_params(clock: Clock) -> dict[str, int]:
+    return {"now_us": clock.now_us, "now_b_us": clock.now_b_us}
+
+
+def service_rollup_rooms(*, clock: Clock, rooms: str = "", into: str = T_FACT) -> int:
+    """One ServiceRoomFact per chat room, FCR and §L included (call inside the rebuild
+    transaction, after _calendar_write).
 
     `rooms`: a subquery of room ids to write (every room of each customer among them, since
     FCR looks at the customer's other rooms), else every room; `into`: the table written.
     """
+    width = _calendar_width()
+    pick = "CASE WHEN tc.id IS NOT NULL THEN tc.{0} ELSE td.{0} END"
     sql = f"""
         WITH r AS (
             SELECT rm.id AS id, COALESCE(cc.customer_id, -cc.id) AS who,
@@ -141,6 +304,8 @@ def service_rollup_rooms(*, rooms: str = "", into: str = T_FACT) -> int:
                    {_epoch_us("rm.created_at")} AS c_us,
                    {_epoch_us("rm.first_response_at")} AS f_us,
                    {_epoch_us("rm.resolved_at")} AS r_us,
+                   {_day("rm.first_response_at")} AS f_day,
+                   {_day("rm.resolved_at")} AS r_day,
                    rm.csat_score AS csat
             FROM {T_ROOM} rm JOIN {T_CHATCONTACT} cc ON cc.id = rm.chat_contact_id
             {f"WHERE rm.id IN ({rooms})" if rooms else ""}
@@ -156,17 +321,102 @@ def service_rollup_rooms(*, rooms: str = "", into: str = T_FACT) -> int:
                        PARTITION BY who ORDER BY t DESC, typ DESC
                        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS next_open
             FROM ev
+        ),
+        facts AS (
+            SELECT r.id AS room_id, r.customer_id AS customer_id, r.day AS day,
+                   r.channel AS channel, r.agent AS agent,
+                   (r.f_us - r.c_us) / 1000000 AS first_response_s,
+                   (r.r_us - r.c_us) / 1000000 AS resolution_s, r.csat AS csat,
+                   CASE WHEN r.r_us IS NULL THEN NULL
+                        WHEN nx.next_open IS NOT NULL
+                         AND nx.next_open <= r.r_us + {FCR_WINDOW_US} THEN 0
+                        ELSE 1 END AS fcr,
+                   r.c_us AS created_us, r.f_us AS first_response_us, r.r_us AS resolved_us,
+                   {_business_us("r.c_us", "kc", width)} AS created_b_us,
+                   ({_business_us("r.f_us", "kf", width)}
+                    - {_business_us("r.c_us", "kc", width)}) / 1000000
+                       AS first_response_business_s,
+                   ({_business_us("r.r_us", "kr", width)}
+                    - {_business_us("r.c_us", "kc", width)}) / 1000000
+                       AS resolution_business_s,
+                   {pick.format("first_response_s")} AS first_response_target_s,
+                   {pick.format("resolution_s")} AS resolution_target_s,
+                   CASE WHEN {pick.format("clock")} = 'business' THEN 1 ELSE 0 END AS business
+            FROM r LEFT JOIN nx ON nx.id = r.id AND nx.typ = 1
+            LEFT JOIN {T_CALENDAR} kc ON kc.day = r.day
+            LEFT JOIN {T_CALENDAR} kf ON kf.day = r.f_day
+            LEFT JOIN {T_CALENDAR} kr ON kr.day = r.r_day
+            LEFT JOIN {T_TARGET} tc ON tc.channel = r.channel
+            LEFT JOIN {T_TARGET} td ON td.channel = ''
         )
         INSERT INTO {into} ({FACT_COLUMNS})
-        SELECT r.id, r.customer_id, r.day, r.channel, r.agent,
-               (r.f_us - r.c_us) / 1000000, (r.r_us - r.c_us) / 1000000, r.csat,
-               CASE WHEN r.r_us IS NULL THEN NULL
-                    WHEN nx.next_open IS NOT NULL
-                     AND nx.next_open <= r.r_us + {FCR_WINDOW_US} THEN 0
-                    ELSE 1 END
-        FROM r LEFT JOIN nx ON nx.id = r.id AND nx.typ = 1
+        SELECT {BASE_COLUMNS}, {", ".join(_statuses())} FROM facts
     """
-    return _execute(sql)
+    return _execute(sql, _clock_params(clock))
+
+
+PENDING_ANY = " OR ".join(f"{column} = {PENDING}" for column in STATUS_COLUMNS)
+
+
+def service_pending_refresh(*, clock: Clock, days_into: str | None = None) -> int:
+    """Recompute the statuses that were pending at the last rebuild (the only ones that can
+    change with time alone); with `days_into`, first record their days in that work table."""
+    if days_into:
+        _execute(f"""
+            INSERT INTO {days_into} (day) SELECT DISTINCT day FROM {T_FACT}
+            WHERE ({PENDING_ANY}) AND day NOT IN (SELECT day FROM {days_into})
+        """)  # fmt: skip
+    assignments = ", ".join(
+        f"{column} = {expression}"
+        for column, expression in zip(STATUS_COLUMNS, _statuses(), strict=True)
+    )
+    return _execute(f"UPDATE {T_FACT} SET {assignments} WHERE {PENDING_ANY}", _clock_params(clock))
+
+
+def service_state_write(*, clock: Clock) -> int:
+    """The open rooms at now by age (METRICS.md §L: a bound belongs to the older bucket)."""
+    _execute(f"DELETE FROM {T_STATE}")
+    age = "(%(now_us)s - created_us)"
+    return _execute(
+        f"""
+        INSERT INTO {T_STATE} (now_us, calendar_key, open_rooms, under_1h, from_1h_24h,
+                               from_1d_7d, over_7d)
+        SELECT %(now_us)s, %(key)s, COUNT(*),
+               COALESCE(SUM(CASE WHEN {age} < {HOUR_US} THEN 1 ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN {age} >= {HOUR_US} AND {age} < {24 * HOUR_US}
+                                 THEN 1 ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN {age} >= {24 * HOUR_US} AND {age} < {7 * 24 * HOUR_US}
+                                 THEN 1 ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN {age} >= {7 * 24 * HOUR_US} THEN 1 ELSE 0 END), 0)
+        FROM {T_FACT}
+        WHERE created_us <= %(now_us)s AND (resolved_us IS NULL OR resolved_us > %(now_us)s)
+        """,
+        {**_clock_params(clock), "key": clock.key},
+    )
+
+
+def service_rollup_survey_rooms() -> int:
+    """SurveyRoomDay: the answers that name their room, per day and the room's channel and
+    agent (rewritten whole every rebuild: a room's channel or agent may have changed)."""
+    _execute(f"DELETE FROM {T_SURVEYROOM}")
+    agent = f"CASE WHEN TRIM(rm.agent) = '' THEN '{UNASSIGNED}' ELSE rm.agent END"
+    return _execute(f"""
+        INSERT INTO {T_SURVEYROOM} (day, dim, label, kind, score, responses)
+        SELECT d.day, d.dim, d.label, d.kind, d.score, COUNT(*) FROM (
+            SELECT {_day("s.created_at")} AS day, 'channel' AS dim, cc.channel AS label,
+                   s.kind AS kind, s.score AS score
+            FROM {T_SURVEY} s JOIN {T_ROOM} rm ON rm.id = s.chat_room_id
+            JOIN {T_CHATCONTACT} cc ON cc.id = rm.chat_contact_id
+            UNION ALL
+            SELECT {_day("s.created_at")}, 'agent', {agent}, s.kind, s.score
+            FROM {T_SURVEY} s JOIN {T_ROOM} rm ON rm.id = s.chat_room_id
+        ) d
+        GROUP BY d.day, d.dim, d.label, d.kind, d.score
+    """)  # fmt: skip
+
+
+def last_clock_key() -> str | None:
+    return ServiceState.objects.values_list("calendar_key", flat=True).first()
 
 
 class _SqlitePack:
@@ -209,6 +459,29 @@ def _duration_width() -> int:
     return 4 if fits else 8
 
 
+# ServiceDayGroup's status counts: (column, fact status column, status).
+STATUS_COUNT_SOURCES: tuple[tuple[str, str, int], ...] = (
+    ("first_response_met", "first_response_status", MET),
+    ("first_response_breached", "first_response_status", BREACHED),
+    ("first_response_pending", "first_response_status", PENDING),
+    ("resolution_met", "resolution_status", MET),
+    ("resolution_breached", "resolution_status", BREACHED),
+    ("resolution_pending", "resolution_status", PENDING),
+    ("first_response_cal_met", "first_response_cal_status", MET),
+    ("first_response_cal_breached", "first_response_cal_status", BREACHED),
+    ("resolution_cal_met", "resolution_cal_status", MET),
+    ("resolution_cal_breached", "resolution_cal_status", BREACHED),
+)
+STATUS_COUNTS = tuple(column for column, _source, _status in STATUS_COUNT_SOURCES)
+
+
+def _status_sums() -> list[str]:
+    return [
+        f"SUM(CASE WHEN {source} = {status} THEN 1 ELSE 0 END)"
+        for _column, source, status in STATUS_COUNT_SOURCES
+    ]
+
+
 def service_rollup_day_groups(*, days: str = "", width: int | None = None) -> int:
     """ServiceDayGroup per local day and channel, and per local day and agent (of `days`, a
     subquery of day ordinals, when given)."""
@@ -217,11 +490,14 @@ def service_rollup_day_groups(*, days: str = "", width: int | None = None) -> in
     for dim in ("channel", "agent"):
         rows += _execute(f"""
             INSERT INTO {T_DAYGROUP} (day, dim, label, rooms, resolved, rated, csat_sum,
-                                      csat_high, fcr, width, first_response, resolution)
+                                      csat_high, fcr, width, first_response, resolution,
+                                      {", ".join(STATUS_COUNTS)}, first_response_business)
             SELECT day, '{dim}', {dim}, COUNT(*), COUNT(resolution_s), COUNT(csat),
                    COALESCE(SUM(csat), 0), SUM(CASE WHEN csat >= 4 THEN 1 ELSE 0 END),
                    SUM(CASE WHEN fcr = 1 THEN 1 ELSE 0 END), {width},
-                   {_pack("first_response_s", width)}, {_pack("resolution_s", width)}
+                   {_pack("first_response_s", width)}, {_pack("resolution_s", width)},
+                   {", ".join(_status_sums())},
+                   {_pack("first_response_business_s", width)}
             FROM {T_FACT} {f"WHERE day IN ({days})" if days else ""} GROUP BY day, {dim}
         """)  # fmt: skip
     return rows
@@ -261,17 +537,22 @@ def _customer_index_set_aside() -> Iterator[None]:
         _execute(found[0][0])
 
 
-def service_rebuild() -> dict[str, int]:
-    """Delete and rebuild the service rollups; call inside the rebuild transaction."""
+def service_rebuild(*, now: datetime | None = None) -> dict[str, int]:
+    """Delete and rebuild the service rollups as of `now` (the rebuild's time, METRICS.md §L);
+    call inside the rebuild transaction."""
     _register_sqlite_functions()
     register_sqlite_functions()
+    clock = _calendar_write(now or timezone.now())
     for table in (T_FACT, T_DAYGROUP, T_SURVEYDAY):
         _execute(f"DELETE FROM {table}")
     with _customer_index_set_aside():
-        rows = {"service_rooms": service_rollup_rooms()}
+        rows = {"service_rooms": service_rollup_rooms(clock=clock)}
     rows["service_day_groups"] = service_rollup_day_groups()
     rows["service_surveys"] = service_rollup_surveys()
-    statistics_refresh(T_FACT, T_DAYGROUP, T_SURVEYDAY)
+    rows["service_survey_rooms"] = service_rollup_survey_rooms()
+    service_state_write(clock=clock)
+    _execute(f"DROP TABLE {T_CALENDAR}")
+    statistics_refresh(T_FACT, T_DAYGROUP, T_SURVEYDAY, T_SURVEYROOM)
     return rows
 
 
@@ -280,15 +561,23 @@ T_FACTS_WORK = "insights_svc_facts"
 T_DAYS_WORK = "insights_svc_days"
 
 
-def service_update(*, customers: str, changed_rooms: str, surveys_changed: bool) -> dict[str, int]:
+def service_update(
+    *, customers: str, changed_rooms: str, surveys_changed: bool, now: datetime | None = None
+) -> dict[str, int]:
     """The service rollups after an incremental rebuild's changes (insights.incremental).
 
     Rewrites the facts of the changed rooms and of every room of the customers in `customers`
-    (FCR depends on a customer's other rooms), then the day groups of only the days where a
-    fact row differs; survey days whole when an answer changed (they are small).
+    (FCR depends on a customer's other rooms), and the statuses that were pending (METRICS.md
+    §L: only those change with time), then the day groups of only the days where a fact row
+    differs; survey days whole when an answer changed (they are small). When the targets,
+    business hours or holidays changed since the last rebuild, everything is rebuilt.
     """
+    now = now or timezone.now()
+    if last_clock_key() != calendar_key():
+        return service_rebuild(now=now)
     _register_sqlite_functions()
     register_sqlite_functions()
+    clock = _calendar_write(now)
     for table in (T_ROOMS_WORK, T_FACTS_WORK, T_DAYS_WORK):
         _execute(f"DROP TABLE IF EXISTS {table}")
     _execute(f"CREATE TEMP TABLE {T_ROOMS_WORK} (id BIGINT PRIMARY KEY)")
@@ -296,7 +585,12 @@ def service_update(*, customers: str, changed_rooms: str, surveys_changed: bool)
     _execute(
         f"CREATE TEMP TABLE {T_FACTS_WORK} (room_id BIGINT, customer_id BIGINT, day INTEGER, "
         "channel VARCHAR(50), agent VARCHAR(150), first_response_s BIGINT, "
-        "resolution_s BIGINT, csat SMALLINT, fcr SMALLINT)"
+        "resolution_s BIGINT, csat SMALLINT, fcr SMALLINT, created_us BIGINT, "
+        "first_response_us BIGINT, resolved_us BIGINT, created_b_us BIGINT, "
+        "first_response_business_s BIGINT, resolution_business_s BIGINT, "
+        "first_response_target_s BIGINT, resolution_target_s BIGINT, business SMALLINT, "
+        "first_response_status SMALLINT, resolution_status SMALLINT, "
+        "first_response_cal_status SMALLINT, resolution_cal_status SMALLINT)"
     )
     _execute(f"""
         INSERT INTO {T_ROOMS_WORK} (id)
@@ -310,7 +604,7 @@ def service_update(*, customers: str, changed_rooms: str, surveys_changed: bool)
               WHERE rm.id IN ({changed_rooms})
     """)  # fmt: skip
     rooms = f"SELECT id FROM {T_ROOMS_WORK}"
-    rows = {"service_rooms": service_rollup_rooms(rooms=rooms, into=T_FACTS_WORK)}
+    rows = {"service_rooms": service_rollup_rooms(clock=clock, rooms=rooms, into=T_FACTS_WORK)}
     old = f"SELECT {FACT_COLUMNS} FROM {T_FACT} WHERE room_id IN ({rooms})"
     new = f"SELECT {FACT_COLUMNS} FROM {T_FACTS_WORK}"
     _execute(f"""
@@ -319,6 +613,7 @@ def service_update(*, customers: str, changed_rooms: str, surveys_changed: bool)
     """)  # fmt: skip
     _execute(f"DELETE FROM {T_FACT} WHERE room_id IN ({rooms})")
     _execute(f"INSERT INTO {T_FACT} ({FACT_COLUMNS}) {new}")
+    service_pending_refresh(clock=clock, days_into=T_DAYS_WORK)
     width = _duration_width()
     widths = queries._rows(f"SELECT DISTINCT width FROM {T_DAYGROUP}", {})
     days = f"SELECT day FROM {T_DAYS_WORK}"
@@ -341,17 +636,22 @@ def service_update(*, customers: str, changed_rooms: str, surveys_changed: bool)
     if surveys_changed:
         _execute(f"DELETE FROM {T_SURVEYDAY}")
         rows["service_surveys"] = service_rollup_surveys()
-    for table in (T_ROOMS_WORK, T_FACTS_WORK, T_DAYS_WORK):
+    rows["service_survey_rooms"] = service_rollup_survey_rooms()
+    service_state_write(clock=clock)
+    for table in (T_ROOMS_WORK, T_FACTS_WORK, T_DAYS_WORK, T_CALENDAR):
         _execute(f"DROP TABLE {table}")
     return rows
 
 
 # --- Reads -----------------------------------------------------------------------------------
 
+BACKLOG_BUCKETS: tuple[str, ...] = ("under_1h", "1h_24h", "1d_7d", "over_7d")
+
 
 @dataclass(frozen=True)
 class ServiceRow:
-    """The room figures of METRICS.md S over one set of rooms (all, a channel or an agent)."""
+    """The room figures of METRICS.md S over one set of rooms (all, a channel or an agent),
+    with §L's target figures and the survey answers that name one of its rooms."""
 
     label: str
     rooms: int
@@ -365,6 +665,23 @@ class ServiceRow:
     csat_avg: Decimal
     csat_pct: Decimal
     fcr_pct: Decimal
+    first_response_met: int = 0
+    first_response_breached: int = 0
+    first_response_pending: int = 0
+    first_response_met_pct: Decimal = Decimal("0.00")
+    resolution_met: int = 0
+    resolution_breached: int = 0
+    resolution_pending: int = 0
+    resolution_met_pct: Decimal = Decimal("0.00")
+    nps_responses: int = 0
+    nps: Decimal = Decimal("0.00")
+    ces_responses: int = 0
+    ces_avg: Decimal = Decimal("0.00")
+    # Not in the API: the met % the same targets give on the calendar clock, which the
+    # dashboard shows beside a business-time target's.
+    first_response_cal_met_pct: Decimal = Decimal("0.00")
+    resolution_cal_met_pct: Decimal = Decimal("0.00")
+    business_clock: bool = False
 
 
 @dataclass(frozen=True)
@@ -398,6 +715,22 @@ class ServiceFigures:
     by_channel: list[ServiceRow]
     by_agent: list[ServiceRow]
     trend: list[ServiceBucket]
+    first_response_met: int = 0
+    first_response_breached: int = 0
+    first_response_pending: int = 0
+    first_response_met_pct: Decimal = Decimal("0.00")
+    resolution_met: int = 0
+    resolution_breached: int = 0
+    resolution_pending: int = 0
+    resolution_met_pct: Decimal = Decimal("0.00")
+    median_first_response_business_s: int = 0
+    p90_first_response_business_s: int = 0
+    open_rooms: int = 0
+    backlog_age: dict[str, int] = field(default_factory=dict)
+    first_response_cal_met_pct: Decimal = Decimal("0.00")
+    resolution_cal_met_pct: Decimal = Decimal("0.00")
+    business_clock: bool = False
+    now: datetime | None = None  # the rebuild's now the §L figures are as of
     previous: dict[str, Any] = field(default_factory=dict)
     change_pct: dict[str, Decimal | None] = field(default_factory=dict)
 
@@ -407,22 +740,31 @@ def nearest_rank(n: int, numerator: int, denominator: int) -> int:
     return (numerator * n + denominator - 1) // denominator
 
 
+# The additive counts of a group, in the order of _Rooms.counts.
+ROOM_COUNTS = ("rooms", "resolved", "rated", "csat_sum", "csat_high", "fcr")
+ALL_COUNTS = ROOM_COUNTS + STATUS_COUNTS
+
+
 class _Rooms:
     """One group's rooms in P: the additive counts and the packed durations of its day rows."""
 
-    __slots__ = ("counts", "first_response", "resolution")
+    __slots__ = ("counts", "first_response", "resolution", "first_business")
 
     def __init__(self) -> None:
-        # rooms, resolved, rated, csat_sum, csat_4_5, fcr
-        self.counts = [0, 0, 0, 0, 0, 0]
+        # ROOM_COUNTS then STATUS_COUNTS
+        self.counts = [0] * len(ALL_COUNTS)
         self.first_response: dict[int, list[bytes]] = {}  # by width
         self.resolution: dict[int, list[bytes]] = {}
+        self.first_business: dict[int, list[bytes]] = {}
 
-    def add(self, counts: Sequence[int], width: int, first: bytes, resolution: bytes) -> None:
+    def add(
+        self, counts: Sequence[int], width: int, first: bytes, resolution: bytes, business: bytes
+    ) -> None:
         for index, number in enumerate(counts):
             self.counts[index] += number
         self.first_response.setdefault(width, []).append(first)
         self.resolution.setdefault(width, []).append(resolution)
+        self.first_business.setdefault(width, []).append(business)
 
 
 def _nearest_ranks(packed: dict[int, list[bytes]]) -> tuple[int, int]:
@@ -446,9 +788,14 @@ def _nearest_ranks(packed: dict[int, list[bytes]]) -> tuple[int, int]:
 
 
 def _room_row(label: Any, rooms: _Rooms, *, first_response: bool = True) -> list:
-    """[label, rooms, resolved, rated, csat_sum, csat_4_5, fcr, fr50, fr90, res50, res90]."""
+    """[label, rooms, resolved, rated, csat_sum, csat_4_5, fcr, fr50, fr90, res50, res90,
+    *STATUS_COUNTS, business fr50, business fr90]."""
     first = _nearest_ranks(rooms.first_response) if first_response else (0, 0)
-    return [label, *rooms.counts, *first, *_nearest_ranks(rooms.resolution)]
+    business = _nearest_ranks(rooms.first_business) if first_response else (0, 0)
+    room_counts = rooms.counts[: len(ROOM_COUNTS)]
+    status_counts = rooms.counts[len(ROOM_COUNTS) :]
+    return [label, *room_counts, *first, *_nearest_ranks(rooms.resolution), *status_counts,
+            *business]  # fmt: skip
 
 
 def _binary_rows(sql: str, params: dict[str, Any]) -> list[tuple]:
@@ -465,6 +812,19 @@ def _binary_rows(sql: str, params: dict[str, Any]) -> list[tuple]:
         return cursor.fetchall()
 
 
+SURVEY_SUMS = """
+    COALESCE(SUM(responses), 0),
+    COALESCE(SUM(CASE WHEN score >= 9 THEN responses ELSE 0 END), 0),
+    COALESCE(SUM(CASE WHEN score <= 6 THEN responses ELSE 0 END), 0),
+    COALESCE(SUM(score * responses), 0)
+"""
+
+
+def _clocks_used() -> bool:
+    """Whether any service target uses business time (the dashboard then shows both clocks)."""
+    return ServiceTarget.objects.filter(clock=ServiceTarget.Clock.BUSINESS).exists()
+
+
 def _service_payload(period: Period, granularity: str) -> dict[str, Any]:
     start, end = period.start.toordinal(), period.end.toordinal()
     parts = buckets(period, granularity)
@@ -475,34 +835,41 @@ def _service_payload(period: Period, granularity: str) -> dict[str, Any]:
     # in exactly one channel row and one agent row, so totals and trend buckets sum channels.
     rows = _binary_rows(
         f"""
-        SELECT dim, label, day, rooms, resolved, rated, csat_sum, csat_high, fcr, width,
-               first_response, resolution
+        SELECT dim, label, day, rooms, resolved, rated, csat_sum, csat_high, fcr,
+               {", ".join(STATUS_COUNTS)}, width, first_response, resolution,
+               first_response_business
         FROM {T_DAYGROUP} WHERE day BETWEEN %(start)s AND %(end)s
         """,
         {"start": start, "end": end},
     )
-    for dim, label, day, *counts, width, first_blob, resolution_blob in rows:
+    for dim, label, day, *counts, width, first_blob, resolution_blob, business_blob in rows:
         first, resolution = bytes(first_blob), bytes(resolution_blob)
+        business = bytes(business_blob)
         numbers = [int(v) for v in counts]
-        groups[dim].setdefault(label, _Rooms()).add(numbers, width, first, resolution)
+        groups[dim].setdefault(label, _Rooms()).add(numbers, width, first, resolution, business)
         if dim == "channel":
-            total.add(numbers, width, first, resolution)
-            by_bucket[bisect_left(part_ends, day)].add(numbers, width, first, resolution)
+            total.add(numbers, width, first, resolution, business)
+            by_bucket[bisect_left(part_ends, day)].add(numbers, width, first, resolution, business)
     trend = []
     for part, rooms in zip(parts, by_bucket, strict=True):
         row = _room_row(None, rooms, first_response=False)
         trend.append([part.start.isoformat(), part.end.isoformat(), row[1], row[9]])
+    bounds = {"start": start, "end": end}
     surveys = queries._rows(
-        f"""
-        SELECT kind,
-               COALESCE(SUM(responses), 0),
-               COALESCE(SUM(CASE WHEN score >= 9 THEN responses ELSE 0 END), 0),
-               COALESCE(SUM(CASE WHEN score <= 6 THEN responses ELSE 0 END), 0),
-               COALESCE(SUM(score * responses), 0)
-        FROM {T_SURVEYDAY} WHERE day BETWEEN %(start)s AND %(end)s GROUP BY kind
-        """,
-        {"start": start, "end": end},
+        f"SELECT kind, {SURVEY_SUMS} FROM {T_SURVEYDAY} "
+        "WHERE day BETWEEN %(start)s AND %(end)s GROUP BY kind",
+        bounds,
     )
+    label_surveys: dict[str, dict[str, dict[str, list[int]]]] = {"channel": {}, "agent": {}}
+    for dim, label, kind, *values in queries._rows(
+        f"SELECT dim, label, kind, {SURVEY_SUMS} FROM {T_SURVEYROOM} "
+        "WHERE day BETWEEN %(start)s AND %(end)s GROUP BY dim, label, kind",
+        bounds,
+    ):
+        label_surveys[dim].setdefault(label, {})[kind] = [int(v) for v in values]
+    state = ServiceState.objects.values_list(
+        "now_us", "open_rooms", "under_1h", "from_1h_24h", "from_1d_7d", "over_7d"
+    ).first()
     return {
         "total": _room_row("", total),
         # Sorted by label: the stored payload must not depend on the order rows come in.
@@ -512,11 +879,39 @@ def _service_payload(period: Period, granularity: str) -> dict[str, Any]:
         "agents": [_room_row(label, groups["agent"][label]) for label in sorted(groups["agent"])],
         "trend": trend,
         "surveys": {kind: [int(v) for v in values] for kind, *values in surveys},
+        "label_surveys": label_surveys,
+        "state": list(state) if state else None,
+        "business_clock": _clocks_used(),
     }
 
 
-def _row(values: Sequence[Any]) -> ServiceRow:
-    label, rooms, resolved, rated, csat_sum, csat_high, fcr, fr50, fr90, res50, res90 = values
+def _survey_figures(surveys: dict[str, list[int]]) -> dict[str, Any]:
+    nps_n, promoters, detractors, _nps_sum = surveys.get("nps", [0, 0, 0, 0])
+    ces_n, _x, _y, ces_sum = surveys.get("ces", [0, 0, 0, 0])
+    return {
+        "nps_responses": nps_n,
+        "nps": queries._div(promoters - detractors, nps_n, scale=100),
+        "ces_responses": ces_n,
+        "ces_avg": queries._div(ces_sum, ces_n),
+    }
+
+
+def _level_figures(statuses: Sequence[int]) -> dict[str, Any]:
+    """The target figures from the status counts (STATUS_COUNTS order)."""
+    counts = dict(zip(STATUS_COUNTS, statuses, strict=True))
+    figures: dict[str, Any] = {name: counts[name] for name in TARGET_FIELDS if name in counts}
+    for kind in ("first_response", "resolution"):
+        met, breached = counts[f"{kind}_met"], counts[f"{kind}_breached"]
+        figures[f"{kind}_met_pct"] = queries._div(met, met + breached, scale=100)
+        cal_met, cal_breached = counts[f"{kind}_cal_met"], counts[f"{kind}_cal_breached"]
+        figures[f"{kind}_cal_met_pct"] = queries._div(cal_met, cal_met + cal_breached, scale=100)
+    return figures
+
+
+def _row(
+    values: Sequence[Any], surveys: dict[str, list[int]] | None = None, business: bool = False
+) -> ServiceRow:
+    label, rooms, resolved, rated, csat_sum, csat_high, fcr, fr50, fr90, res50, res90 = values[:11]
     return ServiceRow(
         label=str(label),
         rooms=rooms,
@@ -530,12 +925,27 @@ def _row(values: Sequence[Any]) -> ServiceRow:
         csat_avg=queries._div(csat_sum, rated),
         csat_pct=queries._div(csat_high, rated, scale=100),
         fcr_pct=queries._div(fcr, resolved, scale=100),
+        **_level_figures(values[11 : 11 + len(STATUS_COUNTS)]),
+        **_survey_figures(surveys or {}),
+        business_clock=business,
     )
 
 
-def _sorted(rows: Sequence[Sequence[Any]]) -> list[ServiceRow]:
+EMPTY_ROW = [0] * (11 + len(STATUS_COUNTS) + 2)
+
+
+def _sorted(
+    rows: Sequence[Sequence[Any]], surveys: dict[str, dict[str, list[int]]], business: bool
+) -> list[ServiceRow]:
+    # A label with answers naming its rooms and no room in P gets a row of room figures 0.
+    labelled = {str(values[0]): values for values in rows}
+    for label in surveys:
+        labelled.setdefault(label, [label, *EMPTY_ROW[1:]])
     # Rooms desc, then the label in code-point order (METRICS.md section 4).
-    return [_row(values) for values in sorted(rows, key=lambda r: (-r[1], str(r[0])))]
+    return [
+        _row(values, surveys.get(str(values[0])), business)
+        for values in sorted(labelled.values(), key=lambda r: (-r[1], str(r[0])))
+    ]
 
 
 def _figures(period: Period, granularity: str) -> ServiceFigures:
@@ -544,12 +954,27 @@ def _figures(period: Period, granularity: str) -> ServiceFigures:
         (period.start, period.end, granularity),
         lambda: _service_payload(period, granularity),
     )
-    total = _row(data["total"])
+    business = bool(data.get("business_clock"))
+    total = _row(data["total"], business=business)
     nps_n, promoters, detractors, _nps_sum = data["surveys"].get("nps", [0, 0, 0, 0])
     ces_n, _x, _y, ces_sum = data["surveys"].get("ces", [0, 0, 0, 0])
-    room_figures = {name: getattr(total, name) for name in HEADLINE_FIELDS if hasattr(total, name)}
+    room_figures = {name: getattr(total, name) for name in ROOM_FIELDS}
+    level = {
+        name: getattr(total, name)
+        for name in TARGET_FIELDS + ("first_response_cal_met_pct", "resolution_cal_met_pct")
+    }
+    state = data.get("state") or [None, 0, 0, 0, 0, 0]
+    now_us, open_rooms, *ages = state
     return ServiceFigures(
         **room_figures,
+        **level,
+        median_first_response_business_s=data["total"][-2],
+        p90_first_response_business_s=data["total"][-1],
+        open_rooms=open_rooms,
+        backlog_age=dict(zip(BACKLOG_BUCKETS, ages, strict=True)),
+        business_clock=business,
+        now=None if now_us is None else datetime(1970, 1, 1, tzinfo=UTC)
+        + timedelta(microseconds=now_us),
         nps_responses=nps_n,
         nps=queries._div(promoters - detractors, nps_n, scale=100),
         nps_promoters=promoters,
@@ -557,18 +982,19 @@ def _figures(period: Period, granularity: str) -> ServiceFigures:
         nps_detractors=detractors,
         ces_responses=ces_n,
         ces_avg=queries._div(ces_sum, ces_n),
-        by_channel=_sorted(data["channels"]),
-        by_agent=_sorted(data["agents"]),
+        by_channel=_sorted(data["channels"], data["label_surveys"]["channel"], business),
+        by_agent=_sorted(data["agents"], data["label_surveys"]["agent"], business),
         trend=[ServiceBucket(date.fromisoformat(s), date.fromisoformat(e), n, med)
                for s, e, n, med in data["trend"]],
     )  # fmt: skip
 
 
 def service_figures(*, period: Period, granularity: str = "auto") -> ServiceFigures:
-    """METRICS.md S over rooms and survey responses created in the local-date period P.
+    """METRICS.md S and §L over rooms and survey responses created in the local-date period P.
 
     Durations are whole seconds; percentages and averages Decimal to 0.01 (half-up); headline
     figures carry `previous` (the same figures for P', METRICS.md section 1) and `change_pct`.
+    The §L statuses, open rooms and backlog are as of the rebuild's now (`computed_at`).
     """
     # Validates before touching the cache; "auto" and what it resolves to (the API asks
     # with the resolved one) must share one cache entry, or the rebuild warms the wrong one.

@@ -44,6 +44,27 @@ SERVICE_HELP: dict[str, Any] = {
         "opens the chat rooms it counts."
     ),
     "trend": gettext_lazy("Rooms opened and their median resolution time per bucket."),
+    **{
+        key: figure(key).help
+        for key in (
+            "first_response_met_pct",
+            "resolution_met_pct",
+            "median_first_response_business_s",
+            "open_rooms",
+            "backlog_age",
+        )
+    },
+    "levels": gettext_lazy(
+        "Per channel and agent: the share of rooms answered and resolved within their "
+        "target (rooms still within it are not counted), and the late rooms, which open the "
+        "list of those rooms. Where a target counts business hours only, the share on the "
+        "calendar clock is shown beside it. Targets, business hours and holidays are set in "
+        "the admin; figures are as of the last recalculation."
+    ),
+    "surveys": gettext_lazy(
+        "NPS and customer effort answers that name the chat room they rate, counted for "
+        "that room's channel and agent."
+    ),
 }
 
 
@@ -57,14 +78,23 @@ class ServiceCard:
     help: str
 
 
-def chatroom_list_url(
-    *, period: Period, channel: str | None = None, agent: str | None = None
-) -> str:
-    """The chat rooms admin list for rooms opened in `period` (local dates), by channel/agent."""
+def _chatroom_list() -> str:
     try:
-        base = reverse("admin:chats_chatroom_changelist")
+        return reverse("admin:chats_chatroom_changelist")
     except NoReverseMatch:
-        base = "/admin/chats/chatroom/"
+        return "/admin/chats/chatroom/"
+
+
+def chatroom_list_url(
+    *,
+    period: Period,
+    channel: str | None = None,
+    agent: str | None = None,
+    level: str | None = None,
+) -> str:
+    """The chat rooms admin list for rooms opened in `period` (local dates), by channel/agent,
+    and with `level` (insights.admin_chatrooms: `first_response_breached`...) the rooms of
+    that status at the last rebuild."""
     filters = {
         "created_at__date__gte": period.start.isoformat(),
         "created_at__date__lte": period.end.isoformat(),
@@ -73,7 +103,19 @@ def chatroom_list_url(
         filters["chat_contact__channel"] = channel
     if agent is not None:
         filters["agent_label"] = agent
-    return f"{base}?{urlencode(filters)}"
+    if level is not None:
+        filters["service_level"] = level
+    return f"{_chatroom_list()}?{urlencode(filters)}"
+
+
+# The admin list's ordering parameter for "opened at", oldest first (1-based column number of
+# `created_at` in ChatRoomAdmin.list_display).
+OLDEST_FIRST = "4"
+
+
+def open_rooms_url() -> str:
+    """The rooms open at the last rebuild's now, whenever opened, oldest first."""
+    return f"{_chatroom_list()}?{urlencode({'service_level': 'open', 'o': OLDEST_FIRST})}"
 
 
 def _pct(value: Decimal) -> str:
@@ -113,6 +155,62 @@ def _cards(figures: ServiceFigures) -> list[ServiceCard]:
                     _("%(n)s answers") % {"n": f"{figures.ces_responses:,}"},
                     change["ces_avg"], str(SERVICE_HELP["ces_avg"])),
     ]  # fmt: skip
+
+
+def _level_cards(figures: ServiceFigures) -> list[ServiceCard]:
+    change = figures.change_pct
+    late = _("%(late)s late · %(pending)s pending")
+    cards = []
+    for kind, label in (
+        ("first_response", _("First replies on target")),
+        ("resolution", _("Resolutions on target")),
+    ):
+        detail = late % {
+            "late": f"{getattr(figures, kind + '_breached'):,}",
+            "pending": f"{getattr(figures, kind + '_pending'):,}",
+        }
+        if figures.business_clock:
+            detail += " · " + _("calendar time: %(pct)s") % {
+                "pct": _pct(getattr(figures, kind + "_cal_met_pct"))
+            }
+        cards.append(ServiceCard(f"{kind}_met_pct", label,
+                                 _pct(getattr(figures, kind + "_met_pct")), detail,
+                                 change[f"{kind}_met_pct"],
+                                 str(SERVICE_HELP[f"{kind}_met_pct"])))  # fmt: skip
+    cards.append(ServiceCard(
+        "median_first_response_business_s", _("Median first reply (business hours)"),
+        duration_human(figures.median_first_response_business_s),
+        _("90%%: %(time)s") % {"time": duration_human(figures.p90_first_response_business_s)},
+        change["median_first_response_business_s"],
+        str(SERVICE_HELP["median_first_response_business_s"]),
+    ))  # fmt: skip
+    return cards
+
+
+def _level_table(rows: list[ServiceRow], period: Period, by: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "row": row,
+            "first_response_breached_url": chatroom_list_url(
+                period=period, level="first_response_breached", **{by: row.label}
+            ),
+            "resolution_breached_url": chatroom_list_url(
+                period=period, level="resolution_breached", **{by: row.label}
+            ),
+        }
+        for row in rows
+    ]
+
+
+def _backlog(figures: ServiceFigures) -> list[dict[str, Any]]:
+    labels = {
+        "under_1h": _("Under 1 hour"),
+        "1h_24h": _("1 to 24 hours"),
+        "1d_7d": _("1 to 7 days"),
+        "over_7d": _("Over 7 days"),
+    }
+    return [{"key": key, "label": labels[key], "rooms": figures.backlog_age.get(key, 0)}
+            for key in labels]  # fmt: skip
 
 
 def _table(rows: list[ServiceRow], period: Period, by: str) -> list[dict[str, Any]]:
@@ -156,4 +254,10 @@ def service_section(
         ],
         "service_help": SERVICE_HELP,
         "service_rooms_url": chatroom_list_url(period=period),
+        "service_level_cards": _level_cards(figures),
+        "service_level_channels": _level_table(figures.by_channel, period, "channel"),
+        "service_level_agents": _level_table(figures.by_agent, period, "agent"),
+        "service_breached_url": chatroom_list_url(period=period, level="first_response_breached"),
+        "service_backlog": _backlog(figures),
+        "service_open_url": open_rooms_url(),
     }

@@ -11,7 +11,15 @@ from django.utils.text import format_lazy
 from rest_framework import serializers
 
 from insights.figures import figure_help
-from insights.service import HEADLINE_FIELDS, ROOM_FIELDS, SURVEY_FIELDS, service_figures
+from insights.service import (
+    BACKLOG_BUCKETS,
+    HEADLINE_FIELDS,
+    LEVEL_FIELDS,
+    ROOM_FIELDS,
+    SURVEY_FIELDS,
+    TARGET_FIELDS,
+    service_figures,
+)
 
 from . import params as p
 from .serializers import Count, InsightsResponse, Money
@@ -20,7 +28,17 @@ from .views import InsightsApi, _insights_schema
 # The definitions come from the figure registry, so the API and the dashboard say the same.
 ROOM_FIELD_HELP: dict[str, Promise] = {name: figure_help(name) for name in ROOM_FIELDS}
 SURVEY_FIELD_HELP: dict[str, Promise] = {name: figure_help(name) for name in SURVEY_FIELDS}
-DECIMAL_FIELDS = {"resolution_pct", "csat_avg", "csat_pct", "fcr_pct", "nps", "ces_avg"}
+LEVEL_FIELD_HELP: dict[str, Promise] = {name: figure_help(name) for name in LEVEL_FIELDS}
+DECIMAL_FIELDS = {
+    "resolution_pct",
+    "csat_avg",
+    "csat_pct",
+    "fcr_pct",
+    "nps",
+    "ces_avg",
+    "first_response_met_pct",
+    "resolution_met_pct",
+}
 
 
 def _field(name: str, help_text: str | Promise, **kwargs: Any) -> serializers.Field:
@@ -40,15 +58,30 @@ ServiceRowSerializer = type(
             "`Unassigned`."
         ),
         **_room_fields(),
+        **{name: _field(name, LEVEL_FIELD_HELP[name]) for name in TARGET_FIELDS},
+        **{
+            name: _field(
+                name,
+                format_lazy("{} Counted for the survey answers naming a room of this label.", text),
+            )
+            for name, text in SURVEY_FIELD_HELP.items()
+        },
     },
 )
+
+ServiceBacklogSerializer = type(
+    "ServiceBacklogSerializer",
+    (serializers.Serializer,),
+    {name: Count(f"Open rooms aged {name.replace('_', ' ')} at computed_at.")
+     for name in BACKLOG_BUCKETS},
+)  # fmt: skip
 
 ServicePreviousSerializer = type(
     "ServicePreviousSerializer",
     (serializers.Serializer,),
     {
         name: _field(name, format_lazy("The same figure for the previous period P′: {}", text))
-        for name, text in {**ROOM_FIELD_HELP, **SURVEY_FIELD_HELP}.items()
+        for name, text in {**ROOM_FIELD_HELP, **SURVEY_FIELD_HELP, **LEVEL_FIELD_HELP}.items()
     },
 )
 
@@ -81,14 +114,21 @@ ServiceSerializer = type(
     {
         **_room_fields(),
         **{name: _field(name, text) for name, text in SURVEY_FIELD_HELP.items()},
+        **{name: _field(name, text) for name, text in LEVEL_FIELD_HELP.items()},
+        "open_rooms": Count(figure_help("open_rooms")),
+        "backlog_age": ServiceBacklogSerializer(help_text=figure_help("backlog_age")),
         "nps_promoters": Count("NPS responses scoring 9–10."),
         "nps_passives": Count("NPS responses scoring 7–8."),
         "nps_detractors": Count("NPS responses scoring 0–6."),
         "by_channel": ServiceRowSerializer(
-            many=True, help_text="Every room figure per channel; rooms desc, then label."
+            many=True,
+            help_text="Every room figure, the target figures and the answers naming a room, per "
+            "channel; rooms desc, then label.",
         ),
         "by_agent": ServiceRowSerializer(
-            many=True, help_text="Every room figure per agent; rooms desc, then label."
+            many=True,
+            help_text="Every room figure, the target figures and the answers naming a room, per "
+            "agent; rooms desc, then label.",
         ),
         "trend": ServiceBucketSerializer(many=True, help_text="Rooms per bucket of P."),
         "previous": ServicePreviousSerializer(

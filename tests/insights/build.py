@@ -79,7 +79,11 @@ def room(contact: Contact, *, created: str) -> None:
     ChatRoomFactory(chat_contact=chat, created_at=at(created))
 
 
-def rebuild():
-    """A rebuild over the customers as the test built them (identity resolution left out)."""
+def rebuild(*, now: datetime | None = None):
+    """A rebuild over the customers as the test built them (identity resolution left out);
+    `now`: the rebuild's time (METRICS.md §L), else the real one."""
     with patch("insights.rebuild.snapshot_rebuild", return_value={}):
-        return insights_rebuild(trigger="test")
+        if now is None:
+            return insights_rebuild(trigger="test")
+        with patch("insights.rebuild.rebuild_now", return_value=now):
+            return insights_rebuild(trigger="test")

@@ -11,7 +11,14 @@ from decimal import Decimal
 from insights import customer_value, service_dashboard
 from insights import lifecycle as lc
 from insights import queries as q
-from insights.service import HEADLINE_FIELDS, ServiceBucket, ServiceFigures, ServiceRow
+from insights.service import (
+    HEADLINE_FIELDS,
+    ROOM_FIELDS,
+    TARGET_FIELDS,
+    ServiceBucket,
+    ServiceFigures,
+    ServiceRow,
+)
 
 COMPUTED_AT = datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
@@ -152,7 +159,8 @@ class FakeQueries:
         self._record("service_figures", period=period, granularity=granularity)
         row = ServiceRow("WhatsApp", 40, 30, Decimal("75.00"), 125, 900, 7500, 86400, 20,
                          Decimal("4.25"), Decimal("85.00"), Decimal("60.00"))  # fmt: skip
-        headline = {name: getattr(row, name) for name in HEADLINE_FIELDS if hasattr(row, name)}
+        headline = {name: getattr(row, name) for name in ROOM_FIELDS + TARGET_FIELDS}
+        every = {**{name: 0 for name in HEADLINE_FIELDS}, **headline}
         return ServiceFigures(
             **headline,
             nps_responses=10,
@@ -165,7 +173,7 @@ class FakeQueries:
             by_channel=[row],
             by_agent=[ServiceRow("Unassigned", *list(row.__dict__.values())[1:])],
             trend=[ServiceBucket(period.start, period.end, 40, 7500)],
-            previous={**headline, "rooms": 20},
+            previous={**every, "rooms": 20},
             change_pct={name: None for name in HEADLINE_FIELDS} | {"rooms": Decimal("100.00")},
         )
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import random
 import struct
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from chats.models import ChatContact, ChatRoom
+from chats.models import ChatContact, ChatRoom, Holiday, ServiceTarget
 from customers.models import Contact, Customer
 from deals.models import Deal, DealItem, LostReason, PipelineStage
 from insights import incremental, rollup
@@ -36,7 +36,9 @@ from insights.models import (
     RetentionCell,
     ServiceDayGroup,
     ServiceRoomFact,
+    ServiceState,
     SurveyDay,
+    SurveyRoomDay,
 )
 from insights.rebuild import insights_rebuild
 from tests.factories import (
@@ -65,6 +67,7 @@ ROLLUP_TABLES = (
     ServiceRoomFact,
     ServiceDayGroup,
     SurveyDay,
+    SurveyRoomDay,
     CustomerValue,
     CustomerValueFit,
 )
@@ -106,12 +109,21 @@ def cached_figures() -> dict[str, object]:
     for key, payload in FigureCache.objects.values_list("key", "payload"):
         parts = key.split("|")
         parts[2] = "run"  # the key holds the run's id (insights.queries.cache_key)
+        if parts[3] == "service" and payload.get("state"):
+            # The rebuild's now (METRICS.md §L), a moment apart between the two rebuilds.
+            payload["state"][0] = "now"
         figures["|".join(parts)] = payload
     return figures
 
 
 def everything() -> dict[str, object]:
     state: dict[str, object] = {model.__name__: table_rows(model) for model in ROLLUP_TABLES}
+    # The backlog at now (the two rebuilds run a moment apart; the data are months older).
+    state["ServiceState"] = list(
+        ServiceState.objects.values_list(
+            "calendar_key", "open_rooms", "under_1h", "from_1h_24h", "from_1d_7d", "over_7d"
+        )
+    )
     state["FigureCache"] = cached_figures()
     return state
 
@@ -142,6 +154,12 @@ class World:
             self.deal_add()
         for _ in range(30):
             self.room_add()
+        # Service levels (METRICS.md §L): a business-hours target, a calendar default.
+        ServiceTarget.objects.create(
+            channel="WhatsApp", first_response_s=1800, resolution_s=8 * 3600, clock="business"
+        )
+        ServiceTarget.objects.create(channel="", first_response_s=3600, resolution_s=86400)
+        Holiday.objects.create(date=date(2025, 8, 18), name="Cuti bersama")
 
     # --- records ------------------------------------------------------------------------
     def contact_add(self) -> None:
@@ -201,6 +219,7 @@ class World:
                 chat_contact=rng.choice(list(ChatContact.objects.all())),
                 score=rng.randrange(0, 11),
                 created_at=opened,
+                chat_room=rng.choice([None, *ChatRoom.objects.all()]),
             )
 
     # --- a day's edits ------------------------------------------------------------------
@@ -455,3 +474,45 @@ def test_too_many_changes_are_counted_not_listed():
     changes = incremental.changes_take(limit=3)
     assert changes.whole_table and changes.rows == 5
     assert not ChangedRecord.objects.exists()
+
+
+def test_time_alone_turns_a_pending_room_late_as_a_full_rebuild_does():
+    """METRICS.md §L: a room with no reply is pending until its target passes at a rebuild's
+    now; the incremental rebuild recomputes the pending rooms' days, whatever else changed."""
+    from unittest.mock import patch
+
+    ServiceTarget.objects.create(channel="", first_response_s=3600, resolution_s=86400)
+    opened = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)
+    ChatRoomFactory(created_at=opened)
+
+    def rebuild_at(moment, *, full=False):
+        with patch("insights.rebuild.rebuild_now", return_value=moment):
+            return insights_rebuild(trigger="test", full=full)
+
+    rebuild_at(opened + timedelta(minutes=30), full=True)
+    fact = ServiceRoomFact.objects.get()
+    assert (fact.first_response_status, fact.resolution_status) == (3, 3)  # pending
+
+    ChatRoomFactory(created_at=opened - timedelta(days=40), resolved_at=opened)  # a change
+    run = rebuild_at(opened + timedelta(hours=1, seconds=1))
+    assert run.rows["incremental"] == 1
+    after_incremental = everything()
+    assert ServiceDayGroup.objects.filter(dim="channel", first_response_breached=1).exists()
+    rebuild_at(opened + timedelta(hours=1, seconds=1), full=True)
+    assert everything() == after_incremental
+
+
+def test_a_changed_target_recomputes_the_service_rollups():
+    ServiceTarget.objects.create(channel="", first_response_s=3600)
+    room = ChatRoomFactory(
+        created_at=datetime(2026, 3, 2, 3, 0, tzinfo=UTC),
+        first_response_at=datetime(2026, 3, 2, 3, 30, tzinfo=UTC),
+    )
+    insights_rebuild(trigger="test", full=True)
+    assert ServiceRoomFact.objects.get(room_id=room.pk).first_response_status == 1
+
+    ServiceTarget.objects.filter(channel="").update(first_response_s=600)
+    run = insights_rebuild(trigger="test")
+
+    assert run.status == RebuildRun.Status.SUCCEEDED
+    assert ServiceRoomFact.objects.get(room_id=room.pk).first_response_status == 2

@@ -198,7 +198,9 @@ def test_rebuild_twice_gives_the_same_table():
     first = list(ServiceRoomFact.objects.order_by("room_id").values())
     rebuild()
     assert list(ServiceRoomFact.objects.order_by("room_id").values()) == first
-    assert first == [
+    section_s = ("room_id", "customer_id", "day", "channel", "agent", "first_response_s",
+                 "resolution_s", "csat", "fcr")  # fmt: skip
+    assert [{name: row[name] for name in section_s} for row in first] == [
         {
             "room_id": first[0]["room_id"],
             "customer_id": chat.customer_id,
