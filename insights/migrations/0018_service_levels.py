@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('insights', '0015_change_log'),
+        ('insights', '0017_health_scores'),
     ]
 
     operations = [
