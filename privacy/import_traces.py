@@ -18,15 +18,18 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import phonenumbers
 from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import ImportJob
 from customers.keys import email_key, phone_key
 
+_NOT_DIGIT = re.compile(r"[^0-9]")
 ID_COLUMNS = {"external_id", "contact_external_id", "chat_contact_external_id"}
 MIN_PHONE_DIGITS = 6
 
@@ -46,6 +49,13 @@ class PersonMatcher:
         self.keys = keys
         self.external_ids = {i.strip().lower() for i in external_ids if i and i.strip()}
         self.names = [(f.lower(), s.lower()) for f, s in names if f.strip() and s.strip()]
+        # The national digits of their phone keys: a cell is parsed as a phone (slow) only
+        # when its digits contain one of them.
+        self.phone_digits = {
+            str(phonenumbers.parse(key).national_number)
+            for key in keys
+            if key.startswith("+") and _parses(key)
+        }
 
     def text(self, value: str) -> bool:
         lowered = value.lower()
@@ -56,10 +66,31 @@ class PersonMatcher:
             return True
         if "@" in value and email_key(value) in self.keys:
             return True
-        digits = sum(ch.isdigit() for ch in value)
-        return digits >= MIN_PHONE_DIGITS and phone_key(value) in self.keys
+        if not self.phone_digits:
+            return False
+        digits = _NOT_DIGIT.sub("", value)
+        return (
+            len(digits) >= MIN_PHONE_DIGITS
+            and any(national in digits for national in self.phone_digits)
+            and phone_key(value) in self.keys
+        )
+
+    def might_name(self, joined: str, *, digits: bool = True) -> bool:
+        """A quick test on cells joined: False only when no rule can match them."""
+        if any(needle in joined for needle in self.needles):
+            return True
+        if any(i in joined for i in self.external_ids):
+            return True
+        if any(first in joined and last in joined for first, last in self.names):
+            return True
+        if not digits or not self.phone_digits:
+            return False
+        only_digits = _NOT_DIGIT.sub("", joined)
+        return any(national in only_digits for national in self.phone_digits)
 
     def row(self, header: list[str], cells: list[str]) -> bool:
+        if not self.might_name("\x1f".join(cells).lower()):
+            return False
         stripped = [cell.strip() for cell in cells]
         for name, cell in zip(header, stripped, strict=False):
             if name in ID_COLUMNS and cell.lower() in self.external_ids:
@@ -68,6 +99,14 @@ class PersonMatcher:
             return True
         lowered = {cell.lower() for cell in stripped}
         return any(first in lowered and last in lowered for first, last in self.names)
+
+
+def _parses(key: str) -> bool:
+    try:
+        phonenumbers.parse(key)
+    except phonenumbers.NumberParseException:
+        return False
+    return True
 
 
 def _records(path: Path) -> Iterator[list[str]]:
@@ -80,7 +119,22 @@ def _records(path: Path) -> Iterator[list[str]]:
             yield from ([line] for line in text)
 
 
+_NON_DIGIT_BYTES = bytes(b for b in range(256) if not 48 <= b <= 57)
+
+
+def file_might_name(path: Path, matcher: PersonMatcher) -> bool:
+    """The quick test of a whole file (C-speed on bytes): False only when no row can match."""
+    data = path.read_bytes()
+    lowered = data.decode("utf-8", "surrogateescape").lower()
+    if matcher.might_name(lowered, digits=False):
+        return True
+    digits = data.translate(None, _NON_DIGIT_BYTES).decode("ascii")
+    return any(national in digits for national in matcher.phone_digits)
+
+
 def file_names_person(path: Path, matcher: PersonMatcher) -> bool:
+    if not file_might_name(path, matcher):
+        return False
     records = _records(path)
     header = [name.strip() for name in next(records, [])]
     return any(matcher.row(header, cells) for cells in records)
@@ -88,6 +142,8 @@ def file_names_person(path: Path, matcher: PersonMatcher) -> bool:
 
 def file_rows_remove(path: Path, matcher: PersonMatcher) -> set[int]:
     """Rewrite a rejected-rows file without the person's rows; their 0-based data indexes."""
+    if not file_might_name(path, matcher):
+        return set()
     records = _records(path)
     header = next(records, None)
     if header is None:
