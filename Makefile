@@ -41,8 +41,8 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-screenshot: install  ## the README picture, from a running `make demo`
-	$(PY) scripts/screenshot.py http://$(HOST):$(PORT) docs/screenshots/dashboard.png
+screenshot: install  ## the README pictures (every page, both languages), from a running `make demo`
+	$(PY) scripts/screenshot.py http://$(HOST):$(PORT) docs/screenshots
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles

@@ -37,6 +37,9 @@ TEXTS = """() => {
   }
   return out;
 }"""
+LIST_FITS = """() => { const t = document.querySelector("#result_list");
+  const c = document.querySelector("#changelist .results");
+  return {table: t.scrollWidth, area: c.clientWidth, fits: t.scrollWidth <= c.clientWidth + 1}; }"""
 # Numbers and dates broken on any page: the cells marked `num` and the dashboard's values.
 BROKEN_ANYWHERE = BROKEN_WORDS.replace('".insights-360 .num"', '".num, .insights-value"')
 
@@ -131,6 +134,11 @@ def test_a_managers_walk_in_both_languages_light_and_dark_wide_and_narrow(live_s
                             scroll = page.evaluate("document.documentElement.scrollWidth")
                             if scroll > width + 1:
                                 problems.append(f"{label}: {scroll} px wide")
+                            if name == "customers" and width == 1440:
+                                # every default column visible without scrolling the table
+                                fit = page.evaluate(LIST_FITS)
+                                if not fit["fits"]:
+                                    problems.append(f"{label}: list {fit}")
                             broken = page.evaluate(BROKEN_ANYWHERE)
                             if broken:
                                 problems.append(f"{label}: broken {broken[:5]}")
