@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models, transaction
 
-from chats.models import ChatContact, ChatRoom, SurveyResponse
+from chats.models import ChatContact, ChatRoom, Holiday, ServiceTarget, SurveyResponse
 from customers.keys import email_key, phone_key
 from customers.models import Company, Contact
 from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
@@ -450,6 +450,7 @@ def demo_seed(
         items=items,
         rooms=rooms,
         surveys=surveys,
+        today=today,
     )
 
 
@@ -602,6 +603,8 @@ def _service_demo(*, rooms: list, contacts: list, seed: int, now: datetime) -> l
                 comment=comment,
                 created_at=answered,
                 chat_contact=room.chat_contact,
+                # The conversation it rates (METRICS.md §L: its channel and agent carry it).
+                chat_room=room,
             )
         )
     for contact in contacts:
@@ -623,7 +626,7 @@ def _service_demo(*, rooms: list, contacts: list, seed: int, now: datetime) -> l
 
 @transaction.atomic
 def _write(
-    *, products, companies, contacts, chat_contacts, deals, items, rooms, surveys=()
+    *, products, companies, contacts, chat_contacts, deals, items, rooms, today, surveys=()
 ) -> dict[str, int]:
     users = {}
     for username, first, last in REPS:
@@ -659,7 +662,9 @@ def _write(
     DealItem.objects.bulk_create(items, batch_size=2000)
     _upsert(ChatRoom, rooms)
     _upsert(SurveyResponse, list(surveys))
+    levels = _service_levels_write(today=today)
     return {
+        **levels,
         "products": len(products),
         "companies": len(companies),
         "contacts": len(contacts),
@@ -670,6 +675,37 @@ def _write(
         "chat_rooms": len(rooms),
         "survey_responses": len(surveys),
     }
+
+
+# Service targets of the demo (METRICS.md §L): chat channels answer within minutes on the
+# calendar, email within two business hours, every other channel by the default.
+DEMO_TARGETS = (
+    ("WhatsApp", 15 * 60, 24 * 3600, "calendar"),
+    ("Live chat", 5 * 60, 8 * 3600, "calendar"),
+    ("Email", 2 * 3600, 16 * 3600, "business"),
+    ("", 3600, 2 * 24 * 3600, "business"),
+)
+# A few national holidays (the admin loads every one of this year and the next in one step).
+DEMO_HOLIDAYS = (
+    ((1, 1), "Tahun Baru Masehi"),
+    ((5, 1), "Hari Buruh Internasional"),
+    ((6, 1), "Hari Lahir Pancasila"),
+    ((8, 17), "Hari Kemerdekaan Republik Indonesia"),
+    ((12, 25), "Hari Raya Natal"),
+)
+
+
+def _service_levels_write(*, today: date) -> dict[str, int]:
+    """Service targets and holidays of the demo; rows already there are left as they are."""
+    for channel, first, resolution, clock in DEMO_TARGETS:
+        ServiceTarget.objects.get_or_create(
+            channel=channel,
+            defaults={"first_response_s": first, "resolution_s": resolution, "clock": clock},
+        )
+    for year in (today.year - 1, today.year):
+        for (month, day), name in DEMO_HOLIDAYS:
+            Holiday.objects.get_or_create(date=date(year, month, day), defaults={"name": name})
+    return {"service_targets": ServiceTarget.objects.count(), "holidays": Holiday.objects.count()}
 
 
 # Bookkeeping the upsert must never overwrite (identity resolution owns it).
