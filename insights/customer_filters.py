@@ -558,6 +558,52 @@ def customer_filter_summary(params: Mapping[str, str]) -> list[str]:
     if value := get.get("segment_id"):
         name = Segment.objects.filter(pk=int(value)).values_list("name", flat=True).first()
         parts.append(_("Segment: %(name)s") % {"name": name or value})
+    parts += _lifecycle_summary(get)
+    return parts
+
+
+def _lifecycle_summary(get: Mapping[str, str]) -> list[str]:
+    """What a lifecycle, cohort, at-risk or lifecycle-state drill-down lists, in words."""
+    parts: list[str] = []
+    lost_after = get.get("lost_after") or "90"
+    if state := get.get("buyers"):
+        label = {
+            "new": _("New buyers"),
+            "returning": _("Returning buyers"),
+            "lost": _("Lost buyers"),
+        }.get(state, state)
+        start, end = get.get("buyers_start") or "…", get.get("buyers_end") or "…"
+        parts.append(
+            _("%(buyers)s from %(start)s to %(end)s (lost after %(days)s days without buying)")
+            % {"buyers": label, "start": start, "end": end, "days": lost_after}
+        )
+    if cohort := get.get("cohort"):
+        offset = get.get("cohort_offset") or "0"
+        if get.get("event") == "activity":
+            text = _(
+                "First seen in %(cohort)s, active (a deal or chat room) %(offset)s months later"
+            )
+        else:
+            text = _("First bought in %(cohort)s, bought again %(offset)s months later")
+        if offset == "0":
+            text = (
+                _("First seen in %(cohort)s, active in that month")
+                if get.get("event") == "activity"
+                else _("First bought in %(cohort)s")
+            )
+        parts.append(text % {"cohort": cohort, "offset": offset})
+    if get.get("value") == "at_risk":
+        parts.append(_("At risk: P(alive) below 0.5 as of the last rebuild (today)"))
+    state = get.get("lifecycle")
+    if state == "active":
+        parts.append(
+            _("Active buyers today: a purchase in the last %(days)s days") % {"days": lost_after}
+        )
+    elif state == "lost":
+        parts.append(
+            _("Lost buyers today: bought before, none in the last %(days)s days")
+            % {"days": lost_after}
+        )
     return parts
 
 

@@ -225,3 +225,40 @@ def country_label(code: object) -> str:
 @register.filter(name="country")
 def country(value: object) -> str:
     return country_label(value)
+
+
+@register.simple_tag
+def changelist_summary(changelist: object) -> list[str]:
+    """The active filters of an admin list in words ("Opened 1–31 Oct 2026", "channel:
+    WhatsApp"), for the "Showing: …" line of a list a dashboard figure drills down to."""
+    if changelist is None:
+        return []
+    params = {key: value for key, value in getattr(changelist, "params", {}).items() if value}
+
+    def _first(value: object) -> str:
+        return str(value[-1] if isinstance(value, list | tuple) else value)
+
+    parts: list[str] = []
+    low = params.get("created_at__date__gte")
+    high = params.get("created_at__date__lte")
+    if low or high:
+        parts.append(
+            str(gettext_lazy("Opened %(start)s to %(end)s"))
+            % {
+                "start": _day_param(_first(low)) if low else "…",
+                "end": _day_param(_first(high)) if high else "…",
+            }
+        )
+    for spec in getattr(changelist, "filter_specs", []):
+        choices = list(spec.choices(changelist))
+        for choice in choices[1:]:  # the first is "All"
+            if choice.get("selected"):
+                parts.append(f"{spec.title}: {display_label(choice['display'])}")
+    return parts
+
+
+def _day_param(value: str) -> str:
+    try:
+        return day_format(date.fromisoformat(value))
+    except ValueError:
+        return value
