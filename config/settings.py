@@ -116,6 +116,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 # One cheap check per request before reusing a connection, so a restarted server is no error.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", default=True)
+# import_records on PostgreSQL: COPY into a staging table and set-based SQL for contacts, deals
+# and chat rooms (imports.fast); False sends every file through the portable path.
+WAWASAN_IMPORT_COPY = env.bool("WAWASAN_IMPORT_COPY", default=True)
 
 
 def _psycopg_repeatable_read():

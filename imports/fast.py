@@ -48,6 +48,8 @@ from imports.results import ImportResult, Rejection
 FAST_KINDS = ("contacts", "deals", "chat_rooms")
 # Rows checked and upserted per statement; the portable path reads its rows back per batch.
 FAST_BATCH = 100_000
+# Rows the portable path reads back from the staging table per query.
+SLOW_PAGE = 5000
 STAGE = "imports_stage"
 BATCH = "imports_stage_batch"
 PHONES = "imports_stage_phone"
@@ -207,22 +209,31 @@ def _stage(stream: BinaryIO, header: list[str], delimiter: str, limits: Any) -> 
                 longest_row + 3 * len(header) > limits.row_chars
             ):
                 raise _Fallback
+        cursor.execute(f"ALTER TABLE {STAGE} ADD PRIMARY KEY (ord)")
         cursor.execute(f"ANALYZE {STAGE}")
     return rows
 
 
 def _slow_rows(header: list[str], low: int, high: int) -> Iterator[tuple[int, list[str], None]]:
-    """The rows of lines low..high the SQL did not accept, as records for the portable path."""
+    """The rows of lines low..high the SQL did not accept, as records for the portable path,
+    read a page at a time (memory stays bounded whatever the batch holds)."""
     names = ", ".join(f"s.c{i}" for i in range(len(header)))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT s.ord, {names} FROM {STAGE} s JOIN {BATCH} b USING (ord) "
-            f"WHERE NOT b.ok AND NOT b.blank ORDER BY s.ord"
-        )
-        while chunk := cursor.fetchmany(5000):
-            for ord_, *cells in chunk:
-                # Line 1 is the header: the staged row `ord` is line ord + 1.
-                yield ord_ + 1, [cell or "" for cell in cells], None
+    last = low - 1
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.ord, {names} FROM {STAGE} s JOIN {BATCH} b USING (ord) "
+                f"WHERE NOT b.ok AND NOT b.blank AND s.ord > %s AND s.ord <= %s "
+                f"ORDER BY s.ord LIMIT %s",
+                [last, high, SLOW_PAGE],
+            )
+            page = cursor.fetchall()
+        if not page:
+            return
+        for ord_, *cells in page:
+            # Line 1 is the header: the staged row `ord` is line ord + 1.
+            yield ord_ + 1, [cell or "" for cell in cells], None
+        last = page[-1][0]
 
 
 # --- What the SQL accepts, cell by cell ----------------------------------------------------------

@@ -319,3 +319,43 @@ def test_the_sql_key_of_an_indonesian_mobile_number_is_phone_key():
     assert len(keyed) == 5 * 40 * 2  # 8 to 12 digits after "8", both ways of writing
     assert [(phone, phone_key(phone)) for phone, _ in keyed] == keyed
     assert not any(mobile for phone, mobile, _ in rows if not phone[1:].isdigit())
+
+
+def test_batches_and_pages_of_the_copy_path_keep_the_report(settings, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY path is PostgreSQL's")
+    # given: batches of 7 staged rows, the portable path's rows read back 3 at a time
+    monkeypatch.setattr(fast, "FAST_BATCH", 7)
+    monkeypatch.setattr(fast, "SLOW_PAGE", 3)
+    lines = ["external_id,first_name,created_at"]
+    for n in range(40):
+        stamp = "2026-01-05" if n % 3 else "not a date"
+        lines.append(f"c-{n % 30},Ani{n},{stamp}")
+    text = "\n".join(lines) + "\n"
+    progress: list[int] = []
+
+    def load(copy: bool):
+        settings.WAWASAN_IMPORT_COPY = copy
+        seen = []
+        with transaction.atomic():
+            result = import_records(
+                kind="contacts",
+                stream=io.BytesIO(text.encode()),
+                on_rejection=lambda rejection, header: seen.append(
+                    (rejection.line, rejection.reason)
+                ),
+                progress=progress.append,
+                batch_size=4,
+            )
+            rows = sorted(Contact.objects.values_list("external_id", "first_name"))
+            transaction.set_rollback(True)
+        return result.summary(), seen, rows
+
+    # when
+    portable = load(False)
+    del progress[:]
+    copied = load(True)
+
+    # then
+    assert copied == portable
+    assert sum(progress) == 40
