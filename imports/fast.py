@@ -48,6 +48,8 @@ from imports.results import ImportResult, Rejection
 FAST_KINDS = ("contacts", "deals", "chat_rooms")
 # Rows checked and upserted per statement; the portable path reads its rows back per batch.
 FAST_BATCH = 100_000
+# Bytes of the file sent to COPY at a time.
+COPY_BLOCK = 1 << 20
 # Rows the portable path reads back from the staging table per query.
 SLOW_PAGE = 5000
 STAGE = "imports_stage"
@@ -175,19 +177,20 @@ def _stage(stream: BinaryIO, header: list[str], delimiter: str, limits: Any) -> 
             f"(FORMAT csv, DELIMITER '{delimiter}', ENCODING 'UTF8')"
         )
         with cursor.cursor.copy(copy_sql) as copy:
-            while block := stream.read(1 << 20):
+            while block := stream.read(COPY_BLOCK):
                 data = True
                 window = tail + block
                 if (
                     b"\x00" in block
-                    or window.count(b"\r") != window.count(b"\r\n")
+                    # A "\r" ending the block may start a "\r\n": the next window holds it.
+                    or window.removesuffix(b"\r").count(b"\r") != window.count(b"\r\n")
                     or odd_quote.search(window)
                     or _END_MARK.search(window)
                 ):
                     raise _Fallback
                 lines += block.count(b"\n")
                 ends_with_newline = block.endswith(b"\n")
-                tail = block[-2:]
+                tail = (tail + block)[-8:]  # what a pattern across two blocks needs
                 copy.write(block)
         if data and not ends_with_newline:
             lines += 1

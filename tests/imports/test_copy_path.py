@@ -359,3 +359,26 @@ def test_batches_and_pages_of_the_copy_path_keep_the_report(settings, monkeypatc
     # then
     assert copied == portable
     assert sum(progress) == 40
+
+
+def test_a_crlf_file_split_between_blocks_takes_the_copy_path(settings, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY path is PostgreSQL's")
+    # given: Windows line ends, and blocks of 7 bytes that split "\r\n" pairs
+    monkeypatch.setattr(fast, "COPY_BLOCK", 7)
+    settings.WAWASAN_IMPORT_COPY = True
+    accepted = []
+    load = fast.Plan.load
+    monkeypatch.setattr(
+        fast.Plan, "load", lambda self, *args: accepted.append(load(self, *args)) or accepted[-1]
+    )
+    text = "external_id,first_name,created_at\r\n" + "".join(
+        f"c-{n},Ani,2026-01-05\r\n" for n in range(20)
+    )
+
+    # when
+    result = import_records(kind="contacts", stream=io.BytesIO(text.encode()))
+
+    # then
+    assert result.summary() == "created 20, updated 0, unchanged 0, rejected 0"
+    assert accepted == [20]
