@@ -24,6 +24,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_perms("deals", ("view",), ("pipelinestage", "product")),
         # Data quality: their own contacts with key problems (the list is owner-scoped).
         "customers.view_contacttofix",
+        # ... and their own deals left out of the figures for want of an exchange rate.
+        "deals.view_dealwithoutrate",
+        "deals.view_exchangerate",
     ],
     SALES_MANAGER: [
         *_perms("customers", ("change", "view"), ("contact", "company", "customer")),
@@ -38,6 +41,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "audit.view_exportrecord",
         "customers.view_contacttofix",
         "chats.view_chatcontacttofix",
+        # Exchange rates convert deals into the base currency (METRICS.md §3).
+        *_perms("deals", ("add", "change", "view"), ("exchangerate",)),
+        "deals.view_dealwithoutrate",
         VIEW_PERSONAL_DATA,
         VIEW_ALL_RECORDS,
     ],

@@ -5,14 +5,25 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_scoping import OwnerScopedAdminMixin
+from accounts.admin_scoping import OwnerScopedAdminMixin, sees_all_records
 
 from . import rules
+from .currency import NO_EXCHANGE_RATE, currency_code_valid, currency_normalize, deals_without_rate
 from .entry import deal_amount_display, deal_amount_mismatch, deal_items_total, item_unit_price
-from .models import Deal, DealItem, LostReason, PipelineStage, Product
+from .models import (
+    Deal,
+    DealItem,
+    DealWithoutRate,
+    ExchangeRate,
+    LostReason,
+    PipelineStage,
+    Product,
+)
 from .pipeline import expected_close_suggestions
 from .services import DealError, deal_closed_at, deal_status, lost_reason_clashing
 
@@ -60,6 +71,81 @@ class LostReasonAdmin(admin.ModelAdmin):
     @admin.display(description=_("deals"), ordering="deal_count")
     def deal_count(self, obj: LostReason) -> int:
         return obj.deal_count
+
+
+def _currency_clean(value: str, *, blank: bool) -> str:
+    """A currency code as stored: trimmed and upper-cased; ISO 4217's shape (three letters)."""
+    code = currency_normalize(value)
+    if blank and code == "":
+        return code
+    if not currency_code_valid(code):
+        raise forms.ValidationError(
+            _("“%(value)s” is not a currency code: three letters (ISO 4217), such as IDR or USD."),
+            params={"value": value},
+            code="currency",
+        )
+    return code
+
+
+class ExchangeRateForm(forms.ModelForm):
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "date", "rate"]
+
+    def clean_currency(self) -> str:
+        return _currency_clean(self.cleaned_data.get("currency", ""), blank=False)
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Units of the base currency per unit of another, from a date on (METRICS.md §3)."""
+
+    form = ExchangeRateForm
+    list_display = ["currency", "date", "rate"]
+    list_filter = ["currency"]
+    search_fields = ["currency"]
+    date_hierarchy = "date"
+    ordering = ["currency", "-date"]
+
+
+@admin.register(DealWithoutRate)
+class DealWithoutRateAdmin(admin.ModelAdmin):
+    """A read-only list of the deals left out of every figure for want of an exchange rate."""
+
+    list_display = ["id", "__str__", "currency", "amount", "closed_at", "owner", "problem", "fix"]
+    list_select_related = ["owner"]
+    search_fields = ["name", "external_id", "currency"]
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("deals.view_dealwithoutrate")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        queryset = deals_without_rate(super().get_queryset(request), today=timezone.localdate())
+        if not sees_all_records(request.user):
+            queryset = queryset.filter(owner=request.user)  # a rep: their own deals
+        return queryset
+
+    @admin.display(description=_("problem"))
+    def problem(self, obj: Deal) -> str:
+        return str(NO_EXCHANGE_RATE)
+
+    @admin.display(description=_("fix"))
+    def fix(self, obj: Deal) -> str:
+        links = [(reverse("admin:deals_exchangerate_changelist"), _("exchange rates"))]
+        links.insert(0, (reverse("admin:deals_deal_change", args=[obj.pk]), _("edit deal")))
+        return format_html_join(" · ", "<a href='{}'>{}</a>", links)
 
 
 class DealItemForm(forms.ModelForm):
@@ -145,6 +231,9 @@ class DealForm(forms.ModelForm):
         if stage_id in suggestions:
             attrs["placeholder"] = suggestions[stage_id]
         widgets[0].attrs.update(attrs)
+
+    def clean_currency(self) -> str:
+        return _currency_clean(self.cleaned_data.get("currency", ""), blank=True)
 
     def clean(self):
         cleaned = super().clean()

@@ -274,3 +274,13 @@ class SalesTarget(models.Model):
     def __str__(self) -> str:
         who = self.owner.get_username() if self.owner_id else _("Team")
         return f"{who} {self.month:%Y-%m}: {self.amount}"
+
+
+class DealWithoutRate(Deal):
+    """Deals in a currency with no exchange rate for their close date (METRICS.md §3): left
+    out of every figure, listed for reps in the data-quality admin (deals.currency)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("deal without an exchange rate")
+        verbose_name_plural = _("data quality: deals without an exchange rate")

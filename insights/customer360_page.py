@@ -20,11 +20,11 @@ from chats.models import ChatContact
 from customers.explanation_text import record_label, via_label
 from customers.models import Contact, Customer
 from deals import rules as deal_rules
-from deals.models import Deal, PipelineStage
+from deals.models import PipelineStage
 
 from .api.customer360 import customer_explanation_rows as explanation_rows
 from .api.customer360 import customer_records
-from .models import CustomerStats
+from .models import CustomerStats, DealFact
 
 
 def customer_explanation_rows(customer: Customer) -> list[dict[str, Any]]:
@@ -49,10 +49,11 @@ def customer_lifetime_revenue(*, customer: Customer) -> Decimal:
     )
     if value is not None:
         return value
-    total = Deal.objects.filter(deal_rules.won_q(), contact__customer=customer).aggregate(
-        s=Sum("amount")
+    # No stats row yet: the rebuild's deal facts, in the base currency (METRICS.md §3).
+    total = DealFact.objects.filter(customer_id=customer.pk, status=deal_rules.WON).aggregate(
+        s=Sum("amount_cents")
     )
-    return total["s"] or Decimal("0.00")
+    return (Decimal(total["s"] or 0) / 100).quantize(Decimal("0.01"))
 
 
 def mask_key(key: str) -> str:

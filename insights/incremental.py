@@ -2,10 +2,16 @@
 
 Design note
 -----------
-* What changed comes from ChangedRecord, which database triggers fill (migration 0015): deals
-  (and their items), chat rooms, stages, lost reasons, products, companies and survey answers.
-  Contacts and chat contacts are identity's: it finds them itself (customers.identity) and
-  says which customers it re-resolved (ResolvedScope).
+* What changed comes from ChangedRecord, which database triggers fill (migrations 0015 and
+  0016): deals (and their items), chat rooms, stages, lost reasons, products, companies,
+  survey answers, exchange rates, and the customers of contacts and chat contacts edited in
+  anything but identity's own columns. Those customers are handed to identity as
+  IdentityChange rows (changes_take), which re-resolves them and says which customers it
+  re-resolved (ResolvedScope); contacts with new keys it finds itself (customers.identity).
+* An exchange rate logs its currency (as a number, currency_code_sql): every deal in that
+  currency is rewritten. An open deal in another currency takes the rate as of the rebuild's
+  day, so the open ones whose rate as of today differs from the one they were converted at
+  are rewritten too (a rate dated after the last rebuild has come into force).
 * The rollups of insights.rollup are either per deal (DealFact), per customer (CustomerWonDay,
   CustomerStats) or sums over customers of a per-customer part (GapCell, RepeatCell, and
   DailySum's new-customer figures) or of a per-deal part (DailySum's deal values, revenue and
@@ -46,7 +52,8 @@ from datetime import datetime
 import numpy as np
 from django.db import connection
 
-from customers.models import Company, Customer
+from customers.models import Company, Customer, IdentityChange
+from deals import rules as deal_rules
 from deals.models import Deal
 
 from . import lifecycle, rollup, service
@@ -139,7 +146,26 @@ def changes_take(*, limit: int) -> Changes:
             changes.whole_table = True
         else:
             changes.ids.setdefault(kind, set()).add(int(record_id))
+    # Identity re-resolves these customers (their records' attributes changed), in this
+    # transaction: a failed rebuild rolls these rows back with the DELETE above.
+    IdentityChange.objects.bulk_create(
+        [
+            IdentityChange(customer_id=customer_id)
+            for customer_id in sorted(changes.of(ChangedRecord.Kind.CUSTOMER))
+        ],
+        batch_size=1000,
+    )
     return changes
+
+
+def currency_code_sql(column: str) -> str:
+    """A currency code (trimmed, upper-cased) as the number the rate trigger logs (0016)."""
+    code = f"UPPER(TRIM({column}))"
+    if connection.vendor == "postgresql":
+        chars = [f"ASCII(SUBSTR({code}, {i}, 1))" for i in (1, 2, 3)]
+    else:
+        chars = [f"COALESCE(UNICODE(SUBSTR({code}, {i}, 1)), 0)" for i in (1, 2, 3)]
+    return f"({chars[0]} * 65536 + {chars[1]} * 256 + {chars[2]})"
 
 
 def changes_limit() -> int:
@@ -271,6 +297,22 @@ class RollupUpdate:
                     f"SELECT id FROM {T_DEAL} WHERE {column} IN "
                     f"({_ids_sql(self.changes.of(kind))})",
                 )
+        # A new, edited or deleted exchange rate changes every deal in its currency.
+        if self.changes.of(ChangedRecord.Kind.RATE):
+            _ids_add(
+                T_CHANGED_DEALS,
+                f"SELECT id FROM {T_DEAL} WHERE {currency_code_sql('currency')} IN "
+                f"({_ids_sql(self.changes.of(ChangedRecord.Kind.RATE))})",
+            )
+        # An open deal in another currency is converted at the rate as of today.
+        status = deal_rules.status_sql(deal="d", stage="s")
+        _ids_add(
+            T_CHANGED_DEALS,
+            f"SELECT f.deal_id AS id FROM {T_FACT} f JOIN {T_DEAL} d ON d.id = f.deal_id "
+            f"JOIN {rollup.T_STAGE} s ON s.id = d.stage_id "
+            f"WHERE f.status = '{deal_rules.OPEN}' AND f.rate IS NOT NULL "
+            f"AND f.rate <> COALESCE({rollup.rate_sql(deal='d', status=status)}, 0)",
+        )
 
     def before_identity_write(self, old_ids: np.ndarray) -> None:
         """A before any customer changes: take off its parts as the last rebuild counted them."""

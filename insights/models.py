@@ -85,13 +85,16 @@ class DealFact(models.Model):
     created_day = models.IntegerField(db_index=True)
     close_day = models.IntegerField(db_index=True)
     status = models.CharField(max_length=4)  # won | lost | open (METRICS.md section 3)
-    amount_cents = models.BigIntegerField()
+    amount_cents = models.BigIntegerField()  # in the base currency (METRICS.md §3)
     reason = models.CharField(max_length=255, blank=True)  # lost reason label, "Unspecified"
     # The pipeline (METRICS.md §P): the deal's stage, its win probability (its own, else the
     # stage's default) and the local day of its expected close (null: undated).
     stage_id = models.BigIntegerField(null=True)
     win_probability = models.SmallIntegerField(default=0)
     expected_close_day = models.IntegerField(null=True)
+    # The exchange rate the value was converted at; empty: the deal is in the base currency.
+    # A deal whose currency has no rate has no row (deals.currency).
+    rate = models.DecimalField(max_digits=24, decimal_places=10, null=True)
 
     class Meta:
         verbose_name = _("deal fact")
@@ -588,6 +591,10 @@ class ChangedRecord(models.Model):
         PRODUCT = "product"
         COMPANY = "company"
         SURVEY = "survey"
+        # A CRM or chat contact's customer (customer_id): its attributes may have changed.
+        CUSTOMER = "customer"
+        # deals_exchangerate: the currency's code as a number (insights.incremental).
+        RATE = "rate"
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
     record_id = models.BigIntegerField(null=True)  # null: the whole table (TRUNCATE)

@@ -45,7 +45,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -54,8 +55,9 @@ from django.db import connection
 
 from chats.models import ChatContact, ChatRoom
 from customers.models import Contact, Customer
+from deals import currency as deal_currency
 from deals import rules as deal_rules
-from deals.models import Deal, DealItem, LostReason, PipelineStage
+from deals.models import Deal, DealItem, ExchangeRate, LostReason, PipelineStage
 
 from . import metric_keys as keys
 from .models import (
@@ -67,6 +69,7 @@ from .models import (
     RepeatCell,
     ServiceRoomFact,
 )
+from .periods import local_today
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +79,7 @@ T_DEAL = Deal._meta.db_table
 T_STAGE = PipelineStage._meta.db_table
 T_REASON = LostReason._meta.db_table
 T_ITEM = DealItem._meta.db_table
+T_RATE = ExchangeRate._meta.db_table
 T_CONTACT = Contact._meta.db_table
 T_CUSTOMER = Customer._meta.db_table
 T_ROOM = ChatRoom._meta.db_table
@@ -131,6 +135,37 @@ class _SqliteExactSum:
         return self.total if -(2**63) <= self.total < 2**63 else float(self.total)
 
 
+def _sqlite_decimal(value: float | int | str, places: int) -> Decimal:
+    # SQLite keeps decimals as REAL; the shortest repr of a stored 18.2 / 24.10 decimal reads
+    # back as the decimal that was written.
+    return Decimal(repr(value) if isinstance(value, float) else str(value)).quantize(
+        Decimal(1).scaleb(-places)
+    )
+
+
+def _sqlite_converted_cents(amount: float | None, rate: float | None) -> int | None:
+    """Cents of amount × rate, rounded half away from zero (METRICS.md §3)."""
+    if amount is None or rate is None:
+        return None
+    value = _sqlite_decimal(amount, 2) * _sqlite_decimal(rate, 10) * 100
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _sqlite_converted_line(
+    quantity: float | None, unit_price: float | None, rate: float | None
+) -> int | None:
+    """A converted line's revenue in 1/10000: quantity × unit price × rate rounded to cents."""
+    if quantity is None or unit_price is None or rate is None:
+        return None
+    value = _sqlite_decimal(quantity, 2) * _sqlite_decimal(unit_price, 2)
+    cents = value * _sqlite_decimal(rate, 10) * 100
+    return int(cents.quantize(Decimal(1), rounding=ROUND_HALF_UP)) * 100
+
+
+def _sqlite_iso_date(ordinal: int | None) -> str | None:
+    return None if ordinal is None else date.fromordinal(ordinal).isoformat()
+
+
 def register_sqlite_functions() -> None:
     """Give the SQLite connection the local-day functions the rollup SQL uses."""
     if connection.vendor != "sqlite":
@@ -139,6 +174,9 @@ def register_sqlite_functions() -> None:
     raw = connection.connection
     raw.create_function("w_day", 1, _sqlite_local_day, deterministic=True)
     raw.create_function("w_dord", 1, _sqlite_date_ordinal, deterministic=True)
+    raw.create_function("w_date", 1, _sqlite_iso_date, deterministic=True)
+    raw.create_function("w_cents", 2, _sqlite_converted_cents, deterministic=True)
+    raw.create_function("w_line", 3, _sqlite_converted_line, deterministic=True)
     raw.create_aggregate("w_sum", 1, _SqliteExactSum)
 
 
@@ -160,24 +198,67 @@ def _hundredths(column: str) -> str:
     return f"CAST(ROUND({column} * 100) AS BIGINT)"
 
 
-def _line_revenue_sum(quantity: str, unit_price: str) -> str:
+def _line_revenue_sum(quantity: str, unit_price: str, rate: str) -> str:
     """SUM of quantity x unit price in 1/10000, which cannot overflow (issue 13, item 4).
 
     One line may reach 10^6 x 10^12 = 10^18 of money, 10^22 in 1/10000: past bigint. PostgreSQL
     multiplies and sums in NUMERIC (DailySum.amount is NUMERIC(38, 0)); SQLite turns an
     overflowing product into REAL by itself, and w_sum sums without its overflow error.
+    A line of a deal in another currency (`rate` not null) is quantity x unit price x rate,
+    rounded to cents per line (METRICS.md §3).
     """
     if connection.vendor == "postgresql":
         factors = " * ".join(
             f"CAST(ROUND({column} * 100) AS NUMERIC)" for column in (quantity, unit_price)
         )
-        return f"SUM({factors})"
-    return f"w_sum({_hundredths(quantity)} * {_hundredths(unit_price)})"
+        converted = f"ROUND({quantity} * {unit_price} * {rate} * 100) * 100"
+        return f"SUM(CASE WHEN {rate} IS NULL THEN {factors} ELSE {converted} END)"
+    return (
+        f"w_sum(CASE WHEN {rate} IS NULL THEN {_hundredths(quantity)} * {_hundredths(unit_price)}"
+        f" ELSE w_line({quantity}, {unit_price}, {rate}) END)"
+    )
+
+
+def _converted_cents(amount: str, rate: str) -> str:
+    """Cents of amount x rate, rounded half away from zero (PostgreSQL's NUMERIC ROUND)."""
+    if connection.vendor == "postgresql":
+        return f"CAST(ROUND({amount} * {rate} * 100) AS BIGINT)"
+    return f"w_cents({amount}, {rate})"
+
+
+def _local_date(column: str) -> str:
+    """SQL for the local date of a timestamp column, comparable with a DateField column."""
+    if connection.vendor == "postgresql":
+        return f"CAST(({column}) AT TIME ZONE %(tz)s AS DATE)"
+    return f"w_date(w_day({column}))"
+
+
+def rate_sql(*, deal: str, status: str) -> str:
+    """SQL for a deal's exchange rate (METRICS.md §3): NULL in the base currency, else the rate
+    of its currency with the latest date on or before its close date (open: today, the bound
+    param %(today)s); NULL too when there is none, which `currency_sql` tells apart.
+    Params: %(tz)s, %(today)s, %(base)s (rate_params)."""
+    today = "CAST(%(today)s AS DATE)" if connection.vendor == "postgresql" else "%(today)s"
+    close = _local_date(f"COALESCE({deal}.closed_at, {deal}.created_at)")
+    return f"""(SELECT er.rate FROM {T_RATE} er
+                WHERE er.currency = UPPER(TRIM({deal}.currency))
+                  AND er.date <= CASE WHEN {status} = '{deal_rules.OPEN}' THEN {today}
+                                      ELSE {close} END
+                ORDER BY er.date DESC LIMIT 1)"""
+
+
+def base_sql(*, deal: str) -> str:
+    """SQL true when a deal is in the base currency (blank, or the base in any case)."""
+    return f"(TRIM({deal}.currency) = '' OR UPPER(TRIM({deal}.currency)) = %(base)s)"
+
+
+def rate_params() -> dict[str, str]:
+    return {"today": local_today().isoformat(), "base": deal_currency.base_currency()}
 
 
 def _execute(sql: str, params: dict | None = None) -> int:
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"tz": settings.TIME_ZONE, **(params or {})})
+        cursor.execute(sql, {"tz": settings.TIME_ZONE, **rate_params(), **(params or {})})
         return max(cursor.rowcount, 0)
 
 
@@ -230,27 +311,42 @@ def rollup_deal_facts(*, deals: str = "") -> int:
     """One row per deal: customer, local created/close days, status (METRICS.md 3), cents, and
     the pipeline's stage, win probability and local expected close day (METRICS.md §P).
 
-    `deals`: a subquery of the deal ids to write (an incremental rebuild), else every deal.
+    The value is in the base currency: a deal in another currency is converted at its rate
+    (rate_sql) and a deal whose currency has no rate gets no row, so it is left out of every
+    figure (deals.currency lists it). `deals`: a subquery of the deal ids to write (an
+    incremental rebuild), else every deal.
     """
+    status = deal_rules.status_sql(deal="d", stage="s")
     sql = f"""
         INSERT INTO {T_FACT} (deal_id, customer_id, first_seen_day, created_day, close_day,
-                              status, amount_cents, reason, stage_id, win_probability,
+                              status, amount_cents, reason, rate, stage_id, win_probability,
                               expected_close_day)
-        SELECT d.id, c.customer_id, {_date_ordinal("cu.first_seen_date")},
-               {_day("d.created_at")}, {_day("COALESCE(d.closed_at, d.created_at)")},
-               {deal_rules.status_sql(deal="d", stage="s")},
-               {_hundredths("d.amount")},
-               CASE WHEN s.outcome <> 'lost' THEN ''
-                    WHEN r.name IS NULL OR TRIM(r.name) = '' THEN 'Unspecified'
-                    ELSE r.name END,
-               s.id, COALESCE(d.win_probability, s.default_win_probability),
-               {_day("d.expected_close_at")}
-        FROM {T_DEAL} d
-        JOIN {T_STAGE} s ON s.id = d.stage_id
-        LEFT JOIN {T_CONTACT} c ON c.id = d.contact_id
-        LEFT JOIN {T_CUSTOMER} cu ON cu.id = c.customer_id
-        LEFT JOIN {T_REASON} r ON r.id = d.lost_reason_id
-        {f"WHERE d.id IN ({deals})" if deals else ""}
+        SELECT x.id, x.customer_id, x.fs, x.created_day, x.close_day, x.status,
+               CASE WHEN x.base = 1 THEN {_hundredths("x.amount")}
+                    ELSE {_converted_cents("x.amount", "x.rate")} END,
+               x.reason, x.rate, x.stage_id, x.win_probability, x.expected_close_day
+        FROM (
+            SELECT d.id, c.customer_id, {_date_ordinal("cu.first_seen_date")} AS fs,
+                   {_day("d.created_at")} AS created_day,
+                   {_day("COALESCE(d.closed_at, d.created_at)")} AS close_day,
+                   {status} AS status, d.amount,
+                   CASE WHEN s.outcome <> 'lost' THEN ''
+                        WHEN r.name IS NULL OR TRIM(r.name) = '' THEN 'Unspecified'
+                        ELSE r.name END AS reason,
+                   CASE WHEN {base_sql(deal="d")} THEN 1 ELSE 0 END AS base,
+                   CASE WHEN {base_sql(deal="d")} THEN NULL
+                        ELSE {rate_sql(deal="d", status=status)} END AS rate,
+                   s.id AS stage_id,
+                   COALESCE(d.win_probability, s.default_win_probability) AS win_probability,
+                   {_day("d.expected_close_at")} AS expected_close_day
+            FROM {T_DEAL} d
+            JOIN {T_STAGE} s ON s.id = d.stage_id
+            LEFT JOIN {T_CONTACT} c ON c.id = d.contact_id
+            LEFT JOIN {T_CUSTOMER} cu ON cu.id = c.customer_id
+            LEFT JOIN {T_REASON} r ON r.id = d.lost_reason_id
+            {f"WHERE d.id IN ({deals})" if deals else ""}
+        ) x
+        WHERE x.base = 1 OR x.rate IS NOT NULL
     """
     return _execute(sql)
 
@@ -384,7 +480,8 @@ def product_sums_select(*, days: str = "") -> str:
     scope = f" AND f.close_day IN ({days})" if days else ""
     return f"""
         SELECT '{keys.PRODUCT_SALES}', CAST(i.product_id AS TEXT), f.close_day, 0,
-               COUNT(DISTINCT i.deal_id), {_line_revenue_sum("i.quantity", "i.unit_price")},
+               COUNT(DISTINCT i.deal_id),
+               {_line_revenue_sum("i.quantity", "i.unit_price", "f.rate")},
                SUM({_hundredths("i.quantity")})
         FROM {T_ITEM} i JOIN {T_FACT} f ON f.deal_id = i.deal_id
         WHERE f.status = 'won'{scope} GROUP BY i.product_id, f.close_day
@@ -476,6 +573,7 @@ def rollup_customer_stats(*, customers: str = "") -> int:
         LEFT JOIN (
             SELECT c.customer_id, MAX(dd.created_at) AS last_at
             FROM {T_DEAL} dd JOIN {T_CONTACT} c ON c.id = dd.contact_id
+            JOIN {T_FACT} df ON df.deal_id = dd.id  -- a deal without a rate does not exist
             WHERE c.customer_id IS NOT NULL{scope("c.customer_id")}
             GROUP BY c.customer_id
         ) dl ON dl.customer_id = cu.id

@@ -17,7 +17,7 @@ import pytest
 
 from chats.models import ChatContact, ChatRoom, Holiday, ServiceTarget
 from customers.models import Contact, Customer
-from deals.models import Deal, DealItem, LostReason, PipelineStage
+from deals.models import Deal, DealItem, ExchangeRate, LostReason, PipelineStage
 from insights import incremental, rollup
 from insights.customer_value import customer_value_rebuild
 from insights.models import (
@@ -132,9 +132,16 @@ class World:
     """Random CRM and chat records, and the edits a day of work makes to them."""
 
     def __init__(
-        self, rng: random.Random, *, people: int = 12, contacts: int = 16, deals: int = 40
+        self,
+        rng: random.Random,
+        *,
+        people: int = 12,
+        contacts: int = 16,
+        deals: int = 40,
+        currencies: tuple[str, ...] = ("IDR", "IDR", "idr", "", "USD", "usd", "EUR"),
     ) -> None:
         self.rng = rng
+        self.currencies = currencies
         self.companies = [CompanyFactory() for _ in range(3)]
         self.products = [ProductFactory() for _ in range(4)]
         self.reasons = [LostReason.objects.create(name=n) for n in ("Mahal", "lambat", "")]
@@ -146,6 +153,9 @@ class World:
         ]
         self.emails = [f"orang{n}@contoh.id" for n in range(people)]
         self.phones = [f"0812-3456-{n:04d}" for n in range(people)]
+        # USD has rates (some deals close before the first: left out); EUR has none.
+        for day in (date(2025, 1, 1), date(2025, 6, 1), date(2026, 1, 1)):
+            ExchangeRate.objects.create(currency="USD", date=day, rate=Decimal("15800.5"))
         for _ in range(contacts):
             self.contact_add()
         for _ in range(12):
@@ -193,6 +203,7 @@ class World:
             lost_reason=rng.choice([None, *self.reasons]),
             win_probability=rng.choice([None, None, 0, 35, 100]),
             expected_close_at=rng.choice([None, moment(rng)]),
+            currency=rng.choice(self.currencies) if len(self.currencies) > 1 else "IDR",
         )
         for _ in range(rng.randrange(0, 3)):
             DealItemFactory(
@@ -238,6 +249,8 @@ class World:
             self.contact_add,
             self.contact_delete,
             self.stage_or_reason_edit,
+            self.rate_edit,
+            self.contact_update_sql,
         ]
         for _ in range(rng.randrange(1, 6)):
             rng.choice(edits)()
@@ -313,6 +326,40 @@ class World:
         if model.objects.count() > 4:
             rng.choice(list(model.objects.all())).delete()
 
+    def rate_edit(self) -> None:
+        """A rate added, changed or deleted (METRICS.md §3): its currency's deals move."""
+        rng = self.rng
+        rates = list(ExchangeRate.objects.all())
+        action = rng.choice(["add", "change", "delete"] if rates else ["add"])
+        if action == "add":
+            ExchangeRate.objects.update_or_create(
+                currency=rng.choice(["USD", "EUR"]),
+                date=moment(rng).date(),
+                defaults={"rate": Decimal(rng.randrange(10_000, 20_000)) / 7},
+            )
+        elif action == "change":
+            ExchangeRate.objects.filter(pk=rng.choice(rates).pk).update(
+                rate=Decimal(rng.randrange(10_000, 20_000)) / 3
+            )
+        else:
+            rng.choice(rates).delete()
+
+    def contact_update_sql(self) -> None:
+        """An edit no signal sees (issue 27 item 10): QuerySet.update() of a source."""
+        rng = self.rng
+        model = rng.choice([Contact, ChatContact])
+        record = rng.choice(list(model.objects.all()))
+        if model is Contact:
+            model.objects.filter(pk=record.pk).update(
+                source=rng.choice(["Website", "Ads", "Pameran"]),
+                company=rng.choice([None, *self.companies]),
+            )
+        else:
+            model.objects.filter(pk=record.pk).update(
+                channel=rng.choice(["WhatsApp", "Instagram", "Telegram"]),
+                created_at=moment(rng),
+            )
+
     def stage_or_reason_edit(self) -> None:
         rng = self.rng
         if rng.random() < 0.5:
@@ -340,7 +387,7 @@ def test_incremental_rebuild_writes_what_a_full_one_writes(seed, whole_pass_shar
 def test_incremental_rebuild_keeps_a_fitted_customer_value_right():
     # Enough repeat buyers for the customer value model to fit, so keeping or refitting it
     # after an incremental run is checked against a full run's fit and scores.
-    world = World(random.Random(13), people=80, contacts=60, deals=400)
+    world = World(random.Random(13), people=80, contacts=60, deals=400, currencies=("IDR",))
     insights_rebuild(trigger="test", full=True)
     assert CustomerValueFit.objects.get().fitted
     incremental_equals_full(world)
