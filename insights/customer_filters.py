@@ -44,7 +44,7 @@ from django.utils import dateformat
 from django.utils.translation import gettext as _
 
 from chats.models import ChatRoom
-from deals.models import Deal, DealItem, Product
+from deals.models import DealItem, Product
 
 from . import lifecycle, queries
 from .customer_search import customer_search_q
@@ -298,6 +298,8 @@ def _lifecycle(queryset: QuerySet, get: Mapping[str, str]) -> QuerySet:
             lost_after = _int("lost_after", get.get("lost_after") or "90", low=1, high=730)
             ids = lifecycle.lifecycle_state_customer_ids(state=value, lost_after=lost_after)
             queryset = queryset.filter(id__in=ids)
+    except CustomerFilterError:
+        raise  # already names its parameter (lifecycle, lost_after): not buyers' or cohort's
     except PeriodError as error:
         raise CustomerFilterError(error.param, error.message) from None
     except ValueError as error:
@@ -401,7 +403,8 @@ def _has_deals(queryset: QuerySet, value: str, period: Period | None) -> QuerySe
     # foreign-key indexes. In P: DealFact (customer_id indexed) with the rebuild's local days,
     # so the list matches the sales figures it drills into.
     if period is None:
-        deals = Deal.objects.filter(contact__customer_id=OuterRef("pk"))
+        # The rebuild's deal facts: a deal whose currency has no rate does not exist (§3).
+        deals = DealFact.objects.filter(customer_id=OuterRef("pk"))
     else:
         start, end = _days(period)
         deals = DealFact.objects.filter(

@@ -13,6 +13,7 @@ from functools import cached_property, partial
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Page, Paginator
 from django.db import connections
 from django.db.models import Model, QuerySet
@@ -127,7 +128,12 @@ class _CountedPaginator(Paginator):
         the primary key and test every row; when the matches correlate with id (customers
         first seen last month are the newest ids) that walked 1.2M rows at 1M customers,
         1.8 s for one page."""
-        sql, params = self.count_queryset.order_by().values("pk").query.sql_with_params()
+        try:
+            sql, params = self.count_queryset.order_by().values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            # The filter compiles to "no row" (an id list that came out empty): Django refuses
+            # to write its SQL (issue 27 item 4), and the page is empty.
+            return []
         connection = connections[self.count_queryset.db]
         with connection.cursor() as cursor:
             cursor.execute(
