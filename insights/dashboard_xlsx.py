@@ -17,6 +17,8 @@ import xlsxwriter
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from common.csv_cells import csv_cell
+
 from .dashboard_params import DashboardParams
 from .figures import SECTIONS, figure
 from .templatetags.insights_format import display_label
@@ -130,10 +132,38 @@ def _excel_value(value: Any) -> Any:
     return float(value) if isinstance(value, Decimal) else value
 
 
+def cell_write(ws: Any, row: int, col: int, value: Any, cell_format: Any = None) -> None:
+    """Write one cell: numbers as numbers, dates as dates, anything else as a text cell.
+
+    Text never becomes a formula (a lost reason "=HYPERLINK(...)" any rep may add reaches every
+    manager's workbook): it is written as a string, with the leading apostrophe the CSV export
+    puts before a formula prefix (common.csv_cells), so no spreadsheet runs it later either.
+    """
+    if value is None:
+        ws.write_blank(row, col, None, cell_format)
+    elif isinstance(value, bool):
+        ws.write_boolean(row, col, value, cell_format)
+    elif isinstance(value, int | float | Decimal):
+        ws.write_number(row, col, _excel_value(value), cell_format)
+    elif hasattr(value, "isoformat"):
+        ws.write_datetime(row, col, value, cell_format)
+    else:
+        ws.write_string(row, col, csv_cell(str(value)), cell_format)
+
+
 def dashboard_workbook(*, params: DashboardParams, sheets: list[Sheet]) -> bytes:
     """The workbook's bytes: a period line, then each sheet's figures and tables."""
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "default_date_format": "yyyy-mm-dd"})
+    book = xlsxwriter.Workbook(
+        out,
+        {
+            "in_memory": True,
+            "default_date_format": "yyyy-mm-dd",
+            # Belt and braces: no write() of this workbook turns text into a formula or URL.
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     bold = book.add_format({"bold": True})
     formats = {unit: book.add_format({"num_format": f}) for unit, f in UNIT_FORMATS.items()}
     date_format = book.add_format({"num_format": "yyyy-mm-dd"})
@@ -147,27 +177,26 @@ def dashboard_workbook(*, params: DashboardParams, sheets: list[Sheet]) -> bytes
         ws = book.add_worksheet(name)
         ws.set_column(0, 0, 36)
         ws.set_column(1, 6, 16)
-        ws.write(0, 0, sheet.title, bold)
-        ws.write(1, 0, period)
+        cell_write(ws, 0, 0, sheet.title, bold)
+        cell_write(ws, 1, 0, period)
         row = 3
         for label, value, unit in sheet.figures:
-            ws.write(row, 0, label)
+            cell_write(ws, row, 0, label)
             ws.write_number(row, 1, _excel_value(value), formats.get(unit, formats["count"]))
             if unit == "money":
-                ws.write(row, 2, settings.INSIGHTS_CURRENCY)
+                cell_write(ws, row, 2, settings.INSIGHTS_CURRENCY)
             row += 1
         for title, header, rows in sheet.tables:
             row += 1
-            ws.write(row, 0, title, bold)
+            cell_write(ws, row, 0, title, bold)
             row += 1
-            ws.write_row(row, 0, header, bold)
+            for col, value in enumerate(header):
+                cell_write(ws, row, col, value, bold)
             for values in rows:
                 row += 1
                 for col, value in enumerate(values):
-                    if hasattr(value, "isoformat"):
-                        ws.write_datetime(row, col, value, date_format)
-                    else:
-                        ws.write(row, col, _excel_value(value))
+                    date_cell = hasattr(value, "isoformat")
+                    cell_write(ws, row, col, value, date_format if date_cell else None)
             row += 1
     book.close()
     return out.getvalue()
