@@ -1,0 +1,37 @@
+"""Issue 27 item 21: a weak SECRET_KEY is refused at start outside DEBUG."""
+
+import secrets
+
+import pytest
+
+from tests.config.test_settings import _manage
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "short",
+        "a" * 60,  # long, but one distinct character
+        "django-insecure-" + secrets.token_urlsafe(50),  # Django's generated development prefix
+        secrets.token_urlsafe(30)[:49],  # under 50 characters
+    ],
+)
+def test_a_weak_secret_key_is_refused_when_debug_is_off(key):
+    # when
+    result = _manage("check", DEBUG="False", SECRET_KEY=key, ALLOWED_HOSTS="x.id")
+    # then: the start fails and says why, without echoing the key
+    assert result.returncode != 0
+    assert "SECRET_KEY is weak" in result.stderr
+    assert key not in result.stderr
+
+
+def test_a_weak_secret_key_is_allowed_in_debug():
+    result = _manage("check", DEBUG="True", SECRET_KEY="short")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_proper_key_keeps_the_deploy_check_clean():
+    env = {"DEBUG": "False", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "x.id"}
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
