@@ -37,6 +37,9 @@ class ExportRecordAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # append-only for everyone, a superuser too (issue 27 item 23)
+
 
 @admin.register(ErasureRecord)
 class ErasureRecordAdmin(admin.ModelAdmin):
@@ -54,6 +57,9 @@ class ErasureRecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the record of an erasure outlives everything it erased
 
 
 @admin.register(ImportJob)
