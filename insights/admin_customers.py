@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path, reverse
@@ -426,7 +426,7 @@ class InsightsCustomerAdmin(CustomerAdmin):
             "filter_summary": customer_filter_summary(active),
             "dashboard_url": _dashboard_url(request.GET),
             "segment_filters": urlencode(active),
-            "can_save_segment": bool(active),
+            "can_save_segment": bool(active) and self.can_save_segment(request),
             **(extra_context or {}),
         }
         return super().changelist_view(request, context)
@@ -446,10 +446,18 @@ class InsightsCustomerAdmin(CustomerAdmin):
             *super().get_urls(),
         ]
 
+    def can_save_segment(self, request: HttpRequest) -> bool:
+        """May list these customers (this admin) and read insights (what segments feed)."""
+        return self.has_view_permission(request) and request.user.has_perm("insights.view_insights")
+
     def save_segment_view(self, request: HttpRequest):
         """ "Save as segment": the list's current filters under a name, owned by the user."""
         from django.http import QueryDict
 
+        # Before anything reads the filters: whoever may not list customers and read insights
+        # (the API's segment rule) learns nothing here, not even whether a product id exists.
+        if not self.can_save_segment(request):
+            raise PermissionDenied
         filters = QueryDict(request.POST.get("filters", ""))
         name = request.POST.get("name", "").strip()
         back = reverse("admin:customers_customer_changelist") + "?" + filters.urlencode()
