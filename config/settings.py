@@ -278,9 +278,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["insights.api.permissions.CanViewInsights"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # DRF's anon and user rates, counted by one atomic increment (issue 27 item 19).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "insights.api.throttling.AtomicAnonRateThrottle",
+        "insights.api.throttling.AtomicUserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env("API_THROTTLE_RATE", default="600/minute"),
