@@ -47,7 +47,9 @@ def test_the_migration_creates_the_four_groups_with_exactly_their_permissions():
 
     # then
     assert groups == {name: sorted(perms) for name, perms in ROLE_PERMISSIONS.items()}
-    assert len(groups[SALES_REP]) == 18  # 17, and the data-quality list of their contacts
+    # 17, the data-quality list of their contacts, of their deals without an exchange rate,
+    # and the rates (read-only)
+    assert len(groups[SALES_REP]) == 20
     assert "chats.view_surveyresponse" in groups[SUPPORT_AGENT]
     assert "accounts.view_personal_data" not in groups[ANALYST]
     assert groups[ANALYST] == ["insights.view_insights"]
