@@ -11,7 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Sum
+from django.db.models import Q, Sum
+from django.db.models.functions import Trim, Upper
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
@@ -20,11 +21,12 @@ from chats.models import ChatContact
 from customers.explanation_text import record_label, via_label
 from customers.models import Contact, Customer
 from deals import rules as deal_rules
-from deals.models import PipelineStage
+from deals.currency import base_currency
+from deals.models import Deal, PipelineStage
 
 from .api.customer360 import customer_explanation_rows as explanation_rows
 from .api.customer360 import customer_records
-from .models import CustomerStats, DealFact
+from .models import CustomerStats
 
 
 def customer_explanation_rows(customer: Customer) -> list[dict[str, Any]]:
@@ -49,11 +51,15 @@ def customer_lifetime_revenue(*, customer: Customer) -> Decimal:
     )
     if value is not None:
         return value
-    # No stats row yet: the rebuild's deal facts, in the base currency (METRICS.md §3).
-    total = DealFact.objects.filter(customer_id=customer.pk, status=deal_rules.WON).aggregate(
-        s=Sum("amount_cents")
+    # No stats row yet (before the first rebuild): the won deals in the base currency only;
+    # converting the others needs the rebuild's rates (METRICS.md §3).
+    total = (
+        Deal.objects.filter(deal_rules.won_q(), contact__customer=customer)
+        .annotate(w_currency=Upper(Trim("currency")))
+        .filter(Q(w_currency="") | Q(w_currency=base_currency()))
+        .aggregate(s=Sum("amount"))
     )
-    return (Decimal(total["s"] or 0) / 100).quantize(Decimal("0.01"))
+    return total["s"] or Decimal("0.00")
 
 
 def mask_key(key: str) -> str:

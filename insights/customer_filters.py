@@ -44,7 +44,7 @@ from django.utils import dateformat
 from django.utils.translation import gettext as _
 
 from chats.models import ChatRoom
-from deals.models import DealItem, Product
+from deals.models import Deal, DealItem, Product
 
 from . import lifecycle, queries
 from .customer_search import customer_search_q
@@ -403,8 +403,7 @@ def _has_deals(queryset: QuerySet, value: str, period: Period | None) -> QuerySe
     # foreign-key indexes. In P: DealFact (customer_id indexed) with the rebuild's local days,
     # so the list matches the sales figures it drills into.
     if period is None:
-        # The rebuild's deal facts: a deal whose currency has no rate does not exist (§3).
-        deals = DealFact.objects.filter(customer_id=OuterRef("pk"))
+        deals = Deal.objects.filter(contact__customer_id=OuterRef("pk"))
     else:
         start, end = _days(period)
         deals = DealFact.objects.filter(
