@@ -175,7 +175,7 @@ def triggers_drop(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("insights", "0017_health_scores"),
+        ("insights", "0018_service_levels"),
         ("deals", "0006_trust_surface_deal_without_rate"),
         ("chats", "0006_history_rates_targets"),
         ("customers", "0009_dirty_records_index"),
