@@ -90,7 +90,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     except PeriodError as error:
         # Keep what the user typed: the form shows it again with the message beside the field.
         context.update(
-            error=error.message,
+            error=error.form_message,
             error_param=error.param,
             selected_preset=_typed_preset(request),
             selected_granularity=request.GET.get("granularity") or "auto",
@@ -261,7 +261,9 @@ def customer360_view(request: HttpRequest, customer_id: int) -> HttpResponse:
         params = dashboard_params(query=request.GET)
     except PeriodError as error:
         context.update(
-            error=error.message, error_param=error.param, selected_preset=_typed_preset(request)
+            error=error.form_message,
+            error_param=error.param,
+            selected_preset=_typed_preset(request),
         )
         status = 400
     else:

@@ -24,6 +24,7 @@ from .periods import (
     Period,
     PeriodError,
     buckets,
+    parse_period,
 )
 
 CUSTOM = "custom"
@@ -111,6 +112,9 @@ def dashboard_params(*, query: QueryDict) -> DashboardParams:
         del data["preset"]
         if "start" not in data and "end" not in data:
             raise PeriodError("start", _("Choose a start and an end date for a custom range."))
+    # The period first, on its own: its errors keep the form's words (PeriodError.form_message:
+    # the field labels and the reader's dates), which the serializer's error list would drop.
+    parse_period(preset=data.get("preset"), start=data.get("start"), end=data.get("end"))
     serializer = _DashboardQuery(data=data)
     if not serializer.is_valid():
         param, messages = next(iter(serializer.errors.items()))

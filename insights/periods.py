@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 GRANULARITIES = ("day", "week", "month", "auto")
@@ -47,12 +47,18 @@ MAX_BUCKETS = 1000
 
 
 class PeriodError(ValueError):
-    """A period parameter is wrong; `param` names it for the API's 400 body."""
+    """A period parameter is wrong; `param` names it for the API's 400 body.
 
-    def __init__(self, param: str, message: str) -> None:
+    `form_message` says it in the words of the dashboard's form (its field labels, dates in the
+    reader's format): "Start (30 June 2026) is after End (1 January 2026)" where the API says
+    "start 2026-06-30 is after end 2026-01-01". Without one, the message serves both.
+    """
+
+    def __init__(self, param: str, message: str, *, form_message: str | None = None) -> None:
         super().__init__(message)
         self.param = param
         self.message = message
+        self.form_message = form_message or message
 
 
 @dataclass(frozen=True)
@@ -209,20 +215,38 @@ def parse_period(
     if start is None and end is None:
         return preset_period(DEFAULT_PRESET, today)
     if not start:
-        raise PeriodError("start", _("start is required when end is given"))
+        raise PeriodError(
+            "start",
+            _("start is required when end is given"),
+            form_message=_("Choose a Start date as well as an End date."),
+        )
     if not end:
-        raise PeriodError("end", _("end is required when start is given"))
+        raise PeriodError(
+            "end",
+            _("end is required when start is given"),
+            form_message=_("Choose an End date as well as a Start date."),
+        )
     start_date = _parse_date("start", start)
     end_date = _parse_date("end", end)
     if start_date > end_date:
         raise PeriodError(
-            "start", _("start %(start)s is after end %(end)s") % {"start": start, "end": end}
+            "start",
+            _("start %(start)s is after end %(end)s") % {"start": start, "end": end},
+            form_message=_(
+                "Start (%(start)s) is after End (%(end)s): choose an End on or after it."
+            )
+            % {"start": _shown(start_date), "end": _shown(end_date)},
         )
     if (end_date - start_date).days + 1 > MAX_PERIOD_DAYS:
         raise PeriodError(
             "end", _("a period may span at most %(days)s days") % {"days": MAX_PERIOD_DAYS}
         )
     return Period(start_date, end_date)
+
+
+def _shown(day: date) -> str:
+    """A date as the reader's language writes it (the form's date field shows the browser's)."""
+    return formats.date_format(day, "DATE_FORMAT")
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

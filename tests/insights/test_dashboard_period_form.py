@@ -37,7 +37,8 @@ def test_invalid_custom_range_keeps_what_was_typed(client, fake, viewer):
     assert 'value="2026-11-20"' in html and 'value="2026-11-01"' in html
     assert 'id="id_start" aria-invalid="true" aria-describedby="error-start"' in html
     assert '<p class="insights-field-error errorlist" id="error-start">' in html
-    assert "start 2026-11-20 is after end 2026-11-01" in html
+    # in the form's words: its field labels and the language's dates (issue 32 item 12)
+    assert "Start (Nov. 20, 2026) is after End (Nov. 1, 2026)" in html
 
 
 def test_dates_without_a_preset_keep_custom_selected(client, fake, viewer):
@@ -57,5 +58,5 @@ def test_message_beside_the_field_is_translated(client, fake, viewer):
     html = client.get(URL, BAD_RANGE).content.decode()
 
     # then
-    assert "awal 2026-11-20 setelah akhir 2026-11-01" in html
-    assert "is after end" not in html
+    assert "Mulai (20 Nov. 2026) setelah Akhir (1 Nov. 2026)" in html
+    assert "is after End" not in html
