@@ -35,6 +35,18 @@ Design note
 * Survey responses are additive: SurveyDay counts them per local day, kind and score.
 * Reads are cached in FigureCache (insights.queries._cached) under the run id, like every
   figure.
+* Service levels (METRICS.md §L). "Now" is the rebuild's time, recorded as the run's finish
+  (computed_at). The business calendar (chats.business_time) is written as a work table, one
+  row per local day, so that the facts INSERT computes each room's business durations and the
+  business time up to its opening with equi-joins, no loop. Each fact also carries its target
+  (the channel's row, else the blank default) and its four statuses (target clock and calendar;
+  met / breached / pending). Only a pending status can change with time alone: every rebuild,
+  incremental included, recomputes the pending ones and their days' groups. The day groups
+  sum the statuses and pack the business first responses like the others. A change of
+  targets, business hours, time zone or holidays changes `calendar_key`, stored in
+  ServiceState with the backlog at now, and the next rebuild recomputes the service rollups
+  whole. Survey answers naming a room are grouped per day and the room's channel and agent
+  (SurveyRoomDay), rewritten every rebuild (a room's channel or agent may have changed).
 """
 
 from __future__ import annotations
