@@ -22,6 +22,7 @@ from chats.durations import duration_human
 from .figures import figure
 from .periods import Period
 from .service import ServiceFigures, ServiceRow, service_figures
+from .templatetags.insights_format import number_format
 
 # Plain-word definitions shown under each card and table (users cannot see METRICS.md).
 SERVICE_HELP: dict[str, Any] = {
@@ -157,8 +158,43 @@ def _cards(figures: ServiceFigures) -> list[ServiceCard]:
     ]  # fmt: skip
 
 
-def _level_cards(figures: ServiceFigures) -> list[ServiceCard]:
-    change = figures.change_pct
+def _local_pct(value: Decimal) -> str:
+    """A percentage in the active language's number format ("80,5%" in Bahasa Indonesia)."""
+    return f"{number_format(value)}%"
+
+
+# Service-level figures whose rise is bad news (their arrow turns red when they go up).
+LEVEL_BAD_WHEN_UP = frozenset({"median_first_response_business_s"})
+
+
+def _level_card(
+    figures: ServiceFigures, key: str, label: str, value: str, detail: str, kind: str
+) -> dict[str, Any]:
+    """A card with the dashboard's conventions (_comparison.html): the previous value, the
+    change and an arrow coloured by what the figure means."""
+    now, before = getattr(figures, key), figures.previous.get(key)
+    card: dict[str, Any] = {"key": key, "label": label, "value": value, "detail": detail,
+                            "help": str(SERVICE_HELP[key])}  # fmt: skip
+    if before is None:
+        return card
+    if now == before:
+        arrow, tone = "flat", "neutral"
+    else:
+        up = now > before
+        arrow = "up" if up else "down"
+        tone = "good" if up != (key in LEVEL_BAD_WHEN_UP) else "bad"
+    card["f"] = {
+        "arrow": arrow,
+        "tone": tone,
+        "change": figures.change_pct.get(key),
+        "previous": before,
+        "kind": kind,
+        "previous_display": duration_human(before) if kind == "duration" else "",
+    }
+    return card
+
+
+def _level_cards(figures: ServiceFigures) -> list[dict[str, Any]]:
     late = _("%(late)s late · %(pending)s pending")
     cards = []
     for kind, label in (
@@ -171,18 +207,15 @@ def _level_cards(figures: ServiceFigures) -> list[ServiceCard]:
         }
         if figures.business_clock:
             detail += " · " + _("calendar time: %(pct)s") % {
-                "pct": _pct(getattr(figures, kind + "_cal_met_pct"))
+                "pct": _local_pct(getattr(figures, kind + "_cal_met_pct"))
             }
-        cards.append(ServiceCard(f"{kind}_met_pct", label,
-                                 _pct(getattr(figures, kind + "_met_pct")), detail,
-                                 change[f"{kind}_met_pct"],
-                                 str(SERVICE_HELP[f"{kind}_met_pct"])))  # fmt: skip
-    cards.append(ServiceCard(
-        "median_first_response_business_s", _("Median first reply (business hours)"),
+        value = _local_pct(getattr(figures, kind + "_met_pct"))
+        cards.append(_level_card(figures, f"{kind}_met_pct", label, value, detail, "pct"))
+    cards.append(_level_card(
+        figures, "median_first_response_business_s", _("Median first reply (business hours)"),
         duration_human(figures.median_first_response_business_s),
         _("90%%: %(time)s") % {"time": duration_human(figures.p90_first_response_business_s)},
-        change["median_first_response_business_s"],
-        str(SERVICE_HELP["median_first_response_business_s"]),
+        "duration",
     ))  # fmt: skip
     return cards
 

@@ -59,7 +59,9 @@ def test_section_shows_targets_both_clocks_backlog_and_surveys(admin_client, see
     assert response.status_code == 200
     section = response.content.decode().split('id="section-service"')[1].split("</section>")[0]
     card = section.split('id="figure-service-first_response_met_pct"')[1].split("</div>")[0]
-    assert "80.00%" in card and "1 late · 3 pending" in card and "calendar time: 60.00%" in card
+    assert "80%" in card and "1 late · 3 pending" in card and "calendar time: 60%" in card
+    # the dashboard's conventions: previous value, arrow coloured by meaning (P' had none)
+    assert "tone-good" in card and "no baseline" in card and "previous period:" in card
     assert "Under 1 hour: 2" in section and "Over 7 days: 1" in section
     assert open_rooms_url().replace("&", "&amp;") in section
     email = section.split('<th scope="row">Email</th>')[1].split("</tr>")[0]
