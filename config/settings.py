@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from chats.business_time import DEFAULT_BUSINESS_HOURS, BusinessHoursError, parse_business_hours
+from common.health_weights import DEFAULT_HEALTH_WEIGHTS, health_weights_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -338,6 +339,13 @@ try:
     parse_business_hours(INSIGHTS_BUSINESS_HOURS)
 except BusinessHoursError as error:
     raise ImproperlyConfigured(str(error)) from None
+# METRICS.md Q: the weights of the customer health components (a component not named weighs 0).
+try:
+    INSIGHTS_HEALTH_WEIGHTS = health_weights_parse(
+        env("INSIGHTS_HEALTH_WEIGHTS", default=DEFAULT_HEALTH_WEIGHTS)
+    )
+except ValueError as error:
+    raise ImproperlyConfigured(f"INSIGHTS_HEALTH_WEIGHTS: {error}") from None
 # Seconds from the first committed edit to the rebuild it queues (debounced; with a broker
 # only; 0 = off). See insights/freshness.py.
 INSIGHTS_REBUILD_AFTER_CHANGES_S = env.int("INSIGHTS_REBUILD_AFTER_CHANGES_S", default=30)

@@ -21,14 +21,16 @@ Parameters (all optional; a bad value raises CustomerFilterError naming the para
 * p_alive_min / p_alive_max (0 to 1) and predicted_clv_min / predicted_clv_max: the stored
   prediction of the last rebuild (insights.CustomerValue: as of today, horizon 365 days);
   customers without one (no buying day) never match a range.
-* value=at_risk: a repeat buying day and P(alive) below 0.5 as of the last rebuild (x = 0 has
-  P(alive) = 1, so the threshold alone implies the repeat day).
+* value=at_risk: P(alive) below 0.5 as of the last rebuild (the default model, MBG/NBD: a
+  one-time buyer can be at risk too).
+* health = healthy | attention | at_risk: the health band as of the last rebuild
+  (insights.CustomerHealth); customers without a score never match.
 * buyers = new | returning | lost with buyers_start, buyers_end (a bucket) and lost_after
   (1-730, default 90): the buyer-lifecycle drill-down; cohort = YYYY-MM with cohort_offset
   (0-12) and event = purchase | activity: the cohort retained in month cohort + offset.
 * lifecycle = active | lost (with lost_after): the lifecycle state today, active = a buying
   day in the last lost_after days, lost = buying days before but none in them.
-* ordering: id (default), lifetime_revenue, last_purchase, p_alive, predicted_clv, each with
+* ordering: id (default), lifetime_revenue, last_purchase, p_alive, predicted_clv, health, each with
   `-` for descending; customers without a prediction sort last either way.
 """
 
@@ -79,6 +81,9 @@ ORDERINGS = {
     "-predicted_clv": (F("value__predicted_clv").desc(nulls_last=True), "id"),
     "expected_purchases": (F("value__expected_purchases").asc(nulls_last=True), "id"),
     "-expected_purchases": (F("value__expected_purchases").desc(nulls_last=True), "id"),
+    # Health as of today (insights.CustomerHealth, indexed): no score sorts last either way.
+    "health": (F("health__health").asc(nulls_last=True), "id"),
+    "-health": (F("health__health").desc(nulls_last=True), "id"),
 }
 
 
@@ -130,6 +135,7 @@ FILTER_PARAMS = (
     "cohort_offset",
     "event",
     "lifecycle",
+    "health",
 )
 
 
@@ -330,6 +336,9 @@ def _predicted(queryset: QuerySet, get: Mapping[str, str]) -> QuerySet:
     if value := get.get("value"):
         _choice("value", value, ("at_risk",))
         queryset = queryset.filter(value__p_alive__lt=0.5)
+    if value := get.get("health"):
+        _choice("health", value, ("healthy", "attention", "at_risk"))
+        queryset = queryset.filter(health__band=value)
     return queryset
 
 
@@ -557,6 +566,13 @@ def customer_filter_summary(params: Mapping[str, str]) -> list[str]:
     low, high = get.get("p_alive_min"), get.get("p_alive_max")
     if low or high:
         parts.append(_("P(alive) %(low)s to %(high)s") % {"low": low or "0", "high": high or "1"})
+    if value := get.get("health"):
+        labels = {
+            "healthy": _("Healthy"),
+            "attention": _("Needs attention"),
+            "at_risk": _("At risk"),
+        }
+        parts.append(_("Health: %(band)s") % {"band": labels.get(value, value)})
     if value := get.get("segment_id"):
         name = Segment.objects.filter(pk=int(value)).values_list("name", flat=True).first()
         parts.append(_("Segment: %(name)s") % {"name": name or value})

@@ -50,6 +50,7 @@ SECTIONS: list[Section] = [
     Section("service", _("Customer service"), "METRICS.md §S"),
     Section("value", _("Customer value (predicted)"), "METRICS.md §V"),
     Section("forecast", _("Pipeline and forecast"), "METRICS.md §P"),
+    Section("health", _("Customer health"), "METRICS.md §Q"),
 ]
 
 FIGURES: list[Figure] = [
@@ -930,6 +931,52 @@ FIGURES: list[Figure] = [
         ),
         "list",
         "METRICS.md §P",
+    ),
+    # --- Customer health ----------------------------------------------------------------------
+    Figure(
+        "health_customers",
+        "health",
+        _("Customers scored"),
+        _(
+            "Customers with at least one won deal closed on or before the as-of date, each "
+            "given a health score from 0 to 100."
+        ),
+        "count",
+        "METRICS.md §Q",
+    ),
+    Figure(
+        "avg_health",
+        "health",
+        _("Average health"),
+        _(
+            "The mean health score: a weighted mean of the chance of still buying, how recently "
+            "they bought, their chat ratings of the last 180 days and their latest NPS answer "
+            "of the last year (the last two only where there is one)."
+        ),
+        "decimal",
+        "METRICS.md §Q",
+    ),
+    Figure(
+        "health_by_band",
+        "health",
+        _("Customers by health band"),
+        _(
+            "Healthy (70 or more), needs attention (40 to 69) and at risk (below 40): the "
+            "customers of each band and their revenue so far."
+        ),
+        "list",
+        "METRICS.md §Q",
+    ),
+    Figure(
+        "health_backtest",
+        "health",
+        _("Does the score foretell buying?"),
+        _(
+            "The scores as they were 90 days before the as-of date and, per band, the share "
+            "of those customers who bought again in those 90 days."
+        ),
+        "list",
+        "METRICS.md §Q",
     ),
 ]
 

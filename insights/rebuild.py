@@ -14,9 +14,11 @@ from chats.models import ChatContact
 from customers.identity import ResolvedScope, snapshot_rebuild
 from customers.models import Contact, Customer, CustomerAlias
 
-from . import customer_value, forecast, incremental, lifecycle, queries, rollup, service
+from . import customer_value, forecast, health, incremental, lifecycle, queries, rollup, service
 from .locks import locked_transaction
 from .models import (
+    CustomerHealth,
+    CustomerNpsDay,
     CustomerValue,
     CustomerValueFit,
     FigureCache,
@@ -39,6 +41,7 @@ DEAD_RUN_ERROR = "the rebuild's process ended without finishing (its lock was fr
 FIGURE_WARMERS: tuple[Callable[[Period], object], ...] = (
     lambda period: customer_value.customer_value(period=period),
     lambda period: lifecycle.lifecycle_figures_warm([period]),
+    lambda period: health.customer_health(period=period),
     # The pipeline and forecast, for the periods the dashboard opens it on (not ended yet).
     lambda period: forecast.forecast(period=period) if period.end > local_today() else None,
 )
@@ -58,6 +61,8 @@ WHOLE_TABLES = tuple(
     for model in (
         CustomerValue,
         CustomerValueFit,
+        CustomerHealth,
+        CustomerNpsDay,
         FigureCache,
     )
 )
@@ -185,6 +190,13 @@ def insights_rebuild(
             else:
                 rows["customer_value"] = customer_value.customer_value_rebuild()
             timings["customer_value"] = round(time.monotonic() - started, 3)
+
+            # Health reads the rooms and answers too: rewritten whole on every run that
+            # changed anything (its inputs are per-customer tables, a pass over each).
+            started = time.monotonic()
+            rows["customer_nps_days"] = health.nps_days_rebuild()
+            rows["customer_health"] = health.customer_health_rebuild()
+            timings["health"] = round(time.monotonic() - started, 3)
 
             # The figures cached for the last run are of no use once this one commits.
             FigureCache.objects.all().delete()

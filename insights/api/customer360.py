@@ -21,8 +21,9 @@ MAX_ID = 2**63 - 1
 
 
 def customer_list_queryset(queryset: QuerySet[Customer] | None = None) -> QuerySet[Customer]:
-    """Customers with company, lifetime revenue (CustomerStats, null before a rebuild) and
-    predicted value as of today (CustomerValue, null without a buying day or a fit).
+    """Customers with company, lifetime revenue (CustomerStats, null before a rebuild),
+    predicted value as of today (CustomerValue, null without a buying day or a fit) and health
+    as of today (CustomerHealth, null without a buying day).
 
     Given an already filtered and ordered `queryset`, adds the columns to it (in that order);
     else all customers by id.
@@ -36,6 +37,12 @@ def customer_list_queryset(queryset: QuerySet[Customer] | None = None) -> QueryS
             expected_purchases=F("value__expected_purchases"),
             predicted_clv=F("value__predicted_clv"),
             last_purchase_day=F("stats__last_purchase_day"),
+            health_score=F("health__health"),
+            health_band=F("health__band"),
+            health_purchase=F("health__purchase"),
+            health_recency=F("health__recency"),
+            health_service=F("health__service"),
+            health_voice=F("health__voice"),
         )
     )
     return listed.order_by("id") if queryset is None else listed

@@ -59,7 +59,7 @@ DOCS: dict[str, str] = {
     "rfm_end": "Last local date of the period the RFM segment / cell is computed for.",
     "segment_id": "A saved segment (yours or a shared one): its customers only.",
     "p_alive_min": (
-        "P(alive) as of today (the probability that the customer still buys from you, BG/NBD) "
+        "P(alive) as of today (the probability that the customer still buys from you, MBG/NBD) "
         "at least this, 0 to 1; customers without a buying day have none and never match."
     ),
     "p_alive_max": "P(alive) as of today at most this, 0 to 1.",
@@ -92,8 +92,12 @@ DOCS: dict[str, str] = {
         "days before, none in them."
     ),
     "value": (
-        "`at_risk`: customers who bought on more than one day and whose P(alive) is below 0.5 "
-        "as of the last rebuild."
+        "`at_risk`: customers whose P(alive) is below 0.5 as of the last rebuild (MBG/NBD: one-"
+        "time buyers included)."
+    ),
+    "health": (
+        "`healthy` (health 70 or more), `attention` (40 to 69) or `at_risk` (below 40), as of "
+        "the last rebuild; customers without a buying day have no health and never match."
     ),
 }
 
@@ -109,8 +113,8 @@ def _declared() -> dict[str, filters.Filter]:
         **DOCS,
         "segment": f"{DOCS['segment']} One of: {', '.join(queries.SEGMENTS)}.",
         "ordering": (
-            "Sort by `lifetime_revenue`, `last_purchase`, `p_alive` or `predicted_clv` (`-` "
-            "first: descending; no prediction sorts last), or `id`: "
+            "Sort by `lifetime_revenue`, `last_purchase`, `p_alive`, `predicted_clv` or `health` "
+            "(`-` first: descending; no prediction or score sorts last), or `id`: "
             f"one of {', '.join(ORDERINGS)}."
         ),
         "search": (

@@ -20,6 +20,7 @@ INSIGHTS_ENDPOINTS = (
     ("rfm", "api:rfm", "rfm"),
     ("revenue", "api:revenue", "revenue"),
     ("forecast", "api:forecast", "forecast"),
+    ("health", "api:health", "health"),
 )
 OTHER_ENDPOINTS = (
     ("customers", "api:customer-list", "Deduplicated customers: filter, search, ?format=csv."),

@@ -7,6 +7,7 @@ places ("37.50"), so clients never meet float rounding.
 from datetime import date
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_phone, mask_text
@@ -281,6 +282,19 @@ class CustomerSerializer(serializers.Serializer):
         "expected value of a buying day (BG/NBD + Gamma-Gamma, not discounted); null as p_alive.",
         allow_null=True,
     )
+    health = serializers.IntegerField(
+        source="health_score",
+        allow_null=True,
+        help_text=(
+            "Customer health as of today, 0 to 100: the weighted mean of the "
+            "purchase, recency, service and voice components it has; null without a buying day."
+        ),
+    )
+    health_band = serializers.CharField(
+        allow_null=True,
+        help_text="`healthy` (70 or more), `attention` (40 to 69), `at_risk` (below 40); null "
+        "as health.",
+    )
     country = serializers.CharField(
         required=False,
         help_text="ISO 3166-1 alpha-2: of the first CRM contact that has one, else the region "
@@ -449,6 +463,14 @@ class CustomerDetailSerializer(CustomerSerializer):
         allow_null=True,
         help_text="Expected number of buying days in the next 365 days (BG/NBD); null as p_alive.",
     )
+    health_components = serializers.SerializerMethodField(
+        help_text=(
+            "The health components as of today, each 0 to 100 or null when absent: `purchase` "
+            "(100 × P(alive)), `recency` (from the days since the last buying day), `service` "
+            "(share of its rated chat rooms of the last 180 days scoring 4-5), `voice` (its "
+            "latest NPS answer of the last year); all null without a buying day."
+        )
+    )
     explanation = ExplanationEdgeSerializer(
         many=True,
         help_text=(
@@ -456,6 +478,21 @@ class CustomerDetailSerializer(CustomerSerializer):
             "shared phone/email keys (and always-merge rules)."
         ),
     )
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                name: {"type": "number", "nullable": True}
+                for name in ("purchase", "recency", "service", "voice")
+            },
+        }
+    )
+    def get_health_components(self, instance: Any) -> dict[str, float | None]:
+        return {
+            name: getattr(instance, f"health_{name}", None)
+            for name in ("purchase", "recency", "service", "voice")
+        }
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)  # masks the customer's own fields

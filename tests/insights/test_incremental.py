@@ -22,6 +22,8 @@ from insights import incremental, rollup
 from insights.customer_value import customer_value_rebuild
 from insights.models import (
     ChangedRecord,
+    CustomerHealth,
+    CustomerNpsDay,
     CustomerStats,
     CustomerValue,
     CustomerValueFit,
@@ -70,6 +72,8 @@ ROLLUP_TABLES = (
     SurveyRoomDay,
     CustomerValue,
     CustomerValueFit,
+    CustomerHealth,
+    CustomerNpsDay,
 )
 
 

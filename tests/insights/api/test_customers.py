@@ -62,6 +62,8 @@ def test_list_row_shape_and_formats(api):
         "lifetime_revenue": "37.50",
         "p_alive": None,
         "predicted_clv": None,
+        "health": None,
+        "health_band": None,
         "country": "Other",
         "city": "Other",
         "last_purchase": None,

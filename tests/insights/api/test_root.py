@@ -32,6 +32,7 @@ def test_root_lists_every_endpoint_with_its_url_and_what_it_answers(api):
         "rfm",
         "revenue",
         "forecast",
+        "health",
         "customers",
         "schema",
         "swagger",

@@ -1,0 +1,339 @@
+"""Customer health (METRICS.md Q): components, score, band, figures and the backtest.
+
+For every customer with a buying day on or before A (METRICS.md V's calibrated customers):
+- purchase = 100 × P(alive) under the default model fitted as of A (0 when not fitted);
+- recency from the days since the last buying day on or before A;
+- service = 100 × rated rooms scoring 4-5 / rated rooms, over rooms created in [A − 179, A];
+- voice from the latest NPS answer in (A − 365, A].
+health = the weighted mean of the components present (INSIGHTS_HEALTH_WEIGHTS; a component
+with weight 0 is left out), rounded half away from zero; bands healthy ≥ 70, attention 40-69,
+at_risk < 40.
+
+Everything is read from the per-customer tables the rebuild keeps: CustomerWonDay (buying
+days and revenue), ServiceRoomFact (each room's customer, day and CSAT) and CustomerNpsDay
+(each customer's latest NPS answer per day, written here by the rebuild), never the raw
+records. The rebuild stores today's scores in CustomerHealth (lists, filters, 360°); other
+as-of dates are computed on request and cached like every figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+
+from chats.models import ChatContact, SurveyResponse
+from customers.models import Contact
+
+from . import clv, customer_value, queries
+from .models import CustomerHealth, CustomerNpsDay, CustomerWonDay, ServiceRoomFact
+from .periods import Period, local_today
+from .rollup import _day, _execute, register_sqlite_functions, rows_write, statistics_refresh
+
+COMPONENTS = ("purchase", "recency", "service", "voice")
+BANDS = ("healthy", "attention", "at_risk")
+HEALTHY_FROM, ATTENTION_FROM = 70, 40
+SERVICE_DAYS = 180  # rooms created in [A − 179, A]
+VOICE_DAYS = 365  # NPS answers created in (A − 365, A]
+BACKTEST_DAYS = 90
+# health is a weighted mean of decimals computed in floats: 62.5 may arrive as 62.49999999999999.
+# Half away from zero is taken with this much slack (far below any real difference in a score).
+ROUNDING_SLACK = 1e-9
+CENT = Decimal("0.01")
+
+T_WONDAY = CustomerWonDay._meta.db_table
+T_ROOMS = ServiceRoomFact._meta.db_table
+T_NPS = CustomerNpsDay._meta.db_table
+T_HEALTH = CustomerHealth._meta.db_table
+T_SURVEY = SurveyResponse._meta.db_table
+T_CONTACT = Contact._meta.db_table
+T_CHATCONTACT = ChatContact._meta.db_table
+
+
+# --- Rules (pure) -----------------------------------------------------------------------------
+
+
+def recency_score(days: np.ndarray) -> np.ndarray:
+    """100 when d ≤ 30, 75 when ≤ 90, 50 when ≤ 180, 25 when ≤ 365, else 0."""
+    return np.select(
+        [days <= 30, days <= 90, days <= 180, days <= 365], [100.0, 75.0, 50.0, 25.0], 0.0
+    )
+
+
+def voice_score(nps: np.ndarray) -> np.ndarray:
+    """100 for an NPS answer of 9-10, 50 for 7-8, 0 for 0-6 (NaN, no answer, stays NaN)."""
+    return np.where(np.isnan(nps), np.nan, np.select([nps >= 9, nps >= 7], [100.0, 50.0], 0.0))
+
+
+def health_score(components: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
+    """The weighted mean of the components present (NaN: absent), rounded half away from zero;
+    NaN when no component with a weight above 0 is present."""
+    total = np.zeros_like(components["purchase"])
+    weight = np.zeros_like(total)
+    for name in COMPONENTS:
+        if weights.get(name, 0.0) > 0:
+            values = components[name]
+            present = ~np.isnan(values)
+            total += np.where(present, weights[name] * np.nan_to_num(values), 0.0)
+            weight += np.where(present, weights[name], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / weight
+    # Scores are 0-100: half away from zero is floor(v + 0.5).
+    return np.where(weight > 0, np.floor(mean + 0.5 + ROUNDING_SLACK), np.nan)
+
+
+def band_of(health: float) -> str:
+    if health >= HEALTHY_FROM:
+        return "healthy"
+    return "attention" if health >= ATTENTION_FROM else "at_risk"
+
+
+def bands(health: np.ndarray) -> np.ndarray:
+    """0 healthy, 1 attention, 2 at_risk (BANDS' order); −1 for no score."""
+    return np.select(
+        [np.isnan(health), health >= HEALTHY_FROM, health >= ATTENTION_FROM], [-1, 0, 1], 2
+    )
+
+
+def weights_in_force() -> dict[str, float]:
+    return dict(settings.INSIGHTS_HEALTH_WEIGHTS)
+
+
+# --- Scores as of A ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Per calibrated customer (sorted by id): components (NaN absent), health, revenue."""
+
+    ids: np.ndarray
+    purchase: np.ndarray
+    recency: np.ndarray
+    service: np.ndarray
+    voice: np.ndarray
+    health: np.ndarray
+    revenue_cents: np.ndarray
+    fitted: bool
+
+
+_CUSTOMERS_SQL = f"""
+    SELECT customer_id, COUNT(*) - 1, MIN(day), MAX(day), CAST(SUM(revenue_cents) AS BIGINT)
+    FROM {T_WONDAY} WHERE day <= %(as_of)s GROUP BY customer_id ORDER BY customer_id
+"""
+_SERVICE_SQL = f"""
+    SELECT customer_id, COUNT(*), SUM(CASE WHEN csat >= 4 THEN 1 ELSE 0 END)
+    FROM {T_ROOMS}
+    WHERE customer_id IS NOT NULL AND csat IS NOT NULL AND day BETWEEN %(low)s AND %(as_of)s
+    GROUP BY customer_id
+"""
+_VOICE_SQL = f"""
+    SELECT n.customer_id, n.score FROM {T_NPS} n
+    JOIN (SELECT customer_id, MAX(day) AS day FROM {T_NPS}
+          WHERE day > %(low)s AND day <= %(as_of)s GROUP BY customer_id) latest
+      ON latest.customer_id = n.customer_id AND latest.day = n.day
+"""
+
+
+def _by_id(ids: np.ndarray, rows: np.ndarray, column: int) -> np.ndarray:
+    """rows[:, column] placed at each of `ids` (NaN where a customer has no row)."""
+    out = np.full(len(ids), np.nan)
+    if len(rows) and len(ids):
+        at = np.searchsorted(ids, rows[:, 0])
+        inside = at < len(ids)
+        at, rows = at[inside], rows[inside]
+        match = ids[at] == rows[:, 0]
+        out[at[match]] = rows[match, column]
+    return out
+
+
+def _p_alive(as_of: date, rows: np.ndarray) -> tuple[np.ndarray, bool]:
+    """P(alive) of each row under the default model fitted as of A; zeros when not fitted."""
+    try:
+        fits = customer_value.fit_as_of(as_of=as_of)
+        x, first, last = rows[:, 1], rows[:, 2], rows[:, 3]
+        alive = clv.purchase_p_alive(fits.purchase, x, last - first, as_of.toordinal() - first)
+        if not np.all(np.isfinite(alive)):
+            raise clv.ModelError("P(alive) is not finite", reason="not_finite")
+    except clv.ModelError:
+        return np.zeros(len(rows)), False
+    return alive, True
+
+
+def health_scores(*, as_of: date, weights: dict[str, float] | None = None) -> Scores:
+    """Every calibrated customer's components and health as of A (METRICS.md Q)."""
+    weights = weights_in_force() if weights is None else weights
+    a = as_of.toordinal()
+    rows = customer_value._fetch_array(_CUSTOMERS_SQL, {"as_of": a}, 5)
+    ids = rows[:, 0]
+    alive, fitted = _p_alive(as_of, rows) if len(rows) else (np.zeros(0), False)
+    service_rows = np.array(
+        queries._rows(_SERVICE_SQL, {"as_of": a, "low": a - SERVICE_DAYS + 1}), dtype=np.float64
+    ).reshape(-1, 3)
+    rated, high = _by_id(ids, service_rows, 1), _by_id(ids, service_rows, 2)
+    voice_rows = np.array(
+        queries._rows(_VOICE_SQL, {"as_of": a, "low": a - VOICE_DAYS}), dtype=np.float64
+    ).reshape(-1, 2)
+    components = {
+        "purchase": 100.0 * alive,
+        "recency": recency_score(a - rows[:, 3]),
+        "service": np.where(rated > 0, 100.0 * high / np.where(rated > 0, rated, 1.0), np.nan),
+        "voice": voice_score(_by_id(ids, voice_rows, 1)),
+    }
+    return Scores(
+        ids=ids.astype(np.int64),
+        **components,
+        health=health_score(components, weights),
+        revenue_cents=rows[:, 4],
+        fitted=fitted,
+    )
+
+
+# --- Figures ----------------------------------------------------------------------------------
+
+
+def _pct(part: int, whole: int) -> Decimal:
+    if not whole:
+        return Decimal("0.00")
+    return (Decimal(100 * part) / Decimal(whole)).quantize(CENT, ROUND_HALF_UP)
+
+
+def _money(cents: float) -> str:
+    return str((Decimal(int(round(cents))) / 100).quantize(CENT, ROUND_HALF_UP))
+
+
+def _by_band(scores: Scores) -> list[dict[str, Any]]:
+    band = bands(scores.health)
+    return [
+        {
+            "band": name,
+            "customers": int(np.count_nonzero(band == i)),
+            "revenue": _money(float(scores.revenue_cents[band == i].sum())),
+        }
+        for i, name in enumerate(BANDS)
+    ]
+
+
+_BOUGHT_SQL = f"""
+    SELECT DISTINCT customer_id FROM {T_WONDAY} WHERE day > %(low)s AND day <= %(as_of)s
+"""
+
+
+def _backtest(as_of: date, weights: dict[str, float]) -> dict[str, Any] | None:
+    """The scores as of A0 = A − 90 (model fitted then) and, per band, the share who bought in
+    (A0, A]; None when nobody has a buying day on or before A0."""
+    start = as_of - timedelta(days=BACKTEST_DAYS)
+    then = health_scores(as_of=start, weights=weights)
+    if not len(then.ids):
+        return None
+    bought = np.array(
+        sorted(v for (v,) in queries._rows(_BOUGHT_SQL, {"low": start.toordinal(),
+                                                         "as_of": as_of.toordinal()})),
+        dtype=np.int64,
+    )  # fmt: skip
+    again = np.isin(then.ids, bought)
+    band = bands(then.health)
+    rows = []
+    for i, name in enumerate(BANDS):
+        members = band == i
+        customers = int(np.count_nonzero(members))
+        rows.append(
+            {
+                "band": name,
+                "customers": customers,
+                "bought_pct": str(_pct(int(np.count_nonzero(again & members)), customers)),
+            }
+        )
+    return {"as_of": start.isoformat(), "by_band": rows}
+
+
+def health_payload(*, as_of: date, weights: dict[str, float] | None = None) -> dict[str, Any]:
+    """The JSON payload of insights/health/ for as-of date A (money as decimal strings)."""
+    weights = weights_in_force() if weights is None else weights
+    scores = health_scores(as_of=as_of, weights=weights)
+    scored = scores.health[~np.isnan(scores.health)]
+    average = (
+        (Decimal(int(scored.sum())) / Decimal(len(scored))).quantize(CENT, ROUND_HALF_UP)
+        if len(scored)
+        else Decimal("0.00")
+    )
+    return {
+        "as_of": as_of.isoformat(),
+        "customers": int(len(scored)),
+        "avg_health": str(average),
+        "by_band": _by_band(scores),
+        "backtest": _backtest(as_of, weights),
+        "model_fitted": scores.fitted,
+    }
+
+
+def customer_health(*, period: Period) -> dict[str, Any]:
+    """METRICS.md Q for the as-of date of `period`: cached per (A, weights)."""
+    as_of = min(period.end, local_today())
+    weights = weights_in_force()
+    key = tuple(weights[name] for name in COMPONENTS)
+    return queries._cached(
+        "health", (as_of, *key), lambda: health_payload(as_of=as_of, weights=weights)
+    )
+
+
+# --- The rebuild's tables ---------------------------------------------------------------------
+
+
+def nps_days_rebuild() -> int:
+    """CustomerNpsDay: each customer's latest NPS answer of each local day (by answer time,
+    then id), from the survey answers and their records' customers. Inside the rebuild."""
+    register_sqlite_functions()
+    _execute(f"DELETE FROM {T_NPS}")
+    written = _execute(f"""
+        INSERT INTO {T_NPS} (customer_id, day, score)
+        SELECT customer_id, day, score FROM (
+            SELECT COALESCE(c.customer_id, cc.customer_id) AS customer_id,
+                   {_day("s.created_at")} AS day, s.score AS score,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY COALESCE(c.customer_id, cc.customer_id),
+                                    {_day("s.created_at")}
+                       ORDER BY s.created_at DESC, s.id DESC
+                   ) AS rn
+            FROM {T_SURVEY} s
+            LEFT JOIN {T_CONTACT} c ON c.id = s.contact_id
+            LEFT JOIN {T_CHATCONTACT} cc ON cc.id = s.chat_contact_id
+            WHERE s.kind = 'nps'
+        ) latest
+        WHERE rn = 1 AND customer_id IS NOT NULL
+    """)  # fmt: skip
+    statistics_refresh(T_NPS)
+    return written
+
+
+def customer_health_rebuild(*, today: date | None = None) -> int:
+    """Rewrite CustomerHealth with every calibrated customer's score as of today (the stored
+    fit of this rebuild is reused). Inside the rebuild, after the customer value."""
+    today = today or local_today()
+    CustomerHealth.objects.all().delete()
+    scores = health_scores(as_of=today)
+    keep = ~np.isnan(scores.health)
+    band = bands(scores.health)
+
+    def nullable(values: np.ndarray) -> list[Any]:
+        return [None if np.isnan(v) else v for v in values[keep].tolist()]
+
+    records = zip(
+        scores.ids[keep].tolist(),
+        [int(v) for v in scores.health[keep].tolist()],
+        [BANDS[i] for i in band[keep].tolist()],
+        scores.purchase[keep].tolist(),
+        [int(v) for v in scores.recency[keep].tolist()],
+        nullable(scores.service),
+        [None if v is None else int(v) for v in nullable(scores.voice)],
+        strict=True,
+    )
+    columns = ("customer_id", "health", "band", "purchase", "recency", "service", "voice")
+    rows = list(records)
+    if rows:
+        rows_write(T_HEALTH, columns, rows)
+    statistics_refresh(T_HEALTH)
+    return len(rows)
