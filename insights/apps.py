@@ -21,3 +21,10 @@ class InsightsConfig(AppConfig):
         from .freshness import changes_watch
 
         changes_watch()
+
+        # SQLite gets the engine's SQL functions on every connection, before its first query.
+        from django.db.backends.signals import connection_created
+
+        from .sqlite_functions import on_connection_created
+
+        connection_created.connect(on_connection_created, dispatch_uid="insights.sqlite_functions")

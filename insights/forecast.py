@@ -109,7 +109,6 @@ def _sum(expression: str) -> str:
 
 def _pipeline(*, start: int, end: int, today: int) -> dict[str, Any]:
     """Open deals by stage with an expected close day in [start, end], overdue and undated."""
-    rollup.register_sqlite_functions()
     sql = f"""
         SELECT 0, stage_id, COUNT(*), {_sum("amount_cents")},
                {_sum("amount_cents * win_probability")}
@@ -307,7 +306,6 @@ def _value_cents(amount: Decimal, currency: str, rates: dict[str, Decimal]) -> i
 def _backtest_pipeline(*, a0: date, today: date) -> dict[str, int]:
     """The deals open as of A0 with an expected close day in N = [A0 + 1, today], in their A0
     state: weighted value, value, and the won value (now, closed in N) of the same deals."""
-    rollup.register_sqlite_functions()
     a0_day, first, last = a0.toordinal(), a0.toordinal() + 1, today.toordinal()
     sql = f"""
         SELECT st.amount, st.currency, st.win_probability, s.outcome, s.default_win_probability,

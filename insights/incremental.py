@@ -275,7 +275,6 @@ class RollupUpdate:
         self.buying_days_changed = True
 
     def begin(self) -> None:
-        rollup.register_sqlite_functions()
         if connection.vendor == "postgresql":
             # Every statement here looks up a few thousand customers, deals or rooms among
             # millions. With the stock cost settings the planner scanned whole tables instead

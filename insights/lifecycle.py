@@ -78,7 +78,6 @@ from .rollup import (
     _date_ordinal,
     _day,
     _execute,
-    register_sqlite_functions,
     rows_write,
     statistics_refresh,
 )
@@ -111,13 +110,6 @@ LIFECYCLE_HEADLINE = (
 # --- Rollup writer ---------------------------------------------------------------------------
 
 
-def _month_of_ordinal(value: int | None) -> int | None:
-    if value is None:
-        return None
-    day = date.fromordinal(value)
-    return day.year * 12 + day.month - 1
-
-
 def _month(column: str) -> str:
     """SQL for year * 12 + month - 1 of a day ordinal column."""
     if connection.vendor == "postgresql":
@@ -127,28 +119,6 @@ def _month(column: str) -> str:
             f" + CAST(EXTRACT(MONTH FROM {moment}) AS INTEGER) - 1)"
         )
     return f"w_month({column})"
-
-
-class _BitOr:
-    """SQLite's missing BIT_OR aggregate (PostgreSQL has it)."""
-
-    def __init__(self) -> None:
-        self.value = 0
-
-    def step(self, value: int | None) -> None:
-        if value is not None:
-            self.value |= value
-
-    def finalize(self) -> int:
-        return self.value
-
-
-def _register_sqlite_functions() -> None:
-    if connection.vendor != "sqlite":
-        return
-    connection.ensure_connection()
-    connection.connection.create_function("w_month", 1, _month_of_ordinal, deterministic=True)
-    connection.connection.create_aggregate("bit_or", 1, _BitOr)
 
 
 def chain_rows(days: Sequence[int]) -> Iterable[tuple[int, int, int, int, int]]:
@@ -334,7 +304,6 @@ LIFECYCLE_PHASES: tuple[tuple[str, Callable[[], int]], ...] = (
 
 def lifecycle_rollup_rebuild() -> tuple[dict[str, int], dict[str, float]]:
     """Rebuild the lifecycle rollups after insights.rollup's (inside the rebuild transaction)."""
-    _register_sqlite_functions()
     rows: dict[str, int] = {}
     timings: dict[str, float] = {}
     for name, phase in LIFECYCLE_PHASES:
@@ -635,8 +604,6 @@ def cohort_customer_ids(*, cohort: str, offset: int, event: str = "purchase") ->
         index = _month_index(date(year, month, 1))
     except ValueError:
         raise ValueError(f"{cohort!r} is not a month YYYY-MM") from None
-    register_sqlite_functions()  # w_day, w_dord of the rollup SQL
-    _register_sqlite_functions()
     params = {"cohort": index, "target": index + offset, "tz": settings.TIME_ZONE}
     if event == "purchase":
         sql = f"""

@@ -9,8 +9,9 @@ Design note
   rollups, never the raw CRM, chat or deal tables.
 * A day is the local date of a timestamp in settings.TIME_ZONE, stored as its proleptic
   ordinal (an int). PostgreSQL computes it in SQL (`ts AT TIME ZONE tz`); SQLite has no time
-  zones, so the rebuild registers a deterministic Python function `w_day` on the connection
-  that converts each stored UTC text timestamp exactly (23:30 UTC on 31 Jan is 1 Feb in
+  zones, so every SQLite connection gets a deterministic Python function `w_day`
+  (insights.sqlite_functions, registered when the connection opens) that converts each
+  stored UTC text timestamp exactly (23:30 UTC on 31 Jan is 1 Feb in
   Jakarta).
 * Money is integer cents (line revenue 1/10000): sums are exact on both databases, and
   Decimals are made only when a figure is returned.
@@ -45,10 +46,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
@@ -100,84 +98,6 @@ ROLLUP_MODELS = (DealFact, GapCell, DailySum, RepeatCell, CustomerWonDay, Custom
 
 
 # --- Vendor-specific expressions -------------------------------------------------------------
-
-
-def _sqlite_local_day(value: str | None) -> int | None:
-    """Ordinal of the local date of a UTC timestamp as Django stores it in SQLite."""
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        return moment.astimezone(ZoneInfo(settings.TIME_ZONE)).date().toordinal()
-    except OverflowError:  # year 1 or 9999 stored before the import bounded timestamps
-        return moment.date().toordinal()
-
-
-def _sqlite_date_ordinal(value: str | None) -> int | None:
-    if value is None:
-        return None
-    return datetime.fromisoformat(value).date().toordinal()
-
-
-class _SqliteExactSum:
-    """SUM without SQLite's "integer overflow" error: exact while it fits 64 bits, else REAL."""
-
-    def __init__(self) -> None:
-        self.total = 0
-
-    def step(self, value: int | float | None) -> None:
-        if value is not None:
-            self.total += int(value)
-
-    def finalize(self) -> int | float:
-        return self.total if -(2**63) <= self.total < 2**63 else float(self.total)
-
-
-def _sqlite_decimal(value: float | int | str, places: int) -> Decimal:
-    # SQLite keeps decimals as REAL; the shortest repr of a stored 18.2 / 24.10 decimal reads
-    # back as the decimal that was written.
-    return Decimal(repr(value) if isinstance(value, float) else str(value)).quantize(
-        Decimal(1).scaleb(-places)
-    )
-
-
-def _sqlite_converted_cents(amount: float | None, rate: float | None) -> int | None:
-    """Cents of amount × rate, rounded half away from zero (METRICS.md §3)."""
-    if amount is None or rate is None:
-        return None
-    value = _sqlite_decimal(amount, 2) * _sqlite_decimal(rate, 10) * 100
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def _sqlite_converted_line(
-    quantity: float | None, unit_price: float | None, rate: float | None
-) -> int | None:
-    """A converted line's revenue in 1/10000: quantity × unit price × rate rounded to cents."""
-    if quantity is None or unit_price is None or rate is None:
-        return None
-    value = _sqlite_decimal(quantity, 2) * _sqlite_decimal(unit_price, 2)
-    cents = value * _sqlite_decimal(rate, 10) * 100
-    return int(cents.quantize(Decimal(1), rounding=ROUND_HALF_UP)) * 100
-
-
-def _sqlite_iso_date(ordinal: int | None) -> str | None:
-    return None if ordinal is None else date.fromordinal(ordinal).isoformat()
-
-
-def register_sqlite_functions() -> None:
-    """Give the SQLite connection the local-day functions the rollup SQL uses."""
-    if connection.vendor != "sqlite":
-        return
-    connection.ensure_connection()
-    raw = connection.connection
-    raw.create_function("w_day", 1, _sqlite_local_day, deterministic=True)
-    raw.create_function("w_dord", 1, _sqlite_date_ordinal, deterministic=True)
-    raw.create_function("w_date", 1, _sqlite_iso_date, deterministic=True)
-    raw.create_function("w_cents", 2, _sqlite_converted_cents, deterministic=True)
-    raw.create_function("w_line", 3, _sqlite_converted_line, deterministic=True)
-    raw.create_aggregate("w_sum", 1, _SqliteExactSum)
 
 
 def _day(column: str) -> str:
@@ -610,7 +530,6 @@ PHASES: tuple[tuple[str, Callable[[], int]], ...] = (
 
 def rollup_rebuild(*, progress: Progress | None = None) -> tuple[dict[str, int], dict[str, float]]:
     """Delete and rebuild every rollup; call inside a transaction. Returns (rows, timings)."""
-    register_sqlite_functions()
     rows: dict[str, int] = {}
     timings: dict[str, float] = {}
     started = time.monotonic()

@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import struct
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -84,7 +83,7 @@ from .models import (
     SurveyRoomDay,
 )
 from .periods import Period, buckets, resolve_granularity
-from .rollup import _day, _execute, register_sqlite_functions, statistics_refresh
+from .rollup import _day, _execute, statistics_refresh
 
 T_ROOM = ChatRoom._meta.db_table
 T_CHATCONTACT = ChatContact._meta.db_table
@@ -138,31 +137,11 @@ HEADLINE_FIELDS: tuple[str, ...] = ROOM_FIELDS + SURVEY_FIELDS + LEVEL_FIELDS
 # --- Rebuild ---------------------------------------------------------------------------------
 
 
-def _sqlite_epoch_us(value: str | None) -> int | None:
-    """Microseconds since 1970 of a UTC timestamp as Django stores it in SQLite (exact)."""
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
 def _epoch_us(column: str) -> str:
     if connection.vendor == "postgresql":
         # EXTRACT(EPOCH ...) is numeric (exact) on PostgreSQL 14+.
         return f"CAST(EXTRACT(EPOCH FROM {column}) * 1000000 AS BIGINT)"
     return f"w_us({column})"
-
-
-def _register_sqlite_functions() -> None:
-    if connection.vendor != "sqlite":
-        return
-    connection.ensure_connection()
-    connection.connection.create_function("w_us", 1, _sqlite_epoch_us, deterministic=True)
-    connection.connection.create_aggregate("w_pack4", 1, _SqlitePack)
-    connection.connection.create_aggregate("w_pack8", 1, _SqlitePack8)
 
 
 CUSTOMER_INDEX = "serviceroomfact_customer"
@@ -431,27 +410,6 @@ def last_clock_key() -> str | None:
     return ServiceState.objects.values_list("calendar_key", flat=True).first()
 
 
-class _SqlitePack:
-    """SQLite aggregate: the non-null integers of a group as big-endian signed `width` bytes,
-    the format PostgreSQL's string_agg(int4send(v)) / string_agg(int8send(v)) writes."""
-
-    code = ">i"
-
-    def __init__(self) -> None:
-        self.values: list[int] = []
-
-    def step(self, value: int | None) -> None:
-        if value is not None:
-            self.values.append(value)
-
-    def finalize(self) -> bytes:
-        return struct.pack(f"{self.code[0]}{len(self.values)}{self.code[1]}", *self.values)
-
-
-class _SqlitePack8(_SqlitePack):
-    code = ">q"
-
-
 def _pack(column: str, width: int) -> str:
     """SQL packing a group's non-null `column` values into bytes (empty when none)."""
     if connection.vendor == "postgresql":
@@ -552,8 +510,6 @@ def _customer_index_set_aside() -> Iterator[None]:
 def service_rebuild(*, now: datetime | None = None) -> dict[str, int]:
     """Delete and rebuild the service rollups as of `now` (the rebuild's time, METRICS.md §L);
     call inside the rebuild transaction."""
-    _register_sqlite_functions()
-    register_sqlite_functions()
     clock = _calendar_write(now or timezone.now())
     for table in (T_FACT, T_DAYGROUP, T_SURVEYDAY):
         _execute(f"DELETE FROM {table}")
@@ -587,8 +543,6 @@ def service_update(
     now = now or timezone.now()
     if last_clock_key() != calendar_key():
         return service_rebuild(now=now)
-    _register_sqlite_functions()
-    register_sqlite_functions()
     clock = _calendar_write(now)
     for table in (T_ROOMS_WORK, T_FACTS_WORK, T_DAYS_WORK):
         _execute(f"DROP TABLE IF EXISTS {table}")
