@@ -44,6 +44,12 @@ DEFAULT_PRESET = "last_30_days"
 # 3.6 million buckets, each a range to count.
 MAX_PERIOD_DAYS = 50 * 366
 MAX_BUCKETS = 1000
+# The edges of the calendar (one rule for every endpoint and page): P's previous period P'
+# (METRICS.md 1) must start on or after the first day there is, and P must end early enough
+# for every step past its end (the day after a bucket, an ISO week running on, a lapse window
+# of up to 730 days) to be a date.
+FIRST_DAY = date(1, 1, 1)
+LAST_DAY = date(9997, 12, 31)
 
 
 class PeriodError(ValueError):
@@ -211,9 +217,9 @@ def parse_period(
     if preset and (start or end):
         raise PeriodError("preset", _("give either preset or start and end, not both"))
     if preset:
-        return preset_period(preset, today)
+        return period_within_calendar(preset_period(preset, today), param="preset")
     if start is None and end is None:
-        return preset_period(DEFAULT_PRESET, today)
+        return period_within_calendar(preset_period(DEFAULT_PRESET, today), param="preset")
     if not start:
         raise PeriodError(
             "start",
@@ -241,7 +247,35 @@ def parse_period(
         raise PeriodError(
             "end", _("a period may span at most %(days)s days") % {"days": MAX_PERIOD_DAYS}
         )
-    return Period(start_date, end_date)
+    return period_within_calendar(Period(start_date, end_date))
+
+
+def period_within_calendar(period: Period, *, param: str | None = None) -> Period:
+    """`period` when its figures can be computed, else PeriodError naming the parameter.
+
+    Its previous period must not start before 1 January of year 1, and it must end on or before
+    LAST_DAY. Every request's period passes here (parse_period), so no figure function needs
+    a guard of its own.
+    """
+    if period.start.toordinal() - period.days < FIRST_DAY.toordinal():
+        raise PeriodError(
+            param or "start",
+            _(
+                "a period of %(days)s days starting %(start)s has no previous period to compare "
+                "with (it would start before %(first)s): choose a later start"
+            )
+            % {
+                "days": period.days,
+                "start": period.start.isoformat(),
+                "first": FIRST_DAY.isoformat(),
+            },
+        )
+    if period.end > LAST_DAY:
+        raise PeriodError(
+            param or "end",
+            _("a period must end on or before %(last)s") % {"last": LAST_DAY.isoformat()},
+        )
+    return period
 
 
 def _shown(day: date) -> str:

@@ -1019,14 +1019,11 @@ def computed_at() -> datetime | None:
 
 
 def _previous_periods(periods: Sequence[Period]) -> list[Period]:
-    """The P' of each period that is not itself among `periods` (no P' before year 1)."""
+    """The P' of each period that is not itself among `periods`."""
     given = {(p.start, p.end) for p in periods}
     found: dict[tuple, Period] = {}
     for period in periods:
-        try:
-            before = previous_period(period)
-        except OverflowError:
-            continue
+        before = previous_period(period)
         if (before.start, before.end) not in given:
             found[(before.start, before.end)] = before
     return list(found.values())

@@ -20,7 +20,6 @@ Answers are cached like every figure, keyed by the segment and its last change.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -195,9 +194,7 @@ def _revenue_payloads(periods: Sequence[Period]) -> list[dict[str, int]]:
 def _revenue_with_previous(segment: Segment, period: Period) -> dict[str, int]:
     """P's payload; P' (which the API's comparison asks for next) is computed in the same pass
     and stored, so a cold request materialises the segment and reads the rollups once."""
-    periods = [period]
-    with contextlib.suppress(OverflowError):  # no P' when P starts in year 1
-        periods.append(previous_period(period))
+    periods = [period, previous_period(period)]
 
     def compute() -> dict[str, int]:
         current, *earlier = _revenue_payloads(periods)
