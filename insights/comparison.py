@@ -9,9 +9,10 @@ Its change is 100 x (value - previous) / previous, computed from the two figures
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from .periods import Period
 
@@ -45,3 +46,35 @@ def comparison(
         {name: previous[name] for name in names},
         {name: change_pct(current[name], previous[name]) for name in names},
     )
+
+
+def _value(result: Any, key: str) -> Any:
+    return result[key] if isinstance(result, Mapping) else getattr(result, key)
+
+
+def headline_comparison(
+    *,
+    section_key: str,
+    options: Mapping[str, Any],
+    current: Any,
+    compute: Callable[..., Any] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """{"previous": {key: value}, "change_pct": {key: change}} of a section's headline figures.
+
+    The one place the comparison is made: the API, the dashboard and the XLSX all call it.
+    `current` holds the figures of options["period"] (a dataclass or a dict); the previous
+    period's come from `compute` (default: the section's compute in the figure registry)
+    called with the same options.
+    """
+    from .figures import compared_figures, section
+
+    entry = section(section_key)
+    keys = [f.key for f in compared_figures(section_key)]
+    run = compute or entry.run
+    before = run(**{**options, "period": previous_period(options["period"])})
+    previous, change = comparison(
+        {key: _value(current, key) for key in keys},
+        {key: _value(before, key) for key in keys},
+        keys,
+    )
+    return {"previous": previous, "change_pct": change}

@@ -305,6 +305,29 @@ def customer_value(
     )
 
 
+@dataclass(frozen=True)
+class CustomerValueFigures:
+    """The headline figures of METRICS.md V (None while the model cannot be fitted)."""
+
+    predicted_revenue: Decimal | None
+    customers: int
+    customers_at_risk: int | None
+    revenue_at_risk: Decimal | None
+
+
+def customer_value_figures(
+    *, period: Period, horizon: int = DEFAULT_HORIZON
+) -> CustomerValueFigures:
+    """customer_value's headline figures, money as Decimal (the registry's compute of V)."""
+    data = customer_value(period=period, horizon=horizon)
+    return CustomerValueFigures(
+        predicted_revenue=money(data["predicted_revenue_cents"]),
+        customers=data["customers"],
+        customers_at_risk=data["customers_at_risk"],
+        revenue_at_risk=money(data["revenue_at_risk_cents"]),
+    )
+
+
 def money(cents: int | None) -> Decimal | None:
     """Cents as a Decimal with 2 places (None stays None)."""
     return None if cents is None else (Decimal(cents) / 100).quantize(CENT, ROUND_HALF_UP)

@@ -149,9 +149,15 @@ def dashboard_xlsx_view(request: HttpRequest) -> HttpResponse:
     _require(request, VIEW_PERM)
     try:
         params = dashboard_params(query=request.GET)
+        lost_after, event = lifecycle_choices(request.GET)
     except PeriodError as error:
         return HttpResponse(error.message, status=400, content_type="text/plain; charset=utf-8")
-    sheets = dashboard_sheets(figures=dashboard_figures(params=params))
+    sheets = dashboard_sheets(
+        params=params,
+        figures=dashboard_figures(params=params),
+        lost_after=lost_after,
+        event=event,
+    )
     export_record_create(
         user=request.user,
         endpoint=reverse("insights_dashboard_xlsx"),
@@ -181,9 +187,15 @@ def print_view(request: HttpRequest) -> HttpResponseRedirect:
     query = QueryDict(target.partition("?")[2])
     try:
         params = dashboard_params(query=query)
+        lost_after, event = lifecycle_choices(query)
     except PeriodError:
         return HttpResponseRedirect(target)
-    sheets = dashboard_sheets(figures=dashboard_figures(params=params))
+    sheets = dashboard_sheets(
+        params=params,
+        figures=dashboard_figures(params=params),
+        lost_after=lost_after,
+        event=event,
+    )
     export_record_create(
         user=request.user,
         endpoint=reverse("insights_print"),

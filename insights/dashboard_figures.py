@@ -23,20 +23,24 @@ from .drilldown import (
     drill_segment,
     drill_source,
 )
-from .figures import figure
+from .figures import cards, figure
 from .templatetags.insights_format import country_label, display_label
 
 
-def _figure(key: str, value: Any) -> dict[str, Any]:
-    """One card: the registry's label, help text and unit, and the value."""
-    entry = figure(key)
-    return {
-        "key": key,
-        "label": entry.label,
-        "value": value,
-        "kind": entry.unit,
-        "help": entry.help,
-    }
+def section_cards(section_key: str, result: Any) -> list[dict[str, Any]]:
+    """The section's cards, one per headline figure of the registry: label, help text, unit
+    and "up is bad" from the registry, the value from the section's result."""
+    return [
+        {
+            "key": entry.key,
+            "label": entry.label,
+            "value": getattr(result, entry.key),
+            "kind": entry.unit,
+            "help": entry.help,
+            "up_is_bad": entry.up_is_bad,
+        }
+        for entry in cards(section_key)
+    ]
 
 
 def _heat(count: int, top: int) -> int:
@@ -186,27 +190,14 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
     }
     return {
         "growth": growth,
-        "growth_figures": [
-            _figure("total_customers", growth.total_customers),
-            _figure("new_customers", growth.new_customers),
-            _figure("monthly_avg_new_customers", growth.monthly_avg_new_customers),
-            _figure("inactive_customers", growth.inactive_customers),
-            _figure("monthly_avg_inactive_customers", growth.monthly_avg_inactive_customers),
-        ],
+        "growth_figures": section_cards("growth", growth),
         "trend": trend,
         "sources": sources,
         "companies": companies,
         "countries": countries,
         "cities": cities,
         "sales": sales,
-        "sales_figures": [
-            _figure("customers_with_deals", sales.customers_with_deals),
-            _figure("deal_association_pct", sales.deal_association_pct),
-            _figure("customers_with_won_deals", sales.customers_with_won_deals),
-            _figure("won_customers_pct", sales.won_customers_pct),
-            _figure("total_deal_size", sales.total_deal_size),
-            _figure("avg_deal_size_per_customer", sales.avg_deal_size_per_customer),
-        ],
+        "sales_figures": section_cards("sales", sales),
         "lost": lost,
         "products": products,
         "association_rows": association_rows,
@@ -215,15 +206,7 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
         "segments": segment_rows,
         "grid_rows": grid_rows,
         "kpis": kpis,
-        "kpi_figures": [
-            _figure("revenue", kpis.revenue),
-            _figure("paying_customers", kpis.paying_customers),
-            _figure("avg_revenue_per_customer", kpis.avg_revenue_per_customer),
-            _figure("top_20pct_revenue_share", kpis.top_20pct_revenue_share),
-            _figure("avg_lifetime_value", kpis.avg_lifetime_value),
-            _figure("one_time_customers", kpis.one_time_customers),
-            _figure("repeat_customers", kpis.repeat_customers),
-        ],
+        "kpi_figures": section_cards("revenue", kpis),
         "charts": charts,
         "chart_labels": {
             "total": str(figure("total_customers").label),

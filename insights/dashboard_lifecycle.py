@@ -7,7 +7,6 @@ period's from the same functions (insights.comparison).
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -15,45 +14,15 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
-from . import lifecycle, queries
-from .comparison import change_pct, previous_period
+from . import lifecycle
+from .comparison import headline_comparison
+from .dashboard_figures import section_cards
 from .drilldown import customer_list_url
 from .figures import figure as registry_figure
-from .periods import Period, PeriodError
-
-# More of these is bad news: their arrows turn red when they go up.
-BAD_WHEN_UP = frozenset(
-    {
-        "inactive_customers",
-        "monthly_avg_inactive_customers",
-        "lost_buyers",
-        "churned_buyers",
-        "buyer_churn_pct",
-        "hours_per_new_customer",
-    }
-)
+from .periods import PeriodError
 
 # Help texts from the figure registry (insights/figures.py), by key.
-HELP = {
-    key: registry_figure(key).help
-    for key in (
-        "won_deals",
-        "avg_order_value",
-        "win_rate_pct",
-        "revenue_per_day",
-        "new_customers_per_day",
-        "hours_per_new_customer",
-        "new_buyers",
-        "returning_buyers",
-        "lost_buyers",
-        "active_buyers_start",
-        "churned_buyers",
-        "buyer_churn_pct",
-        "buyer_retention_pct",
-        "lifecycle_trend",
-        "retention",
-    )
-}
+HELP = {key: registry_figure(key).help for key in ("lifecycle_trend", "retention")}
 
 
 def lifecycle_choices(query: QueryDict) -> tuple[int, str]:
@@ -73,46 +42,27 @@ def lifecycle_choices(query: QueryDict) -> tuple[int, str]:
     return int(raw), event
 
 
-def _direction(key: str, value: Any, previous: Any) -> tuple[str, str]:
+def _direction(up_is_bad: bool, value: Any, previous: Any) -> tuple[str, str]:
     """(arrow, tone): up/down/flat and good/bad/neutral by what the figure means."""
-    if value == previous:
+    if value is None or previous is None or value == previous:
         return "flat", "neutral"
     up = value > previous
-    good = up != (key in BAD_WHEN_UP)
+    good = up != up_is_bad
     return ("up" if up else "down"), ("good" if good else "bad")
 
 
-def compare_figures(figures: list[dict[str, Any]], previous: dict[str, Any]) -> None:
-    """Add previous value, change % and a meaningful arrow to each headline card, in place."""
-    for figure in figures:
-        key = figure["key"]
-        if key not in previous:
+def compare_figures(cards: list[dict[str, Any]], compared: dict[str, dict[str, Any]]) -> None:
+    """Add previous value, change % and a meaningful arrow to each card, in place.
+
+    `compared` is insights.comparison.headline_comparison's answer; nothing is computed here.
+    """
+    for card in cards:
+        key = card["key"]
+        if key not in compared["previous"]:
             continue
-        before = previous[key]
-        arrow, tone = _direction(key, figure["value"], before)
-        figure.update(
-            previous=before, change=change_pct(figure["value"], before), arrow=arrow, tone=tone
-        )
-
-
-def _previous(compute: Any, period: Period, **options: Any) -> dict[str, Any]:
-    try:
-        before = previous_period(period)
-    except OverflowError:
-        return {}
-    return asdict(compute(period=before, **options))
-
-
-def _figure(key: str, label: str, value: Any, kind: str = "count") -> dict[str, Any]:
-    # Label, unit and help text come from the registry; `label` and `kind` say it at the call.
-    entry = registry_figure(key)
-    return {
-        "key": key,
-        "label": entry.label,
-        "value": value,
-        "kind": entry.unit,
-        "help": entry.help,
-    }
+        before = compared["previous"][key]
+        arrow, tone = _direction(registry_figure(key).up_is_bad, card["value"], before)
+        card.update(previous=before, change=compared["change_pct"][key], arrow=arrow, tone=tone)
 
 
 def _drill(filters: dict[str, str]) -> str:
@@ -139,51 +89,17 @@ def lifecycle_dashboard(
         period=period, granularity=granularity, lost_after=lost_after
     )
     retention = lifecycle.cohort_retention(period=period, event=event)
-    kpis = figures["kpis"]
-    figures["kpi_figures"].extend(
-        [
-            _figure("won_deals", _("Won deals"), kpis.won_deals),
-            _figure("avg_order_value", _("Average order value"), kpis.avg_order_value, "money"),
-            _figure("win_rate_pct", _("Win rate"), kpis.win_rate_pct, "pct"),
-            _figure("revenue_per_day", _("Revenue per day"), kpis.revenue_per_day, "money"),
-            _figure(
-                "new_customers_per_day",
-                _("New customers per day"),
-                kpis.new_customers_per_day,
-                "decimal",
-            ),
-            _figure(
-                "hours_per_new_customer",
-                _("A new customer every … hours"),
-                kpis.hours_per_new_customer,
-                "decimal",
-            ),
-        ]
-    )
-    lifecycle_figures = [
-        _figure("new_buyers", _("New buyers"), result.new_buyers),
-        _figure("returning_buyers", _("Returning buyers"), result.returning_buyers),
-        _figure("lost_buyers", _("Lost buyers"), result.lost_buyers),
-        _figure("active_buyers_start", _("Active buyers at the start"), result.active_buyers_start),
-        _figure("churned_buyers", _("Churned buyers"), result.churned_buyers),
-        _figure("buyer_churn_pct", _("Buyer churn"), result.buyer_churn_pct, "pct"),
-        _figure("buyer_retention_pct", _("Buyer retention"), result.buyer_retention_pct, "pct"),
-    ]
-    compare_figures(
-        figures["growth_figures"],
-        _previous(queries.growth_overview, period, granularity=granularity),
-    )
-    compare_figures(
-        figures["sales_figures"],
-        _previous(queries.sales_lifecycle, period, granularity=granularity),
-    )
-    compare_figures(figures["kpi_figures"], _previous(queries.revenue_kpis, period))
-    compare_figures(
-        lifecycle_figures,
-        _previous(
-            lifecycle.buyer_lifecycle, period, granularity=granularity, lost_after=lost_after
-        ),
-    )
+    lifecycle_figures = section_cards("lifecycle", result)
+    options = {"period": period, "granularity": granularity, "lost_after": lost_after}
+    for cards, key, current in (
+        (figures["growth_figures"], "growth", figures["growth"]),
+        (figures["sales_figures"], "sales", figures["sales"]),
+        (figures["kpi_figures"], "revenue", figures["kpis"]),
+        (lifecycle_figures, "lifecycle", result),
+    ):
+        compare_figures(
+            cards, headline_comparison(section_key=key, options=options, current=current)
+        )
 
     def buyers(state: str, start: Any, end: Any) -> str:
         return _drill(

@@ -8,7 +8,7 @@ are numeric cells with a number format, so the workbook sums and charts like any
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from common.csv_cells import csv_cell
 
 from .dashboard_params import DashboardParams
-from .figures import SECTIONS, figure
+from .figures import SECTIONS, Section, figure, headline_figures
+from .service import ROOM_FIELDS
 from .templatetags.insights_format import display_label
 
 UNIT_FORMATS = {
@@ -45,76 +46,76 @@ class Sheet:
         return len(self.figures) + sum(len(rows) for _t, _h, rows in self.tables)
 
 
-def _cards(cards: list[dict[str, Any]]) -> list[tuple[str, Any, str]]:
-    return [(str(c["label"]), c["value"], c["kind"]) for c in cards]
+def _headline(section: Section, result: Any) -> list[tuple[str, Any, str]]:
+    values = section.headline_values(result)
+    return [(str(f.label), values[f.key], f.unit) for f in headline_figures(section.key)]
 
 
-def dashboard_sheets(*, figures: dict[str, Any]) -> list[Sheet]:
-    """The dashboard's figures (the presenter's dict) as sheets, in the page's section order."""
-    money = _("Revenue (%(currency)s)") % {"currency": settings.INSIGHTS_CURRENCY}
-    titles = {s.key: str(s.title) for s in SECTIONS}
-    growth = Sheet("growth", titles["growth"], _cards(figures["growth_figures"]))
-    growth.tables.append(
+Table = tuple[str, list[str], list[Sequence[Any]]]
+
+
+def _growth_tables(figures: dict[str, Any], results: dict[str, Any]) -> list[Table]:
+    return [
         (
             str(figure("growth_trend").label),
             [_("Start"), _("End"), _("Total"), _("New"), _("Inactive")],
-            [
-                (
-                    t["bucket"].start,
-                    t["bucket"].end,
-                    t["bucket"].total,
-                    t["bucket"].new,
-                    t["bucket"].inactive,
-                )
-                for t in figures["trend"]
-            ],
+            [(b.start, b.end, b.total, b.new, b.inactive) for b in results["growth"].trend],
         )
-    )
-    demographics = Sheet("demographics", titles["demographics"])
-    for key, rows in (("by_source", figures["sources"]), ("by_company", figures["companies"])):
-        demographics.tables.append(
-            (
-                str(figure(key).label),
-                [_("Label"), _("Customers")],
-                [(display_label(r["row"].label), r["row"].customers) for r in rows],
-            )
+    ]
+
+
+def _demographics_tables(figures: dict[str, Any], results: dict[str, Any]) -> list[Table]:
+    demo = results["demographics"]
+    return [
+        (
+            str(figure(key).label),
+            [_("Label"), _("Customers")],
+            [(display_label(r.label), r.customers) for r in getattr(demo, key)],
         )
-    sales = Sheet("sales", titles["sales"], _cards(figures["sales_figures"]))
-    sales.tables.append(
+        for key in ("by_source", "by_company", "by_country", "by_city")
+    ]
+
+
+def _sales_tables(figures: dict[str, Any], results: dict[str, Any]) -> list[Table]:
+    return [
         (
             str(figure("association_trend").label),
             [_("Start"), _("End"), _("Customers with deals"), _("Total customers"), "%"],
             [
                 (b.start, b.end, b.customers_with_deals, b.total_customers, b.pct)
-                for b in figures["sales"].association_trend
+                for b in results["sales"].association_trend
             ],
         )
-    )
-    lost = Sheet("lost", titles["lost"])
-    lost.tables.append(
+    ]
+
+
+def _lost_tables(figures: dict[str, Any], results: dict[str, Any]) -> list[Table]:
+    return [
         (
             str(figure("lost_reasons").label),
             [_("Reason"), _("Deals"), _("Customers")],
-            [(display_label(r.reason), r.deals, r.customers) for r in figures["lost"]],
+            [(display_label(r.reason), r.deals, r.customers) for r in results["lost"]],
         )
-    )
-    products = Sheet("products", titles["products"])
-    products.tables.append(
+    ]
+
+
+def _products_tables(figures: dict[str, Any], results: dict[str, Any]) -> list[Table]:
+    return [
         (
             str(figure("top_products").label),
-            [_("Product"), _("Won deals"), _("Quantity"), money],
-            [(p.product, p.won_deals, p.quantity, p.revenue) for p in figures["products"]],
+            [_("Product"), _("Won deals"), _("Quantity"), _money()],
+            [(p.product, p.won_deals, p.quantity, p.revenue) for p in results["products"]],
         )
-    )
-    rfm = Sheet("rfm", titles["rfm"])
-    rfm.tables.append(
+    ]
+
+
+def _rfm_tables(figures: dict[str, Any], results: dict[str, Any]) -> list[Table]:
+    return [
         (
             str(figure("rfm_segments").label),
-            [_("Segment"), _("Customers"), money],
-            [(s["row"].segment, s["row"].customers, s["row"].revenue) for s in figures["segments"]],
-        )
-    )
-    rfm.tables.append(
+            [_("Segment"), _("Customers"), _money()],
+            [(s.segment, s.customers, s.revenue) for s in results["rfm"]],
+        ),
         (
             str(figure("rfm_grid").label),
             ["R \\ F", "F1", "F2", "F3", "F4", "F5"],
@@ -122,10 +123,102 @@ def dashboard_sheets(*, figures: dict[str, Any]) -> list[Sheet]:
                 (f"R{row['r']}", *[cell["count"] for cell in row["cells"]])
                 for row in figures["grid_rows"]
             ],
+        ),
+    ]
+
+
+def _lifecycle_tables(figures: dict[str, Any], results: dict[str, Any]) -> list[Table]:
+    return [
+        (
+            str(figure("lifecycle_trend").label),
+            [_("Start"), _("End"), _("New buyers"), _("Returning buyers"), _("Lost buyers")],
+            [
+                (b.start, b.end, b.new_buyers, b.returning_buyers, b.lost_buyers)
+                for b in results["lifecycle"].trend
+            ],
         )
-    )
-    revenue = Sheet("revenue", titles["revenue"], _cards(figures["kpi_figures"]))
-    return [growth, demographics, sales, lost, products, rfm, revenue]
+    ]
+
+
+def _retention_tables(figures: dict[str, Any], results: dict[str, Any]) -> list[Table]:
+    retention = results["retention"]
+    offsets = max((len(c.pct) for c in retention.cohorts), default=0)
+    return [
+        (
+            str(figure("retention").label),
+            [_("Cohort"), _("Customers"), *[f"+{k} (%)" for k in range(offsets)]],
+            [(c.cohort, c.size, *c.pct) for c in retention.cohorts],
+        )
+    ]
+
+
+def _service_tables(figures: dict[str, Any], results: dict[str, Any]) -> list[Table]:
+    service = results["service"]
+    columns = [str(figure(key).label) for key in ROOM_FIELDS]
+    return [
+        *[
+            (title, [_("Label"), *columns], [(r.label, *[getattr(r, k) for k in ROOM_FIELDS])
+                                             for r in rows])
+            for title, rows in (
+                (_("By channel"), service.by_channel),
+                (_("By agent"), service.by_agent),
+            )
+        ],
+        (
+            _("Trend"),
+            [_("Start"), _("End"), _("Rooms"), str(figure("median_resolution_s").label)],
+            [(b.start, b.end, b.rooms, b.median_resolution_s) for b in service.trend],
+        ),
+    ]  # fmt: skip
+
+
+# The tables of each section beside its headline rows (sections with none have no entry).
+TABLES: dict[str, Callable[[dict[str, Any], dict[str, Any]], list[Table]]] = {
+    "growth": _growth_tables,
+    "demographics": _demographics_tables,
+    "sales": _sales_tables,
+    "lost": _lost_tables,
+    "products": _products_tables,
+    "rfm": _rfm_tables,
+    "lifecycle": _lifecycle_tables,
+    "retention": _retention_tables,
+    "service": _service_tables,
+}
+
+
+def _money() -> str:
+    return _("Revenue (%(currency)s)") % {"currency": settings.INSIGHTS_CURRENCY}
+
+
+def dashboard_sheets(
+    *, params: DashboardParams, figures: dict[str, Any], **choices: Any
+) -> list[Sheet]:
+    """One sheet per section of the figure registry, in its order: the section's headline
+    figures, then its tables. `figures` is the page presenter's dict (its results are reused);
+    `choices` are the page's other options (lost_after, event)."""
+    options = {
+        "period": params.period,
+        "granularity": params.granularity,
+        "scope": params.scope,
+        "order": params.order,
+        **choices,
+    }
+    results: dict[str, Any] = {
+        "growth": figures["growth"],
+        "sales": figures["sales"],
+        "lost": figures["lost"],
+        "products": figures["products"],
+        "revenue": figures["kpis"],
+    }
+    sheets = []
+    for section in SECTIONS:
+        if section.key not in results:
+            results[section.key] = section.run(**options)
+        sheet = Sheet(section.key, str(section.title), _headline(section, results[section.key]))
+        if section.key in TABLES:
+            sheet.tables.extend(TABLES[section.key](figures, results))
+        sheets.append(sheet)
+    return sheets
 
 
 def _excel_value(value: Any) -> Any:
@@ -182,6 +275,9 @@ def dashboard_workbook(*, params: DashboardParams, sheets: list[Sheet]) -> bytes
         row = 3
         for label, value, unit in sheet.figures:
             cell_write(ws, row, 0, label)
+            if value is None:  # not computable (an unfitted model): an empty cell, not 0
+                row += 1
+                continue
             ws.write_number(row, 1, _excel_value(value), formats.get(unit, formats["count"]))
             if unit == "money":
                 cell_write(ws, row, 2, settings.INSIGHTS_CURRENCY)

@@ -11,13 +11,18 @@ To add figures (a new section of the dashboard, a new API field), append `Figure
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 Unit = Literal["count", "decimal", "pct", "money", "chart", "list"]
+# A figure of one of these units is one number: a headline (card, XLSX row, comparison).
+SCALAR_UNITS: tuple[Unit, ...] = ("count", "decimal", "pct", "money")
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,32 @@ class Section:
     key: str
     title: Promise
     defined_in: str
+    # One line for the API root (English, as the API's other descriptions).
+    summary: str = ""
+    # "module.function" computing the section: (period=..., **options) -> a dataclass whose
+    # fields include every headline figure of the section by its key.
+    compute: str = ""
+    # Whether its headline figures are compared with the previous period (METRICS.md 4).
+    compares: bool = False
+    # Headline figures of another section that this one reports too (sales' total_customers).
+    also_reports: tuple[str, ...] = ()
+    # Whether the dashboard has a section for it (the coverage test holds it to that).
+    on_dashboard: bool = True
+
+    def run(self, **options: Any) -> Any:
+        """The section's figures for options["period"]; options it does not take are left out
+        (a page passes all of its choices: granularity, lost_after, event, ...)."""
+        function = import_string(self.compute)
+        accepted = inspect.signature(function).parameters
+        return function(**{name: value for name, value in options.items() if name in accepted})
+
+    def headline_values(self, result: Any) -> dict[str, Any]:
+        """{key: value} of the section's headline figures, from what run() returned."""
+
+        def value(key: str) -> Any:
+            return result[key] if isinstance(result, Mapping) else getattr(result, key)
+
+        return {f.key: value(f.key) for f in headline_figures(self.key)}
 
 
 @dataclass(frozen=True)
@@ -35,22 +66,118 @@ class Figure:
     help: Promise
     unit: Unit
     defined_in: str
+    # More of it is bad news (the dashboard's arrow turns red when it goes up).
+    up_is_bad: bool = False
+    # A single number shown as a card (default: when its unit is a scalar one).
+    headline: bool | None = None
+    # Whether a section that compares with P′ compares this headline figure too.
+    compared: bool = True
+
+    @property
+    def is_headline(self) -> bool:
+        return self.unit in SCALAR_UNITS if self.headline is None else self.headline
 
 
 SECTIONS: list[Section] = [
-    Section("growth", _("Customer growth"), "METRICS.md §4.A"),
-    Section("demographics", _("Customers by source, company, country and city"), "METRICS.md §4.B"),
-    Section("sales", _("Sales lifecycle"), "METRICS.md §4.C"),
-    Section("lost", _("Lost reasons"), "METRICS.md §4.E"),
-    Section("products", _("Top products"), "METRICS.md §4.F"),
-    Section("rfm", _("RFM segmentation"), "METRICS.md §4.R"),
-    Section("revenue", _("Revenue"), "METRICS.md §4.K"),
-    Section("lifecycle", _("Buyer lifecycle"), "METRICS.md §G"),
-    Section("retention", _("Retention by cohort"), "METRICS.md §H"),
-    Section("service", _("Customer service"), "METRICS.md §S"),
-    Section("value", _("Customer value (predicted)"), "METRICS.md §V"),
-    Section("forecast", _("Pipeline and forecast"), "METRICS.md §P"),
-    Section("health", _("Customer health"), "METRICS.md §Q"),
+    Section(
+        "growth",
+        _("Customer growth"),
+        "METRICS.md §4.A",
+        "Total, new and inactive customers of the period, with a trend and P′ comparison.",
+        compute="insights.queries.growth_overview",
+        compares=True,
+    ),
+    Section(
+        "demographics",
+        _("Customers by source, company, country and city"),
+        "METRICS.md §4.B",
+        "Customers per source, company, country and city (all, or new in the period).",
+        compute="insights.queries.demographics",
+    ),
+    Section(
+        "sales",
+        _("Sales lifecycle"),
+        "METRICS.md §4.C",
+        "Customers with deals, deal association and deal sizes, with a trend.",
+        compute="insights.queries.sales_lifecycle",
+        compares=True,
+        also_reports=("total_customers",),
+    ),
+    Section(
+        "lost",
+        _("Lost reasons"),
+        "METRICS.md §4.E",
+        "Lost deals and customers per reason.",
+        compute="insights.queries.lost_reasons",
+    ),
+    Section(
+        "products",
+        _("Top products"),
+        "METRICS.md §4.F",
+        "Products of won deals by frequency or revenue.",
+        compute="insights.queries.top_products",
+    ),
+    Section(
+        "rfm",
+        _("RFM segmentation"),
+        "METRICS.md §4.R",
+        "Customers and revenue per RFM group (recency × frequency).",
+        compute="insights.queries.rfm_segments",
+    ),
+    Section(
+        "revenue",
+        _("Revenue"),
+        "METRICS.md §4.K",
+        "Revenue KPIs: revenue, paying customers, order value, win rate, per-day figures.",
+        compute="insights.queries.revenue_kpis",
+        compares=True,
+    ),
+    Section(
+        "lifecycle",
+        _("Buyer lifecycle"),
+        "METRICS.md §G",
+        "New, returning and lost buyers, buyer churn and retention, with a trend.",
+        compute="insights.lifecycle.buyer_lifecycle",
+        compares=True,
+    ),
+    Section(
+        "retention",
+        _("Retention by cohort"),
+        "METRICS.md §H",
+        "Monthly cohorts and the share retained 0 to 12 months later.",
+        compute="insights.lifecycle.cohort_retention",
+    ),
+    Section(
+        "service",
+        _("Customer service"),
+        "METRICS.md §S",
+        "Chat rooms, response and resolution times, CSAT, FCR, NPS and CES.",
+        compute="insights.service.service_figures",
+        compares=True,
+    ),
+    Section(
+        "value",
+        _("Customer value (predicted)"),
+        "METRICS.md §V",
+        "Predicted revenue, customers and revenue at risk, from the BG/NBD model.",
+        compute="insights.customer_value.customer_value_figures",
+    ),
+    Section(
+        "forecast",
+        _("Pipeline and forecast"),
+        "METRICS.md §P",
+        "Open pipeline by stage, weighted and at the historical win rate; expected repeat revenue.",
+        compute="insights.forecast.forecast",
+        on_dashboard=False,  # the API and XLSX have it; its dashboard section is still to come
+    ),
+    Section(
+        "health",
+        _("Customer health"),
+        "METRICS.md §Q",
+        "Customers scored 0-100 from recency, frequency, spend, service and NPS, by band.",
+        compute="insights.health.customer_health",
+        on_dashboard=False,  # the API and XLSX have it; its dashboard section is still to come
+    ),
 ]
 
 FIGURES: list[Figure] = [
@@ -89,6 +216,7 @@ FIGURES: list[Figure] = [
         ),
         "count",
         "METRICS.md §4.A",
+        up_is_bad=True,
     ),
     Figure(
         "monthly_avg_inactive_customers",
@@ -100,6 +228,7 @@ FIGURES: list[Figure] = [
         ),
         "decimal",
         "METRICS.md §4.A",
+        up_is_bad=True,
     ),
     Figure(
         "growth_trend",
@@ -376,6 +505,7 @@ FIGURES: list[Figure] = [
         _("A new customer every … hours: 24 × days in the period / new customers (0 when none)."),
         "decimal",
         "METRICS.md §4.K",
+        up_is_bad=True,
     ),
     # --- Buyer lifecycle ----------------------------------------------------------------------
     Figure(
@@ -404,6 +534,7 @@ FIGURES: list[Figure] = [
         ),
         "count",
         "METRICS.md §G",
+        up_is_bad=True,
     ),
     Figure(
         "active_buyers_start",
@@ -420,6 +551,7 @@ FIGURES: list[Figure] = [
         _("Of those active at the start, the ones lost in the period."),
         "count",
         "METRICS.md §G",
+        up_is_bad=True,
     ),
     Figure(
         "buyer_churn_pct",
@@ -428,6 +560,7 @@ FIGURES: list[Figure] = [
         _("100 × churned buyers / active buyers at the start."),
         "pct",
         "METRICS.md §G",
+        up_is_bad=True,
     ),
     Figure(
         "buyer_retention_pct",
@@ -731,6 +864,7 @@ FIGURES: list[Figure] = [
         ),
         "count",
         "METRICS.md §L",
+        compared=False,  # as of now, whatever the period: not compared with P′ (§4)
     ),
     Figure(
         "backlog_age",
@@ -799,6 +933,7 @@ FIGURES: list[Figure] = [
         ),
         "decimal",
         "METRICS.md §V",
+        headline=False,  # a distribution (the histogram), not one number
     ),
     # --- Pipeline and forecast ---------------------------------------------------------------
     Figure(
@@ -1004,6 +1139,26 @@ def section(key: str) -> Section:
 def section_figures(section_key: str, unit: tuple[Unit, ...] | None = None) -> list[Figure]:
     """The figures of one section in registry order, optionally only of the given units."""
     return [f for f in FIGURES if f.section == section_key and (unit is None or f.unit in unit)]
+
+
+def headline_figures(section_key: str) -> list[Figure]:
+    """The single-number figures a section reports, in registry order (XLSX rows, API, P′):
+    its own, after those of other sections it reports too (sales' total_customers)."""
+    extra = [figure(key) for key in section(section_key).also_reports]
+    return extra + cards(section_key)
+
+
+def compared_figures(section_key: str) -> list[Figure]:
+    """The headline figures compared with the previous period (none when the section does not
+    compare): the `previous` and `change_pct` fields of its API answer."""
+    if not section(section_key).compares:
+        return []
+    return [f for f in headline_figures(section_key) if f.compared]
+
+
+def cards(section_key: str) -> list[Figure]:
+    """The section's own single-number figures: its dashboard cards, in registry order."""
+    return [f for f in FIGURES if f.section == section_key and f.is_headline]
 
 
 def help_texts() -> dict[str, Promise]:

@@ -32,7 +32,7 @@ from customers.models import Contact
 from . import clv, customer_value, queries
 from .models import CustomerHealth, CustomerNpsDay, CustomerWonDay, ServiceRoomFact
 from .periods import Period, local_today
-from .rollup import _day, _execute, register_sqlite_functions, rows_write, statistics_refresh
+from .rollup import _day, _execute, rows_write, statistics_refresh
 
 COMPONENTS = ("purchase", "recency", "service", "voice")
 BANDS = ("healthy", "attention", "at_risk")
@@ -286,7 +286,6 @@ def customer_health(*, period: Period) -> dict[str, Any]:
 def nps_days_rebuild() -> int:
     """CustomerNpsDay: each customer's latest NPS answer of each local day (by answer time,
     then id), from the survey answers and their records' customers. Inside the rebuild."""
-    register_sqlite_functions()
     _execute(f"DELETE FROM {T_NPS}")
     written = _execute(f"""
         INSERT INTO {T_NPS} (customer_id, day, score)

@@ -73,7 +73,7 @@ from chats.models import ChatContact, ChatRoom, Holiday, ServiceTarget, SurveyRe
 from customers.models import Contact
 
 from . import queries, rollup
-from .comparison import comparison, previous_period
+from .comparison import previous_period
 from .models import (
     FigureCache,
     ServiceDayGroup,
@@ -697,8 +697,6 @@ class ServiceFigures:
     resolution_cal_met_pct: Decimal = Decimal("0.00")
     business_clock: bool = False
     now: datetime | None = None  # the rebuild's now the §L figures are as of
-    previous: dict[str, Any] = field(default_factory=dict)
-    change_pct: dict[str, Decimal | None] = field(default_factory=dict)
 
 
 def nearest_rank(n: int, numerator: int, denominator: int) -> int:
@@ -958,19 +956,13 @@ def _figures(period: Period, granularity: str) -> ServiceFigures:
 def service_figures(*, period: Period, granularity: str = "auto") -> ServiceFigures:
     """METRICS.md S and §L over rooms and survey responses created in the local-date period P.
 
-    Durations are whole seconds; percentages and averages Decimal to 0.01 (half-up); headline
-    figures carry `previous` (the same figures for P', METRICS.md section 1) and `change_pct`.
-    The §L statuses, open rooms and backlog are as of the rebuild's now (`computed_at`).
+    Durations are whole seconds; percentages and averages Decimal to 0.01 (half-up). The
+    §L statuses, open rooms and backlog are as of the rebuild's now (`computed_at`). The
+    comparison with the previous period is insights.comparison's, as for every section.
     """
     # Validates before touching the cache; "auto" and what it resolves to (the API asks
     # with the resolved one) must share one cache entry, or the rebuild warms the wrong one.
-    granularity = resolve_granularity(period, granularity)
-    current = _figures(period, granularity)
-    before = _figures(previous_period(period), granularity)
-    values = {name: getattr(current, name) for name in HEADLINE_FIELDS}
-    previous_values = {name: getattr(before, name) for name in HEADLINE_FIELDS}
-    previous, change = comparison(values, previous_values, HEADLINE_FIELDS)
-    return ServiceFigures(**{**current.__dict__, "previous": previous, "change_pct": change})
+    return _figures(period, resolve_granularity(period, granularity))
 
 
 # Presets up to this many days are warmed by the rebuild; longer ones are computed on their
@@ -994,6 +986,7 @@ def service_warm(*, run_id: int, periods: Sequence[Period]) -> int:
         for period in periods:
             if period.days <= _warm_max_days():
                 service_figures(period=period)
+                service_figures(period=previous_period(period))  # the comparison reads it
     finally:
         queries._warm_collector.reset(collector_token)
         queries._run_override.reset(token)

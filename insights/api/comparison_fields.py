@@ -1,59 +1,18 @@
 """`previous` and `change_pct` on the headline responses (METRICS.md section 4, Comparison).
 
-The API views name their headline fields; the figures are computed again for the previous
-period P' (insights.comparison) with the same options and compared as reported.
+The headline fields are the registry's (insights.figures.headline_figures); the comparison
+itself is made in insights.comparison.headline_comparison, for the API and dashboard alike.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import serializers
 
-from insights.comparison import comparison, previous_period
-
-GROWTH_HEADLINE = (
-    "total_customers",
-    "new_customers",
-    "monthly_avg_new_customers",
-    "inactive_customers",
-    "monthly_avg_inactive_customers",
-)
-SALES_HEADLINE = (
-    "total_customers",
-    "customers_with_deals",
-    "deal_association_pct",
-    "customers_with_won_deals",
-    "won_customers_pct",
-    "total_deal_size",
-    "avg_deal_size_per_customer",
-)
-REVENUE_HEADLINE = (
-    "revenue",
-    "paying_customers",
-    "avg_revenue_per_customer",
-    "top_20pct_revenue_share",
-    "avg_lifetime_value",
-    "one_time_customers",
-    "repeat_customers",
-    "won_deals",
-    "avg_order_value",
-    "win_rate_pct",
-    "revenue_per_day",
-    "new_customers_per_day",
-    "hours_per_new_customer",
-)
-LIFECYCLE_HEADLINE = (
-    "new_buyers",
-    "returning_buyers",
-    "lost_buyers",
-    "active_buyers_start",
-    "churned_buyers",
-    "buyer_churn_pct",
-    "buyer_retention_pct",
-)
+from insights.figures import compared_figures
 
 PREVIOUS_HELP = (
     "Each headline figure for the previous period P′ = [start − days(P), start − 1], the same "
@@ -67,9 +26,11 @@ CHANGE_HELP = (
 
 
 def comparison_fields(
-    name: str, declared: Mapping[str, Any], headline: tuple[str, ...]
+    name: str, declared: Mapping[str, Any], section_key: str
 ) -> tuple[serializers.Serializer, serializers.Serializer]:
-    """The `previous` and `change_pct` fields of a response serializer, from its own fields."""
+    """The `previous` and `change_pct` fields of a response serializer, from its own fields:
+    one per headline figure of the section in the figure registry."""
+    headline = [f.key for f in compared_figures(section_key)]
     previous = type(
         f"{name}PreviousSerializer",
         (serializers.Serializer,),
@@ -90,20 +51,3 @@ def comparison_fields(
         },
     )
     return previous(help_text=PREVIOUS_HELP), change(help_text=CHANGE_HELP)
-
-
-def headline_comparison(
-    figures: Callable[..., dict[str, Any]],
-    options: dict[str, Any],
-    current: Mapping[str, Any],
-    headline: tuple[str, ...],
-) -> dict[str, Any]:
-    """{"previous": ..., "change_pct": ...} for `current`, the figures of options["period"]."""
-    try:
-        before = previous_period(options["period"])
-    except OverflowError:  # P starts in year 1: nothing happened before it
-        earlier = {name: type(current[name])(0) for name in headline}
-    else:
-        earlier = figures(**{**options, "period": before})
-    previous, change = comparison(current, earlier, headline)
-    return {"previous": previous, "change_pct": change}

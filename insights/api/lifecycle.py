@@ -12,7 +12,7 @@ from rest_framework import serializers
 from insights import lifecycle
 
 from . import params as p
-from .comparison_fields import LIFECYCLE_HEADLINE, comparison_fields
+from .comparison_fields import comparison_fields
 from .serializers import Count, InsightsResponse, Money
 from .views import InsightsApi, _insights_schema
 
@@ -77,7 +77,7 @@ class LifecycleSerializer(InsightsResponse):
         "100 × (active_buyers_start − churned_buyers) / active_buyers_start."
     )
     trend = LifecycleBucketSerializer(many=True, help_text="One entry per bucket of P.")
-    previous, change_pct = comparison_fields("Lifecycle", locals(), LIFECYCLE_HEADLINE)
+    previous, change_pct = comparison_fields("Lifecycle", locals(), "lifecycle")
 
 
 class CohortSerializer(serializers.Serializer):
@@ -116,7 +116,6 @@ class LifecycleApi(InsightsApi):
     params_class = LifecycleParams
     output_class = LifecycleSerializer
     is_trend = True
-    headline = LIFECYCLE_HEADLINE
 
     def figures(self, *, period, granularity, lost_after) -> dict[str, Any]:
         result = lifecycle.buyer_lifecycle(

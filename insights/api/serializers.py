@@ -14,12 +14,7 @@ from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_
 from insights.figures import figure_help
 from insights.periods import GRANULARITIES, PRESETS
 
-from .comparison_fields import (
-    GROWTH_HEADLINE,
-    REVENUE_HEADLINE,
-    SALES_HEADLINE,
-    comparison_fields,
-)
+from .comparison_fields import comparison_fields
 
 
 def Money(help_text: Any, **kwargs: Any) -> serializers.DecimalField:  # noqa: N802
@@ -75,7 +70,7 @@ class GrowthSerializer(InsightsResponse):
     inactive_customers = Count(figure_help("inactive_customers"))
     monthly_avg_inactive_customers = Money(figure_help("monthly_avg_inactive_customers"))
     trend = GrowthBucketSerializer(many=True, help_text="One entry per bucket of P.")
-    previous, change_pct = comparison_fields("Growth", locals(), GROWTH_HEADLINE)
+    previous, change_pct = comparison_fields("Growth", locals(), "growth")
 
 
 # --- B. Demographics --------------------------------------------------------------------------
@@ -138,7 +133,7 @@ class SalesSerializer(InsightsResponse):
     association_trend = AssociationBucketSerializer(
         many=True, help_text="Per bucket b: customers_with_deals, total_customers, pct for b."
     )
-    previous, change_pct = comparison_fields("Sales", locals(), SALES_HEADLINE)
+    previous, change_pct = comparison_fields("Sales", locals(), "sales")
 
 
 # --- E. Lost reasons --------------------------------------------------------------------------
@@ -204,7 +199,7 @@ class RevenueSerializer(InsightsResponse):
     hours_per_new_customer = Money(
         "24 × days(P) / customers first seen in P: a new customer every … hours; 0 when none."
     )
-    previous, change_pct = comparison_fields("Revenue", locals(), REVENUE_HEADLINE)
+    previous, change_pct = comparison_fields("Revenue", locals(), "revenue")
 
 
 # --- Customers --------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from rest_framework import serializers
 
+from insights import service
 from insights.figures import figure_help
 from insights.service import (
     BACKLOG_BUCKETS,
@@ -18,7 +19,6 @@ from insights.service import (
     ROOM_FIELDS,
     SURVEY_FIELDS,
     TARGET_FIELDS,
-    service_figures,
 )
 
 from . import params as p
@@ -146,4 +146,4 @@ class ServiceApi(InsightsApi):
     is_trend = True
 
     def figures(self, *, period, granularity) -> dict[str, Any]:
-        return asdict(service_figures(period=period, granularity=granularity))
+        return asdict(service.service_figures(period=period, granularity=granularity))

@@ -18,7 +18,7 @@ def not_found(request: HttpRequest, path: str = "") -> JsonResponse:
 
 
 urlpatterns = [
-    path("", root.ApiRootApi.as_view(), name="root"),
+    path("", root.ApiRoot.as_view(), name="root"),
     path("insights/growth/", views.GrowthApi.as_view(), name="growth"),
     path("insights/demographics/", views.DemographicsApi.as_view(), name="demographics"),
     path("insights/sales/", views.SalesApi.as_view(), name="sales"),

@@ -28,17 +28,13 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from customers.models import Customer
-from insights import customer_value, figures, queries, segment_figures
+from insights import customer_value, queries, segment_figures
+from insights import figures as registry
+from insights.comparison import headline_comparison
 from insights.customer_filters import CustomerFilterError
 
 from . import params as p
 from . import serializers as s
-from .comparison_fields import (
-    GROWTH_HEADLINE,
-    REVENUE_HEADLINE,
-    SALES_HEADLINE,
-    headline_comparison,
-)
 from .customer360 import (
     MAX_ID,
     customer_360,
@@ -62,8 +58,8 @@ class InsightsApi(APIView):
     params_class: ClassVar[type[p.PeriodParams]] = p.PeriodParams
     output_class: ClassVar[type[serializers.Serializer]]
     is_trend: ClassVar[bool] = False
-    # Headline fields compared with the previous period (METRICS.md 4, Comparison).
-    headline: ClassVar[tuple[str, ...]] = ()
+    # The section of the figure registry it answers (set by _insights_schema).
+    section: ClassVar[str]
 
     def figures(self, **options: Any) -> dict[str, Any]:
         raise NotImplementedError
@@ -73,13 +69,17 @@ class InsightsApi(APIView):
         params.is_valid(raise_exception=True)
         options = dict(params.validated_data)
         granularity = options.get("granularity") if self.is_trend else None
-        figures = self.figures(**options)
-        if self.headline:
-            figures.update(headline_comparison(self.figures, options, figures, self.headline))
+        data = self.figures(**options)
+        if registry.section(self.section).compares:
+            data.update(
+                headline_comparison(
+                    section_key=self.section, options=options, current=data, compute=self.figures
+                )
+            )
         payload = {
             "period": period_json(options["period"], granularity),
             "computed_at": queries.computed_at(),
-            **figures,
+            **data,
         }
         return Response(self.render(payload))
 
@@ -89,16 +89,22 @@ class InsightsApi(APIView):
 
 def _insights_schema(params: type[serializers.Serializer], output: type, section: str):
     """The endpoint's schema; summary and description come from the figure registry."""
-    entry = figures.section(section)
-    return extend_schema_view(
+    entry = registry.section(section)
+    schema = extend_schema_view(
         get=extend_schema(
             summary=str(entry.title),
-            description=figures.section_description(section),
+            description=registry.section_description(section),
             parameters=[params],
             responses={200: output, 400: ERRORS_400},
             tags=["insights"],
         )
     )
+
+    def decorate(view: type) -> type:
+        view.section = section  # type: ignore[attr-defined]  # comparison, API root
+        return schema(view)
+
+    return decorate
 
 
 @_insights_schema(p.TrendParams, s.GrowthSerializer, "growth")
@@ -106,7 +112,6 @@ class GrowthApi(InsightsApi):
     params_class = p.TrendParams
     output_class = s.GrowthSerializer
     is_trend = True
-    headline = GROWTH_HEADLINE
 
     def figures(self, *, period, granularity) -> dict[str, Any]:
         return asdict(queries.growth_overview(period=period, granularity=granularity))
@@ -139,7 +144,6 @@ class SalesApi(InsightsApi):
     params_class = p.TrendParams
     output_class = s.SalesSerializer
     is_trend = True
-    headline = SALES_HEADLINE
 
     def figures(self, *, period, granularity) -> dict[str, Any]:
         return asdict(queries.sales_lifecycle(period=period, granularity=granularity))
@@ -190,7 +194,6 @@ class RfmApi(InsightsApi):
 class RevenueApi(InsightsApi):
     params_class = p.SegmentPeriodParams
     output_class = s.RevenueSerializer
-    headline = REVENUE_HEADLINE
 
     def figures(self, *, period, segment=None) -> dict[str, Any]:
         if segment is not None:

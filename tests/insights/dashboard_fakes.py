@@ -8,11 +8,10 @@ check the page asked for the right period.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from insights import customer_value, service_dashboard
+from insights import customer_value, service, service_dashboard
 from insights import lifecycle as lc
 from insights import queries as q
 from insights.service import (
-    HEADLINE_FIELDS,
     ROOM_FIELDS,
     TARGET_FIELDS,
     ServiceBucket,
@@ -160,7 +159,6 @@ class FakeQueries:
         row = ServiceRow("WhatsApp", 40, 30, Decimal("75.00"), 125, 900, 7500, 86400, 20,
                          Decimal("4.25"), Decimal("85.00"), Decimal("60.00"))  # fmt: skip
         headline = {name: getattr(row, name) for name in ROOM_FIELDS + TARGET_FIELDS}
-        every = {**{name: 0 for name in HEADLINE_FIELDS}, **headline}
         return ServiceFigures(
             **headline,
             nps_responses=10,
@@ -173,8 +171,6 @@ class FakeQueries:
             by_channel=[row],
             by_agent=[ServiceRow("Unassigned", *list(row.__dict__.values())[1:])],
             trend=[ServiceBucket(period.start, period.end, 40, 7500)],
-            previous={**every, "rooms": 20},
-            change_pct={name: None for name in HEADLINE_FIELDS} | {"rooms": Decimal("100.00")},
         )
 
     def install(self, monkeypatch) -> "FakeQueries":
@@ -195,6 +191,7 @@ class FakeQueries:
         for name in ("buyer_lifecycle", "cohort_retention"):
             monkeypatch.setattr(lc, name, getattr(self, name))
         monkeypatch.setattr(service_dashboard, "service_figures", self.service_figures)
+        monkeypatch.setattr(service, "service_figures", self.service_figures)
         return self
 
     def customer_value(self, *, period, horizon=365, model="mbgnbd"):

@@ -122,7 +122,14 @@ def test_default_period_is_last_30_days_and_every_query_gets_it(client, fake, vi
         "service_figures",
     }
     previous = {call[0] for call in fake.calls if call[1]["period"].start == date(2026, 1, 9)}
-    assert previous == {"growth_overview", "sales_lifecycle", "revenue_kpis", "buyer_lifecycle"}
+    # every section that compares with P′ (the figure registry's `compares`), service included
+    assert previous == {
+        "growth_overview",
+        "sales_lifecycle",
+        "revenue_kpis",
+        "buyer_lifecycle",
+        "service_figures",
+    }
 
 
 @pytest.mark.parametrize("preset", PAST_PRESETS + CURRENT_PRESETS + NEXT_PRESETS)

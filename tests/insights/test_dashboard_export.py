@@ -61,8 +61,31 @@ def test_workbook_has_one_sheet_per_section_and_is_audited(client, fake, viewer)
         "Top products",
         "RFM segmentation",
         "Revenue",
+        "Buyer lifecycle",
+        "Retention by cohort",
+        "Customer service",
+        "Customer value (predicted)",
     ]
-    assert "Paying customers" in strings and "Average lifetime value" in strings
+    # every revenue card (all 13), the lifecycle, service and value headline figures
+    for label in (
+        "Paying customers",
+        "Average lifetime value",
+        "Won deals",
+        "Average order value",
+        "Win rate",
+        "Revenue per day",
+        "New customers per day",
+        "A new customer every … hours",
+        "Buyer churn",
+        "Median first response",
+        "CES",
+        "Predicted revenue",
+        "Revenue at risk",
+    ):
+        assert label in strings, label
+    assert "<v>15</v>" in sheets["Revenue"]  # won deals
+    assert "<v>123456.78</v>" in sheets["Customer value (predicted)"]
+    assert "2026-01" in strings  # a retention cohort row
     assert "Period: 2026-02-01 – 2026-02-28" in strings
     # money is a number cell: 30,000,000 revenue, not a formatted string
     assert "<v>30000000</v>" in sheets["Revenue"]

@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 
+from insights.comparison import change_pct
 from insights.dashboard_lifecycle import compare_figures
 from tests.insights.build import customer, deal
 from tests.insights.build import rebuild as rebuild_all
@@ -67,8 +68,12 @@ def test_comparison_arrows_are_coloured_by_meaning():
         "paying_customers": 7,
     }
 
+    change = {
+        key: change_pct(f["value"], previous[key]) for key, f in zip(previous, figures, strict=True)
+    }
+
     # when
-    compare_figures(figures, previous)
+    compare_figures(figures, {"previous": previous, "change_pct": change})
 
     # then
     assert [(f["arrow"], f["tone"], f["change"]) for f in figures] == [
@@ -130,3 +135,32 @@ def test_a_bad_drill_down_value_is_refused(admin_client):
     # then: back to the list without the bad parameter, with a message naming it
     assert response.status_code == 302
     assert "buyers" not in response["Location"]
+
+
+def test_every_card_takes_label_unit_and_direction_from_the_registry(client, fake, viewer):  # noqa: F811
+    """Issue 26: cards typed by hand ignored the registry (labels, units, "bad when up")."""
+    from insights.figures import FIGURES, cards
+
+    # when
+    response = client.get(URL, {"preset": "last_month"})
+
+    # then: every card of growth, sales, revenue and lifecycle is the registry's entry
+    shown = {
+        card["key"]: card
+        for name in ("growth_figures", "sales_figures", "kpi_figures", "lifecycle_figures")
+        for card in response.context[name]
+    }
+    for section in ("growth", "sales", "revenue", "lifecycle"):
+        for entry in cards(section):
+            card = shown[entry.key]
+            assert (card["label"], card["kind"], card["up_is_bad"]) == (
+                entry.label,
+                entry.unit,
+                entry.up_is_bad,
+            )
+    assert len(response.context["kpi_figures"]) == 13  # every revenue card
+    # the service cards' labels are the registry's too ("CES", not a hand-typed one)
+    labels = {card.key: card.label for card in response.context["service_cards"]}
+    registry = {f.key: str(f.label) for f in FIGURES}
+    assert all(labels[key] == registry[key] for key in labels)
+    assert labels["ces_avg"] == "CES"

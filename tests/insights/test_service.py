@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 
+from insights.comparison import headline_comparison
 from insights.models import ServiceDayGroup, ServiceRoomFact
 from insights.service import (
     ServiceBucket,
@@ -178,6 +179,11 @@ def test_zero_denominators_and_previous_period():
 
     # when
     figures = service_figures(period=period("2026-01-10", "2026-01-11"))
+    compared = headline_comparison(
+        section_key="service",
+        options={"period": period("2026-01-10", "2026-01-11")},
+        current=figures,
+    )
 
     # then: every ratio over 0 is 0, percentiles of nothing are 0, change from 0 is null
     assert figures.rooms == 0
@@ -185,10 +191,10 @@ def test_zero_denominators_and_previous_period():
     assert (figures.fcr_pct, figures.nps, figures.ces_avg) == (D(0), D(0), D(0))
     assert (figures.median_first_response_s, figures.p90_resolution_s) == (0, 0)
     assert figures.by_channel == [] and figures.by_agent == []
-    assert figures.previous["rooms"] == 1
-    assert figures.previous["median_first_response_s"] == 90
-    assert figures.change_pct["rooms"] == D("-100.00")
-    assert figures.change_pct["resolved_rooms"] is None  # no baseline
+    assert compared["previous"]["rooms"] == 1
+    assert compared["previous"]["median_first_response_s"] == 90
+    assert compared["change_pct"]["rooms"] == D("-100.00")
+    assert compared["change_pct"]["resolved_rooms"] is None  # no baseline
 
 
 def test_rebuild_twice_gives_the_same_table():

@@ -33,16 +33,31 @@ def test_root_lists_every_endpoint_with_its_url_and_what_it_answers(api):
         "revenue",
         "forecast",
         "health",
+        "customer-value",
+        "lifecycle",
+        "retention",
+        "service",
         "customers",
+        "segments",
         "schema",
         "swagger",
         "redoc",
     }
     assert rows["growth"]["url"] == "http://testserver/api/v1/insights/growth/"
-    assert rows["revenue"]["description"] == "Revenue"
+    assert rows["revenue"]["description"].startswith("Revenue: Revenue KPIs")
+    assert rows["lifecycle"]["description"].startswith("Buyer lifecycle: New, returning")
+    assert all(row["description"] and "\n" not in row["description"] for row in rows.values())
     assert rows["customers"]["url"] == "http://testserver/api/v1/customers/"
     for row in rows.values():
         assert api.get(row["url"]).status_code == 200, row["name"]
+
+
+def test_root_page_title_is_the_apis_name(viewer):
+    client = APIClient()
+    client.force_login(viewer)
+    html = client.get("/api/v1/", HTTP_ACCEPT="text/html").content.decode()
+    assert "Wawasan API" in html
+    assert "Api Root" not in html
 
 
 def test_root_needs_the_insights_permission():
