@@ -65,6 +65,7 @@ def test_workbook_has_one_sheet_per_section_and_is_audited(client, fake, viewer)
         "Retention by cohort",
         "Customer service",
         "Customer value (predicted)",
+        "Pipeline and forecast",
     ]
     # every revenue card (all 13), the lifecycle, service and value headline figures
     for label in (
