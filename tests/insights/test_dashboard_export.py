@@ -76,7 +76,7 @@ def test_workbook_has_one_sheet_per_section_and_is_audited(client, fake, viewer)
         "Win rate",
         "Revenue per day",
         "New customers per day",
-        "A new customer every … hours",
+        "Hours between new customers",
         "Buyer churn",
         "Median first response",
         "CES",
