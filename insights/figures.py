@@ -841,6 +841,7 @@ FIGURES: list[Figure] = [
         ),
         "decimal",
         "METRICS.md §L",
+        up_is_bad=True,
     ),
     Figure(
         "p90_first_response_business_s",

@@ -80,6 +80,13 @@ SHOWN_WITHIN = {
     "csat_pct": "csat_avg",
     "nps_responses": "nps",  # promoters + passives + detractors
     "ces_responses": "ces_avg",
+    "first_response_met": "first_response_met_pct",
+    "first_response_breached": "first_response_met_pct",
+    "first_response_pending": "first_response_met_pct",
+    "resolution_met": "resolution_met_pct",
+    "resolution_breached": "resolution_met_pct",
+    "resolution_pending": "resolution_met_pct",
+    "p90_first_response_business_s": "median_first_response_business_s",
 }
 
 
@@ -179,16 +186,19 @@ def _local_pct(value: Decimal) -> str:
     return f"{number_format(value)}%"
 
 
-# Service-level figures whose rise is bad news (their arrow turns red when they go up).
-LEVEL_BAD_WHEN_UP = frozenset({"median_first_response_business_s"})
-
-
 def _level_card(
-    figures: ServiceFigures, key: str, label: str, value: str, detail: str, kind: str
+    figures: ServiceFigures,
+    compared: dict[str, dict[str, Any]],
+    key: str,
+    label: str,
+    value: str,
+    detail: str,
+    kind: str,
 ) -> dict[str, Any]:
     """A card with the dashboard's conventions (_comparison.html): the previous value, the
-    change and an arrow coloured by what the figure means."""
-    now, before = getattr(figures, key), figures.previous.get(key)
+    change (insights.comparison's) and an arrow coloured by what the figure means ("up is
+    bad" from the figure registry)."""
+    now, before = getattr(figures, key), compared["previous"].get(key)
     card: dict[str, Any] = {"key": key, "label": label, "value": value, "detail": detail,
                             "help": str(SERVICE_HELP[key])}  # fmt: skip
     if before is None:
@@ -198,11 +208,11 @@ def _level_card(
     else:
         up = now > before
         arrow = "up" if up else "down"
-        tone = "good" if up != (key in LEVEL_BAD_WHEN_UP) else "bad"
+        tone = "good" if up != figure(key).up_is_bad else "bad"
     card["f"] = {
         "arrow": arrow,
         "tone": tone,
-        "change": figures.change_pct.get(key),
+        "change": compared["change_pct"].get(key),
         "previous": before,
         "kind": kind,
         "previous_display": duration_human(before) if kind == "duration" else "",
@@ -210,7 +220,9 @@ def _level_card(
     return card
 
 
-def _level_cards(figures: ServiceFigures) -> list[dict[str, Any]]:
+def _level_cards(
+    figures: ServiceFigures, compared: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
     late = _("%(late)s late · %(pending)s pending")
     cards = []
     for kind, label in (
@@ -226,9 +238,10 @@ def _level_cards(figures: ServiceFigures) -> list[dict[str, Any]]:
                 "pct": _local_pct(getattr(figures, kind + "_cal_met_pct"))
             }
         value = _local_pct(getattr(figures, kind + "_met_pct"))
-        cards.append(_level_card(figures, f"{kind}_met_pct", label, value, detail, "pct"))
+        cards.append(_level_card(figures, compared, f"{kind}_met_pct", label, value, detail, "pct"))
     cards.append(_level_card(
-        figures, "median_first_response_business_s", _("Median first reply (business hours)"),
+        figures, compared, "median_first_response_business_s",
+        _("Median first reply (business hours)"),
         duration_human(figures.median_first_response_business_s),
         _("90%%: %(time)s") % {"time": duration_human(figures.p90_first_response_business_s)},
         "duration",
@@ -310,7 +323,7 @@ def service_section(
         ],
         "service_help": SERVICE_HELP,
         "service_rooms_url": chatroom_list_url(period=period),
-        "service_level_cards": _level_cards(figures),
+        "service_level_cards": _level_cards(figures, compared),
         "service_level_channels": _level_table(figures.by_channel, period, "channel"),
         "service_level_agents": _level_table(figures.by_agent, period, "agent"),
         "service_breached_url": chatroom_list_url(period=period, level="first_response_breached"),

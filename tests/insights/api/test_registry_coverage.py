@@ -85,15 +85,19 @@ def test_every_section_is_a_sheet_of_the_xlsx_with_each_headline_figure(staff_cl
         assert labels or sheets[section.key].tables, section.key  # no empty sheet
 
 
-# Sections landed before their Indonesian text (issue 28's forecast): remove the key when the
-# catalogue has it; the test then holds the section to it like every other.
-TRANSLATION_PENDING = {"forecast"}
+# Sections (by key) or figures (by where METRICS.md defines them) that landed before their
+# Indonesian text: issue 28's forecast, issue 30's service levels. Remove an entry when the
+# catalogue has it; the test then holds those figures to it like every other.
+TRANSLATION_PENDING = {"forecast", "METRICS.md §L"}
 
 
 def test_every_title_label_and_help_has_indonesian_text(db):
     catalogue = trans_real.translation("id")._catalog
     texts = [s.title for s in SECTIONS if s.key not in TRANSLATION_PENDING] + [
-        t for f in FIGURES if f.section not in TRANSLATION_PENDING for t in (f.label, f.help)
+        t
+        for f in FIGURES
+        if not {f.section, f.defined_in} & TRANSLATION_PENDING
+        for t in (f.label, f.help)
     ]
     with translation.override("en"):
         missing = [str(text) for text in texts if str(text) not in catalogue]
