@@ -69,12 +69,12 @@ def headline_comparison(
     from .figures import compared_figures, section
 
     entry = section(section_key)
-    keys = [f.key for f in compared_figures(section_key)]
+    fields = [f.field for f in compared_figures(section_key)]
     run = compute or entry.run
     before = run(**{**options, "period": previous_period(options["period"])})
     previous, change = comparison(
-        {key: _value(current, key) for key in keys},
-        {key: _value(before, key) for key in keys},
-        keys,
+        {name: _value(current, name) for name in fields},
+        {name: _value(before, name) for name in fields},
+        fields,
     )
     return {"previous": previous, "change_pct": change}

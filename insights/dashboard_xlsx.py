@@ -222,6 +222,8 @@ def dashboard_sheets(
 
 
 def _excel_value(value: Any) -> Any:
+    if isinstance(value, str):  # a decimal kept as text by a JSON-cached answer ("12.50")
+        value = Decimal(value)
     return float(value) if isinstance(value, Decimal) else value
 
 

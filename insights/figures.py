@@ -55,7 +55,7 @@ class Section:
         def value(key: str) -> Any:
             return result[key] if isinstance(result, Mapping) else getattr(result, key)
 
-        return {f.key: value(f.key) for f in headline_figures(self.key)}
+        return {f.key: value(f.field) for f in headline_figures(self.key)}
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,13 @@ class Figure:
     headline: bool | None = None
     # Whether a section that compares with P′ compares this headline figure too.
     compared: bool = True
+    # Its name in the section's answer (API field, result attribute) when the key, unique
+    # across the registry, differs (health's `customers` is `health_customers` here).
+    api_field: str = ""
+
+    @property
+    def field(self) -> str:
+        return self.api_field or self.key
 
     @property
     def is_headline(self) -> bool:
@@ -1079,6 +1086,7 @@ FIGURES: list[Figure] = [
         ),
         "count",
         "METRICS.md §Q",
+        api_field="customers",
     ),
     Figure(
         "avg_health",
@@ -1102,6 +1110,7 @@ FIGURES: list[Figure] = [
         ),
         "list",
         "METRICS.md §Q",
+        api_field="by_band",
     ),
     Figure(
         "health_backtest",
@@ -1113,6 +1122,7 @@ FIGURES: list[Figure] = [
         ),
         "list",
         "METRICS.md §Q",
+        api_field="backtest",
     ),
 ]
 

@@ -45,10 +45,11 @@ DEFAULT_PRESET = "last_30_days"
 MAX_PERIOD_DAYS = 50 * 366
 MAX_BUCKETS = 1000
 # The edges of the calendar (one rule for every endpoint and page): P's previous period P'
-# (METRICS.md 1) must start on or after the first day there is, and P must end early enough
-# for every step past its end (the day after a bucket, an ISO week running on, a lapse window
-# of up to 730 days) to be a date.
-FIRST_DAY = date(1, 1, 1)
+# (METRICS.md 1) must start early enough after the first day there is for every look back
+# before it (a lapse window of up to 730 days, the health backtest's 90) to be a date, and P
+# must end early enough for every step past its end (the day after a bucket, an ISO week
+# running on, a lapse window) to be a date.
+FIRST_DAY = date(3, 1, 1)
 LAST_DAY = date(9997, 12, 31)
 
 
@@ -253,8 +254,7 @@ def parse_period(
 def period_within_calendar(period: Period, *, param: str | None = None) -> Period:
     """`period` when its figures can be computed, else PeriodError naming the parameter.
 
-    Its previous period must not start before 1 January of year 1, and it must end on or before
-    LAST_DAY. Every request's period passes here (parse_period), so no figure function needs
+    Its previous period must not start before FIRST_DAY, and it must end on or before LAST_DAY. Every request's period passes here (parse_period), so no figure function needs
     a guard of its own.
     """
     if period.start.toordinal() - period.days < FIRST_DAY.toordinal():

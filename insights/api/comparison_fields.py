@@ -30,7 +30,7 @@ def comparison_fields(
 ) -> tuple[serializers.Serializer, serializers.Serializer]:
     """The `previous` and `change_pct` fields of a response serializer, from its own fields:
     one per headline figure of the section in the figure registry."""
-    headline = [f.key for f in compared_figures(section_key)]
+    headline = [f.field for f in compared_figures(section_key)]
     previous = type(
         f"{name}PreviousSerializer",
         (serializers.Serializer,),

@@ -66,6 +66,7 @@ def test_workbook_has_one_sheet_per_section_and_is_audited(client, fake, viewer)
         "Customer service",
         "Customer value (predicted)",
         "Pipeline and forecast",
+        "Customer health",
     ]
     # every revenue card (all 13), the lifecycle, service and value headline figures
     for label in (

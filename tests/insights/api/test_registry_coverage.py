@@ -39,8 +39,8 @@ def test_every_section_has_an_endpoint_whose_schema_documents_its_headline_figur
         ref = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
         properties = components[ref]["properties"]
         for entry in headline_figures(section.key):
-            assert entry.key in properties, (section.key, entry.key)
-            assert properties[entry.key].get("description"), (section.key, entry.key)
+            assert entry.field in properties, (section.key, entry.key)
+            assert properties[entry.field].get("description"), (section.key, entry.key)
         if section.compares:
             assert {"previous", "change_pct"} <= set(properties), section.key
 
