@@ -254,7 +254,8 @@ def parse_period(
 def period_within_calendar(period: Period, *, param: str | None = None) -> Period:
     """`period` when its figures can be computed, else PeriodError naming the parameter.
 
-    Its previous period must not start before FIRST_DAY, and it must end on or before LAST_DAY. Every request's period passes here (parse_period), so no figure function needs
+    Its previous period must not start before FIRST_DAY, and it must end on or before
+    LAST_DAY. Every request's period passes here (parse_period), so no figure function needs
     a guard of its own.
     """
     if period.start.toordinal() - period.days < FIRST_DAY.toordinal():
