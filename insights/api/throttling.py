@@ -10,20 +10,22 @@ so no two requests can take the same place:
   duration are estimated as this window's count plus the previous window's, weighted by the
   share of the previous window still inside the last duration (a sliding window without a
   history list). A refused request gives its place back.
-* Redis (settings.CACHES with CACHE_URL or a Redis broker): INCR. The database cache: the
-  counter's cache row is locked (SELECT ... FOR UPDATE) for the read and write on PostgreSQL;
-  SQLite writes one at a time per process, which a process lock reproduces.
+* Redis (settings.CACHES with CACHE_URL or a Redis broker): INCR. The database cache: one
+  INSERT ... ON CONFLICT DO UPDATE ... RETURNING on the cache table, whose row for a counter
+  holds a plain number (PostgreSQL and SQLite alike); two queries a request, as before.
 """
 
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
-from django.db import connections, router, transaction
+from django.db import connections, router
+from django.utils import timezone
 from rest_framework.throttling import (  # type: ignore[import-untyped]
     AnonRateThrottle,
     UserRateThrottle,
@@ -43,27 +45,53 @@ def counter_add(key: str, amount: int, *, timeout: int) -> int:
             cache.add(key, 0, timeout)
             return int(cache.incr(key, amount))
     if isinstance(cache, DatabaseCache):
-        db = router.db_for_write(cache.cache_model_class)
-        connection = connections[db]
-        if connection.vendor == "postgresql":
-            table = connection.ops.quote_name(cache._table)  # type: ignore[attr-defined]
-            with transaction.atomic(using=db):
-                cache.add(key, 0, timeout)
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        f"SELECT cache_key FROM {table} WHERE cache_key = %s FOR UPDATE",
-                        [cache.make_and_validate_key(key)],
-                    )
-                return _read_add_write(key, amount, timeout)
+        return _database_add(cache, key, amount, timeout)
     with _LOCAL_LOCK:
-        return _read_add_write(key, amount, timeout)
+        value = int(cache.get(key, 0)) + amount
+        cache.set(key, value, timeout)
+        return value
 
 
-def _read_add_write(key: str, amount: int, timeout: int) -> int:
+def counter_get(key: str) -> int:
     cache = caches["default"]
-    value = int(cache.get(key, 0)) + amount
-    cache.set(key, value, timeout)
-    return value
+    if isinstance(cache, DatabaseCache):
+        table, connection, now = _database(cache)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT value FROM {table} WHERE cache_key = %s AND expires > %s",
+                [cache.make_and_validate_key(key), now],
+            )
+            row = cursor.fetchone()
+        return int(row[0]) if row else 0
+    return int(cache.get(key, 0))
+
+
+def _database(cache: DatabaseCache) -> tuple[str, Any, Any]:
+    connection = connections[router.db_for_write(cache.cache_model_class)]
+    table = connection.ops.quote_name(cache._table)  # type: ignore[attr-defined]
+    now = connection.ops.adapt_datetimefield_value(timezone.now().replace(microsecond=0))
+    return table, connection, now
+
+
+def _database_add(cache: DatabaseCache, key: str, amount: int, timeout: int) -> int:
+    """One upsert in the database cache's table: the counter's row holds a plain number (it is
+    read by counter_get, never by cache.get), so the database adds to it atomically."""
+    table, connection, now = _database(cache)
+    expires = connection.ops.adapt_datetimefield_value(
+        timezone.now().replace(microsecond=0) + timedelta(seconds=timeout)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (cache_key, value, expires) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (cache_key) DO UPDATE SET "
+            f"value = CASE WHEN {table}.expires <= %s THEN %s "
+            f"ELSE CAST(CAST({table}.value AS INTEGER) + %s AS TEXT) END, "
+            f"expires = CASE WHEN {table}.expires <= %s THEN %s ELSE {table}.expires END "
+            f"RETURNING value",
+            [cache.make_and_validate_key(key), str(amount), expires, now, str(amount), amount,
+             now, expires],
+        )  # fmt: skip
+        return int(cursor.fetchone()[0])
 
 
 class AtomicRateThrottleMixin:
@@ -84,7 +112,7 @@ class AtomicRateThrottleMixin:
         window = int(self.now // self.duration)
         timeout = self.duration * 2 + 1
         current = counter_add(f"{self.key}:{window}", 1, timeout=timeout)
-        previous = int(caches["default"].get(f"{self.key}:{window - 1}", 0))
+        previous = counter_get(f"{self.key}:{window - 1}")
         elapsed = (self.now - window * self.duration) / self.duration
         if previous * (1 - elapsed) + current <= self.num_requests:
             return True
