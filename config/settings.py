@@ -289,6 +289,12 @@ REST_FRAMEWORK = {
         "anon": env("API_ANON_THROTTLE_RATE", default="60/minute"),
     },
     "EXCEPTION_HANDLER": "insights.api.errors.api_exception_handler",
+    # JSON bounded in size and depth, with text that can be stored (issue 27 item 14).
+    "DEFAULT_PARSER_CLASSES": [
+        "insights.api.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,
 }

@@ -2,11 +2,14 @@
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from insights.periods import PeriodError
+
+from .parsers import BodyTooLarge, body_limit
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -17,7 +20,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     """
     if isinstance(exc, PeriodError):
         return Response({"errors": {exc.param: [exc.message]}}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):  # Django read the body first: the same answer
+        exc = BodyTooLarge(f"The request body is larger than {body_limit()} bytes.")
     response = exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ParseError | BodyTooLarge):
+        # A body that cannot be read names the body (issue 27 item 14).
+        response.data = {"errors": {"body": [str(exc.detail)]}}
+        return response
     if response is not None and isinstance(exc, exceptions.ValidationError):
         detail = response.data
         if not isinstance(detail, dict):

@@ -8,6 +8,7 @@ current count, or the reason its saved filter no longer holds (never silently dr
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -77,27 +78,58 @@ class SavedSegmentSerializer(serializers.ModelSerializer):
         return self._counted(obj)[1]
 
 
+class SegmentPagination(PageNumberPagination):
+    """Pages of segments by name: only the page's segments are counted (issue 27 item 13)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    page_size_query_description = "Segments per page (default 50, at most 200)."
+    max_page_size = 200
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        descriptions = {
+            "count": "How many segments you can see (all pages).",
+            "next": "URL of the next page, null on the last.",
+            "previous": "URL of the previous page, null on the first.",
+            "results": "This page's segments by name, each with its count.",
+        }
+        for name, text in descriptions.items():
+            response["properties"][name]["description"] = text
+        return response
+
+
 @extend_schema_view(
     get=extend_schema(
-        summary="Saved segments you can see, with counts",
+        summary="Saved segments you can see, a page at a time, with counts",
         tags=["segments"],
         operation_id="segments_list",
-        responses=SavedSegmentSerializer(many=True),
+        responses={
+            200: SavedSegmentSerializer(many=True),
+            404: OpenApiResponse(description="No such page."),
+        },
     ),
     post=extend_schema(
         summary="Save a segment (you own it)",
         tags=["segments"],
         operation_id="segments_create",
         request=SavedSegmentSerializer,
-        responses={201: SavedSegmentSerializer, 400: ERRORS_400},
+        responses={
+            201: SavedSegmentSerializer,
+            400: ERRORS_400,
+            413: OpenApiResponse(description="The body is too large: {errors: {body: [...]}}."),
+        },
     ),
 )
 class SegmentListApi(APIView):
     serializer_class = SavedSegmentSerializer
+    pagination_class = SegmentPagination
 
     def get(self, request: Request) -> Response:
         segments = segments_visible(request.user).select_related("owner").order_by("name", "id")
-        return Response(SavedSegmentSerializer(segments, many=True).data)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(segments, request, view=self)
+        return paginator.get_paginated_response(SavedSegmentSerializer(page, many=True).data)
 
     def post(self, request: Request) -> Response:
         serializer = SavedSegmentSerializer(data=request.data)

@@ -54,8 +54,9 @@ def test_create_list_read_with_counts_and_visibility(people):
     assert mine.status_code == 201
     assert mine.json()["count"] == 2
     assert mine.json()["owner"] == "ani"
-    assert [s["name"] for s in as_ani.get(SEGMENTS).json()] == ["Jakarta", "Medan"]
-    assert [(s["name"], s["count"]) for s in as_budi.get(SEGMENTS).json()] == [("Medan", 1)]
+    assert [s["name"] for s in as_ani.get(SEGMENTS).json()["results"]] == ["Jakarta", "Medan"]
+    listed = as_budi.get(SEGMENTS).json()["results"]
+    assert [(s["name"], s["count"]) for s in listed] == [("Medan", 1)]
     assert as_budi.get(f"{SEGMENTS}{mine.json()['id']}/").status_code == 404
     assert as_budi.get(f"{SEGMENTS}{shared.json()['id']}/").json()["count"] == 1
 
