@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,7 +30,9 @@ from customers.models import Company, Customer
 
 from . import queries
 from .api.export import csv_style, customer_csv_response
+from .api.filters import DOCS as FILTER_DOCS
 from .customer_filters import (
+    ROLLING_PRESETS,
     CustomerFilterError,
     customer_filter,
     customer_filter_summary,
@@ -37,10 +40,13 @@ from .customer_filters import (
     customer_order,
     customer_rfm_period,
     filter_params,
+    rolling_preset_of,
     segment_customers,
+    segment_name_taken,
     segments_visible,
 )
 from .customer_search import customer_search_q
+from .dashboard_params import PRESET_LABELS
 from .models import CustomerStats, Segment
 from .templatetags.insights_format import (
     country_label,
@@ -464,8 +470,23 @@ class InsightsCustomerAdmin(CustomerAdmin):
         if not name:
             self.message_user(request, _("Give the segment a name."), level=messages.ERROR)
             return HttpResponseRedirect(back)
+        if segment_name_taken(owner=request.user, name=name):
+            self.message_user(
+                request,
+                _("You already have a segment named “%(name)s”: choose another name.")
+                % {"name": name},
+                level=messages.ERROR,
+            )
+            return HttpResponseRedirect(back)
+        values = filters.dict()
+        rolling = request.POST.get("rolling")
+        if rolling and rolling == rolling_preset_of(values.get("start"), values.get("end")):
+            # "Last 30 days" stays the last 30 days: the preset is kept, not today's dates.
+            values.pop("start", None)
+            values.pop("end", None)
+            values["preset"] = rolling
         try:
-            cleaned = customer_filters_clean(filters.dict())
+            cleaned = customer_filters_clean(values)
         except CustomerFilterError as error:
             self.message_user(request, str(error), level=messages.ERROR)
             return HttpResponseRedirect(back)
@@ -498,11 +519,100 @@ admin.site.register(Customer, InsightsCustomerAdmin)
 
 
 # --- Saved segments --------------------------------------------------------------------------
+# The segment form shows the customer list's own filters, grouped as a manager thinks of them
+# (not a JSON object); every parameter of insights.customer_filters has its field.
+SEGMENT_FILTER_GROUPS: tuple[tuple[Any, tuple[str, ...]], ...] = (
+    (_("Period"), ("preset", "start", "end")),
+    (_("Who"), ("source", "company", "country", "city", "first_seen_from", "first_seen_to")),
+    (
+        _("Buying"),
+        (
+            "product",
+            "revenue_min",
+            "revenue_max",
+            "has_deals",
+            "inactive",
+            "lost_reason",
+            "last_purchase_from",
+            "last_purchase_to",
+        ),
+    ),  # fmt: skip
+    (
+        _("Prediction and health"),
+        ("p_alive_min", "p_alive_max", "predicted_clv_min", "predicted_clv_max", "value"),
+    ),
+    (_("RFM"), ("segment", "r", "f", "rfm_start", "rfm_end")),
+    (
+        _("Buyer lifecycle and cohorts"),
+        (
+            "buyers",
+            "buyers_start",
+            "buyers_end",
+            "lost_after",
+            "lifecycle",
+            "cohort",
+            "cohort_offset",
+            "event",
+        ),
+    ),  # fmt: skip
+)
+
+
+class SegmentForm(forms.ModelForm):
+    """A saved segment: its name and the list's filters, one field each, checked exactly as the
+    list applies them; a rolling preset stays a preset; names are unique per owner."""
+
+    request_user: Any = None
+
+    class Meta:
+        model = Segment
+        fields = ["name", "shared"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        saved = dict(self.instance.filters or {}) if self.instance.pk else {}
+        grouped = {name for _title, names in SEGMENT_FILTER_GROUPS for name in names}
+        for name in (*[n for _t, ns in SEGMENT_FILTER_GROUPS for n in ns],
+                     *[n for n in filter_params() if n not in grouped]):  # fmt: skip
+            if name == "preset":
+                field: forms.Field = forms.ChoiceField(
+                    label=_("Rolling period"),
+                    required=False,
+                    choices=[("", "—")] + [(p, PRESET_LABELS[p]) for p in ROLLING_PRESETS],
+                    help_text=FILTER_DOCS.get(name, ""),
+                )
+            else:
+                field = forms.CharField(
+                    label=name.replace("_", " "), required=False,
+                    help_text=FILTER_DOCS.get(name, ""),
+                )  # fmt: skip
+            field.initial = saved.get(name, "")
+            self.fields[name] = field
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"].strip()
+        owner = self.instance.owner if self.instance.pk else self.request_user
+        if owner is not None and segment_name_taken(
+            owner=owner, name=name, exclude_pk=self.instance.pk
+        ):
+            raise ValidationError(_("You already have a segment of this name."))
+        return name
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        values = {name: (data.get(name) or "").strip() for name in filter_params()}
+        try:
+            self.instance.filters = customer_filters_clean(values)
+        except CustomerFilterError as error:
+            field = error.param if error.param in self.fields else None
+            raise ValidationError({field: error.message} if field else str(error)) from None
+        return data
+
+
 @admin.register(Segment)
 class SegmentAdmin(admin.ModelAdmin):
     list_display = ["name", "owner", "shared", "customers", "list_link", "updated_at"]
     list_select_related = ["owner"]
-    fields = ["name", "shared", "filters", "owner", "created_at", "updated_at"]
     readonly_fields = ["owner", "created_at", "updated_at"]
     actions = ["export_csv"]
 
@@ -519,20 +629,23 @@ class SegmentAdmin(admin.ModelAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    form = SegmentForm
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (None, {"fields": ["name", "shared", "owner", "created_at", "updated_at"]}),
+            *(
+                (title, {"fields": list(names), "classes": ["insights-filter-group"]})
+                for title, names in SEGMENT_FILTER_GROUPS
+            ),
+        ]
+
     def get_form(self, request, obj=None, **kwargs):
+        kwargs["form"] = SegmentForm
+        kwargs["fields"] = None
         form = super().get_form(request, obj, **kwargs)
-
-        class SegmentForm(form):
-            def clean_filters(self):
-                value = self.cleaned_data.get("filters") or {}
-                if not isinstance(value, dict):
-                    raise ValidationError(_("Filters are an object of parameter: value."))
-                try:
-                    return customer_filters_clean({k: str(v) for k, v in value.items()})
-                except CustomerFilterError as error:
-                    raise ValidationError(str(error)) from None
-
-        return SegmentForm
+        form.request_user = request.user
+        return form
 
     def save_model(self, request, obj, form, change):
         if not change:

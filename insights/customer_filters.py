@@ -51,7 +51,7 @@ from deals.models import Deal, DealItem, Product
 from . import lifecycle, queries
 from .customer_search import customer_search_q
 from .models import CustomerStats, CustomerWonDay, DealFact, Segment
-from .periods import Period, PeriodError, parse_period
+from .periods import CURRENT_PRESETS, PAST_PRESETS, Period, PeriodError, parse_period
 
 __all__ = [
     "FILTER_PARAMS",
@@ -100,6 +100,7 @@ DrilldownError = CustomerFilterError  # the name the admin used before the move
 
 
 FILTER_PARAMS = (
+    "preset",
     "source",
     "company",
     "country",
@@ -137,6 +138,32 @@ FILTER_PARAMS = (
     "lifecycle",
     "health",
 )
+
+
+# The presets a saved segment may keep rolling: the past and current ones (a list of customers
+# is about what has happened).
+ROLLING_PRESETS: tuple[str, ...] = (*PAST_PRESETS, *CURRENT_PRESETS)
+
+
+def rolling_preset_of(start: str | None, end: str | None) -> str | None:
+    """The past or current preset whose period is start..end today, if one is: a segment saved
+    from "last 30 days" can then keep the preset instead of freezing the dates."""
+    if not start or not end:
+        return None
+    for preset in ROLLING_PRESETS:
+        period = parse_period(preset=preset)
+        if (period.start.isoformat(), period.end.isoformat()) == (start, end):
+            return preset
+    return None
+
+
+def segment_name_taken(*, owner: Any, name: str, exclude_pk: int | None = None) -> bool:
+    """Whether `owner` already has a segment of this name (any case): names are unique per
+    owner, so a list of segments never shows two alike."""
+    taken = Segment.objects.filter(owner=owner, name__iexact=name.strip())
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    return taken.exists()
 
 
 def filter_params() -> tuple[str, ...]:
@@ -177,8 +204,20 @@ def _choice(param: str, value: str, choices: tuple[str, ...]) -> str:
 
 
 def list_period(params: Mapping[str, str]) -> Period | None:
-    """The period P of start/end, or None when neither is given."""
+    """The period P of start/end, or of a rolling `preset` (a saved segment's "last 30 days"
+    moves with today), or None when none is given."""
     start, end = params.get("start") or None, params.get("end") or None
+    if preset := params.get("preset"):
+        if start or end:
+            raise CustomerFilterError("preset", _("give either preset or start and end, not both"))
+        if preset not in ROLLING_PRESETS:
+            raise CustomerFilterError(
+                "preset", _("one of: %(choices)s") % {"choices": ", ".join(ROLLING_PRESETS)}
+            )
+        try:
+            return parse_period(preset=preset)
+        except PeriodError as error:
+            raise CustomerFilterError("preset", error.message) from None
     if start is None and end is None:
         return None
     if start is None or end is None:

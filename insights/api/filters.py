@@ -23,6 +23,10 @@ from insights.customer_filters import (
 )
 
 DOCS: dict[str, str] = {
+    "preset": (
+        "A past or current period preset (`last_30_days`, `this_month`…) instead of start and "
+        "end: it moves with today, so a saved segment keeps its rolling period."
+    ),
     "source": "The source as written (a CRM source or a chat channel); `Other` = none.",
     "company": "A company id, or `none` for customers whose company is Other.",
     "country": (

@@ -17,6 +17,7 @@ from insights.customer_filters import (
     CustomerFilterError,
     customer_filters_clean,
     segment_customers,
+    segment_name_taken,
     segments_visible,
 )
 from insights.models import Segment
@@ -55,6 +56,14 @@ class SavedSegmentSerializer(serializers.ModelSerializer):
             "name": {"help_text": "A name for people."},
             "shared": {"help_text": "true: every user with insights access sees it."},
         }
+
+    def validate_name(self, value: str) -> str:
+        request = self.context.get("request")
+        owner = self.instance.owner if self.instance else getattr(request, "user", None)
+        exclude = self.instance.pk if self.instance else None
+        if owner is not None and segment_name_taken(owner=owner, name=value, exclude_pk=exclude):
+            raise serializers.ValidationError("You already have a segment of this name.")
+        return value.strip()
 
     def validate_filters(self, value: dict[str, str]) -> dict[str, str]:
         try:
@@ -132,7 +141,7 @@ class SegmentListApi(APIView):
         return paginator.get_paginated_response(SavedSegmentSerializer(page, many=True).data)
 
     def post(self, request: Request) -> Response:
-        serializer = SavedSegmentSerializer(data=request.data)
+        serializer = SavedSegmentSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         segment = serializer.save(owner=request.user)
         return Response(SavedSegmentSerializer(segment).data, status=201)
@@ -173,7 +182,10 @@ class SegmentDetailApi(APIView):
 
     def patch(self, request: Request, pk: int) -> Response:
         serializer = SavedSegmentSerializer(
-            self.segment(request, pk, edit=True), data=request.data, partial=True
+            self.segment(request, pk, edit=True),
+            data=request.data,
+            partial=True,
+            context={"request": request},
         )
         serializer.is_valid(raise_exception=True)
         return Response(SavedSegmentSerializer(serializer.save()).data)
