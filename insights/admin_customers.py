@@ -539,7 +539,7 @@ SEGMENT_FILTER_GROUPS: tuple[tuple[Any, tuple[str, ...]], ...] = (
     ),  # fmt: skip
     (
         _("Prediction and health"),
-        ("p_alive_min", "p_alive_max", "predicted_clv_min", "predicted_clv_max", "value"),
+        ("p_alive_min", "p_alive_max", "predicted_clv_min", "predicted_clv_max", "value", "health"),
     ),
     (_("RFM"), ("segment", "r", "f", "rfm_start", "rfm_end")),
     (
@@ -632,12 +632,16 @@ class SegmentAdmin(admin.ModelAdmin):
     form = SegmentForm
 
     def get_fieldsets(self, request, obj=None):
+        grouped = {name for _title, names in SEGMENT_FILTER_GROUPS for name in names}
+        # A filter no group names yet still has its field (a segment never loses a filter).
+        others = [name for name in filter_params() if name not in grouped]
         return [
             (None, {"fields": ["name", "shared", "owner", "created_at", "updated_at"]}),
             *(
                 (title, {"fields": list(names), "classes": ["insights-filter-group"]})
                 for title, names in SEGMENT_FILTER_GROUPS
             ),
+            *([(_("Other filters"), {"fields": others})] if others else []),
         ]
 
     def get_form(self, request, obj=None, **kwargs):
