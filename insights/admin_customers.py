@@ -190,6 +190,18 @@ class PAliveFilter(_RangeFilter):
         ]
 
 
+class HealthFilter(_RangeFilter):
+    title = _("health")
+    parameters = ("health",)
+
+    def ranges(self):
+        return [
+            (_("Healthy (70 or more)"), {"health": "healthy"}),
+            (_("Needs attention (40–69)"), {"health": "attention"}),
+            (_("At risk (below 40)"), {"health": "at_risk"}),
+        ]
+
+
 def _round_figure(amount: Decimal) -> Decimal:
     """1 significant figure (4,370,000 → 4,000,000): a threshold a person reads at a glance."""
     if amount <= 0:
@@ -253,6 +265,7 @@ DEFAULT_COLUMNS = (
     "last_purchase",
     "rfm_segment",
     "p_alive",
+    "health_score",
 )
 OPTIONAL_COLUMNS = {
     "id": _("id"),
@@ -309,12 +322,13 @@ class InsightsCustomerAdmin(CustomerAdmin):
         RevenueFilter,
         LastPurchaseFilter,
         PAliveFilter,
+        HealthFilter,
         SourceFilter,
         CountryFilter,
         CompanyFilter,
         HasDealsFilter,
     ]
-    list_select_related = ["company", "stats", "value"]
+    list_select_related = ["company", "stats", "value", "health"]
     actions = [*CustomerAdmin.actions, "export_csv"]
     change_list_template = "admin/customers/customer/insights_change_list.html"
 
@@ -360,6 +374,12 @@ class InsightsCustomerAdmin(CustomerAdmin):
         # The stored prediction of the last rebuild (as of today); none without a buying day.
         value = getattr(obj, "value", None)
         return number_format(value.p_alive, decimals=2, fixed=True) if value is not None else "–"
+
+    @admin.display(description=_("health"), ordering="health__health")
+    def health_score(self, obj: Customer):
+        # The stored score of the last rebuild (as of today); none without a buying day.
+        health = getattr(obj, "health", None)
+        return f"{health.health} · {health.get_band_display()}" if health is not None else "–"
 
     @admin.display(description=_("predicted value"), ordering="value__predicted_clv")
     def predicted_clv(self, obj: Customer):

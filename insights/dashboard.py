@@ -37,6 +37,7 @@ from .customer360_page import (
     timeline_page,
 )
 from .dashboard_figures import dashboard_figures
+from .dashboard_health import health_section, stored_customer_health
 from .dashboard_lifecycle import lifecycle_choices, lifecycle_dashboard
 from .dashboard_params import (
     CUSTOM,
@@ -113,6 +114,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             print_mode=request.GET.get("print") == "1",
             **dashboard_figures(params=params),
             value=value_section(period=params.period),
+            health=health_section(period=params.period),
             **forecast_section(period=params.period),
         )
         context.update(
@@ -234,7 +236,9 @@ def customer360_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     """GET admin/insights/customer360/<id>/: one customer, everything known about them."""
     _require(request, VIEW_PERM)
     # "value": the stored predicted value (insights.CustomerValue) in the same query.
-    customer = Customer.objects.select_related("company", "value").filter(pk=customer_id).first()
+    customer = (
+        Customer.objects.select_related("company", "value", "health").filter(pk=customer_id).first()
+    )
     if customer is None:
         survivor = customer_survivor_id(customer_id=customer_id)
         if survivor is not None:
@@ -258,6 +262,7 @@ def customer360_view(request: HttpRequest, customer_id: int) -> HttpResponse:
         "raw": {k: request.GET.get(k, "") for k in ("preset", "start", "end")},
         "lifetime_revenue": customer_lifetime_revenue(customer=customer),
         "customer_value": stored_customer_value(customer),
+        "customer_health": stored_customer_health(customer),
         "explanation": explanation,
         "personal_data_masked": masked,
         **customer_360(customer=customer, masked=masked),

@@ -8,7 +8,7 @@ check the page asked for the right period.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from insights import customer_value, service, service_dashboard
+from insights import customer_value, health, service, service_dashboard
 from insights import lifecycle as lc
 from insights import queries as q
 from insights.service import (
@@ -188,11 +188,30 @@ class FakeQueries:
         ):
             monkeypatch.setattr(q, name, getattr(self, name))
         monkeypatch.setattr(customer_value, "customer_value", self.customer_value)
+        monkeypatch.setattr(health, "customer_health", self.customer_health)
         for name in ("buyer_lifecycle", "cohort_retention"):
             monkeypatch.setattr(lc, name, getattr(self, name))
         monkeypatch.setattr(service_dashboard, "service_figures", self.service_figures)
         monkeypatch.setattr(service, "service_figures", self.service_figures)
         return self
+
+    def customer_health(self, *, period):
+        """An insights/health/ payload with a backtest."""
+        self.calls.append(("customer_health", {"period": period}))
+        return {
+            "as_of": period.end.isoformat(), "customers": 60, "avg_health": "52.25",
+            "by_band": [
+                {"band": "healthy", "customers": 20, "revenue": "5000000.00"},
+                {"band": "attention", "customers": 25, "revenue": "3000000.00"},
+                {"band": "at_risk", "customers": 15, "revenue": "1000000.00"},
+            ],
+            "backtest": {"as_of": period.end.isoformat(), "by_band": [
+                {"band": "healthy", "customers": 18, "bought_pct": "61.11"},
+                {"band": "attention", "customers": 20, "bought_pct": "30.00"},
+                {"band": "at_risk", "customers": 10, "bought_pct": "10.00"},
+            ]},
+            "model_fitted": True,
+        }  # fmt: skip
 
     def customer_value(self, *, period, horizon=365, model="mbgnbd"):
         """A fitted insights/customer-value payload (money in cents), with a passed holdout."""

@@ -117,6 +117,7 @@ def test_default_period_is_last_30_days_and_every_query_gets_it(client, fake, vi
         "rfm_grid",
         "revenue_kpis",
         "customer_value",
+        "customer_health",
         "buyer_lifecycle",
         "cohort_retention",
         "service_figures",
@@ -548,3 +549,14 @@ def test_charts_name_countries_and_mark_all_others(client, fake, viewer):
     assert "country=ID" in charts["country"]["urls"][0]
     assert charts["country"]["urls"][1] is None
     assert charts["source"]["others"] == [False, False, False]
+
+
+def test_customer_health_section_and_its_backtest_sentence(client, fake, viewer):
+    html = client.get(URL, {"preset": "last_year"}).content.decode()
+    section = html.split('id="section-health"')[1].split("</section>")[0]
+    assert "Customer health" in section
+    assert ">52.25<" in section
+    assert 'id="health-backtest"' in section and "61.11%" in section
+    assert "The score works on your data: 61.11% of the customers it called healthy" in section
+    # a past as-of date: the list filters on today's scores, so no band link is offered
+    assert "?health=" not in section

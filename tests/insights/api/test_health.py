@@ -372,3 +372,27 @@ def test_random_customers_equal_a_direct_computation(seed):
     p_alive = {v.customer_id: v.p_alive for v in CustomerValue.objects.all()} if fitted else {}
     stored = {row.customer_id: row.health for row in CustomerHealth.objects.all()}
     assert stored == _direct(local_today(), WEIGHTS, p_alive)
+
+
+def test_dashboard_band_links_list_the_same_count(client, db):
+    # given today's scores stored by a rebuild, and a viewer of the dashboard and the list
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    _hand_world()
+    insights_rebuild(trigger="test")
+    user = UserFactory(is_staff=True)
+    for codename in ("view_insights", "view_customer"):
+        user.user_permissions.add(Permission.objects.get(codename=codename))
+    client.force_login(user)
+    # when
+    html = client.get("/admin/insights/dashboard/", {"preset": "today"}).content.decode()
+    section = html.split('id="section-health"')[1].split("</section>")[0]
+    # then every band's number links to a list of exactly that many customers
+    for band, count in (("healthy", 0), ("attention", 1), ("at_risk", 3)):
+        link = f'href="/admin/customers/customer/?health={band}" data-band="{band}">{count}<'
+        assert link in section, band
+        listed = client.get("/admin/customers/customer/", {"health": band})
+        assert listed.status_code == 200
+        assert listed.context["cl"].result_count == count, band
