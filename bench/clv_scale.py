@@ -1,6 +1,6 @@
 """Time the customer-value fit and scoring at N synthetic customers, numpy only (no database).
 
-    .venv/bin/python -m bench.clv_scale --customers 1000000
+    .venv/bin/python -m bench.clv_scale --customers 1000000 [--model mbgnbd|bgnbd]
 
 Customers are simulated from the BG/NBD story itself (rate λ ~ Gamma(r, α), drop-out after each
 buying day with p ~ Beta(a, b), first buying day uniform over two years before A; day values
@@ -51,6 +51,7 @@ def simulate(n: int, seed: int = 7) -> tuple[np.ndarray, ...]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--model", choices=clv.MODELS, default=clv.DEFAULT_MODEL)
     args = parser.parse_args()
     x, t_x, T, m = simulate(args.customers)
     timings: dict[str, float] = {}
@@ -64,23 +65,47 @@ def main() -> None:
     timings["distinct_s"] = time.perf_counter() - began
 
     began = time.perf_counter()
-    bgnbd = clv.bgnbd_fit(triples[:, 0], triples[:, 1], triples[:, 2], weights=counts)
-    timings["bgnbd_fit_s"] = time.perf_counter() - began
+    bgnbd = clv.purchase_fit(
+        triples[:, 0], triples[:, 1], triples[:, 2], weights=counts, model=args.model
+    )
+    timings["purchase_fit_s"] = time.perf_counter() - began
     began = time.perf_counter()
     gg = clv.gamma_gamma_fit(pairs[:, 0], pairs[:, 1], weights=pair_counts)
     timings["gamma_gamma_fit_s"] = time.perf_counter() - began
 
     began = time.perf_counter()
-    alive = clv.bgnbd_p_alive(bgnbd, x, t_x, T)
-    expected = clv.bgnbd_expected_purchases(bgnbd, 365.0, x, t_x, T)
+    alive = clv.purchase_p_alive(bgnbd, x, t_x, T)
+    expected = clv.purchase_expected(bgnbd, 365.0, x, t_x, T)
     value = clv.gamma_gamma_expected_value(gg, x, m)
     predicted = expected * value
     timings["score_all_s"] = time.perf_counter() - began
+
+    # Health's arithmetic over every customer (the rebuild adds its SQL reads to this).
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    from insights import health
+
+    began = time.perf_counter()
+    components = {
+        "purchase": 100.0 * alive,
+        "recency": health.recency_score(T - t_x),
+        "service": np.full(len(x), np.nan),
+        "voice": np.full(len(x), np.nan),
+    }
+    weights = {"purchase": 40.0, "recency": 30.0, "service": 15.0, "voice": 15.0}
+    scores = health.health_score(components, weights)
+    health.bands(scores)
+    timings["health_score_s"] = time.perf_counter() - began
 
     print(
         json.dumps(
             {
                 "customers": args.customers,
+                "model": args.model,
                 "repeat_customers": int(repeat.sum()),
                 "distinct_triples": len(triples),
                 "distinct_pairs": len(pairs),
