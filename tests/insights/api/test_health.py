@@ -396,3 +396,21 @@ def test_dashboard_band_links_list_the_same_count(client, db):
         listed = client.get("/admin/customers/customer/", {"health": band})
         assert listed.status_code == 200
         assert listed.context["cl"].result_count == count, band
+
+
+def test_the_360_page_shows_the_score_and_its_components(client, db):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    c1, c2, _c3, _c4 = _hand_world()
+    insights_rebuild(trigger="test")
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_insights"))
+    client.force_login(user)
+    html = client.get(f"/admin/insights/customer360/{_customer(c2)}/").content.decode()
+    section = html.split('id="section-health360"')[1].split("</section>")[0]
+    assert "29 · At risk" in section  # health 29: (30·50 + 15·66.67) / 85
+    assert ">67<" in section  # service 66.67, shown whole
+    assert ">50<" in section  # recency
+    assert "—" in section  # no voice: the NPS of exactly 365 days ago is out
