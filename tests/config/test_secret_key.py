@@ -12,9 +12,11 @@ from tests.config.test_settings import _manage
     [
         "short",
         "a" * 60,  # long, but one distinct character
-        "django-insecure-" + secrets.token_urlsafe(50),  # Django's generated development prefix
-        secrets.token_urlsafe(30)[:49],  # under 50 characters
+        "django-insecure-" + "k3Y9vQ2mZx7T" * 5,  # Django's generated development prefix
+        "Zq8vN2kX7pL4mR9tW3yB6cF1hJ5dG0sA8eK2uY7iO4nM3bV",  # under 50 characters
     ],
+    # Fixed values and ids: pytest-xdist's processes must collect the same test names.
+    ids=["short", "one-character", "django-insecure", "under-50"],
 )
 def test_a_weak_secret_key_is_refused_when_debug_is_off(key):
     # when
