@@ -64,6 +64,7 @@ from .rollup import (
     T_CONTACT,
     T_FACT,
     T_GAP,
+    T_OWNER,
     T_REPEAT,
     T_ROOM,
     T_ROOMFACT,
@@ -86,6 +87,7 @@ T_PRODUCT_DAYS = "insights_inc_product_days"
 T_NEW_CUSTOMERS = "insights_inc_new_customers"
 T_REPEAT_NET = "insights_inc_repeat_net"
 T_WON_DAYS_BEFORE = "insights_inc_won_days"
+T_OWNER_DELTA = "insights_inc_owner"
 TEMP_TABLES = {
     T_WON_DAYS_BEFORE: "customer_id BIGINT, day INTEGER, won_deals INTEGER, revenue_cents BIGINT",
     T_NEW_CUSTOMERS: "id BIGINT",
@@ -100,6 +102,8 @@ TEMP_TABLES = {
     "count BIGINT, amount NUMERIC, quantity BIGINT",
     T_REPEAT_DELTA: "a1 INTEGER, a2 INTEGER, n BIGINT",
     T_PRODUCT_DAYS: "day INTEGER PRIMARY KEY",
+    T_OWNER_DELTA: "kind VARCHAR(8), owner_id BIGINT, day INTEGER, cycle_days INTEGER, "
+    "deals BIGINT, amount NUMERIC, weighted NUMERIC",
 }
 CUSTOMERS = f"SELECT id FROM {T_CUSTOMERS}"
 DEALS = f"SELECT id FROM {T_DEALS}"
@@ -405,6 +409,14 @@ class RollupUpdate:
         )
         for select in rollup.customer_sums_selects(customers=CUSTOMERS):
             self._sums_add(select, sign)
+        self._owner_sums_add(rollup.owner_buyers_select(customers=CUSTOMERS), sign)
+
+    def _owner_sums_add(self, select: str, sign: int) -> None:
+        _execute(
+            f"INSERT INTO {T_OWNER_DELTA} (kind, owner_id, day, cycle_days, deals, amount, "
+            f"weighted) SELECT s.c0, s.c1, s.c2, s.c3, {sign} * s.c4, {sign} * s.c5, "
+            f"{sign} * s.c6 FROM ({_named(select, 7)}) s"
+        )
 
     def _sums_add(self, select: str, sign: int) -> None:
         _execute(
@@ -428,10 +440,12 @@ class RollupUpdate:
         _ids_add_days(won_days)
         for select in rollup.deal_sums_selects(deals=DEALS):
             self._sums_add(select, -1)
+        self._owner_sums_add(rollup.owner_deal_sums_select(deals=DEALS), -1)
         _execute(f"DELETE FROM {T_FACT} WHERE deal_id IN ({DEALS})")
         self.rows["deal_facts"] = rollup.rollup_deal_facts(deals=DEALS)
         for select in rollup.deal_sums_selects(deals=DEALS):
             self._sums_add(select, 1)
+        self._owner_sums_add(rollup.owner_deal_sums_select(deals=DEALS), 1)
         _ids_add_days(won_days)
 
     def _deltas_apply(self) -> None:
@@ -467,6 +481,18 @@ class RollupUpdate:
         self._running_customers_recompute()
 
         self.rows["repeat_cells"] = self._repeat_apply()
+
+        self.rows["owner_sums"] = _upsert(
+            T_OWNER,
+            rollup.OWNER_COLUMNS,
+            f"""SELECT kind, owner_id, day, cycle_days, SUM(deals), SUM(amount), SUM(weighted)
+                FROM {T_OWNER_DELTA} GROUP BY kind, owner_id, day, cycle_days
+                HAVING SUM(deals) <> 0 OR SUM(amount) <> 0 OR SUM(weighted) <> 0""",
+            conflict="(kind, owner_id, day, cycle_days)",
+            update="deals = {t}.deals + excluded.deals, amount = {t}.amount + excluded.amount, "
+            "weighted = {t}.weighted + excluded.weighted",
+        )
+        _execute(f"DELETE FROM {T_OWNER} WHERE deals = 0 AND amount = 0 AND weighted = 0")
 
     def _product_days_recompute(self) -> None:
         days = f"SELECT day FROM {T_PRODUCT_DAYS}"

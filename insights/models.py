@@ -95,6 +95,8 @@ class DealFact(models.Model):
     # The exchange rate the value was converted at; empty: the deal is in the base currency.
     # A deal whose currency has no rate has no row (deals.currency).
     rate = models.DecimalField(max_digits=24, decimal_places=10, null=True)
+    # The owner's user id (0: none, "Unassigned"; METRICS.md 3, O).
+    owner_id = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = _("deal fact")
@@ -174,6 +176,36 @@ class DailySum(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.dim} {self.day}"
+
+
+class OwnerDaySum(models.Model):
+    """The per-owner grain of the deal facts (METRICS.md O and P), summed per local day.
+
+    kind won / lost: deals closed on `day` (won: per `cycle_days`, close day - created day);
+    open: open deals expected to close on `day` (0: undated), `weighted` = cents x probability;
+    buyer: customers whose first buying day is `day` with a won deal of the owner closed then.
+    owner_id 0 is "no owner" (a NULL would need nulls_distinct for the upsert's conflict key).
+    """
+
+    kind = models.CharField(max_length=8)
+    owner_id = models.BigIntegerField()
+    day = models.IntegerField()
+    cycle_days = models.IntegerField(default=0)
+    deals = models.BigIntegerField(default=0)  # deals, or customers for kind buyer
+    amount = models.DecimalField(max_digits=38, decimal_places=0, default=0)  # cents
+    weighted = models.DecimalField(max_digits=38, decimal_places=0, default=0)  # cents x pct
+
+    class Meta:
+        verbose_name = _("owner day sum")
+        indexes = [models.Index(fields=["day", "kind"], name="ownerdaysum_lookup")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "owner_id", "day", "cycle_days"], name="ownerdaysum_grain"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.owner_id} {self.day}"
 
 
 class RepeatCell(models.Model):

@@ -64,6 +64,7 @@ from .models import (
     DailySum,
     DealFact,
     GapCell,
+    OwnerDaySum,
     RepeatCell,
     ServiceRoomFact,
 )
@@ -89,12 +90,21 @@ T_REPEAT = RepeatCell._meta.db_table
 T_WONDAY = CustomerWonDay._meta.db_table
 T_STATS = CustomerStats._meta.db_table
 T_ROOMFACT = ServiceRoomFact._meta.db_table
+T_OWNER = OwnerDaySum._meta.db_table
 
 # An incremental rebuild recomputes the days its changes touched; past this share of all days
 # one pass over everything is faster than picking the days out (insights.incremental, service).
 WHOLE_PASS_SHARE = 1 / 3
 
-ROLLUP_MODELS = (DealFact, GapCell, DailySum, RepeatCell, CustomerWonDay, CustomerStats)
+ROLLUP_MODELS = (
+    DealFact,
+    GapCell,
+    DailySum,
+    RepeatCell,
+    CustomerWonDay,
+    CustomerStats,
+    OwnerDaySum,
+)
 
 
 # --- Vendor-specific expressions -------------------------------------------------------------
@@ -176,6 +186,13 @@ def rate_params() -> dict[str, str]:
     return {"today": local_today().isoformat(), "base": deal_currency.base_currency()}
 
 
+def _exact_sum(expression: str) -> str:
+    """SUM of an integer expression that may pass 64 bits: NUMERIC on PostgreSQL, w_sum here."""
+    if connection.vendor == "postgresql":
+        return f"SUM(CAST({expression} AS NUMERIC))"
+    return f"w_sum({expression})"
+
+
 def _execute(sql: str, params: dict | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, {"tz": settings.TIME_ZONE, **rate_params(), **(params or {})})
@@ -228,8 +245,9 @@ def rollup_clear() -> None:
 
 
 def rollup_deal_facts(*, deals: str = "") -> int:
-    """One row per deal: customer, local created/close days, status (METRICS.md 3), cents, and
-    the pipeline's stage, win probability and local expected close day (METRICS.md §P).
+    """One row per deal: customer, local created/close days, status (METRICS.md 3), cents, the
+    pipeline's stage, win probability and local expected close day (METRICS.md §P), and the
+    owner's user id (0: none, METRICS.md O).
 
     The value is in the base currency: a deal in another currency is converted at its rate
     (rate_sql) and a deal whose currency has no rate gets no row, so it is left out of every
@@ -240,11 +258,11 @@ def rollup_deal_facts(*, deals: str = "") -> int:
     sql = f"""
         INSERT INTO {T_FACT} (deal_id, customer_id, first_seen_day, created_day, close_day,
                               status, amount_cents, reason, rate, stage_id, win_probability,
-                              expected_close_day)
+                              expected_close_day, owner_id)
         SELECT x.id, x.customer_id, x.fs, x.created_day, x.close_day, x.status,
                CASE WHEN x.base = 1 THEN {_hundredths("x.amount")}
                     ELSE {_converted_cents("x.amount", "x.rate")} END,
-               x.reason, x.rate, x.stage_id, x.win_probability, x.expected_close_day
+               x.reason, x.rate, x.stage_id, x.win_probability, x.expected_close_day, x.owner_id
         FROM (
             SELECT d.id, c.customer_id, {_date_ordinal("cu.first_seen_date")} AS fs,
                    {_day("d.created_at")} AS created_day,
@@ -258,7 +276,8 @@ def rollup_deal_facts(*, deals: str = "") -> int:
                         ELSE {rate_sql(deal="d", status=status)} END AS rate,
                    s.id AS stage_id,
                    COALESCE(d.win_probability, s.default_win_probability) AS win_probability,
-                   {_day("d.expected_close_at")} AS expected_close_day
+                   {_day("d.expected_close_at")} AS expected_close_day,
+                   COALESCE(d.owner_id, 0) AS owner_id
             FROM {T_DEAL} d
             JOIN {T_STAGE} s ON s.id = d.stage_id
             LEFT JOIN {T_CONTACT} c ON c.id = d.contact_id
@@ -392,6 +411,56 @@ def deal_sums_selects(*, deals: str = "") -> list[str]:
     ]
 
 
+OWNER_COLUMNS = "(kind, owner_id, day, cycle_days, deals, amount, weighted)"
+
+
+def owner_deal_sums_select(*, deals: str = "") -> str:
+    """SELECT (kind, owner, day, cycle_days, deals, amount, weighted) of the per-owner deal sums
+    (METRICS.md O, P), optionally of some deal ids: won deals per close day and cycle, lost
+    deals per close day, open deals per expected close day (0: undated) with cents x probability.
+    """
+    scope = f" AND deal_id IN ({deals})" if deals else ""
+    weighted = "CASE WHEN status = 'open' THEN amount_cents * win_probability ELSE 0 END"
+    return f"""
+        SELECT status, owner_id,
+               CASE WHEN status = 'open' THEN COALESCE(expected_close_day, 0) ELSE close_day END,
+               CASE WHEN status = 'won' THEN close_day - created_day ELSE 0 END,
+               COUNT(*), {_exact_sum("amount_cents")}, {_exact_sum(weighted)}
+        FROM {T_FACT} WHERE 1 = 1{scope}
+        GROUP BY status, owner_id,
+                 CASE WHEN status = 'open' THEN COALESCE(expected_close_day, 0) ELSE close_day END,
+                 CASE WHEN status = 'won' THEN close_day - created_day ELSE 0 END
+    """
+
+
+def owner_buyers_select(*, customers: str = "") -> str:
+    """SELECT (as above) of new buyers per owner: customers by their first buying day (their
+    earliest won close day, METRICS.md G), once per owner of a won deal closed that day."""
+    scope = f" AND customer_id IN ({customers})" if customers else ""
+    return f"""
+        SELECT 'buyer', b.owner_id, b.day, 0, COUNT(*), 0, 0
+        FROM (
+            SELECT DISTINCT f.customer_id, f.owner_id, f.close_day AS day
+            FROM {T_FACT} f
+            JOIN (
+                SELECT customer_id, MIN(close_day) AS first_day FROM {T_FACT}
+                WHERE customer_id IS NOT NULL AND status = 'won'{scope}
+                GROUP BY customer_id
+            ) m ON m.customer_id = f.customer_id AND m.first_day = f.close_day
+            WHERE f.status = 'won'
+        ) b
+        GROUP BY b.owner_id, b.day
+    """
+
+
+def rollup_owner_sums() -> int:
+    """The per-owner grain of the deal facts (OwnerDaySum)."""
+    return sum(
+        _execute(f"INSERT INTO {T_OWNER} {OWNER_COLUMNS} {select}")
+        for select in (owner_deal_sums_select(), owner_buyers_select())
+    )
+
+
 def product_sums_select(*, days: str = "") -> str:
     """SELECT (as above) of product sales per close day (optionally of some days).
 
@@ -516,6 +585,7 @@ PHASE_TABLES: dict[str, tuple[str, ...]] = {
     "repeat_cells": (T_REPEAT,),
     "customer_won_days": (T_WONDAY,),
     "customer_stats": (T_STATS,),
+    "owner_sums": (T_OWNER,),
 }
 
 PHASES: tuple[tuple[str, Callable[[], int]], ...] = (
@@ -525,6 +595,7 @@ PHASES: tuple[tuple[str, Callable[[], int]], ...] = (
     ("repeat_cells", rollup_repeat_cells),
     ("customer_won_days", rollup_customer_won_days),
     ("customer_stats", rollup_customer_stats),
+    ("owner_sums", rollup_owner_sums),
 )
 
 

@@ -33,6 +33,7 @@ from insights.models import (
     FigureCache,
     GapCell,
     LapseChain,
+    OwnerDaySum,
     RebuildRun,
     RepeatCell,
     RetentionCell,
@@ -53,6 +54,7 @@ from tests.factories import (
     ProductFactory,
     StageFactory,
     SurveyResponseFactory,
+    UserFactory,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -74,6 +76,7 @@ ROLLUP_TABLES = (
     CustomerValueFit,
     CustomerHealth,
     CustomerNpsDay,
+    OwnerDaySum,
 )
 
 
@@ -155,6 +158,8 @@ class World:
             StageFactory(name="Lost", outcome="lost", default_win_probability=0),
             StageFactory(name="Open 2", outcome="open", default_win_probability=70),
         ]
+        self.owners = [None, *(UserFactory(username=f"rep{n}") for n in range(3))]
+        self.owner_rng = random.Random(29)  # its own: the other records stay as they were
         self.emails = [f"orang{n}@contoh.id" for n in range(people)]
         self.phones = [f"0812-3456-{n:04d}" for n in range(people)]
         # USD has rates (some deals close before the first: left out); EUR has none.
@@ -206,6 +211,7 @@ class World:
             closed_at=rng.choice([None, created + timedelta(hours=rng.randrange(0, 900))]),
             lost_reason=rng.choice([None, *self.reasons]),
             win_probability=rng.choice([None, None, 0, 35, 100]),
+            owner=self.owner_rng.choice(self.owners),
             expected_close_at=rng.choice([None, moment(rng)]),
             currency=rng.choice(self.currencies) if len(self.currencies) > 1 else "IDR",
         )
@@ -263,10 +269,21 @@ class World:
         rng = self.rng
         deal = rng.choice(list(Deal.objects.all()))
         field = rng.choice(
-            ["amount", "stage", "closed_at", "contact", "created_at", "probability", "expected"]
+            [
+                "amount",
+                "stage",
+                "closed_at",
+                "contact",
+                "created_at",
+                "probability",
+                "expected",
+                "owner",
+            ]  # fmt: skip
         )
         if field == "probability":
             deal.win_probability = rng.choice([None, 10, 60, 100])
+        elif field == "owner":
+            deal.owner = rng.choice(self.owners)
         elif field == "expected":
             deal.expected_close_at = rng.choice([None, moment(rng)])
         elif field == "amount":
