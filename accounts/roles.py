@@ -6,6 +6,8 @@ the same table instead of repeating it.
 
 VIEW_PERSONAL_DATA = "accounts.view_personal_data"
 VIEW_ALL_RECORDS = "accounts.view_all_records"
+# Sales by owner and "My sales" only (METRICS.md O), without the dashboard's customer figures.
+VIEW_OWN_SALES = "insights.view_own_sales"
 
 SALES_REP = "Sales rep"
 SALES_MANAGER = "Sales manager"
@@ -27,6 +29,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # ... and their own deals left out of the figures for want of an exchange rate.
         "deals.view_dealwithoutrate",
         "deals.view_exchangerate",
+        # Their own sales figures and targets (the target list is owner-scoped).
+        VIEW_OWN_SALES,
+        "deals.view_salestarget",
     ],
     SALES_MANAGER: [
         *_perms("customers", ("change", "view"), ("contact", "company", "customer")),
@@ -35,6 +40,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
             ("change", "view"),
             ("deal", "dealitem", "lostreason", "pipelinestage", "product"),
         ),
+        *_perms("deals", ("add", "change", "delete", "view"), ("salestarget",)),
         *_perms("chats", ("change", "view"), ("chatcontact", "chatroom", "surveyresponse")),
         "insights.view_insights",
         # The API's CSV export needs only view_insights; the audit log of exports is theirs too.

@@ -7,14 +7,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 # Apps whose models are plumbing rather than business data.
+VIEW_INSIGHTS = "insights.view_insights"
+VIEW_OWN_SALES = "insights.view_own_sales"  # accounts.roles: "My sales" only
 SYSTEM_APPS = ("authtoken", "django_celery_beat", "django_celery_results", "axes", "sites")
 INSIGHTS_APP = "insights"
 
@@ -36,6 +40,22 @@ class WawasanAdminSite(admin.AdminSite):
             context["site_url"] = None
         return context
 
+    def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        # A sales rep who logs in lands on "My sales" (not on the index, unless it asked for
+        # another page with ?next=); "Home" still leads to the index and its records.
+        response = super().login(request, extra_context)
+        user = getattr(request, "user", None)
+        if (
+            request.method == "POST"
+            and isinstance(response, HttpResponseRedirect)
+            and response.url in (reverse("admin:index"), resolve_url(settings.LOGIN_REDIRECT_URL))
+            and user is not None
+            and user.has_perm(VIEW_OWN_SALES)
+            and not user.has_perm(VIEW_INSIGHTS)
+        ):
+            return HttpResponseRedirect(reverse("insights_my_sales"))
+        return response
+
     def autocomplete_view(self, request: HttpRequest):
         return PickerAutocompleteJsonView.as_view(admin_site=self)(request)
 
@@ -46,17 +66,21 @@ class WawasanAdminSite(admin.AdminSite):
         system = [app for app in app_list if app["app_label"] in SYSTEM_APPS]
         business = [app for app in app_list if app["app_label"] not in SYSTEM_APPS]
         insights = next((a for a in business if a["app_label"] == INSIGHTS_APP), None)
-        if request.user.has_perm("insights.view_insights"):
+        can_see = request.user.has_perm(VIEW_INSIGHTS)
+        own_sales = request.user.has_perm(VIEW_OWN_SALES) or can_see
+        if own_sales:
             if insights is None:
                 insights = {
                     "name": apps.get_app_config(INSIGHTS_APP).verbose_name,
                     "app_label": INSIGHTS_APP,
-                    "app_url": reverse("insights_dashboard"),
+                    "app_url": reverse("insights_dashboard" if can_see else "insights_my_sales"),
                     "has_module_perms": True,
                     "models": [],
                 }
                 business.append(insights)
-            insights["models"].insert(0, _dashboard_entry())
+            insights["models"].insert(0, _my_sales_entry())
+            if can_see:
+                insights["models"].insert(0, _dashboard_entry())
         from imports.jobs import import_kinds_for  # models: not at app loading
 
         if import_kinds_for(request.user):
@@ -110,6 +134,17 @@ def _dashboard_entry() -> dict[str, Any]:
         "object_name": "Dashboard",
         "perms": {"view": True, "add": False, "change": False, "delete": False},
         "admin_url": reverse("insights_dashboard"),
+        "add_url": None,
+        "view_only": True,
+    }
+
+
+def _my_sales_entry() -> dict[str, Any]:
+    return {
+        "name": _("My sales"),
+        "object_name": "MySales",
+        "perms": {"view": True, "add": False, "change": False, "delete": False},
+        "admin_url": reverse("insights_my_sales"),
         "add_url": None,
         "view_only": True,
     }

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.admin_scoping import OwnerScopedAdminMixin, sees_all_records
 
 from . import rules
+from .admin_filters import CloseDateFilter
 from .currency import NO_EXCHANGE_RATE, currency_code_valid, currency_normalize, deals_without_rate
 from .entry import deal_amount_display, deal_amount_mismatch, deal_items_total, item_unit_price
 from .models import (
@@ -23,6 +24,7 @@ from .models import (
     LostReason,
     PipelineStage,
     Product,
+    SalesTarget,
 )
 from .pipeline import expected_close_suggestions
 from .services import DealError, deal_closed_at, deal_status, lost_reason_clashing
@@ -263,6 +265,9 @@ class DealForm(forms.ModelForm):
         return cleaned
 
 
+CLOSED = "closed"  # won or lost
+
+
 class DealStatusFilter(admin.SimpleListFilter):
     """Won, lost or open as METRICS.md §3 defines it (deals/rules.py)."""
 
@@ -270,10 +275,20 @@ class DealStatusFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [(rules.OPEN, _("Open")), (rules.WON, _("Won")), (rules.LOST, _("Lost"))]
+        return [
+            (rules.OPEN, _("Open")),
+            (rules.WON, _("Won")),
+            (rules.LOST, _("Lost")),
+            (CLOSED, _("Won or lost")),
+        ]
 
     def queryset(self, request, queryset):
-        q = {rules.OPEN: rules.open_q, rules.WON: rules.won_q, rules.LOST: rules.lost_q}
+        q = {
+            rules.OPEN: rules.open_q,
+            rules.WON: rules.won_q,
+            rules.LOST: rules.lost_q,
+            CLOSED: lambda: ~rules.open_q(),  # a win rate's deals (METRICS.md O)
+        }
         return queryset.filter(q[self.value()]()) if self.value() in q else queryset
 
 
@@ -337,9 +352,12 @@ class DealAdmin(OwnerScopedAdminMixin, admin.ModelAdmin):
         "amount_shown",
         "created_at",
         "closed_at",
+        "expected_close_at",
         "lost_reason",
         "owner",
     ]
+    # Status, close date and expected close: the drill-downs of the forecast and of sales by
+    # owner (METRICS.md P, O).
     list_filter = [
         DealStatusFilter,
         ExpectedCloseFilter,
@@ -349,6 +367,7 @@ class DealAdmin(OwnerScopedAdminMixin, admin.ModelAdmin):
         "created_at",
         "expected_close_at",
         "lost_reason",
+        CloseDateFilter,
     ]
     list_select_related = ["contact", "company", "stage", "lost_reason", "owner"]
     search_fields = [
@@ -416,3 +435,44 @@ class DealAdmin(OwnerScopedAdminMixin, admin.ModelAdmin):
                     "total": deal_amount_display(total, deal.currency),
                 },
             )
+
+
+class SalesTargetForm(forms.ModelForm):
+    class Meta:
+        model = SalesTarget
+        fields = ["owner", "month", "amount"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "owner" in self.fields:
+            self.fields["owner"].help_text = _("Empty: the target of the whole team.")
+
+    def clean_month(self):
+        # Any day picks its month: a target is per calendar month (METRICS.md O).
+        month = self.cleaned_data["month"]
+        return month.replace(day=1) if month else month
+
+
+@admin.register(SalesTarget)
+class SalesTargetAdmin(admin.ModelAdmin):
+    """Monthly revenue targets: sales managers edit them; a sales rep reads its own."""
+
+    form = SalesTargetForm
+    list_display = ["owner_shown", "month", "amount"]
+    list_filter = ["month", "owner"]
+    list_select_related = ["owner"]
+    date_hierarchy = "month"
+    search_fields = ["owner__username"]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if sees_all_records(request.user):
+            return queryset
+        return queryset.filter(owner=request.user)
+
+    def get_list_filter(self, request):
+        return self.list_filter if sees_all_records(request.user) else ["month"]
+
+    @admin.display(description=_("owner"), ordering="owner__username")
+    def owner_shown(self, obj: SalesTarget) -> str:
+        return obj.owner.get_username() if obj.owner_id else str(_("Team"))

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.masking import can_see_personal_data
+from accounts.roles import VIEW_OWN_SALES
 from audit.services import export_record_create
 from customers.models import Customer
 
@@ -50,7 +51,8 @@ from .dashboard_xlsx import dashboard_sheets, dashboard_workbook
 from .enqueue import Outcome, rebuild_request
 from .figures import help_texts, section_titles
 from .forecast_dashboard import forecast_section
-from .periods import GRANULARITIES, PeriodError, resolve_granularity
+from .owners_dashboard import my_sales, team_section
+from .periods import GRANULARITIES, PeriodError, local_today, resolve_granularity
 from .service_360 import customer_survey_responses, rooms_with_times
 from .service_dashboard import service_section
 from .templatetags.insights_format import WHOLE_CURRENCIES
@@ -58,6 +60,7 @@ from .templatetags.insights_format import WHOLE_CURRENCIES
 logger = logging.getLogger(__name__)
 
 VIEW_PERM = "insights.view_insights"
+OWN_SALES_PERM = VIEW_OWN_SALES
 REBUILD_PERM = "insights.run_rebuild"
 
 
@@ -120,6 +123,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         context.update(
             lifecycle_dashboard(params=params, figures=context, lost_after=lost_after, event=event)
         )
+        context.update(team_section(period=params.period, user=request.user))
         context.update(
             service_section(
                 period=params.period,
@@ -129,6 +133,19 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             )
         )
     return TemplateResponse(request, "admin/insights/dashboard.html", context, status=status)
+
+
+def my_sales_view(request: HttpRequest) -> HttpResponse:
+    """GET admin/insights/my-sales/: the user's own sales (a sales rep's landing page)."""
+    if not (request.user.has_perm(OWN_SALES_PERM) or request.user.has_perm(VIEW_PERM)):
+        raise PermissionDenied
+    context = {
+        **admin.site.each_context(request),
+        "title": _("My sales"),
+        "computed_at": queries.computed_at(),
+        **my_sales(user=request.user, today=local_today()),
+    }
+    return TemplateResponse(request, "admin/insights/my_sales.html", context)
 
 
 def _query_without(request: HttpRequest, name: str) -> str:

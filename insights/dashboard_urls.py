@@ -31,6 +31,11 @@ urlpatterns = [
         name="insights_recompute",
     ),
     path(
+        "my-sales/",
+        admin.site.admin_view(dashboard.my_sales_view),
+        name="insights_my_sales",
+    ),
+    path(
         "customer360/<int:customer_id>/",
         admin.site.admin_view(dashboard.customer360_view),
         name="insights_customer360",

@@ -185,6 +185,13 @@ SECTIONS: list[Section] = [
         compute="insights.health.customer_health",
         on_dashboard=False,  # the API and XLSX have it; its dashboard section is still to come
     ),
+    Section(
+        "owners",
+        _("Team: sales by owner"),
+        "METRICS.md §O",
+        "Per deal owner: won and lost deals, revenue, win rate, cycle, pipeline, target.",
+        compute="insights.owners.sales_by_owner",
+    ),
 ]
 
 FIGURES: list[Figure] = [
@@ -1123,6 +1130,136 @@ FIGURES: list[Figure] = [
         "list",
         "METRICS.md §Q",
         api_field="backtest",
+    ),
+    # --- Team: sales by owner (keys "owner_<API field>": the API's names clash with K's) -------
+    Figure(
+        "owner_won_deals",
+        "owners",
+        _("Won deals"),
+        _("The owner's won deals whose close date is in the period."),
+        "count",
+        "METRICS.md §O",
+        headline=False,
+    ),
+    Figure(
+        "owner_revenue",
+        "owners",
+        _("Revenue"),
+        _("The sum of the values of those won deals."),
+        "money",
+        "METRICS.md §O",
+        headline=False,
+    ),
+    Figure(
+        "owner_lost_deals",
+        "owners",
+        _("Lost deals"),
+        _("The owner's lost deals whose close date is in the period."),
+        "count",
+        "METRICS.md §O",
+        headline=False,
+    ),
+    Figure(
+        "owner_win_rate_pct",
+        "owners",
+        _("Win rate"),
+        _("100 × won deals / (won deals + lost deals)."),
+        "pct",
+        "METRICS.md §O",
+        headline=False,
+    ),
+    Figure(
+        "owner_avg_won_value",
+        "owners",
+        _("Average won value"),
+        _("Revenue / won deals."),
+        "money",
+        "METRICS.md §O",
+        headline=False,
+    ),
+    Figure(
+        "owner_median_cycle_days",
+        "owners",
+        _("Median sales cycle (days)"),
+        _(
+            "The middle value (nearest rank) of close date − created date, in days, over the "
+            "won deals; none: 0."
+        ),
+        "count",
+        "METRICS.md §O",
+        headline=False,
+    ),
+    Figure(
+        "owner_new_buyers",
+        "owners",
+        _("New buyers"),
+        _("Customers whose first purchase ever falls in the period, on a won deal of this owner."),
+        "count",
+        "METRICS.md §O",
+        headline=False,
+    ),
+    Figure(
+        "owner_open_deals",
+        "owners",
+        _("Open deals"),
+        _("The owner's open deals whose expected close date is in the period."),
+        "count",
+        "METRICS.md §O",
+        headline=False,
+    ),
+    Figure(
+        "owner_open_value",
+        "owners",
+        _("Pipeline"),
+        _("The sum of the values of those open deals."),
+        "money",
+        "METRICS.md §O",
+        headline=False,
+    ),
+    Figure(
+        "owner_weighted_value",
+        "owners",
+        _("Weighted pipeline"),
+        _(
+            "The sum of value × win probability (the deal's own, else its stage's) / 100 over "
+            "those open deals."
+        ),
+        "money",
+        "METRICS.md §O",
+        headline=False,
+    ),
+    Figure(
+        "owner_target",
+        "owners",
+        _("Target"),
+        _(
+            "The owner's monthly targets for the months of the period, each month's counted "
+            "by the share of its days in the period; empty when no month has a target."
+        ),
+        "money",
+        "METRICS.md §O",
+        headline=False,
+    ),
+    Figure(
+        "owner_attainment_pct",
+        "owners",
+        _("Attainment"),
+        _("100 × revenue / target."),
+        "pct",
+        "METRICS.md §O",
+        headline=False,
+    ),
+    Figure(
+        "team_target",
+        "owners",
+        _("Team target"),
+        _(
+            "Per month, the team's own target, else the sum of every owner's; counted by the "
+            "share of the month's days in the period."
+        ),
+        "money",
+        "METRICS.md §O",
+        headline=False,
     ),
 ]
 

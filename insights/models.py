@@ -32,6 +32,9 @@ class RebuildRun(models.Model):
         permissions = [
             ("view_insights", _("Can view customer insights")),
             ("run_rebuild", _("Can start an insights rebuild")),
+            # A sales rep's: its own sales figures (the owners endpoint, "My sales") and no
+            # customer figures (README, "Who sees what").
+            ("view_own_sales", _("Can view their own sales figures")),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitV
 from . import lifecycle, root, segments, views
 from .forecast import ForecastApi
 from .health import HealthApi
+from .owners import OwnersApi
 from .service import ServiceApi
 
 app_name = "api"
@@ -32,6 +33,7 @@ urlpatterns = [
     path("insights/service/", ServiceApi.as_view(), name="service"),
     path("insights/forecast/", ForecastApi.as_view(), name="forecast"),
     path("insights/health/", HealthApi.as_view(), name="health"),
+    path("insights/owners/", OwnersApi.as_view(), name="owners"),
     path("customers/", views.CustomerListApi.as_view(), name="customer-list"),
     path("customers/<int:pk>/", views.CustomerDetailApi.as_view(), name="customer-detail"),
     path("segments/", segments.SegmentListApi.as_view(), name="segment-list"),

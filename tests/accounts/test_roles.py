@@ -22,6 +22,10 @@ CHAT_ROOMS = "/admin/chats/chatroom/"
 DASHBOARD = "/admin/insights/dashboard/"
 GROWTH = "/api/v1/insights/growth/"
 CUSTOMERS = "/api/v1/customers/"
+OWNERS = "/api/v1/insights/owners/"
+MY_SALES = "/admin/insights/my-sales/"
+TARGETS = "/admin/deals/salestarget/"
+ADD_TARGET = "/admin/deals/salestarget/add/"
 
 # (url, {role: status}): 200 where the role may look, 403 where it may not.
 MATRIX = [
@@ -31,6 +35,11 @@ MATRIX = [
     (DASHBOARD, {SALES_REP: 403, SALES_MANAGER: 200, SUPPORT_AGENT: 403, ANALYST: 200}),
     (GROWTH, {SALES_REP: 403, SALES_MANAGER: 200, SUPPORT_AGENT: 403, ANALYST: 200}),
     (CUSTOMERS, {SALES_REP: 403, SALES_MANAGER: 200, SUPPORT_AGENT: 403, ANALYST: 200}),
+    # Sales by owner (README, "Who sees what"): a rep sees its own sales, not customer figures.
+    (OWNERS, {SALES_REP: 200, SALES_MANAGER: 200, SUPPORT_AGENT: 403, ANALYST: 200}),
+    (MY_SALES, {SALES_REP: 200, SALES_MANAGER: 200, SUPPORT_AGENT: 403, ANALYST: 200}),
+    (TARGETS, {SALES_REP: 200, SALES_MANAGER: 200, SUPPORT_AGENT: 403, ANALYST: 403}),
+    (ADD_TARGET, {SALES_REP: 403, SALES_MANAGER: 200, SUPPORT_AGENT: 403, ANALYST: 403}),
 ]
 CASES = [(url, role, status) for url, statuses in MATRIX for role, status in statuses.items()]
 
@@ -48,8 +57,9 @@ def test_the_migration_creates_the_four_groups_with_exactly_their_permissions():
     # then
     assert groups == {name: sorted(perms) for name, perms in ROLE_PERMISSIONS.items()}
     # 17, the data-quality list of their contacts, of their deals without an exchange rate,
-    # and the rates (read-only)
-    assert len(groups[SALES_REP]) == 20
+    # the rates (read-only), their sales figures and their targets
+    assert len(groups[SALES_REP]) == 22
+    assert "insights.view_insights" not in groups[SALES_REP]
     assert "chats.view_surveyresponse" in groups[SUPPORT_AGENT]
     assert "accounts.view_personal_data" not in groups[ANALYST]
     assert groups[ANALYST] == ["insights.view_insights"]
