@@ -18,7 +18,7 @@ from django.db import models, transaction
 from chats.models import ChatContact, ChatRoom, Holiday, ServiceTarget, SurveyResponse
 from customers.keys import email_key, phone_key
 from customers.models import Company, Contact
-from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
+from deals.models import Deal, DealItem, LostReason, PipelineStage, Product, SalesTarget
 
 PREFIX = "demo-"
 HISTORY_DAYS = 548  # about 18 months up to today
@@ -109,6 +109,13 @@ LOST_REASONS = [
     ("", 8),  # lost without a reason: "Unspecified" in the figures
 ]
 REPS = [("rina", "Rina", "Kusuma"), ("agus", "Agus", "Setiawan"), ("dewi", "Dewi", "Lestari")]
+# Sales by owner (METRICS.md O) should show believable differences: each rep's monthly target
+# as a share of what it sells in a typical month (Rina ahead of target, Agus behind), and Dewi
+# closes slowly (her won and lost deals take three times as long, when that is not later
+# than now). The team's own target asks a little more than the reps' targets together.
+TARGET_SHARE = {"rina": Decimal("0.80"), "agus": Decimal("1.35"), "dewi": Decimal("1.00")}
+SLOW_CLOSER = "dewi"
+TEAM_TARGET_SHARE = Decimal("1.10")
 AGENTS = ["Sari", "Putri", "Andi", "Yoga", "Nanda"]
 # Placeholders above the fan-out limit (METRICS.md section 2): never used for matching.
 SHOP_PHONE = "021-5550-1234"
@@ -347,6 +354,8 @@ def demo_seed(
             closed = later(created, 24 * 2, 24 * 60) if stage else None
             if stage is None or closed is None:  # not decided yet
                 stage = rng.choice(["Qualification", "Proposal", "Negotiation"])
+            elif contact.owner_username == SLOW_CLOSER and created + 3 * (closed - created) <= now:
+                closed = created + 3 * (closed - created)  # no draw: the other values stay
             lines = []
             for _ in range(rng.choices([1, 2, 3], weights=[50, 35, 15])[0]):
                 product = rng.choice(products)
@@ -441,7 +450,7 @@ def demo_seed(
             )
     surveys = _service_demo(rooms=rooms, contacts=contacts, seed=seed, now=now)
 
-    return _write(
+    counts = _write(
         products=products,
         companies=companies,
         contacts=contacts,
@@ -452,6 +461,44 @@ def demo_seed(
         surveys=surveys,
         today=today,
     )
+    counts["sales_targets"] = _targets_write(deals=deals, today=now.astimezone(tz).date(), tz=tz)
+    return counts
+
+
+def _month_start(day: date, shift: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 + shift
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _targets_write(*, deals: list, today: date, tz: ZoneInfo) -> int:
+    """Monthly targets from six months back to two ahead: each rep's share (TARGET_SHARE) of
+    what it sold that month (the coming months: of the last whole month), in round 100,000s,
+    so Rina stays ahead and Agus behind while sales grow; the team's asks a little more."""
+    months = [_month_start(today, shift) for shift in range(-6, 3)]
+    this = _month_start(today)
+    sold: dict[tuple[str, date], Decimal] = {}
+    for deal in deals:
+        if deal.stage_name == "Won" and deal.closed_at is not None:
+            key = (deal.owner_username, _month_start(deal.closed_at.astimezone(tz).date()))
+            sold[key] = sold.get(key, Decimal(0)) + deal.amount
+    users = {u.username: u for u in get_user_model().objects.filter(username__in=TARGET_SHARE)}
+    step = Decimal(100_000)
+    rows = 0
+    for month in months:
+        base = min(month, _month_start(this, -1))
+        targets: dict[str | None, Decimal] = {
+            username: max(step, (sold.get((username, base), 0) * share / step).quantize(1) * step)
+            for username, share in TARGET_SHARE.items()
+        }
+        targets[None] = (sum(targets.values()) * TEAM_TARGET_SHARE / step).quantize(1) * step
+        for username, amount in targets.items():
+            SalesTarget.objects.update_or_create(
+                owner=users.get(username) if username else None,
+                month=month,
+                defaults={"amount": amount},
+            )
+            rows += 1
+    return rows
 
 
 # --- Pipeline and forecast (issue 28) --------------------------------------------------------

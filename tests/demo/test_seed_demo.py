@@ -1,5 +1,5 @@
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.auth import authenticate
@@ -140,3 +140,26 @@ def test_the_reference_day_is_not_busier_than_an_ordinary_day():
     ).count()
     assert month_won > 0
     assert today_won <= max(3, 3 * month_won / 30)
+
+
+@pytest.mark.django_db
+def test_demo_reps_differ_one_ahead_one_behind_and_one_slow():
+    # given: the demo data, rolled up
+    from insights.owners import sales_by_owner
+    from insights.periods import Period
+    from insights.rebuild import insights_rebuild
+
+    counts = demo_seed(people=600, seed=42, today=TODAY)
+    insights_rebuild(trigger="test")
+
+    # when: the last three whole months
+    end = TODAY.replace(day=1) - timedelta(days=1)
+    start = (end.replace(day=1) - timedelta(days=62)).replace(day=1)
+    rows = {r.owner: r for r in sales_by_owner(period=Period(start, end)).owners}
+
+    # then
+    assert counts["sales_targets"] == 9 * 4  # three reps and the team, nine months
+    assert rows["rina"].attainment_pct > 100 > rows["agus"].attainment_pct
+    assert rows["dewi"].median_cycle_days > 2 * max(
+        rows["rina"].median_cycle_days, rows["agus"].median_cycle_days
+    )
