@@ -107,22 +107,41 @@ def _sum(expression: str) -> str:
     return f"w_sum({expression})" if connection.vendor == "sqlite" else f"SUM({expression})"
 
 
+PIPELINE_KEYS = ("stage_id", "owner_id")
+
+
+def open_pipeline_rows(*, start: int, end: int, by: str) -> list[tuple[int, int, int, int]]:
+    """(key, open deals, cents, cents × percent) of the open deals (METRICS.md §P) whose
+    expected close day (a proleptic ordinal) is in [start, end], per `by`: "stage_id" (the
+    forecast) or "owner_id" (sales by owner, 0: none). Index dealfact_open_expected."""
+    if by not in PIPELINE_KEYS:
+        raise ValueError(f"the pipeline is split by one of {PIPELINE_KEYS}, not {by!r}")
+    rollup.register_sqlite_functions()
+    sql = f"""
+        SELECT {by}, COUNT(*), {_sum("amount_cents")}, {_sum("amount_cents * win_probability")}
+        FROM {T_FACT}
+        WHERE status = 'open' AND expected_close_day >= %(start)s AND expected_close_day <= %(end)s
+        GROUP BY {by}
+    """
+    return [
+        (int(key or 0), int(n), int(value or 0), int(weighted or 0))
+        for key, n, value, weighted in queries._rows(sql, {"start": start, "end": end})
+    ]
+
+
 def _pipeline(*, start: int, end: int, today: int) -> dict[str, Any]:
     """Open deals by stage with an expected close day in [start, end], overdue and undated."""
     sql = f"""
-        SELECT 0, stage_id, COUNT(*), {_sum("amount_cents")},
-               {_sum("amount_cents * win_probability")}
-        FROM {T_FACT}
-        WHERE status = 'open' AND expected_close_day >= %(start)s AND expected_close_day <= %(end)s
-        GROUP BY stage_id
-        UNION ALL
         SELECT 1, 0, COUNT(*), {_sum("amount_cents")}, 0 FROM {T_FACT}
         WHERE status = 'open' AND expected_close_day < %(today)s
         UNION ALL
         SELECT 2, 0, COUNT(*), {_sum("amount_cents")}, 0 FROM {T_FACT}
         WHERE status = 'open' AND expected_close_day IS NULL
     """
-    rows = queries._rows(sql, {"start": start, "end": end, "today": today})
+    rows: list[tuple[int, int, int, int, int]] = [
+        (0, *row) for row in open_pipeline_rows(start=start, end=end, by="stage_id")
+    ]
+    rows += queries._rows(sql, {"today": today})
     stages: dict[int, tuple[str, int]] = {
         int(stage_id): (name, order)
         for stage_id, name, order in PipelineStage.objects.filter(

@@ -103,7 +103,7 @@ TEMP_TABLES = {
     T_REPEAT_DELTA: "a1 INTEGER, a2 INTEGER, n BIGINT",
     T_PRODUCT_DAYS: "day INTEGER PRIMARY KEY",
     T_OWNER_DELTA: "kind VARCHAR(8), owner_id BIGINT, day INTEGER, cycle_days INTEGER, "
-    "deals BIGINT, amount NUMERIC, weighted NUMERIC",
+    "deals BIGINT, amount NUMERIC",
 }
 CUSTOMERS = f"SELECT id FROM {T_CUSTOMERS}"
 DEALS = f"SELECT id FROM {T_DEALS}"
@@ -413,9 +413,9 @@ class RollupUpdate:
 
     def _owner_sums_add(self, select: str, sign: int) -> None:
         _execute(
-            f"INSERT INTO {T_OWNER_DELTA} (kind, owner_id, day, cycle_days, deals, amount, "
-            f"weighted) SELECT s.c0, s.c1, s.c2, s.c3, {sign} * s.c4, {sign} * s.c5, "
-            f"{sign} * s.c6 FROM ({_named(select, 7)}) s"
+            f"INSERT INTO {T_OWNER_DELTA} (kind, owner_id, day, cycle_days, deals, amount) "
+            f"SELECT s.c0, s.c1, s.c2, s.c3, {sign} * s.c4, {sign} * s.c5 "
+            f"FROM ({_named(select, 6)}) s"
         )
 
     def _sums_add(self, select: str, sign: int) -> None:
@@ -485,14 +485,13 @@ class RollupUpdate:
         self.rows["owner_sums"] = _upsert(
             T_OWNER,
             rollup.OWNER_COLUMNS,
-            f"""SELECT kind, owner_id, day, cycle_days, SUM(deals), SUM(amount), SUM(weighted)
+            f"""SELECT kind, owner_id, day, cycle_days, SUM(deals), SUM(amount)
                 FROM {T_OWNER_DELTA} GROUP BY kind, owner_id, day, cycle_days
-                HAVING SUM(deals) <> 0 OR SUM(amount) <> 0 OR SUM(weighted) <> 0""",
+                HAVING SUM(deals) <> 0 OR SUM(amount) <> 0""",
             conflict="(kind, owner_id, day, cycle_days)",
-            update="deals = {t}.deals + excluded.deals, amount = {t}.amount + excluded.amount, "
-            "weighted = {t}.weighted + excluded.weighted",
+            update="deals = {t}.deals + excluded.deals, amount = {t}.amount + excluded.amount",
         )
-        _execute(f"DELETE FROM {T_OWNER} WHERE deals = 0 AND amount = 0 AND weighted = 0")
+        _execute(f"DELETE FROM {T_OWNER} WHERE deals = 0 AND amount = 0")
 
     def _product_days_recompute(self) -> None:
         days = f"SELECT day FROM {T_PRODUCT_DAYS}"

@@ -185,8 +185,8 @@ class OwnerDaySum(models.Model):
     """The per-owner grain of the deal facts (METRICS.md O and P), summed per local day.
 
     kind won / lost: deals closed on `day` (won: per `cycle_days`, close day - created day);
-    open: open deals expected to close on `day` (0: undated), `weighted` = cents x probability;
     buyer: customers whose first buying day is `day` with a won deal of the owner closed then.
+    The open pipeline per owner is read from DealFact itself (insights.forecast).
     owner_id 0 is "no owner" (a NULL would need nulls_distinct for the upsert's conflict key).
     """
 
@@ -196,7 +196,6 @@ class OwnerDaySum(models.Model):
     cycle_days = models.IntegerField(default=0)
     deals = models.BigIntegerField(default=0)  # deals, or customers for kind buyer
     amount = models.DecimalField(max_digits=38, decimal_places=0, default=0)  # cents
-    weighted = models.DecimalField(max_digits=38, decimal_places=0, default=0)  # cents x pct
 
     class Meta:
         verbose_name = _("owner day sum")

@@ -1,8 +1,10 @@
 """Reads: sales by owner (METRICS.md O), answered from the per-owner rollup and the targets.
 
-The deal figures come from OwnerDaySum (insights.rollup), cached per run like every figure;
-the targets are read from deals.SalesTarget at each request (a manager edits them between
-rebuilds, and a month has one row per owner). Money is Decimal quantised to 0.01 (half up).
+Won and lost deals, the sales cycle and new buyers come from OwnerDaySum (insights.rollup),
+the open pipeline from the forecast's own query over DealFact (insights.forecast), cached per
+run like every figure; the targets are read from deals.SalesTarget at each request (a
+manager edits them between rebuilds, and a month has one row per owner). Money is Decimal
+quantised to 0.01 (half up).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from django.contrib.auth import get_user_model
 
 from deals.models import SalesTarget
 
-from . import queries
+from . import forecast, queries
 from .models import OwnerDaySum
 from .periods import Period
 
@@ -111,16 +113,10 @@ class _Sums:
 
 
 def open_pipeline_rows(*, start_day: int, end_day: int) -> list[list[int]]:
-    """[owner id, open deals, cents, cents x percent] of the open deals whose expected close day
-    (a proleptic ordinal) is in [start_day, end_day], per owner (0: none); undated deals have
-    day 0, so a range from 1 leaves them out. Index ownerdaysum_lookup (day, kind)."""
-    rows = queries._rows(
-        f"""SELECT owner_id, SUM(deals), SUM(amount), SUM(weighted) FROM {T_OWNER}
-            WHERE kind = 'open' AND day BETWEEN %(start)s AND %(end)s
-            GROUP BY owner_id""",
-        {"start": max(start_day, 1), "end": end_day},
-    )
-    return [[int(owner), int(n), int(value), int(weighted)] for owner, n, value, weighted in rows]
+    """[owner id, open deals, cents, cents x percent] of the open deals expected to close in
+    [start_day, end_day] (proleptic ordinals), per owner (0: none): the forecast's query."""
+    rows = forecast.open_pipeline_rows(start=start_day, end=end_day, by="owner_id")
+    return [list(row) for row in rows]
 
 
 def pipeline(*, start: date, end: date, owner_id: int | None = None) -> Pipeline:
@@ -198,18 +194,24 @@ def _attainment(revenue: Decimal, target: Decimal | None) -> Decimal | None:
 
 
 def _payload(period: Period) -> list[list[Any]]:
-    """[kind, owner id, cycle days, deals, cents, cents x percent] of P; index ownerdaysum_lookup.
-    Open deals count by expected close day (day 0, undated, is never in P)."""
+    """[kind, owner id, cycle days, deals, cents, cents x percent] of P: won and lost deals and
+    new buyers from OwnerDaySum (index ownerdaysum_lookup), open deals by expected close day."""
+    start, end = period.start.toordinal(), period.end.toordinal()
     rows = queries._rows(
-        f"""SELECT kind, owner_id, cycle_days, SUM(deals), SUM(amount), SUM(weighted)
+        f"""SELECT kind, owner_id, cycle_days, SUM(deals), SUM(amount)
             FROM {T_OWNER} WHERE day BETWEEN %(start)s AND %(end)s
             GROUP BY kind, owner_id, cycle_days""",
-        {"start": period.start.toordinal(), "end": period.end.toordinal()},
+        {"start": start, "end": end},
     )
-    return [
-        [kind, int(owner), int(cycle), int(n), int(amount), int(weighted)]
-        for kind, owner, cycle, n, amount, weighted in rows
+    payload = [
+        [kind, int(owner), int(cycle), int(n), int(amount), 0]
+        for kind, owner, cycle, n, amount in rows
     ]
+    payload += [
+        ["open", owner, 0, n, cents, weighted]
+        for owner, n, cents, weighted in open_pipeline_rows(start_day=start, end_day=end)
+    ]
+    return payload
 
 
 def _median(cycles: dict[int, int]) -> int:

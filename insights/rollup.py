@@ -411,25 +411,19 @@ def deal_sums_selects(*, deals: str = "") -> list[str]:
     ]
 
 
-OWNER_COLUMNS = "(kind, owner_id, day, cycle_days, deals, amount, weighted)"
+OWNER_COLUMNS = "(kind, owner_id, day, cycle_days, deals, amount)"
 
 
 def owner_deal_sums_select(*, deals: str = "") -> str:
-    """SELECT (kind, owner, day, cycle_days, deals, amount, weighted) of the per-owner deal sums
-    (METRICS.md O, P), optionally of some deal ids: won deals per close day and cycle, lost
-    deals per close day, open deals per expected close day (0: undated) with cents x probability.
-    """
+    """SELECT (kind, owner, day, cycle_days, deals, amount) of the per-owner deal sums
+    (METRICS.md O), optionally of some deal ids: won deals per close day and cycle (close day
+    - created day), lost deals per close day. Open deals are read from DealFact itself."""
     scope = f" AND deal_id IN ({deals})" if deals else ""
-    weighted = "CASE WHEN status = 'open' THEN amount_cents * win_probability ELSE 0 END"
+    cycle = "CASE WHEN status = 'won' THEN close_day - created_day ELSE 0 END"
     return f"""
-        SELECT status, owner_id,
-               CASE WHEN status = 'open' THEN COALESCE(expected_close_day, 0) ELSE close_day END,
-               CASE WHEN status = 'won' THEN close_day - created_day ELSE 0 END,
-               COUNT(*), {_exact_sum("amount_cents")}, {_exact_sum(weighted)}
-        FROM {T_FACT} WHERE 1 = 1{scope}
-        GROUP BY status, owner_id,
-                 CASE WHEN status = 'open' THEN COALESCE(expected_close_day, 0) ELSE close_day END,
-                 CASE WHEN status = 'won' THEN close_day - created_day ELSE 0 END
+        SELECT status, owner_id, close_day, {cycle}, COUNT(*), {_exact_sum("amount_cents")}
+        FROM {T_FACT} WHERE status IN ('won', 'lost'){scope}
+        GROUP BY status, owner_id, close_day, {cycle}
     """
 
 
@@ -438,7 +432,7 @@ def owner_buyers_select(*, customers: str = "") -> str:
     earliest won close day, METRICS.md G), once per owner of a won deal closed that day."""
     scope = f" AND customer_id IN ({customers})" if customers else ""
     return f"""
-        SELECT 'buyer', b.owner_id, b.day, 0, COUNT(*), 0, 0
+        SELECT 'buyer', b.owner_id, b.day, 0, COUNT(*), 0
         FROM (
             SELECT DISTINCT f.customer_id, f.owner_id, f.close_day AS day
             FROM {T_FACT} f

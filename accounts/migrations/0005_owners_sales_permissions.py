@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_trust_cache_table"),
         ("deals", "0004_history_rates_targets"),  # deals.SalesTarget
-        ("insights", "0018_owners_own_sales_permission"),  # insights.view_own_sales
+        ("insights", "0020_owners_own_sales_permission"),  # insights.view_own_sales
     ]
 
     operations = [migrations.RunPython(refill_roles, migrations.RunPython.noop)]

@@ -8,9 +8,10 @@ check the page asked for the right period.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from insights import customer_value, health, service, service_dashboard
+from insights import customer_value, health, owners_dashboard, service, service_dashboard
 from insights import lifecycle as lc
 from insights import queries as q
+from insights.owners import OwnerRow, SalesByOwner, TeamRow
 from insights.service import (
     ROOM_FIELDS,
     TARGET_FIELDS,
@@ -193,6 +194,7 @@ class FakeQueries:
             monkeypatch.setattr(lc, name, getattr(self, name))
         monkeypatch.setattr(service_dashboard, "service_figures", self.service_figures)
         monkeypatch.setattr(service, "service_figures", self.service_figures)
+        monkeypatch.setattr(owners_dashboard, "sales_by_owner", self.sales_by_owner)
         return self
 
     def customer_health(self, *, period):
@@ -212,6 +214,13 @@ class FakeQueries:
             ]},
             "model_fitted": True,
         }  # fmt: skip
+    def sales_by_owner(self, *, period, only_owner=None):
+        self._record("sales_by_owner", period=period, only_owner=only_owner)
+        row = OwnerRow("rina", 7, 3, Decimal("600.00"), 1, Decimal("75.00"), Decimal("200.00"),
+                       10, 1, 2, Decimal("1010.01"), Decimal("305.01"), Decimal("1000.00"),
+                       Decimal("60.00"))  # fmt: skip
+        team = TeamRow(3, Decimal("600.00"), Decimal("1000.00"), Decimal("60.00"))
+        return SalesByOwner(owners=[row], team=None if only_owner else team)
 
     def customer_value(self, *, period, horizon=365, model="mbgnbd"):
         """A fitted insights/customer-value payload (money in cents), with a passed holdout."""

@@ -121,6 +121,7 @@ def test_default_period_is_last_30_days_and_every_query_gets_it(client, fake, vi
         "buyer_lifecycle",
         "cohort_retention",
         "service_figures",
+        "sales_by_owner",
     }
     previous = {call[0] for call in fake.calls if call[1]["period"].start == date(2026, 1, 9)}
     # every section that compares with P′ (the figure registry's `compares`), service included

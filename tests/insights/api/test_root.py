@@ -37,6 +37,7 @@ def test_root_lists_every_endpoint_with_its_url_and_what_it_answers(api):
         "lifecycle",
         "retention",
         "service",
+        "owners",
         "customers",
         "segments",
         "schema",

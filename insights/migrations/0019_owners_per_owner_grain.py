@@ -1,7 +1,17 @@
 # Sales by owner (METRICS.md O): the deal facts' owner and the per-owner grain of the facts.
-# Also the merge of the two 0016 migrations (forecast, health), which do not depend on each other.
+
+import importlib
 
 from django.db import migrations, models
+
+
+def change_log_triggers_relay(apps, schema_editor) -> None:
+    """Lay the change-log triggers of 0015 again. SQLite drops a table's triggers when a
+    migration rebuilds the table (the schema round rebuilt deals, chat rooms and survey
+    answers, and may run after 0015): without them no deal edit would reach a rebuild."""
+    change_log = importlib.import_module("insights.migrations.0015_change_log")
+    change_log.triggers_drop(apps, schema_editor)
+    change_log.triggers_create(apps, schema_editor)
 
 
 def rollups_rebuild_whole(apps, schema_editor) -> None:
@@ -13,8 +23,11 @@ def rollups_rebuild_whole(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("insights", "0016_forecast_deal_facts"),
-        ("insights", "0016_health_scores"),
+        ("insights", "0018_service_levels"),
+        # After every rebuild of a watched table (see change_log_triggers_relay).
+        ("deals", "0005_forecast_deal_history_triggers"),
+        ("chats", "0006_history_rates_targets"),
+        ("customers", "0009_dirty_records_index"),
     ]
 
     operations = [
@@ -33,7 +46,6 @@ class Migration(migrations.Migration):
                 ("cycle_days", models.IntegerField(default=0)),
                 ("deals", models.BigIntegerField(default=0)),
                 ("amount", models.DecimalField(decimal_places=0, default=0, max_digits=38)),
-                ("weighted", models.DecimalField(decimal_places=0, default=0, max_digits=38)),
             ],
             options={
                 "verbose_name": "owner day sum",
@@ -45,5 +57,6 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.RunPython(change_log_triggers_relay, migrations.RunPython.noop),
         migrations.RunPython(rollups_rebuild_whole, migrations.RunPython.noop),
     ]
