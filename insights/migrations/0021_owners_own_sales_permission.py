@@ -6,7 +6,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('insights', '0019_owners_per_owner_grain'),
+        ('insights', '0020_owners_per_owner_grain'),
     ]
 
     operations = [

@@ -15,9 +15,9 @@ def refill_roles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_trust_cache_table"),
+        ("accounts", "0005_trust_surface_exchange_rate_permissions"),
         ("deals", "0004_history_rates_targets"),  # deals.SalesTarget
-        ("insights", "0020_owners_own_sales_permission"),  # insights.view_own_sales
+        ("insights", "0021_owners_own_sales_permission"),  # insights.view_own_sales
     ]
 
     operations = [migrations.RunPython(refill_roles, migrations.RunPython.noop)]

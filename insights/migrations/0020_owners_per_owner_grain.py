@@ -23,9 +23,9 @@ def rollups_rebuild_whole(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("insights", "0018_service_levels"),
+        ("insights", "0019_trust_surface_deal_rate"),
         # After every rebuild of a watched table (see change_log_triggers_relay).
-        ("deals", "0005_forecast_deal_history_triggers"),
+        ("deals", "0006_trust_surface_deal_without_rate"),
         ("chats", "0006_history_rates_targets"),
         ("customers", "0009_dirty_records_index"),
     ]
