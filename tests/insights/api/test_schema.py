@@ -129,7 +129,7 @@ def test_fuzzed_requests_never_get_a_server_error(api_schema, viewer_token):
     # operation's strategy is driven by Hypothesis directly)
     headers = {"Authorization": f"Token {viewer_token.key}"}
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) == 20  # 15 GETs + segments: list, create, read, update, delete
+    assert len(operations) == 21  # 16 GETs + segments: list, create, read, update, delete
     labels = {operation.label for operation in operations}
     assert {
         "GET /api/v1/insights/lifecycle/",
