@@ -116,7 +116,6 @@ def open_pipeline_rows(*, start: int, end: int, by: str) -> list[tuple[int, int,
     forecast) or "owner_id" (sales by owner, 0: none). Index dealfact_open_expected."""
     if by not in PIPELINE_KEYS:
         raise ValueError(f"the pipeline is split by one of {PIPELINE_KEYS}, not {by!r}")
-    rollup.register_sqlite_functions()
     sql = f"""
         SELECT {by}, COUNT(*), {_sum("amount_cents")}, {_sum("amount_cents * win_probability")}
         FROM {T_FACT}
