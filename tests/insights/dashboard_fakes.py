@@ -214,6 +214,7 @@ class FakeQueries:
             ]},
             "model_fitted": True,
         }  # fmt: skip
+
     def sales_by_owner(self, *, period, only_owner=None):
         self._record("sales_by_owner", period=period, only_owner=only_owner)
         row = OwnerRow("rina", 7, 3, Decimal("600.00"), 1, Decimal("75.00"), Decimal("200.00"),
