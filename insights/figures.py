@@ -181,9 +181,8 @@ SECTIONS: list[Section] = [
         "health",
         _("Customer health"),
         "METRICS.md §Q",
-        "Customers scored 0-100 from recency, frequency, spend, service and NPS, by band.",
+        "Customers scored 0-100 from P(alive), recency, chat ratings and NPS, by band.",
         compute="insights.health.customer_health",
-        on_dashboard=False,  # the API and XLSX have it; its dashboard section is still to come
     ),
     Section(
         "owners",
