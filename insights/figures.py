@@ -1,12 +1,34 @@
-"""The figure registry: what each figure of the insights pages is, in one place.
+"""The figure registry: every section of METRICS.md and every figure, in one place.
 
-Every figure has a key (the API field name), a section, a label, a help text that states its
-definition in words a user can read (users never see the specification), a unit, and where the
-specification defines it. The dashboard cards, the API schema descriptions and the translation
-catalogue all read these entries, so a definition is written once.
+Each `Section` says how it is computed (`compute`: "module.function" taking `period` and its
+options, returning a dataclass or a dict), whether it compares with the previous period
+(`compares`), and whether the dashboard shows it (`on_dashboard`). Each `Figure` has a key
+(its API field unless `api_field` says otherwise), its section, a label, a help text that states
+its definition in words a user can read (users never see the specification), a unit, whether
+more of it is bad news (`up_is_bad`), whether it is a headline (one number; default: a scalar
+unit) and whether a comparing section compares it (`compared`).
 
-To add figures (a new section of the dashboard, a new API field), append `Figure` entries to
-`FIGURES` and, for a new section, a `Section` to `SECTIONS`; nothing else needs to change.
+Built from the registry, with no list of their own: the API root (/api/v1/), each endpoint's
+schema summary and description, the `previous`/`change_pct` serializer fields and the
+comparison itself (insights.comparison.headline_comparison, for the API, the dashboard and
+the service cards), the dashboard's headline cards (dashboard_figures.section_cards), the XLSX
+(a sheet per section: its headline rows, then dashboard_xlsx.TABLES[key] if any), and the
+coverage test (tests/insights/api/test_registry_coverage.py), which fails when a section lacks
+an endpoint documenting its headline figures, a dashboard section, an XLSX sheet or
+Indonesian text.
+
+How to add a section (4 places, plus its own compute module):
+1. Here: a `Section(key, title, "METRICS.md §X", summary, compute="insights.x.x_figures",
+   compares=...)` and a `Figure` per figure (scalar units become cards, XLSX rows and, when
+   the section compares, compared fields).
+2. The API: a serializer and a view decorated `@_insights_schema(Params, Serializer, "key")`
+   (insights/api/views.py) whose `figures()` returns the answer, and one line in
+   insights/api/urls.py. The root, schema texts and comparison follow.
+3. The dashboard: a partial with `id="section-key"` whose cards come from
+   `section_cards("key", result)` (or set `on_dashboard=False` until it has one).
+4. locale/id/LC_MESSAGES/django.po: the Indonesian title, labels and help texts.
+Optional: tables for its XLSX sheet in dashboard_xlsx.TABLES. Cache warming still lists its
+warmers in insights.rebuild (not yet driven by the registry).
 """
 
 from __future__ import annotations
