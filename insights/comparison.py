@@ -14,6 +14,7 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from . import periods
 from .periods import Period
 
 HUNDREDTH = Decimal("0.01")
@@ -48,6 +49,18 @@ def comparison(
     )
 
 
+def comparison_period(period: Period, today: Any) -> Period | None:
+    """What P is compared with (METRICS.md 4, Comparison): P′ for a period that has ended;
+    for one that has not, P″ = [start − days(P), A − days(P)], the first A − start + 1 days of
+    P′ (like for like); None for a period that starts after today (nothing has happened)."""
+    if period.start > today:
+        return None
+    if period.end <= today:
+        return previous_period(period)
+    shift = timedelta(days=period.days)
+    return Period(start=period.start - shift, end=today - shift)
+
+
 def _value(result: Any, key: str) -> Any:
     return result[key] if isinstance(result, Mapping) else getattr(result, key)
 
@@ -62,16 +75,19 @@ def headline_comparison(
     """{"previous": {key: value}, "change_pct": {key: change}} of a section's headline figures.
 
     The one place the comparison is made: the API, the dashboard and the XLSX all call it.
-    `current` holds the figures of options["period"] (a dataclass or a dict); the previous
-    period's come from `compute` (default: the section's compute in the figure registry)
-    called with the same options.
+    `current` holds the figures of options["period"] (a dataclass or a dict); those of the
+    period it is compared with (comparison_period: P′, P″ or none) come from `compute`
+    (default: the section's compute in the figure registry) called with the same options.
     """
     from .figures import compared_figures, section
 
     entry = section(section_key)
     fields = [f.field for f in compared_figures(section_key)]
     run = compute or entry.run
-    before = run(**{**options, "period": previous_period(options["period"])})
+    other = comparison_period(options["period"], periods.local_today())
+    if other is None:  # P starts after today: every figure of the comparison is null
+        return {"previous": dict.fromkeys(fields), "change_pct": dict.fromkeys(fields)}
+    before = run(**{**options, "period": other})
     previous, change = comparison(
         {name: _value(current, name) for name in fields},
         {name: _value(before, name) for name in fields},

@@ -14,8 +14,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from insights.comparison import comparison_period
 from insights.enqueue import Outcome, RebuildRequest
-from insights.periods import CURRENT_PRESETS, NEXT_PRESETS, PAST_PRESETS
+from insights.periods import CURRENT_PRESETS, NEXT_PRESETS, PAST_PRESETS, local_today
 from tests.factories import UserFactory
 from tests.insights.dashboard_fakes import FakeQueries
 
@@ -144,11 +145,14 @@ def test_every_preset_renders(client, fake, viewer, preset):
     current = [call for call in fake.calls if call[1]["period"].preset is not None]
     compared = [call for call in fake.calls if call[1]["period"].preset is None]
     assert all(call[1]["period"].preset == preset for call in current)
-    # the headline comparisons ask for P': as long as P, just before it
+    # the headline comparisons ask for P′ (as long as P, just before it) once P has ended,
+    # for P″ (its first A − start + 1 days) while it has not, for nothing before it starts
     period = current[0][1]["period"]
-    assert {(c[1]["period"].end, c[1]["period"].days) for c in compared} == {
-        (period.start - timedelta(days=1), period.days)
-    }
+    other = comparison_period(period, local_today())
+    expected = set() if other is None else {(other.start, other.end)}
+    assert {(c[1]["period"].start, c[1]["period"].end) for c in compared} == expected
+    if other is not None and period.end <= local_today():
+        assert (other.end, other.days) == (period.start - timedelta(days=1), period.days)
     assert f'<option value="{preset}" selected>' in response.content.decode()
 
 
