@@ -6,7 +6,6 @@ itself is made in insights.comparison.headline_comparison, for the API and dashb
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +24,13 @@ CHANGE_HELP = (
 )
 
 
+def _nullable(field: serializers.Field) -> serializers.Field:
+    """A copy of a response field that may be null: a period that starts after today has
+    nothing to compare with (METRICS.md 4)."""
+    # A field is copied from the arguments it was made with (DRF re-makes declared fields).
+    return type(field)(*field._args, **{**field._kwargs, "allow_null": True})
+
+
 def comparison_fields(
     name: str, declared: Mapping[str, Any], section_key: str
 ) -> tuple[serializers.Serializer, serializers.Serializer]:
@@ -34,7 +40,7 @@ def comparison_fields(
     previous = type(
         f"{name}PreviousSerializer",
         (serializers.Serializer,),
-        {field: copy.deepcopy(declared[field]) for field in headline},
+        {field: _nullable(declared[field]) for field in headline},
     )
     change = type(
         f"{name}ChangeSerializer",

@@ -80,7 +80,11 @@ ServicePreviousSerializer = type(
     "ServicePreviousSerializer",
     (serializers.Serializer,),
     {
-        name: _field(name, format_lazy("The same figure for the previous period P′: {}", text))
+        name: _field(
+            name,
+            format_lazy("The figure for the period compared with (null before P starts): {}", text),
+            allow_null=True,
+        )
         for name, text in {**ROOM_FIELD_HELP, **SURVEY_FIELD_HELP, **LEVEL_FIELD_HELP}.items()
     },
 )
