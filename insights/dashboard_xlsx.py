@@ -172,6 +172,34 @@ def _service_tables(figures: dict[str, Any], results: dict[str, Any]) -> list[Ta
     ]  # fmt: skip
 
 
+OWNER_COLUMNS = (
+    "won_deals",
+    "revenue",
+    "lost_deals",
+    "win_rate_pct",
+    "avg_won_value",
+    "median_cycle_days",
+    "new_buyers",
+    "open_deals",
+    "open_value",
+    "weighted_value",
+)
+
+
+def _owners_tables(figures: dict[str, Any], results: dict[str, Any]) -> list[Table]:
+    rows = results["owners"].owners
+    return [
+        (
+            str(SECTION_TITLES["owners"]),
+            [_("Owner"), *OWNER_COLUMNS],
+            [(r.owner, *[getattr(r, name) for name in OWNER_COLUMNS]) for r in rows],
+        )
+    ]
+
+
+SECTION_TITLES = {s.key: s.title for s in SECTIONS}
+
+
 # The tables of each section beside its headline rows (sections with none have no entry).
 TABLES: dict[str, Callable[[dict[str, Any], dict[str, Any]], list[Table]]] = {
     "growth": _growth_tables,
@@ -183,6 +211,7 @@ TABLES: dict[str, Callable[[dict[str, Any], dict[str, Any]], list[Table]]] = {
     "lifecycle": _lifecycle_tables,
     "retention": _retention_tables,
     "service": _service_tables,
+    "owners": _owners_tables,
 }
 
 

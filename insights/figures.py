@@ -197,7 +197,6 @@ SECTIONS: list[Section] = [
         "METRICS.md §P",
         "Open pipeline by stage, weighted and at the historical win rate; expected repeat revenue.",
         compute="insights.forecast.forecast",
-        on_dashboard=False,  # the API and XLSX have it; its dashboard section is still to come
     ),
     Section(
         "health",
