@@ -259,7 +259,6 @@ SIDEBAR = (
 DEFAULT_COLUMNS = (
     "customer",
     "company",
-    "source",
     "country_name",
     "lifetime_revenue",
     "last_purchase",
@@ -269,6 +268,7 @@ DEFAULT_COLUMNS = (
 )
 OPTIONAL_COLUMNS = {
     "id": _("id"),
+    "source": _("source"),
     "primary_email": _("email"),
     "primary_phone": _("phone"),
     "city": _("city"),

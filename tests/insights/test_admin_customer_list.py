@@ -51,8 +51,8 @@ def test_the_default_columns_are_a_managers_and_the_rest_can_be_switched_on(buye
     more = admin_client.get(LIST, {"columns": ["primary_email", "city"]})
     # then
     assert default.context["cl"].list_display[1:] == [
-        "customer", "company", "source", "country_name", "lifetime_revenue", "last_purchase",
-        "rfm_segment", "p_alive",
+        "customer", "company", "country_name", "lifetime_revenue", "last_purchase",
+        "rfm_segment", "p_alive", "health_score",
     ]  # fmt: skip
     assert "primary_email" in more.context["cl"].list_display
     assert "city" in more.context["cl"].list_display
