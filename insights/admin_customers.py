@@ -264,11 +264,11 @@ DEFAULT_COLUMNS = (
     "last_purchase",
     "rfm_segment",
     "p_alive",
+    "health_score",
 )
 OPTIONAL_COLUMNS = {
     "id": _("id"),
     "source": _("source"),
-    "health_score": _("health"),
     "primary_email": _("email"),
     "primary_phone": _("phone"),
     "city": _("city"),
