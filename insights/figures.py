@@ -236,7 +236,10 @@ FIGURES: list[Figure] = [
         "monthly_avg_new_customers",
         "growth",
         _("Monthly average new customers"),
-        _("New customers divided by the number of calendar months that intersect the period."),
+        _(
+            "New customers divided by the period's length in months: a whole month counts 1, "
+            "part of a month its share of that month's days."
+        ),
         "decimal",
         "METRICS.md §4.A",
     ),

@@ -9,6 +9,7 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -88,7 +89,24 @@ class Period:
 
     @property
     def month_count(self) -> int:
+        """How many calendar months intersect P (a bucket count, and the divisor of the
+        monthly average of inactive customers)."""
         return (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+
+    @property
+    def month_length(self) -> Fraction:
+        """M(P), exact (METRICS.md 1): over the months m intersecting P, the sum of
+        days(m ∩ P) / days(m). 1 Jan–31 Mar is 3; 6 Nov–5 Dec is 25/30 + 5/31."""
+        total = Fraction(0)
+        for part in buckets(self, "month"):
+            total += Fraction(part.days, calendar.monthrange(part.start.year, part.start.month)[1])
+        return total
+
+    def elapsed_days(self, today: date | None = None) -> int:
+        """The days of P's elapsed part [start, A], A = min(end, today) (METRICS.md 1): all of
+        P once it has ended, none when it starts after today."""
+        as_of = min(self.end, today or local_today())
+        return max(0, (as_of - self.start).days + 1)
 
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end

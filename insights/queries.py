@@ -427,7 +427,10 @@ def growth_overview(*, period: Period, granularity: str = "auto") -> Growth:
     return Growth(
         total_customers=data["total"],
         new_customers=data["new"],
-        monthly_avg_new_customers=_div(data["new"], data["months"]),
+        # M(P) is fractional (METRICS.md 1): new / (a / b) = new × b / a, exactly.
+        monthly_avg_new_customers=_div(
+            data["new"] * period.month_length.denominator, period.month_length.numerator
+        ),
         inactive_customers=data["inactive"],
         monthly_avg_inactive_customers=_div(data["inactive_month_sum"], data["months"]),
         trend=[
@@ -988,11 +991,15 @@ def _revenue_payload(period: Period) -> dict[str, int]:
 def revenue_kpis(*, period: Period) -> RevenueKpis:
     """METRICS.md K: won deals of customers, dated by close date (local), over P."""
     data = _cached("revenue", (period.start, period.end), lambda: _revenue_payload(period))
-    return revenue_kpis_of(data)
+    return revenue_kpis_of(data, elapsed_days=period.elapsed_days())
 
 
-def revenue_kpis_of(data: dict[str, int]) -> RevenueKpis:
-    """The K figures from their integer parts (cents and counts): one formula for every caller."""
+def revenue_kpis_of(data: dict[str, int], *, elapsed_days: int | None = None) -> RevenueKpis:
+    """The K figures from their integer parts (cents and counts): one formula for every caller.
+
+    The per-day figures divide by the days of P's elapsed part (METRICS.md K), read at request
+    time (the cached parts do not know today); none: the days of the cached P."""
+    days = data["days"] if elapsed_days is None else elapsed_days
     return RevenueKpis(
         revenue=_money(data["revenue"]),
         paying_customers=data["paying"],
@@ -1004,9 +1011,9 @@ def revenue_kpis_of(data: dict[str, int]) -> RevenueKpis:
         won_deals=data["won"],
         avg_order_value=_div(data["revenue"], data["won"], unit=100),
         win_rate_pct=_div(data["won"], data["won"] + data["lost"], scale=100),
-        revenue_per_day=_div(data["revenue"], data["days"], unit=100),
-        new_customers_per_day=_div(data["new"], data["days"]),
-        hours_per_new_customer=_div(24 * data["days"], data["new"]),
+        revenue_per_day=_div(data["revenue"], days, unit=100),
+        new_customers_per_day=_div(data["new"], days),
+        hours_per_new_customer=_div(24 * days, data["new"]),
     )
 
 

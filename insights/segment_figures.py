@@ -213,4 +213,4 @@ def segment_revenue_kpis(*, segment: Segment, period: Period) -> RevenueKpis:
         (*_key(segment), period.start, period.end),
         lambda: _revenue_with_previous(segment, period),
     )
-    return queries.revenue_kpis_of(data)
+    return queries.revenue_kpis_of(data, elapsed_days=period.elapsed_days())

@@ -4,6 +4,7 @@ Every read is a fixed number of queries whatever the number of records, deals or
 """
 
 import dataclasses
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import F, Prefetch, QuerySet
@@ -205,13 +206,20 @@ def _rfm(customer: Customer, period: Period) -> dict[str, Any]:
     return {"period": period_json(period), **values}
 
 
+def months_text(period: Period) -> str:
+    """M(P) as the API writes it: a decimal string with 4 places, half away from zero."""
+    m = period.month_length
+    exact = Decimal(m.numerator) / Decimal(m.denominator)
+    return str(exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
+
+
 def period_json(period: Period, granularity: str | None = None) -> dict[str, Any]:
     """The `period` object of every insights response."""
     return {
         "start": period.start,
         "end": period.end,
         "preset": period.preset,
-        "months": period.month_count,
+        "months": months_text(period),
         "granularity": granularity,
     }
 

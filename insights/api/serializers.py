@@ -34,7 +34,13 @@ class PeriodSerializer(serializers.Serializer):
     preset = serializers.ChoiceField(
         choices=PRESETS, allow_null=True, help_text="The preset that named P, or null for dates."
     )
-    months = Count("M(P): how many calendar months intersect P (1 Jan–31 Mar is 3).")
+    months = serializers.CharField(
+        help_text=(
+            "M(P), the length of P in months, as a decimal string with 4 places: a whole month "
+            "counts 1, a part of a month its share of that month's days (1 Jan–31 Mar is "
+            '"3.0000"; 6 Nov–5 Dec is "0.9946").'
+        )
+    )
     granularity = serializers.ChoiceField(
         choices=[g for g in GRANULARITIES if g != "auto"],
         allow_null=True,

@@ -36,9 +36,10 @@ def test_growth_partial_months_weeks_and_monthly_averages():
     # when: 15 Jan - 14 Feb (two partial months) by ISO week
     growth = queries.growth_overview(period=period("2026-01-15", "2026-02-14"), granularity="week")
 
-    # then: months Jan 15-31 (B inactive) and Feb 1-14 (A, C inactive): mean 1.5
+    # then: months Jan 15-31 (B inactive) and Feb 1-14 (A, C inactive): mean 1.5;
+    # M(P) = 17/31 + 14/28 = 65/62, so 2 new customers are 124/65 = 1.9077 a month
     assert (growth.total_customers, growth.new_customers, growth.inactive_customers) == (3, 2, 1)
-    assert growth.monthly_avg_new_customers == D("1.00")
+    assert growth.monthly_avg_new_customers == D("1.91")
     assert growth.monthly_avg_inactive_customers == D("1.50")
     assert growth.trend == [
         GrowthBucket(date(2026, 1, 15), date(2026, 1, 18), 1, 0, 0),
@@ -64,7 +65,8 @@ def test_growth_iso_weeks_across_the_year_boundary():
         (date(2025, 12, 29), date(2026, 1, 4), 3, 2),
         (date(2026, 1, 5), date(2026, 1, 6), 4, 1),
     ]
-    assert growth.monthly_avg_new_customers == D("2.00")
+    # M(P) = 7/31 + 6/31 = 13/31 (not 2 months): 4 new customers are 124/13 = 9.54 a month
+    assert growth.monthly_avg_new_customers == D("9.54")
 
 
 def test_future_period_everyone_inactive_and_zero_denominators():

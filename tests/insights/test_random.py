@@ -2,9 +2,11 @@
 
 import math
 import random
+from calendar import monthrange
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
 
 import pytest
 
@@ -42,6 +44,8 @@ def q(value) -> Decimal:
 def ratio(num, den, scale=1) -> Decimal:
     if not den:
         return Decimal("0.00")
+    if isinstance(den, Fraction):
+        num, den = num * den.denominator, den.numerator
     with localcontext() as context:
         context.prec = 60
         return q(Decimal(num) * scale / Decimal(den))
@@ -136,7 +140,11 @@ class Direct:
         ]  # fmt: skip
         new = sum(1 for c in self.customers.values() if p.contains(c.first_seen_date))
         return (
-            len(self.base(p.end)), new, ratio(new, len(months)), self.inactive(p),
+            # M(P) fractional (METRICS.md 1): each month counts its share of days in P
+            len(self.base(p.end)), new,
+            ratio(new, sum(Fraction(m.days, monthrange(m.start.year, m.start.month)[1])
+                           for m in months)),
+            self.inactive(p),
             ratio(sum(self.inactive(m) for m in months), len(months)), trend,
         )  # fmt: skip
 

@@ -280,7 +280,7 @@ def test_detail_is_the_360_view(api):
         "start": "2026-01-01",
         "end": "2026-01-31",
         "preset": None,
-        "months": 1,
+        "months": "1.0000",
         "granularity": None,
     }
     assert set(body["rfm"]) == {

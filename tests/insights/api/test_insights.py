@@ -111,7 +111,7 @@ def test_growth_equals_the_engine_and_hand_computed_figures(api, seeded):
         "start": "2026-01-01",
         "end": "2026-01-31",
         "preset": None,
-        "months": 1,
+        "months": "1.0000",
         "granularity": "day",
     }
     assert datetime.fromisoformat(body["computed_at"]) == seeded.finished_at
@@ -134,7 +134,7 @@ def test_trend_granularity_is_resolved_and_reported(api, seeded):
     month = api.get("/api/v1/insights/growth/", {**JANUARY_QUERY, "granularity": "month"})
     # then: 90 days is "week" under auto (31 < days <= 183)
     assert auto.json()["period"]["granularity"] == "week"
-    assert auto.json()["period"]["months"] == 3
+    assert auto.json()["period"]["months"] == "3.0000"
     assert month.json()["period"]["granularity"] == "month"
     assert [(b["start"], b["end"]) for b in month.json()["trend"]] == [("2026-01-01", "2026-01-31")]
 
@@ -258,7 +258,7 @@ def test_preset_and_the_default_period(api, seeded):
     assert preset["period"]["start"] == last_month.start.isoformat()
     assert preset["period"]["end"] == last_month.end.isoformat()
     assert preset["period"]["preset"] == "last_month"
-    assert preset["period"]["months"] == 1
+    assert preset["period"]["months"] == "1.0000"
     assert preset["period"]["granularity"] is None
     assert default["period"]["preset"] == "last_30_days"
 

@@ -36,7 +36,8 @@ def test_schema_documents_every_parameter_and_field(api):
     growth = schema["components"]["schemas"]["Growth"]["properties"]
     # the figure registry's definition, not a copy
     assert growth["monthly_avg_new_customers"]["description"] == (
-        "New customers divided by the number of calendar months that intersect the period."
+        "New customers divided by the period's length in months: a whole month counts 1, "
+        "part of a month its share of that month's days."
     )
     assert growth["monthly_avg_new_customers"]["format"] == "decimal"
     customers = schema["paths"]["/api/v1/customers/"]["get"]["parameters"]
