@@ -3,7 +3,7 @@
 Seeds a small data set through the real pipeline, logs in through the admin login form, opens
 the dashboard with two presets, checks that every chart drew with data and that the console
 stayed clean, clicks an RFM segment bar through to the customer list, and saves a full-page
-screenshot to docs/screenshots/dashboard.png.
+screenshot (a temporary file unless WAWASAN_SCREENSHOT names one).
 """
 
 from __future__ import annotations
