@@ -10,6 +10,7 @@ apply the very same ones; OwnerScopedAdminMixin is their admin face.
 
 from typing import Any
 
+from django.contrib import admin
 from django.contrib.auth import get_permission_codename
 from django.db import models
 from django.db.models import Q, QuerySet
@@ -114,3 +115,25 @@ class OwnerScopedAdminMixin:
             owner_id = getattr(obj, f"{self.owner_field}_id")
             setattr(obj, f"{self.owner_field}_id", new_record_owner(request.user, owner_id))
         super().save_model(request, obj, form, change)
+
+
+class ReadOnlyListAdmin(admin.ModelAdmin):
+    """A list people read and never edit (data problems to fix elsewhere): shown to holders of
+    `view_permission`; nobody adds, changes or deletes through it."""
+
+    view_permission = ""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm(self.view_permission)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_scoping import sees_all_records
+from accounts.admin_scoping import ReadOnlyListAdmin, sees_all_records
 
 from .explanation_text import edge_text
 from .identity import customer_explanation, customer_resolve_id
@@ -280,29 +280,13 @@ class KeyFilter(admin.SimpleListFilter):
         return queryset.filter(email_key=self.value()) | queryset.filter(phone_key=self.value())
 
 
-class RecordsToFixAdmin(admin.ModelAdmin):
+class RecordsToFixAdmin(ReadOnlyListAdmin):
     """A read-only list of records with key problems; each row links to the record's editor."""
 
     list_filter = [ProblemFilter, KeyFilter]
     list_select_related = ["customer"]
     edit_url_name = ""
-    view_permission = ""
     owner_field = ""  # the record's owner, for reps who see only their own
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm(self.view_permission)
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         # Scoped like the record's own list: a rep sees only the contacts they own (search,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from accounts.admin_scoping import OwnerScopedAdminMixin, sees_all_records
+from accounts.admin_scoping import OwnerScopedAdminMixin, ReadOnlyListAdmin, sees_all_records
 
 from . import rules
 from .admin_filters import CloseDateFilter
@@ -111,27 +111,13 @@ class ExchangeRateAdmin(admin.ModelAdmin):
 
 
 @admin.register(DealWithoutRate)
-class DealWithoutRateAdmin(admin.ModelAdmin):
+class DealWithoutRateAdmin(ReadOnlyListAdmin):
     """A read-only list of the deals left out of every figure for want of an exchange rate."""
 
     list_display = ["id", "__str__", "currency", "amount", "closed_at", "owner", "problem", "fix"]
     list_select_related = ["owner"]
     search_fields = ["name", "external_id", "currency"]
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.has_perm("deals.view_dealwithoutrate")
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+    view_permission = "deals.view_dealwithoutrate"
 
     def get_queryset(self, request):
         queryset = deals_without_rate(super().get_queryset(request), today=timezone.localdate())
