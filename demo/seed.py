@@ -503,6 +503,14 @@ def _targets_write(*, deals: list, today: date, tz: ZoneInfo) -> int:
 
 # --- Pipeline and forecast (issue 28) --------------------------------------------------------
 OPEN_STAGES = ("Qualification", "Proposal", "Negotiation")
+# name, outcome, default win probability, order (as deals/migrations/0002_default_pipeline)
+DEMO_PIPELINE = (
+    ("Qualification", "open", 10, 10),
+    ("Proposal", "open", 40, 20),
+    ("Negotiation", "open", 70, 30),
+    ("Won", "won", 100, 40),
+    ("Lost", "lost", 0, 50),
+)
 
 
 def _pipeline_demo(deals: list, *, seed: int, today: date, now: datetime, tz: ZoneInfo) -> None:
@@ -684,6 +692,13 @@ def _write(
             user.set_unusable_password()
             user.save(update_fields=["password"])
         users[username] = user
+    # The default pipeline of deals' first data migration, made again where it was removed
+    # (a database flushed after migrating, or stages deleted by hand): the demo's deals need it.
+    for name, outcome, probability, order in DEMO_PIPELINE:
+        if not PipelineStage.objects.filter(name__iexact=name).exists():
+            PipelineStage.objects.create(
+                name=name, outcome=outcome, default_win_probability=probability, order=order
+            )
     stages = {stage.name: stage for stage in PipelineStage.objects.all()}
     reasons = {}
     for name, _ in LOST_REASONS:

@@ -28,7 +28,7 @@ from deals.models import Product
 
 from . import metric_keys as keys
 from . import periods as period_rules
-from .comparison import previous_period
+from .comparison import comparison_period
 from .current_run import latest_succeeded_run
 from .models import (
     CustomerWonDay,
@@ -1026,12 +1026,14 @@ def computed_at() -> datetime | None:
 
 
 def _previous_periods(periods: Sequence[Period]) -> list[Period]:
-    """The P' of each period that is not itself among `periods`."""
+    """What each period is compared with (P′, or P″ for one that has not ended; none for one
+    that starts after today), when it is not itself among `periods`."""
     given = {(p.start, p.end) for p in periods}
     found: dict[tuple, Period] = {}
+    today = period_rules.local_today()
     for period in periods:
-        before = previous_period(period)
-        if (before.start, before.end) not in given:
+        before = comparison_period(period, today)
+        if before is not None and (before.start, before.end) not in given:
             found[(before.start, before.end)] = before
     return list(found.values())
 
