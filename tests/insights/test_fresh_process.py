@@ -76,7 +76,9 @@ def database_url(request, tmp_path) -> Iterator[str]:
     import psycopg
 
     parts = urlsplit(base)
-    name = f"test_{parts.path.lstrip('/')}_fresh"
+    # One database per pytest-xdist process: two processes sharing one dropped it under each other.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"test_{parts.path.lstrip('/')}_fresh_{worker}"
     admin = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
