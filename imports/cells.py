@@ -44,19 +44,29 @@ class Cells:
     def fail(self, column: str, reason: str) -> None:
         self.errors.append((column, reason))
 
-    def text(self, column: str, *, max_length: int, required: bool = False) -> str:
+    def _cell(self, column: str, *, required: bool) -> str:
+        """The cell, stripped; a blank one is rejected as "required" when it is."""
         value = self.record.get(column, "").strip()
-        if required and not value:
+        if not value and required:
             self.fail(column, "required")
-        elif len(value) > max_length:
+        return value
+
+    def _in_years(self, column: str, value: str, year: int) -> bool:
+        """Whether a date's year is within the range CONTRACT §1 accepts; else a rejection."""
+        if EARLIEST_YEAR <= year <= LATEST_YEAR:
+            return True
+        self.fail(column, f"{value!r} is outside {EARLIEST_YEAR}-01-01 to {LATEST_YEAR}-12-31")
+        return False
+
+    def text(self, column: str, *, max_length: int, required: bool = False) -> str:
+        value = self._cell(column, required=required)
+        if len(value) > max_length:
             self.fail(column, f"longer than {max_length} characters")
         return value
 
     def timestamp(self, column: str, *, required: bool = False) -> datetime | None:
-        value = self.record.get(column, "").strip()
+        value = self._cell(column, required=required)
         if not value:
-            if required:
-                self.fail(column, "required")
             return None
         try:
             # Python 3.11 reads ISO 8601 with or without offset, "Z", and plain dates.
@@ -64,11 +74,7 @@ class Cells:
         except ValueError:
             self.fail(column, f"not an ISO 8601 timestamp: {value!r} ({TIMESTAMP_HINT})")
             return None
-        if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
-            self.fail(
-                column,
-                f"{value!r} is outside {EARLIEST_YEAR}-01-01 to {LATEST_YEAR}-12-31",
-            )
+        if not self._in_years(column, value, parsed.year):
             return None
         if timezone.is_naive(parsed):
             # No offset: local time in settings.TIME_ZONE (CONTRACT.md section 1).
@@ -77,10 +83,8 @@ class Cells:
 
     def date(self, column: str, *, required: bool = False) -> date | None:
         """A calendar date written `YYYY-MM-DD` (exactly: no time, no other order)."""
-        value = self.record.get(column, "").strip()
+        value = self._cell(column, required=required)
         if not value:
-            if required:
-                self.fail(column, "required")
             return None
         parsed = None
         if ISO_DATE.fullmatch(value):
@@ -91,20 +95,14 @@ class Cells:
         if parsed is None:
             self.fail(column, f"not a date: {value!r} (write YYYY-MM-DD, e.g. 2026-12-31)")
             return None
-        if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
-            self.fail(
-                column,
-                f"{value!r} is outside {EARLIEST_YEAR}-01-01 to {LATEST_YEAR}-12-31",
-            )
+        if not self._in_years(column, value, parsed.year):
             return None
         return parsed
 
     def month(self, column: str, *, required: bool = False) -> date | None:
         """A month written `YYYY-MM`, as its first day."""
-        value = self.record.get(column, "").strip()
+        value = self._cell(column, required=required)
         if not value:
-            if required:
-                self.fail(column, "required")
             return None
         match = ISO_MONTH.fullmatch(value)
         if match is None or not 1 <= int(match[2]) <= 12:
@@ -118,10 +116,8 @@ class Cells:
 
     def currency(self, column: str, *, required: bool = False) -> str:
         """An ISO 4217 code: three ASCII letters in any case, returned upper-case."""
-        value = self.record.get(column, "").strip()
+        value = self._cell(column, required=required)
         if not value:
-            if required:
-                self.fail(column, "required")
             return ""
         if not CURRENCY_CODE.fullmatch(value):
             self.fail(column, f"not a three-letter currency code: {value!r}")
@@ -146,10 +142,8 @@ class Cells:
         self, column: str, *, limit: Decimal, places: int, required: bool = False
     ) -> Decimal | None:
         """A non-negative amount below `limit` with at most `places` decimals."""
-        value = self.record.get(column, "").strip()
+        value = self._cell(column, required=required)
         if not value:
-            if required:
-                self.fail(column, "required")
             return None
         number = self.number(column, value)
         if number is None:
