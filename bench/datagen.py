@@ -64,6 +64,9 @@ LOST_REASONS = (
     "Duplicate order", "Changed mind",
 )  # fmt: skip
 AGENTS = ("rani", "dimas", "ayu", "bayu", "sinta", "yoga", "")
+# Sales reps owning deals (METRICS.md §O), the busiest first; one deal in ten has no owner.
+SALES_REPS = tuple(f"bench-rep-{i:02d}" for i in range(1, 13))
+REP_WEIGHTS = np.array([1.0 / (i + 2) for i in range(len(SALES_REPS))])
 INDUSTRIES = ("Retail", "F&B", "Manufacturing", "Logistics", "Education", "Health", "")
 PRODUCT_COUNT = 200
 LOST_REASON_DEFAULT_SHARE = 0.88
@@ -95,13 +98,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "chats_surveyresponse": (
         "id", "external_id", "kind", "score", "comment", "created_at", "chat_contact_id",
-        "contact_id",
+        "contact_id", "chat_room_id",
     ),
     "deals_product": ("id", "external_id", "name", "sku", "price"),
     "deals_lostreason": ("id", "name"),
     "deals_deal": (
         "id", "external_id", "name", "win_probability", "amount", "currency", "created_at",
         "closed_at", "updated_at", "company_id", "contact_id", "lost_reason_id", "stage_id",
+        "owner_id", "expected_close_at",
     ),
     "deals_dealitem": ("id", "quantity", "unit_price", "deal_id", "product_id"),
 }  # fmt: skip
@@ -129,6 +133,7 @@ class _Context:
     stage_ids: dict[str, int]
     currency: str
     timestamps: Callable[[np.ndarray], list]
+    owner_ids: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     counters: _Counters = field(default_factory=_Counters)
 
 
@@ -384,7 +389,7 @@ def _chunk(*, ctx: _Context, sink: _Sink, rng: np.random.Generator, p0: int, p1:
             room_ids[asked].tolist(), [f"s-{i}" for i in room_ids[asked].tolist()],
             ["nps" if x else "ces" for x in nps.tolist()], score.tolist(),
             itertools.repeat(""), ts(answered), chat_ids[owner][asked].tolist(),
-            itertools.repeat(None),
+            itertools.repeat(None), room_ids[asked].tolist(),
             strict=False,
         ),
     )  # fmt: skip
@@ -428,6 +433,21 @@ def _chunk(*, ctx: _Context, sink: _Sink, rng: np.random.Generator, p0: int, p1:
         rng.integers(1, ctx.lost_reasons + 1, d),
         -1,
     )
+    # Owners and expected close dates (issues 28, 29), from a generator of their own so the
+    # rows above stay what they were: open deals mostly dated from 45 days overdue to 10 months
+    # ahead, a fifth undated; closed deals keep the date they were expected on, or none.
+    orng = np.random.default_rng([p0, 28])
+    weights = REP_WEIGHTS / REP_WEIGHTS.sum()
+    deal_owner = np.where(
+        orng.random(d) < 0.9, ctx.owner_ids[orng.choice(len(ctx.owner_ids), d, p=weights)], -1
+    )
+    is_open = ~(won | lost)
+    expected = np.where(
+        is_open,
+        ctx.now + orng.integers(-45 * DAY, 300 * DAY, d),
+        created + orng.integers(7 * DAY, 60 * DAY, d),
+    )
+    expected = np.where(orng.random(d) < np.where(is_open, 0.8, 0.5), expected, -1)
     contact = np.concatenate([crm_ids[owner], np.full(orphans, -1)])
     deal_company = np.concatenate([company[owner], np.full(orphans, -1)])
     deal_ids = np.arange(c.deal + 1, c.deal + 1 + d)
@@ -444,7 +464,7 @@ def _chunk(*, ctx: _Context, sink: _Sink, rng: np.random.Generator, p0: int, p1:
             [x if x > 0 else None for x in deal_company.tolist()],
             [x if x > 0 else None for x in contact.tolist()],
             [x if x > 0 else None for x in reason.tolist()],
-            stage.tolist(),
+            stage.tolist(), [x if x > 0 else None for x in deal_owner.tolist()], ts(expected),
             strict=False,
         ),
     )  # fmt: skip
@@ -492,6 +512,48 @@ def _stage_ids() -> dict[str, int]:
         )
         ids[name] = stage.pk
     return ids
+
+
+def _sales_reps_and_targets(*, now: int) -> np.ndarray:
+    """The sales reps, each month's targets from the history's start to a year ahead, and two
+    service targets: what issues 28-30 read, written through the ORM (a few hundred rows)."""
+    from django.contrib.auth import get_user_model
+
+    from chats.models import ServiceTarget
+    from deals.models import SalesTarget
+
+    user = get_user_model()
+    reps = [user.objects.get_or_create(username=name)[0] for name in SALES_REPS]
+    SalesTarget.objects.filter(owner__in=reps).delete()
+    SalesTarget.objects.filter(owner__isnull=True).delete()
+    today = datetime.fromtimestamp(now, UTC).date()
+    first = today.replace(day=1)
+    months = []
+    year, month = first.year, first.month
+    for _ in range(HISTORY_DAYS // 30 + 2):
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    for _ in range(HISTORY_DAYS // 30 + 14):
+        months.append(first.replace(year=year, month=month))
+        month += 1
+        if month == 13:
+            year, month = year + 1, 1
+    targets = [
+        SalesTarget(owner=rep, month=day, amount=(len(SALES_REPS) - rank) * 40_000_000)
+        for rank, rep in enumerate(reps)
+        for day in months
+    ] + [SalesTarget(owner=None, month=day, amount=3_000_000_000) for day in months]
+    SalesTarget.objects.bulk_create(targets)
+    ServiceTarget.objects.update_or_create(
+        channel="",
+        defaults={"first_response_s": 3600, "resolution_s": 8 * 3600, "clock": "business"},
+    )
+    ServiceTarget.objects.update_or_create(
+        channel="WhatsApp",
+        defaults={"first_response_s": 900, "resolution_s": 4 * 3600, "clock": "calendar"},
+    )
+    return np.array([rep.pk for rep in reps], dtype=np.int64)
 
 
 def _catalogues(*, ctx: _Context, sink: _Sink, rng: np.random.Generator) -> None:
@@ -591,6 +653,7 @@ def dataset_generate(
             stage_ids=_stage_ids(),
             currency=settings.INSIGHTS_CURRENCY,
             timestamps=_pg_timestamps if vendor == "postgresql" else _sqlite_timestamps,
+            owner_ids=_sales_reps_and_targets(now=now_ts),
         )
         with connection.cursor() as cursor:
             if vendor == "postgresql":

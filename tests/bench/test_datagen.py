@@ -78,6 +78,17 @@ def test_generator_writes_records_shaped_like_real_data():
     assert set(outcomes) == {"open", "won", "lost"}
     assert Deal.objects.filter(stage__outcome="lost", lost_reason__isnull=False).exists()
     assert Deal.objects.filter(contact__isnull=True).exists()
+    # owners and expected close dates (§O, §P): most deals owned, open ones dated on both sides
+    # of now, some undated; every survey answer names the room it rates, of its chat contact
+    owned = Deal.objects.filter(owner__isnull=False).count()
+    assert 0.8 * 413 < owned < 413
+    open_deals = Deal.objects.filter(stage__outcome="open")
+    assert open_deals.filter(expected_close_at__lt=NOW).exists()
+    assert open_deals.filter(expected_close_at__gt=NOW + timedelta(days=30)).exists()
+    assert open_deals.filter(expected_close_at__isnull=True).exists()
+    assert not SurveyResponse.objects.exclude(
+        chat_contact_id=F("chat_room__chat_contact_id")
+    ).exists()
     assert DealItem.objects.filter(product__in=Product.objects.all()).count() == 594
 
 
