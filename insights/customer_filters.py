@@ -450,6 +450,7 @@ def _has_deals(queryset: QuerySet, value: str, period: Period | None) -> QuerySe
     # A deal belongs to its contact's customer (METRICS.md 2). Any time: the deal and contact
     # foreign-key indexes. In P: DealFact (customer_id indexed) with the rebuild's local days,
     # so the list matches the sales figures it drills into.
+    deals: QuerySet[Any]
     if period is None:
         deals = Deal.objects.filter(contact__customer_id=OuterRef("pk"))
     else:

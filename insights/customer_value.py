@@ -130,6 +130,13 @@ def _fits(
     return Fits(purchase=purchase, gamma_gamma=gamma_gamma)
 
 
+def _fitted(value: float | None) -> float:
+    # The rebuild writes a fitted row's parameters together: a missing one is a broken row.
+    if value is None:
+        raise ValueError("a fitted CustomerValueFit row lacks a parameter")
+    return value
+
+
 def _stored_fit() -> tuple[int | None, str, Fits | None, clv.ModelError | None]:
     """(as-of day, model, fits or None, why not) of the rebuild's own fit (CustomerValueFit)."""
     row = CustomerValueFit.objects.first()
@@ -138,11 +145,12 @@ def _stored_fit() -> tuple[int | None, str, Fits | None, clv.ModelError | None]:
     if not row.fitted:
         error = clv.ModelError(row.message or "not fitted", reason=row.reason or "no_convergence")
         return row.as_of_day, row.model, None, error
+    r, alpha, a, b, p, q, gamma = (
+        _fitted(value) for value in (row.r, row.alpha, row.a, row.b, row.p, row.q, row.gamma)
+    )
     fits = Fits(
-        purchase=clv.BgNbdFit(
-            r=row.r, alpha=row.alpha, a=row.a, b=row.b, log_likelihood=0.0, model=row.model
-        ),
-        gamma_gamma=clv.GammaGammaFit(p=row.p, q=row.q, gamma=row.gamma, log_likelihood=0.0),
+        purchase=clv.BgNbdFit(r=r, alpha=alpha, a=a, b=b, log_likelihood=0.0, model=row.model),
+        gamma_gamma=clv.GammaGammaFit(p=p, q=q, gamma=gamma, log_likelihood=0.0),
     )
     return row.as_of_day, row.model, fits, None
 

@@ -20,7 +20,7 @@ Answers are cached like every figure, keyed by the segment and its last change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -199,11 +199,17 @@ def _revenue_with_previous(segment: Segment, period: Period) -> dict[str, int]:
     def compute() -> dict[str, int]:
         current, *earlier = _revenue_payloads(periods)
         for before, payload in zip(periods[1:], earlier, strict=True):
-            queries._cached("revenue_segment", (*_key(segment), before.start, before.end),
-                            lambda payload=payload: payload)  # fmt: skip
+            queries._cached(
+                "revenue_segment", (*_key(segment), before.start, before.end), _given(payload)
+            )
         return current
 
     return _with_segment_ids(segment, compute, first_seen=True)
+
+
+def _given(payload: dict[str, int]) -> Callable[[], dict[str, int]]:
+    # The loop's own payload, not the loop variable's last value.
+    return lambda: payload
 
 
 def segment_revenue_kpis(*, segment: Segment, period: Period) -> RevenueKpis:
