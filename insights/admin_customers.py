@@ -46,7 +46,7 @@ from .customer_filters import (
     segments_visible,
 )
 from .customer_search import customer_search_q
-from .dashboard_params import PRESET_LABELS
+from .dashboards.params import PRESET_LABELS
 from .models import CustomerStats, Segment
 from .templatetags.insights_format import (
     country_label,

@@ -11,8 +11,8 @@ unit) and whether a comparing section compares it (`compared`).
 Built from the registry, with no list of their own: the API root (/api/v1/), each endpoint's
 schema summary and description, the `previous`/`change_pct` serializer fields and the
 comparison itself (insights.comparison.headline_comparison, for the API, the dashboard and
-the service cards), the dashboard's headline cards (dashboard_figures.section_cards), the XLSX
-(a sheet per section: its headline rows, then dashboard_xlsx.TABLES[key] if any), and the
+the service cards), the dashboard's headline cards (dashboards.core.section_cards), the XLSX
+(a sheet per section: its headline rows, then dashboards.xlsx.TABLES[key] if any), and the
 coverage test (tests/insights/api/test_registry_coverage.py), which fails when a section lacks
 an endpoint documenting its headline figures, a dashboard section, an XLSX sheet or
 Indonesian text.
@@ -27,7 +27,7 @@ How to add a section (4 places, plus its own compute module):
 3. The dashboard: a partial with `id="section-key"` whose cards come from
    `section_cards("key", result)` (or set `on_dashboard=False` until it has one).
 4. locale/id/LC_MESSAGES/django.po: the Indonesian title, labels and help texts.
-Optional: tables for its XLSX sheet in dashboard_xlsx.TABLES. Cache warming still lists its
+Optional: tables for its XLSX sheet in dashboards.xlsx.TABLES. Cache warming still lists its
 warmers in insights.rebuild (not yet driven by the registry).
 """
 

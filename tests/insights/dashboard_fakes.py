@@ -8,9 +8,11 @@ check the page asked for the right period.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from insights import customer_value, health, owners_dashboard, service, service_dashboard
+from insights import customer_value, health, service
 from insights import lifecycle as lc
 from insights import queries as q
+from insights.dashboards import owners as owners_dashboard
+from insights.dashboards import service as service_dashboard
 from insights.owners import OwnerRow, SalesByOwner, TeamRow
 from insights.service import (
     ROOM_FIELDS,

@@ -345,7 +345,7 @@ def test_recompute_queues_the_task_and_redirects_back(client, fake, db):
     queued = RebuildRequest(Outcome.QUEUED, "Rebuild queued; the figures update when it finishes.")
 
     # when
-    with mock.patch("insights.dashboard.rebuild_request", return_value=queued) as ask:
+    with mock.patch("insights.dashboards.views.rebuild_request", return_value=queued) as ask:
         response = client.post(
             reverse("insights_recompute"), {"next": URL + "?preset=this_month"}, follow=True
         )
@@ -362,7 +362,7 @@ def test_recompute_never_redirects_off_site(client, fake, db):
     queued = RebuildRequest(Outcome.QUEUED, "queued")
 
     # when
-    with mock.patch("insights.dashboard.rebuild_request", return_value=queued):
+    with mock.patch("insights.dashboards.views.rebuild_request", return_value=queued):
         response = client.post(reverse("insights_recompute"), {"next": "https://evil.example/"})
 
     # then
@@ -389,7 +389,7 @@ def test_recompute_failure_is_a_message(client, fake, db):
     down = RebuildRequest(Outcome.UNREACHABLE, "The rebuild could not be queued: broker down.")
 
     # when
-    with mock.patch("insights.dashboard.rebuild_request", return_value=down):
+    with mock.patch("insights.dashboards.views.rebuild_request", return_value=down):
         response = client.post(reverse("insights_recompute"), follow=True)
 
     # then

@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 
 from insights.comparison import change_pct
-from insights.dashboard_lifecycle import compare_figures
+from insights.dashboards.lifecycle import compare_figures
 from tests.insights.build import customer, deal
 from tests.insights.build import rebuild as rebuild_all
 from tests.insights.test_dashboard import fake, viewer  # noqa: F401 (fixtures)

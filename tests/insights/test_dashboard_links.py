@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import get_script_prefix, set_script_prefix
 
-from insights import drilldown
+from insights.dashboards import drilldown
 from tests.factories import UserFactory
 from tests.insights.dashboard_fakes import FakeQueries
 

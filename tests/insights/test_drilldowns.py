@@ -5,9 +5,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from customers.models import Customer
-from insights import drilldown as drilldowns
 from insights import queries
 from insights.customer_filters import customer_filter
+from insights.dashboards import drilldown as drilldowns
 from tests.factories import (
     ChatContactFactory,
     ChatRoomFactory,

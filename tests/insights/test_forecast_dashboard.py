@@ -8,7 +8,7 @@ import pytest
 
 from customers.models import Customer
 from insights import forecast
-from insights.forecast_dashboard import (
+from insights.dashboards.forecast import (
     deal_list_url,
     forecast_section,
     pipeline_url,

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 
 from accounts.roles import SALES_MANAGER, SALES_REP
 from deals.models import SalesTarget
-from insights import owners_dashboard
+from insights.dashboards import owners as owners_dashboard
 from insights.periods import Period
 from tests.factories import DealFactory, UserFactory
 from tests.insights.build import at, customer, rebuild, stage
@@ -147,7 +147,7 @@ def test_a_rep_lands_on_my_sales_and_its_links_count_its_own_deals(client, team)
     rebuild()
 
     # when
-    with patch("insights.dashboard.local_today", return_value=date(2026, 2, 10)):
+    with patch("insights.dashboards.views.local_today", return_value=date(2026, 2, 10)):
         landed = client.post(
             "/admin/login/", {"username": "rita", "password": "pw", "next": "/admin/"}
         )

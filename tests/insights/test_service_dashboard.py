@@ -7,8 +7,8 @@ import pytest
 from django.utils import translation
 
 from chats.durations import duration_human
+from insights.dashboards.service import chatroom_list_url
 from insights.service import service_figures
-from insights.service_dashboard import chatroom_list_url
 from tests.factories import ChatContactFactory, ChatRoomFactory, SurveyResponseFactory, UserFactory
 from tests.insights.build import at, customer, period, rebuild
 

@@ -6,8 +6,8 @@ from unittest import mock
 
 import pytest
 
+from insights.dashboards.service import chatroom_list_url, open_rooms_url
 from insights.service import service_figures
-from insights.service_dashboard import chatroom_list_url, open_rooms_url
 from tests.insights.api.test_service_levels_api import seeded  # noqa: F401  (fixture)
 from tests.insights.build import period
 

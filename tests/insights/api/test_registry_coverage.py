@@ -12,8 +12,8 @@ from django.contrib.auth.models import Permission
 from django.utils import translation
 from django.utils.translation import trans_real
 
-from insights import service_dashboard
 from insights.api import urls
+from insights.dashboards import service as service_dashboard
 from insights.figures import FIGURES, SECTIONS, cards, headline_figures
 from tests.factories import UserFactory
 from tests.insights.dashboard_fakes import FakeQueries
@@ -80,9 +80,9 @@ def test_every_section_and_headline_figure_is_on_the_dashboard(staff_client):
 def test_every_section_is_a_sheet_of_the_xlsx_with_each_headline_figure(staff_client):
     from django.http import QueryDict
 
-    from insights.dashboard_figures import dashboard_figures
-    from insights.dashboard_params import dashboard_params
-    from insights.dashboard_xlsx import dashboard_sheets
+    from insights.dashboards.core import dashboard_figures
+    from insights.dashboards.params import dashboard_params
+    from insights.dashboards.xlsx import dashboard_sheets
 
     params = dashboard_params(query=QueryDict("preset=last_month"))
     sheets = {

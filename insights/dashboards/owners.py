@@ -23,9 +23,9 @@ from accounts.admin_scoping import sees_all_records
 from deals import rules
 from deals.models import Deal
 
-from .figures import help_texts
-from .owners import OwnerRow, owner_card, pipeline, sales_by_owner
-from .periods import Period
+from ..figures import help_texts
+from ..owners import OwnerRow, owner_card, pipeline, sales_by_owner
+from ..periods import Period
 
 OPEN_START, OPEN_END = date(1, 1, 2), date(9999, 12, 30)
 

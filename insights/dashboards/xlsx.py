@@ -1,6 +1,6 @@
 """Every figure of the dashboard's period as one XLSX workbook, one sheet per section.
 
-Built from the same presenter output as the page (insights/dashboard_figures.py, which reads
+Built from the same presenter output as the page (insights/dashboards/core.py, which reads
 only the rollups), with the registry's labels in the reader's language. Money and percentages
 are numeric cells with a number format, so the workbook sums and charts like any spreadsheet.
 """
@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 
 from common.csv_cells import csv_cell
 
-from .dashboard_params import DashboardParams
-from .figures import SECTIONS, Section, figure, headline_figures
-from .service import ROOM_FIELDS
-from .templatetags.insights_format import display_label
+from ..figures import SECTIONS, Section, figure, headline_figures
+from ..service import ROOM_FIELDS
+from ..templatetags.insights_format import display_label
+from .params import DashboardParams
 
 UNIT_FORMATS = {
     "money": "#,##0",

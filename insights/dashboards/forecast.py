@@ -16,9 +16,9 @@ from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
 
-from .figures import figure, section
-from .forecast import Forecast, forecast
-from .periods import Period, local_today
+from ..figures import figure, section
+from ..forecast import Forecast, forecast
+from ..periods import Period, local_today
 
 # The customer value model's calibrated customers (those with a prediction), most expected
 # purchases first: the customers the expected repeat revenue sums over.

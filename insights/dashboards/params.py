@@ -16,8 +16,8 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .api import params as api_params
-from .periods import (
+from ..api import params as api_params
+from ..periods import (
     CURRENT_PRESETS,
     NEXT_PRESETS,
     PAST_PRESETS,

@@ -15,9 +15,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import customer_value
-from .figures import figure
-from .periods import Period, local_today
+from .. import customer_value
+from ..figures import figure
+from ..periods import Period, local_today
 
 # The figures' one-sentence explanations come from the registry; the rest are this section's.
 VALUE_HELP = {

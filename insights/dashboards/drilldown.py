@@ -25,8 +25,8 @@ from django.utils import translation
 
 from deals.models import Product
 
-from .dashboard_params import DashboardParams
-from .periods import Period
+from ..periods import Period
+from .params import DashboardParams
 
 
 # --- Drill-down -------------------------------------------------------------------------------

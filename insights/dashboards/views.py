@@ -1,9 +1,9 @@
 """Customer Insights pages inside Django admin: the dashboard, "recompute now" and customer 360°.
 
-Views stay thin: parameters are parsed in insights/dashboard_params.py (with the API's rules),
-the figures shaped in insights/dashboard_figures.py (which reads only `insights.queries`, hence
-the rollups), and the 360° page's reads live in insights/customer360_page.py. Everything a chart
-draws is embedded with `json_script`, so the page needs no second request and no inline script.
+Views stay thin: parameters are parsed in `params` (with the API's rules), the figures shaped
+in `core` and the other section modules of this package (which read the engine's figures, hence
+the rollups), and the 360° page's reads live in `customer360`. Everything a chart draws is
+embedded with `json_script`, so the page needs no second request and no inline script.
 """
 
 from __future__ import annotations
@@ -27,9 +27,15 @@ from accounts.roles import VIEW_OWN_SALES
 from audit.services import export_record_create
 from customers.models import Customer
 
-from . import queries
-from .api.customer360 import customer_survivor_id
-from .customer360_page import (
+from .. import queries
+from ..api.customer360 import customer_survivor_id
+from ..enqueue import Outcome, rebuild_request
+from ..figures import help_texts, section_titles
+from ..periods import GRANULARITIES, PeriodError, local_today, resolve_granularity
+from ..service_360 import customer_survey_responses, rooms_with_times
+from ..templatetags.insights_format import WHOLE_CURRENCIES
+from .core import dashboard_figures
+from .customer360 import (
     customer_360,
     customer_explanation_rows,
     customer_lifetime_revenue,
@@ -37,25 +43,19 @@ from .customer360_page import (
     mask_key,
     timeline_page,
 )
-from .dashboard_figures import dashboard_figures
-from .dashboard_health import health_section, stored_customer_health
-from .dashboard_lifecycle import lifecycle_choices, lifecycle_dashboard
-from .dashboard_params import (
+from .forecast import forecast_section
+from .health import health_section, stored_customer_health
+from .lifecycle import lifecycle_choices, lifecycle_dashboard
+from .owners import my_sales, team_section
+from .params import (
     CUSTOM,
     GRANULARITY_LABELS,
     dashboard_params,
     preset_groups,
 )
-from .dashboard_value import stored_customer_value, value_section
-from .dashboard_xlsx import dashboard_sheets, dashboard_workbook
-from .enqueue import Outcome, rebuild_request
-from .figures import help_texts, section_titles
-from .forecast_dashboard import forecast_section
-from .owners_dashboard import my_sales, team_section
-from .periods import GRANULARITIES, PeriodError, local_today, resolve_granularity
-from .service_360 import customer_survey_responses, rooms_with_times
-from .service_dashboard import service_section
-from .templatetags.insights_format import WHOLE_CURRENCIES
+from .service import service_section
+from .value import stored_customer_value, value_section
+from .xlsx import dashboard_sheets, dashboard_workbook
 
 logger = logging.getLogger(__name__)
 

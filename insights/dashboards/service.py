@@ -19,11 +19,11 @@ from django.utils.translation import gettext_lazy
 
 from chats.durations import duration_human
 
-from .comparison import headline_comparison
-from .figures import figure
-from .periods import Period
-from .service import ServiceFigures, ServiceRow, service_figures
-from .templatetags.insights_format import number_format
+from ..comparison import headline_comparison
+from ..figures import figure
+from ..periods import Period
+from ..service import ServiceFigures, ServiceRow, service_figures
+from ..templatetags.insights_format import number_format
 
 # Plain-word definitions shown under each card and table (users cannot see METRICS.md).
 SERVICE_HELP: dict[str, Any] = {

@@ -12,8 +12,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from . import drilldown, queries
-from .dashboard_params import DashboardParams
+from .. import queries
+from ..figures import cards, figure
+from ..templatetags.insights_format import country_label, display_label
+from . import drilldown
 from .drilldown import (
     DrillDown,
     drill_cell,
@@ -23,8 +25,7 @@ from .drilldown import (
     drill_segment,
     drill_source,
 )
-from .figures import cards, figure
-from .templatetags.insights_format import country_label, display_label
+from .params import DashboardParams
 
 
 def section_cards(section_key: str, result: Any) -> list[dict[str, Any]]:

@@ -24,9 +24,9 @@ from deals import rules as deal_rules
 from deals.currency import base_currency
 from deals.models import Deal, PipelineStage
 
-from .api.customer360 import customer_explanation_rows as explanation_rows
-from .api.customer360 import customer_records
-from .models import CustomerStats
+from ..api.customer360 import customer_explanation_rows as explanation_rows
+from ..api.customer360 import customer_records
+from ..models import CustomerStats
 
 
 def customer_explanation_rows(customer: Customer) -> list[dict[str, Any]]:

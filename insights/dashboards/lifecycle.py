@@ -1,6 +1,6 @@
 """Dashboard parts of issue 14: buyer lifecycle, retention, Putler KPI cards, comparisons.
 
-insights.dashboard calls `lifecycle_dashboard` once with its parameters and figures; the
+insights.dashboards.views calls `lifecycle_dashboard` once with its parameters and figures; the
 figures come from insights.lifecycle and insights.queries only (the rollups), the previous
 period's from the same functions (insights.comparison).
 """
@@ -14,12 +14,12 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
-from . import lifecycle
-from .comparison import headline_comparison
-from .dashboard_figures import section_cards
+from .. import lifecycle
+from ..comparison import headline_comparison
+from ..figures import figure as registry_figure
+from ..periods import PeriodError
+from .core import section_cards
 from .drilldown import customer_list_url
-from .figures import figure as registry_figure
-from .periods import PeriodError
 
 # Help texts from the figure registry (insights/figures.py), by key.
 HELP = {key: registry_figure(key).help for key in ("lifecycle_trend", "retention")}
@@ -81,7 +81,7 @@ def lifecycle_dashboard(
 ) -> dict[str, Any]:
     """Context of the lifecycle and retention sections, the new KPI cards and comparisons.
 
-    `params` are insights.dashboard's DashboardParams and `figures` its dashboard_figures();
+    `params` are insights.dashboards.views's DashboardParams and `figures` its dashboard_figures();
     the headline card lists in `figures` gain previous/change/arrow in place.
     """
     period, granularity = params.period, params.granularity

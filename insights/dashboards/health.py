@@ -15,8 +15,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from . import health
-from .periods import Period, local_today
+from .. import health
+from ..periods import Period, local_today
 
 BAND_LABELS = {
     "healthy": gettext_lazy("Healthy (70 or more)"),
