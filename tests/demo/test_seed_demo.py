@@ -163,3 +163,28 @@ def test_demo_reps_differ_one_ahead_one_behind_and_one_slow():
     assert rows["dewi"].median_cycle_days > 2 * max(
         rows["rina"].median_cycle_days, rows["agus"].median_cycle_days
     )
+
+
+def test_demo_buyers_differ_so_the_value_model_fits_and_one_time_buyers_may_be_gone():
+    # given: the demo data at the default size, rolled up (issue 31: with every buyer on the
+    # same pace the MBG/NBD fit ran to a limit for "last quarter" and the section disappeared)
+    from django.db.models import Count
+
+    from insights.customer_value import customer_value
+    from insights.models import CustomerValue, CustomerWonDay
+    from insights.periods import preset_period
+    from insights.rebuild import insights_rebuild
+
+    demo_seed(seed=42, today=TODAY)
+    insights_rebuild(trigger="test")
+
+    # when / then: the model fits for the periods a manager opens first
+    for preset in ("last_30_days", "last_quarter"):
+        figures = customer_value(period=preset_period(preset, TODAY))
+        assert figures["fitted"], preset
+        # P(alive) is spread out: its top tenth is not almost everybody
+        assert figures["p_alive_histogram"][-1] < figures["customers"] / 2, preset
+    # one-time buyers get a real P(alive), not 1 each
+    once = CustomerWonDay.objects.values("customer_id").annotate(days=Count("*")).filter(days=1)
+    one_time = CustomerValue.objects.filter(customer_id__in=once.values("customer_id"))
+    assert one_time.exists() and one_time.filter(p_alive__lt=0.5).exists()
