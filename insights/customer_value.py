@@ -359,6 +359,14 @@ def _fetch_array(sql: str, params: dict[str, Any], columns: int) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.empty((0, columns))
 
 
+def fitted_today() -> bool:
+    """The stored fit is as of today: with the same buying days it would come out the same
+    (the as-of day is its only other input)."""
+    return CustomerValueFit.objects.filter(
+        as_of_day=local_today().toordinal(), model=DEFAULT_MODEL
+    ).exists()
+
+
 def customer_value_rebuild(*, today: date | None = None) -> int:
     """Fit as of today (horizon 365) and store every calibrated customer's outputs.
 

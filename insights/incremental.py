@@ -2,10 +2,13 @@
 
 Design note
 -----------
-* What changed comes from ChangedRecord, which database triggers fill (migrations 0015 and
-  0016): deals (and their items), chat rooms, stages, lost reasons, products, companies,
-  survey answers, exchange rates, and the customers of contacts and chat contacts edited in
-  anything but identity's own columns. Those customers are handed to identity as
+* One rebuild path: insights.rebuild runs the families of insights.families for a full and
+  an incremental rebuild alike; this module holds the incremental scope (ChangeScope) and the
+  take-off and add-back steps of the core, lifecycle and service families.
+* What changed comes from ChangedRecord, which database triggers fill (insights.watched lists
+  the tables and lays them): deals (and their items), chat rooms, stages, lost reasons,
+  products, companies, survey answers, exchange rates, and the customers of contacts and chat
+  contacts edited in anything but identity's own columns. Those customers are handed to identity as
   IdentityChange rows (changes_take), which re-resolves them and says which customers it
   re-resolved (ResolvedScope); contacts with new keys it finds itself (customers.identity).
 * An exchange rate logs its currency (as a number, currency_code_sql): every deal in that
@@ -34,7 +37,7 @@ Design note
 * Service (insights.service.service_update): the facts of A's rooms and of the changed rooms
   are recomputed (FCR looks at a customer's other rooms), and the day groups of only the days
   where a fact row differs.
-* Customer value (one model fitted to every customer) is refitted whole by insights.rebuild,
+* Customer value (one model fitted to every customer) is refitted whole by its family,
   unless no customer's buying days or their revenue changed and the as-of day is the last
   fit's: it reads nothing else, so it would come out the same. The figure cache is warmed
   whole. docs/SCALING.md has why and what would change that.
@@ -48,6 +51,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from django.db import connection
@@ -261,24 +265,31 @@ def _ids_add(table: str, select: str) -> int:
     return added
 
 
-class RollupUpdate:
-    """One incremental update of insights.rollup's tables, in three steps around identity.
+class ChangeScope:
+    """What an incremental rebuild recomputes: A (the customers whose parts change) and the
+    changed deals and rooms, as work tables of the rebuild transaction.
 
-    begin(changes) before identity runs; before_identity_write(old_ids) as identity's hook;
-    finish(new_ids) after it. Call inside the rebuild transaction.
+    open() before identity runs; customers_before(old_ids) from identity's before_write hook,
+    while the customers still hold what the last rebuild counted (then every family takes its
+    parts off); customers_after(new_ids) once identity wrote (then every family adds them
+    back); close() at the end, or when the rebuild goes another way (a full run, no change).
+    The families (insights.families) read the subqueries below and keep their own "before"
+    parts in `before`, under their name.
     """
+
+    customers = CUSTOMERS  # a subquery of A's ids
+    deals = DEALS  # the deals whose DealFact row is rewritten (filled by the core rollups)
+    changed_deals = f"SELECT id FROM {T_CHANGED_DEALS}"
+    changed_rooms = f"SELECT id FROM {T_CHANGED_ROOMS}"
 
     def __init__(self, changes: Changes) -> None:
         self.changes = changes
-        self.rows: dict[str, int] = {}
-        # Lifecycle parts as the last rebuild counted them, taken off in finish().
-        self.chains_before: Counter[tuple[int, int, int, int, int]] = Counter()
-        self.retention_before: Counter[tuple[str, int, int]] = Counter()
-        # Whether any customer's buying days or their revenue changed (finish() says): the
-        # customer value model reads nothing else.
+        self.before: dict[str, Any] = {}
+        # Whether any customer's buying days or their revenue changed (the core rollups say):
+        # the customer value model reads nothing else.
         self.buying_days_changed = True
 
-    def begin(self) -> None:
+    def open(self) -> None:
         if connection.vendor == "postgresql":
             # Every statement here looks up a few thousand customers, deals or rooms among
             # millions. With the stock cost settings the planner scanned whole tables instead
@@ -317,8 +328,9 @@ class RollupUpdate:
             f"AND f.rate <> COALESCE({rollup.rate_sql(deal='d', status=status)}, 0)",
         )
 
-    def before_identity_write(self, old_ids: np.ndarray) -> None:
-        """A before any customer changes: take off its parts as the last rebuild counted them."""
+    def customers_before(self, old_ids: np.ndarray) -> None:
+        """A before any customer changes: identity's re-resolved customers, and those of the
+        changed deals and rooms."""
         _ids_fill(T_CUSTOMERS, np.unique(old_ids).tolist())
         for select in (
             # The customers the last rebuild gave the changed deals and rooms...
@@ -333,217 +345,253 @@ class RollupUpdate:
             f"ON cc.id = r.chat_contact_id WHERE r.id IN (SELECT id FROM {T_CHANGED_ROOMS})",
         ):
             _ids_add(T_CUSTOMERS, select)
-        self._customer_parts(sign=-1, rooms_from_facts=True)
-        self.chains_before = lifecycle.lapse_chain_counts(customers=CUSTOMERS)
-        self.retention_before = lifecycle.retention_counts(
-            customers=CUSTOMERS, rooms_from_facts=True
-        )
 
-    def abandon(self) -> None:
-        """Drop the work tables when the rebuild goes another way (a full run, no change)."""
-        _temp_tables_drop()
-
-    def finish(self, new_ids: np.ndarray) -> dict[str, int]:
-        """After identity: rewrite A's deals and per-customer rows, add A's parts back."""
+    def customers_after(self, new_ids: np.ndarray) -> int:
+        """A grows by the customers identity created; returns its size."""
         _ids_fill(T_NEW_CUSTOMERS, np.unique(new_ids).tolist())
         _ids_add(T_CUSTOMERS, f"SELECT id FROM {T_NEW_CUSTOMERS}")
-        self.rows["customers"] = _count(f"SELECT COUNT(*) FROM {T_CUSTOMERS}")
-        self._deal_facts_rewrite()
-        self._customer_parts(sign=1, rooms_from_facts=False)
-        self._deltas_apply()
-        won_days = (
-            f"SELECT customer_id, day, won_deals, revenue_cents FROM {T_WONDAY} "
-            f"WHERE customer_id IN ({CUSTOMERS})"
+        return _count(f"SELECT COUNT(*) FROM {T_CUSTOMERS}")
+
+    def close(self) -> None:
+        """Drop the work tables."""
+        _temp_tables_drop()
+
+
+# --- The core rollups (insights.rollup) -------------------------------------------------------
+
+
+def rollups_take_off(scope: ChangeScope) -> None:
+    """Take off A's gap cells, repeat cells and new-customer sums as the last rebuild counted
+    them (into the delta tables, applied by rollups_add_back)."""
+    _customer_parts(sign=-1, rooms_from_facts=True)
+
+
+def rollups_add_back(scope: ChangeScope) -> dict[str, int]:
+    """After identity: rewrite A's deals and per-customer rows, add A's parts back."""
+    rows: dict[str, int] = {}
+    _deal_facts_rewrite(rows)
+    _customer_parts(sign=1, rooms_from_facts=False)
+    _deltas_apply(rows)
+    won_days = (
+        f"SELECT customer_id, day, won_deals, revenue_cents FROM {T_WONDAY} "
+        f"WHERE customer_id IN ({CUSTOMERS})"
+    )
+    _execute(f"INSERT INTO {T_WON_DAYS_BEFORE} {won_days}")
+    _execute(f"DELETE FROM {T_WONDAY} WHERE customer_id IN ({CUSTOMERS})")
+    rows["customer_won_days"] = rollup.rollup_customer_won_days(customers=CUSTOMERS)
+    before = f"SELECT customer_id, day, won_deals, revenue_cents FROM {T_WON_DAYS_BEFORE}"
+    scope.buying_days_changed = bool(
+        _count(
+            f"SELECT COUNT(*) FROM (SELECT * FROM ({before} EXCEPT {won_days}) gone "
+            f"UNION ALL SELECT * FROM ({won_days} EXCEPT {before}) came) d"
         )
-        _execute(f"INSERT INTO {T_WON_DAYS_BEFORE} {won_days}")
-        _execute(f"DELETE FROM {T_WONDAY} WHERE customer_id IN ({CUSTOMERS})")
-        self.rows["customer_won_days"] = rollup.rollup_customer_won_days(customers=CUSTOMERS)
-        before = f"SELECT customer_id, day, won_deals, revenue_cents FROM {T_WON_DAYS_BEFORE}"
-        self.buying_days_changed = bool(
-            _count(
-                f"SELECT COUNT(*) FROM (SELECT * FROM ({before} EXCEPT {won_days}) gone "
-                f"UNION ALL SELECT * FROM ({won_days} EXCEPT {before}) came) d"
-            )
-        )
-        _execute(f"DELETE FROM {T_STATS} WHERE customer_id IN ({CUSTOMERS})")
-        self.rows["customer_stats"] = rollup.rollup_customer_stats(customers=CUSTOMERS)
-        self.rows["lapse_chains"] = _counts_merge(
+    )
+    _execute(f"DELETE FROM {T_STATS} WHERE customer_id IN ({CUSTOMERS})")
+    rows["customer_stats"] = rollup.rollup_customer_stats(customers=CUSTOMERS)
+    return rows
+
+
+# --- The lifecycle rollups (insights.lifecycle) ----------------------------------------------
+
+LIFECYCLE = "lifecycle"  # its key in ChangeScope.before
+
+
+def lifecycle_take_off(scope: ChangeScope) -> None:
+    """A's lapse chains and retention cells as the last rebuild counted them."""
+    scope.before[LIFECYCLE] = (
+        lifecycle.lapse_chain_counts(customers=CUSTOMERS),
+        lifecycle.retention_counts(customers=CUSTOMERS, rooms_from_facts=True),
+    )
+
+
+def lifecycle_add_back(scope: ChangeScope) -> dict[str, int]:
+    """A's chains and cells now (from the rewritten CustomerWonDay), merged by key."""
+    chains_before, retention_before = scope.before.pop(LIFECYCLE)
+    return {
+        "lapse_chains": _counts_merge(
             lifecycle.T_CHAIN,
             lifecycle.CHAIN_COLUMNS,
-            _difference(lifecycle.lapse_chain_counts(customers=CUSTOMERS), self.chains_before),
-        )
-        self.rows["retention_cells"] = _counts_merge(
+            _difference(lifecycle.lapse_chain_counts(customers=CUSTOMERS), chains_before),
+        ),
+        "retention_cells": _counts_merge(
             lifecycle.T_RETENTION,
             ("event", "cohort", "months_after", "customers"),
-            _difference(lifecycle.retention_counts(customers=CUSTOMERS), self.retention_before),
-        )
-        return self.rows
+            _difference(lifecycle.retention_counts(customers=CUSTOMERS), retention_before),
+        ),
+    }
 
-    def service(self, *, now: datetime | None = None) -> dict[str, int]:
-        """The service rollups of A's rooms and the changed rooms, as of `now` (the run's
-        time); then the work tables go."""
-        rows = service.service_update(
-            customers=CUSTOMERS,
-            changed_rooms=f"SELECT id FROM {T_CHANGED_ROOMS}",
-            surveys_changed=bool(self.changes.of(ChangedRecord.Kind.SURVEY)),
-            now=now,
-        )
-        _temp_tables_drop()
-        return rows
 
-    # --- steps ------------------------------------------------------------------------------
+# --- The service rollups (insights.service) ------------------------------------------------
 
-    def _customer_parts(self, *, sign: int, rooms_from_facts: bool) -> None:
-        """Add (sign 1) or take off (-1) A's gap cells, repeat cells and new-customer sums."""
-        for metric, source in rollup.gap_sources(
-            customers=CUSTOMERS, rooms_from_facts=rooms_from_facts
-        ):
-            _execute(
-                f"INSERT INTO {T_GAP_DELTA} (metric, dim, prev, day, fs, n) "
-                f"SELECT c.metric, c.dim, c.prev, c.day, c.fs, {sign} * c.n "
-                f"FROM ({rollup.gap_cells_select(metric, source)}) c"
-            )
+
+def service_add_back(scope: ChangeScope, *, now: datetime) -> dict[str, int]:
+    """The facts of A's rooms and the changed rooms, the days where one differs, as of `now`
+    (the run's time). Nothing to take off first: service_update compares old and new facts."""
+    return service.service_update(
+        customers=CUSTOMERS,
+        changed_rooms=scope.changed_rooms,
+        surveys_changed=bool(scope.changes.of(ChangedRecord.Kind.SURVEY)),
+        now=now,
+    )
+
+
+# --- Steps of the core rollups -------------------------------------------------------------------
+
+
+def _customer_parts(*, sign: int, rooms_from_facts: bool) -> None:
+    """Add (sign 1) or take off (-1) A's gap cells, repeat cells and new-customer sums."""
+    for metric, source in rollup.gap_sources(
+        customers=CUSTOMERS, rooms_from_facts=rooms_from_facts
+    ):
         _execute(
-            f"INSERT INTO {T_REPEAT_DELTA} (a1, a2, n) SELECT r.c0, r.c1, {sign} * r.c2 FROM "
-            f"({_named(rollup.repeat_cells_select(customers=CUSTOMERS), 3)}) r"
+            f"INSERT INTO {T_GAP_DELTA} (metric, dim, prev, day, fs, n) "
+            f"SELECT c.metric, c.dim, c.prev, c.day, c.fs, {sign} * c.n "
+            f"FROM ({rollup.gap_cells_select(metric, source)}) c"
         )
-        for select in rollup.customer_sums_selects(customers=CUSTOMERS):
-            self._sums_add(select, sign)
-        self._owner_sums_add(rollup.owner_buyers_select(customers=CUSTOMERS), sign)
+    _execute(
+        f"INSERT INTO {T_REPEAT_DELTA} (a1, a2, n) SELECT r.c0, r.c1, {sign} * r.c2 FROM "
+        f"({_named(rollup.repeat_cells_select(customers=CUSTOMERS), 3)}) r"
+    )
+    for select in rollup.customer_sums_selects(customers=CUSTOMERS):
+        _sums_add(select, sign)
+    _owner_sums_add(rollup.owner_buyers_select(customers=CUSTOMERS), sign)
 
-    def _owner_sums_add(self, select: str, sign: int) -> None:
-        _execute(
-            f"INSERT INTO {T_OWNER_DELTA} (kind, owner_id, day, cycle_days, deals, amount) "
-            f"SELECT s.c0, s.c1, s.c2, s.c3, {sign} * s.c4, {sign} * s.c5 "
-            f"FROM ({_named(select, 6)}) s"
-        )
 
-    def _sums_add(self, select: str, sign: int) -> None:
+def _owner_sums_add(select: str, sign: int) -> None:
+    _execute(
+        f"INSERT INTO {T_OWNER_DELTA} (kind, owner_id, day, cycle_days, deals, amount) "
+        f"SELECT s.c0, s.c1, s.c2, s.c3, {sign} * s.c4, {sign} * s.c5 "
+        f"FROM ({_named(select, 6)}) s"
+    )
+
+
+def _sums_add(select: str, sign: int) -> None:
+    _execute(
+        f"INSERT INTO {T_SUM_DELTA} (metric, dim, day, fs, count, amount, quantity) "
+        f"SELECT s.c0, s.c1, s.c2, s.c3, {sign} * s.c4, {sign} * s.c5, {sign} * s.c6 "
+        f"FROM ({_named(select, 7)}) s"
+    )
+
+
+def _deal_facts_rewrite(rows: dict[str, int]) -> None:
+    """Rewrite the facts of A's deals and of the changed deals, with their per-deal sums."""
+    for select in (
+        f"SELECT deal_id AS id FROM {T_FACT} WHERE customer_id IN ({CUSTOMERS})",
+        f"SELECT id FROM {T_CHANGED_DEALS}",
+        f"SELECT d.id FROM {T_DEAL} d JOIN {T_CONTACT} c ON c.id = d.contact_id "
+        f"WHERE c.customer_id IN ({CUSTOMERS})",
+    ):
+        _ids_add(T_DEALS, select)
+    won_days = f"SELECT close_day AS id FROM {T_FACT} WHERE status = 'won' AND deal_id IN ({DEALS})"
+    _ids_add_days(won_days)
+    for select in rollup.deal_sums_selects(deals=DEALS):
+        _sums_add(select, -1)
+    _owner_sums_add(rollup.owner_deal_sums_select(deals=DEALS), -1)
+    _execute(f"DELETE FROM {T_FACT} WHERE deal_id IN ({DEALS})")
+    rows["deal_facts"] = rollup.rollup_deal_facts(deals=DEALS)
+    for select in rollup.deal_sums_selects(deals=DEALS):
+        _sums_add(select, 1)
+    _owner_sums_add(rollup.owner_deal_sums_select(deals=DEALS), 1)
+    _ids_add_days(won_days)
+
+
+def _deltas_apply(rows: dict[str, int]) -> None:
+    # All-time totals per dim follow their daily rows (keys.all_time).
+    for metric in keys.DEMOGRAPHIC_METRICS:
         _execute(
             f"INSERT INTO {T_SUM_DELTA} (metric, dim, day, fs, count, amount, quantity) "
-            f"SELECT s.c0, s.c1, s.c2, s.c3, {sign} * s.c4, {sign} * s.c5, {sign} * s.c6 "
-            f"FROM ({_named(select, 7)}) s"
+            f"SELECT '{keys.all_time(metric)}', dim, 0, 0, SUM(count), 0, 0 "
+            f"FROM {T_SUM_DELTA} WHERE metric = '{metric}' GROUP BY dim"
         )
+    rows["daily_sums"] = _upsert(
+        T_SUM,
+        "(metric, dim, day, first_seen_later, count, amount, quantity)",
+        f"""SELECT metric, dim, day, fs, SUM(count), SUM(amount), SUM(quantity)
+            FROM {T_SUM_DELTA} GROUP BY metric, dim, day, fs
+            HAVING SUM(count) <> 0 OR SUM(amount) <> 0 OR SUM(quantity) <> 0""",
+        conflict="(metric, dim, day, first_seen_later)",
+        update="count = {t}.count + excluded.count, amount = {t}.amount + excluded.amount, "
+        "quantity = {t}.quantity + excluded.quantity",
+    )
+    _execute(f"DELETE FROM {T_SUM} WHERE count = 0 AND amount = 0 AND quantity = 0")
+    _product_days_recompute()
 
-    def _deal_facts_rewrite(self) -> None:
-        """Rewrite the facts of A's deals and of the changed deals, with their per-deal sums."""
-        for select in (
-            f"SELECT deal_id AS id FROM {T_FACT} WHERE customer_id IN ({CUSTOMERS})",
-            f"SELECT id FROM {T_CHANGED_DEALS}",
-            f"SELECT d.id FROM {T_DEAL} d JOIN {T_CONTACT} c ON c.id = d.contact_id "
-            f"WHERE c.customer_id IN ({CUSTOMERS})",
-        ):
-            _ids_add(T_DEALS, select)
-        won_days = (
-            f"SELECT close_day AS id FROM {T_FACT} WHERE status = 'won' AND deal_id IN ({DEALS})"
-        )
-        _ids_add_days(won_days)
-        for select in rollup.deal_sums_selects(deals=DEALS):
-            self._sums_add(select, -1)
-        self._owner_sums_add(rollup.owner_deal_sums_select(deals=DEALS), -1)
-        _execute(f"DELETE FROM {T_FACT} WHERE deal_id IN ({DEALS})")
-        self.rows["deal_facts"] = rollup.rollup_deal_facts(deals=DEALS)
-        for select in rollup.deal_sums_selects(deals=DEALS):
-            self._sums_add(select, 1)
-        self._owner_sums_add(rollup.owner_deal_sums_select(deals=DEALS), 1)
-        _ids_add_days(won_days)
+    rows["gap_cells"] = _upsert(
+        T_GAP,
+        "(metric, dim, previous_day, day, first_seen_later, customers, running_customers)",
+        f"""SELECT metric, dim, prev, day, fs, SUM(n), 0 FROM {T_GAP_DELTA}
+            GROUP BY metric, dim, prev, day, fs HAVING SUM(n) <> 0""",
+        conflict="(metric, dim, day, previous_day, first_seen_later)",
+        update="customers = {t}.customers + excluded.customers",
+    )
+    _execute(f"DELETE FROM {T_GAP} WHERE customers = 0")
+    _running_customers_recompute()
 
-    def _deltas_apply(self) -> None:
-        # All-time totals per dim follow their daily rows (keys.all_time).
-        for metric in keys.DEMOGRAPHIC_METRICS:
-            _execute(
-                f"INSERT INTO {T_SUM_DELTA} (metric, dim, day, fs, count, amount, quantity) "
-                f"SELECT '{keys.all_time(metric)}', dim, 0, 0, SUM(count), 0, 0 "
-                f"FROM {T_SUM_DELTA} WHERE metric = '{metric}' GROUP BY dim"
-            )
-        self.rows["daily_sums"] = _upsert(
-            T_SUM,
-            "(metric, dim, day, first_seen_later, count, amount, quantity)",
-            f"""SELECT metric, dim, day, fs, SUM(count), SUM(amount), SUM(quantity)
-                FROM {T_SUM_DELTA} GROUP BY metric, dim, day, fs
-                HAVING SUM(count) <> 0 OR SUM(amount) <> 0 OR SUM(quantity) <> 0""",
-            conflict="(metric, dim, day, first_seen_later)",
-            update="count = {t}.count + excluded.count, amount = {t}.amount + excluded.amount, "
-            "quantity = {t}.quantity + excluded.quantity",
-        )
-        _execute(f"DELETE FROM {T_SUM} WHERE count = 0 AND amount = 0 AND quantity = 0")
-        self._product_days_recompute()
+    rows["repeat_cells"] = _repeat_apply()
 
-        self.rows["gap_cells"] = _upsert(
-            T_GAP,
-            "(metric, dim, previous_day, day, first_seen_later, customers, running_customers)",
-            f"""SELECT metric, dim, prev, day, fs, SUM(n), 0 FROM {T_GAP_DELTA}
-                GROUP BY metric, dim, prev, day, fs HAVING SUM(n) <> 0""",
-            conflict="(metric, dim, day, previous_day, first_seen_later)",
-            update="customers = {t}.customers + excluded.customers",
-        )
-        _execute(f"DELETE FROM {T_GAP} WHERE customers = 0")
-        self._running_customers_recompute()
+    rows["owner_sums"] = _upsert(
+        T_OWNER,
+        rollup.OWNER_COLUMNS,
+        f"""SELECT kind, owner_id, day, cycle_days, SUM(deals), SUM(amount)
+            FROM {T_OWNER_DELTA} GROUP BY kind, owner_id, day, cycle_days
+            HAVING SUM(deals) <> 0 OR SUM(amount) <> 0""",
+        conflict="(kind, owner_id, day, cycle_days)",
+        update="deals = {t}.deals + excluded.deals, amount = {t}.amount + excluded.amount",
+    )
+    _execute(f"DELETE FROM {T_OWNER} WHERE deals = 0 AND amount = 0")
 
-        self.rows["repeat_cells"] = self._repeat_apply()
 
-        self.rows["owner_sums"] = _upsert(
-            T_OWNER,
-            rollup.OWNER_COLUMNS,
-            f"""SELECT kind, owner_id, day, cycle_days, SUM(deals), SUM(amount)
-                FROM {T_OWNER_DELTA} GROUP BY kind, owner_id, day, cycle_days
-                HAVING SUM(deals) <> 0 OR SUM(amount) <> 0""",
-            conflict="(kind, owner_id, day, cycle_days)",
-            update="deals = {t}.deals + excluded.deals, amount = {t}.amount + excluded.amount",
-        )
-        _execute(f"DELETE FROM {T_OWNER} WHERE deals = 0 AND amount = 0")
+def _product_days_recompute() -> None:
+    days = f"SELECT day FROM {T_PRODUCT_DAYS}"
+    touched = _count(f"SELECT COUNT(*) FROM {T_PRODUCT_DAYS}")
+    with_sales = _count(
+        f"SELECT COUNT(DISTINCT day) FROM {T_SUM} WHERE metric = '{keys.PRODUCT_SALES}'"
+    )
+    if touched > rollup.WHOLE_PASS_SHARE * with_sales:
+        # Most days: one pass over every won deal beats picking them out.
+        _execute(f"DELETE FROM {T_SUM} WHERE metric = '{keys.PRODUCT_SALES}'")
+        _execute(f"INSERT INTO {T_SUM} {rollup.SUM_COLUMNS} {rollup.product_sums_select()}")
+        return
+    _execute(f"DELETE FROM {T_SUM} WHERE metric = '{keys.PRODUCT_SALES}' AND day IN ({days})")
+    _execute(f"INSERT INTO {T_SUM} {rollup.SUM_COLUMNS} {rollup.product_sums_select(days=days)}")
 
-    def _product_days_recompute(self) -> None:
-        days = f"SELECT day FROM {T_PRODUCT_DAYS}"
-        touched = _count(f"SELECT COUNT(*) FROM {T_PRODUCT_DAYS}")
-        with_sales = _count(
-            f"SELECT COUNT(DISTINCT day) FROM {T_SUM} WHERE metric = '{keys.PRODUCT_SALES}'"
-        )
-        if touched > rollup.WHOLE_PASS_SHARE * with_sales:
-            days = ""  # most days: one pass over every won deal beats picking them out
-            _execute(f"DELETE FROM {T_SUM} WHERE metric = '{keys.PRODUCT_SALES}'")
-            _execute(f"INSERT INTO {T_SUM} {rollup.SUM_COLUMNS} {rollup.product_sums_select()}")
-            return
-        _execute(f"DELETE FROM {T_SUM} WHERE metric = '{keys.PRODUCT_SALES}' AND day IN ({days})")
-        _execute(
-            f"INSERT INTO {T_SUM} {rollup.SUM_COLUMNS} {rollup.product_sums_select(days=days)}"
-        )
 
-    def _running_customers_recompute(self) -> None:
-        """Running sums of the (metric, dim, day) groups whose cells changed."""
-        _execute(f"""
-            UPDATE {T_GAP} SET running_customers = w.running
-            FROM (
-                SELECT g.id, SUM(g.customers) OVER (
-                           PARTITION BY g.metric, g.dim, g.day
-                           ORDER BY g.previous_day, g.first_seen_later
-                           ROWS UNBOUNDED PRECEDING) AS running
-                FROM {T_GAP} g
-                WHERE (g.metric, g.dim, g.day) IN (
-                    SELECT DISTINCT metric, dim, day FROM {T_GAP_DELTA})
-            ) w
-            WHERE {T_GAP}.id = w.id AND {T_GAP}.running_customers <> w.running
-        """)  # fmt: skip
+def _running_customers_recompute() -> None:
+    """Running sums of the (metric, dim, day) groups whose cells changed."""
+    _execute(f"""
+        UPDATE {T_GAP} SET running_customers = w.running
+        FROM (
+            SELECT g.id, SUM(g.customers) OVER (
+                       PARTITION BY g.metric, g.dim, g.day
+                       ORDER BY g.previous_day, g.first_seen_later
+                       ROWS UNBOUNDED PRECEDING) AS running
+            FROM {T_GAP} g
+            WHERE (g.metric, g.dim, g.day) IN (
+                SELECT DISTINCT metric, dim, day FROM {T_GAP_DELTA})
+        ) w
+        WHERE {T_GAP}.id = w.id AND {T_GAP}.running_customers <> w.running
+    """)  # fmt: skip
 
-    def _repeat_apply(self) -> int:
-        _execute(f"""
-            INSERT INTO {T_REPEAT_NET} (a1, a2, n)
-            SELECT a1, a2, SUM(n) FROM {T_REPEAT_DELTA} GROUP BY a1, a2 HAVING SUM(n) <> 0
-        """)  # fmt: skip
-        same = (
-            f"{T_REPEAT}.first_won_day = t.a1 AND "
-            f"COALESCE({T_REPEAT}.second_won_day, 0) = COALESCE(t.a2, 0)"
-        )
-        rows = _execute(
-            f"UPDATE {T_REPEAT} SET customers = customers + t.n FROM {T_REPEAT_NET} t WHERE {same}"
-        )
-        rows += _execute(
-            f"INSERT INTO {T_REPEAT} (first_won_day, second_won_day, customers) "
-            f"SELECT t.a1, t.a2, t.n FROM {T_REPEAT_NET} t "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {T_REPEAT} WHERE {same})"
-        )
-        _execute(f"DELETE FROM {T_REPEAT} WHERE customers = 0")
-        return rows
+
+def _repeat_apply() -> int:
+    _execute(f"""
+        INSERT INTO {T_REPEAT_NET} (a1, a2, n)
+        SELECT a1, a2, SUM(n) FROM {T_REPEAT_DELTA} GROUP BY a1, a2 HAVING SUM(n) <> 0
+    """)  # fmt: skip
+    same = (
+        f"{T_REPEAT}.first_won_day = t.a1 AND "
+        f"COALESCE({T_REPEAT}.second_won_day, 0) = COALESCE(t.a2, 0)"
+    )
+    rows = _execute(
+        f"UPDATE {T_REPEAT} SET customers = customers + t.n FROM {T_REPEAT_NET} t WHERE {same}"
+    )
+    rows += _execute(
+        f"INSERT INTO {T_REPEAT} (first_won_day, second_won_day, customers) "
+        f"SELECT t.a1, t.a2, t.n FROM {T_REPEAT_NET} t "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {T_REPEAT} WHERE {same})"
+    )
+    _execute(f"DELETE FROM {T_REPEAT} WHERE customers = 0")
+    return rows
 
 
 def _named(select: str, columns: int) -> str:

@@ -1,4 +1,12 @@
-"""Orchestration of a rebuild: lock, snapshot, rollups and cache in one transaction, recorded."""
+"""Orchestration of a rebuild: lock, snapshot, rollups and cache in one transaction, recorded.
+
+The rollups are written by the families of insights.families, the same ones in the same
+order for a full and an incremental rebuild: full() for a full one; for an incremental one,
+take_off() from identity's before_write hook and add_back() after identity. RebuildRun.timings
+records "snapshot" (identity, and the families' take_off), one phase per family under its
+name ("rollups", "lifecycle", "service", "customer_value", "health"), and in a full run the
+finer phases of the core and lifecycle rollups ("clear", "deal_facts", ..., "retention_cells").
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 
 from django.db import connection
 from django.utils import timezone
@@ -14,23 +23,19 @@ from chats.models import ChatContact
 from customers.identity import ResolvedScope, snapshot_rebuild
 from customers.models import Contact, Customer, CustomerAlias
 
-from . import customer_value, forecast, health, incremental, lifecycle, queries, rollup, service
-from .locks import locked_transaction
-from .models import (
-    CustomerHealth,
-    CustomerNpsDay,
-    CustomerValue,
-    CustomerValueFit,
-    FigureCache,
-    LapseChain,
-    RebuildRun,
-    RetentionCell,
-    ServiceDayGroup,
-    ServiceRoomFact,
-    ServiceState,
-    SurveyDay,
-    SurveyRoomDay,
+from . import (
+    customer_value,
+    families,
+    forecast,
+    health,
+    incremental,
+    lifecycle,
+    queries,
+    rollup,
+    service,
 )
+from .locks import locked_transaction
+from .models import FigureCache, RebuildRun
 from .periods import PRESETS, Period, local_today, preset_period
 
 logger = logging.getLogger(__name__)
@@ -55,34 +60,14 @@ Progress = Callable[[str, int, int], None]
 SNAPSHOT_TABLES = tuple(
     model._meta.db_table for model in (Customer, CustomerAlias, Contact, ChatContact)
 )
-# The tables an incremental rebuild still rewrites whole.
-WHOLE_TABLES = tuple(
-    model._meta.db_table
-    for model in (
-        CustomerValue,
-        CustomerValueFit,
-        CustomerHealth,
-        CustomerNpsDay,
-        FigureCache,
-    )
+# The tables an incremental rebuild still rewrites whole: those of the families that do not
+# follow changes, and the figure cache.
+WHOLE_TABLES = families.tables_written(families.FAMILIES, whole_only=True) + (
+    FigureCache._meta.db_table,
 )
 # Every table a full rebuild deletes and rewrites (or, for the records, updates).
 REWRITTEN_TABLES = (
-    SNAPSHOT_TABLES
-    + tuple(
-        model._meta.db_table
-        for model in (
-            *rollup.ROLLUP_MODELS,
-            LapseChain,
-            RetentionCell,
-            ServiceRoomFact,
-            ServiceDayGroup,
-            SurveyDay,
-            SurveyRoomDay,
-            ServiceState,
-        )
-    )
-    + WHOLE_TABLES
+    SNAPSHOT_TABLES + families.tables_written(families.FAMILIES) + (FigureCache._meta.db_table,)
 )
 # Written into each run's rows: an incremental rebuild follows only a run whose rollups have
 # the inputs it subtracts (format 2: ServiceRoomFact has each room's customer; 3: its
@@ -128,75 +113,53 @@ def insights_rebuild(
             started = time.monotonic()
             changes = incremental.changes_take(limit=incremental.changes_limit())
             why_full = _full_reason(full=full, changes=changes)
-            update = None if why_full else incremental.RollupUpdate(changes)
-            if update is not None:
-                update.begin()
-            scope = ResolvedScope()
+            # One orchestrator for both kinds of rebuild: every family of families.FAMILIES
+            # runs full() without a scope, take_off() and add_back() with one.
+            rollup_families = families.FAMILIES
+            scope = None if why_full else incremental.ChangeScope(changes)
+            if scope is not None:
+                scope.open()
+            resolved = ResolvedScope()
             snapshot_rows = snapshot_rebuild(
                 full=full,
                 progress=progress,
-                scope=scope,
-                before_write=update.before_identity_write if update else None,
+                scope=resolved,
+                before_write=(
+                    partial(families.families_take_off, rollup_families, scope) if scope else None
+                ),
             )
-            if update is not None and scope.full:
-                update.abandon()  # identity found too much changed and resolved everything
-                update, why_full = None, "identity resolved every record"
+            if scope is not None and resolved.full:
+                scope.close()  # identity found too much changed and resolved everything
+                scope, why_full = None, "identity resolved every record"
             timings["snapshot"] = round(time.monotonic() - started, 3)
             if (
-                update is not None
+                scope is not None
                 and changes.empty
                 and snapshot_rows["records"] == 0
                 and _last_run_day() == local_today()
                 # Targets, business hours and holidays leave no change record.
                 and service.last_clock_key() == service.calendar_key()
             ):
-                update.abandon()
+                scope.close()
                 return _unchanged(run, timings)
 
-            if update is None:
+            rows: dict[str, int] = {}
+            if scope is None:
                 # The rollups join the snapshot and the records' new customer links.
                 rollup.statistics_refresh(*SNAPSHOT_TABLES)
-                rows, rollup_timings = rollup.rollup_rebuild(progress=progress)
-                timings.update(rollup_timings)
             else:
-                started = time.monotonic()
-                rows = {f"rollup_{key}": value for key, value in update.finish(
-                    scope.new_ids).items()}  # fmt: skip
-                timings["rollups_incremental"] = round(time.monotonic() - started, 3)
-            rows["rollup_format"] = ROLLUP_FORMAT
-            rows["incremental"] = int(update is not None)
-            rows["changed_records"] = changes.rows
+                rows["changed_customers"] = scope.customers_after(resolved.new_ids)
             if why_full:
                 logger.info("insights rebuild %s recomputes everything: %s", run.pk, why_full)
-            if update is None:
-                lifecycle_rows, lifecycle_timings = lifecycle.lifecycle_rollup_rebuild()
-                rows.update(lifecycle_rows)
-                timings.update(lifecycle_timings)
+            context = families.RunContext(clock=rebuild_now, progress=progress, timings=timings)
+            rows.update(families.families_run(rollup_families, context, scope))
+            if scope is not None:
+                scope.close()
+            rows["rollup_format"] = ROLLUP_FORMAT
+            rows["incremental"] = int(scope is not None)
+            rows["changed_records"] = changes.rows
             rows.update({f"snapshot_{key}": value for key, value in snapshot_rows.items()})
-            started = time.monotonic()
-            # "Now" of the service levels (METRICS.md §L) is the run's computed_at: the run
-            # records it as its finish, so the figures read do not drift between reads.
-            now = rebuild_now()
-            rows.update(
-                service.service_rebuild(now=now) if update is None else update.service(now=now)
-            )
-            timings["service"] = round(time.monotonic() - started, 3)
-
-            started = time.monotonic()
-            if progress:
-                progress("customer_value", 0, 1)
-            if update is not None and not update.buying_days_changed and _fitted_today():
-                rows["customer_value_kept"] = 1  # same inputs, same fit: nothing to redo
-            else:
-                rows["customer_value"] = customer_value.customer_value_rebuild()
-            timings["customer_value"] = round(time.monotonic() - started, 3)
-
-            # Health reads the rooms and answers too: rewritten whole on every run that
-            # changed anything (its inputs are per-customer tables, a pass over each).
-            started = time.monotonic()
-            rows["customer_nps_days"] = health.nps_days_rebuild()
-            rows["customer_health"] = health.customer_health_rebuild()
-            timings["health"] = round(time.monotonic() - started, 3)
+            now = context.now
 
             # The figures cached for the last run are of no use once this one commits.
             FigureCache.objects.all().delete()
@@ -275,13 +238,6 @@ def _full_reason(*, full: bool, changes: incremental.Changes) -> str:
     if not last or last.get("rollup_format") != ROLLUP_FORMAT:
         return "no earlier rebuild of this version to follow"
     return incremental.needs_full(changes)
-
-
-def _fitted_today() -> bool:
-    """The stored customer value fit is as of today (its as-of day is the only other input)."""
-    return CustomerValueFit.objects.filter(
-        as_of_day=local_today().toordinal(), model=customer_value.DEFAULT_MODEL
-    ).exists()
 
 
 def _last_run_day() -> date | None:

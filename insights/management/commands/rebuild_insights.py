@@ -80,6 +80,7 @@ class Command(BaseCommand):
                 "incremental",
                 "changed_records",
                 "customer_value_kept",
+                "changed_customers",
             )
         )
         how = "incremental" if run.rows.get("incremental") else "full"

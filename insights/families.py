@@ -1,0 +1,253 @@
+"""The rollup families of a rebuild: one protocol, one ordered registry, one runner.
+
+Design note
+-----------
+* A rollup family is the set of tables one writer module rebuilds (insights.rollup's core
+  rollups, insights.lifecycle, insights.service, insights.customer_value, insights.health).
+  Every family implements RollupFamily. insights.rebuild runs FAMILIES in order, for a full
+  rebuild (`full`) and for an incremental one (`take_off`, then `add_back`), through
+  families_run and families_take_off: the two kinds of rebuild cannot drift, because there is
+  no second list of what a rebuild writes.
+* Order matters: a family reads the tables of the families before it (lifecycle reads the
+  core's CustomerWonDay, health reads the customer value), never of those after it.
+* Incremental rule (insights.incremental has the proof): every row is a sum over customers,
+  or deals, of a part that depends only on that customer. take_off(scope) runs before
+  identity rewrites any customer and takes A's parts off as the last rebuild counted them;
+  add_back(scope, run) runs after it and adds A's parts as they are now. A family whose
+  figures are not such sums (one model fitted to every customer) rewrites its tables whole
+  in add_back: `follows_changes` False, and its tables are vacuumed after every run.
+* Everything a family writes happens in the rebuild transaction, which records the
+  RebuildRun in the same commit: readers switch to the new run in one step, and a failure
+  anywhere leaves the previous run's rows.
+
+Fan-out over workers (issue 34, not built): full() and add_back() are each a sum of
+independent parts, and the protocol is shaped for them to run as parts:
+* per customer shard (`customer_id % n`) for the per-customer tables (DealFact,
+  CustomerWonDay, CustomerStats, ServiceRoomFact, CustomerValue scores, CustomerHealth):
+  a part writes only its customers' rows;
+* per month for the day-grain tables (GapCell, DailySum, ServiceDayGroup, SurveyDay, ...):
+  a part writes only its days' rows (the gap encoding is computed within each customer, so a
+  customer's cells are exact on their own and months add up);
+* whole, on the coordinator, for what needs every customer at once (the customer value
+  fit, from per-shard sufficient statistics; identity's connected components).
+A family will then expose its parts (`parts(scope) -> list[Part]`, each with a full or
+add-back step) and a Celery chord will run them, each part writing its rows in its own
+transaction into staging tables keyed by the run id, and `finish_rebuild(run_id)` will switch
+the readers under the rebuild lock in one commit, as the single transaction does now. The
+orchestration here (order, timings, progress, the run's rows) stays the same.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import Protocol
+
+import numpy as np
+
+from . import customer_value, health, incremental, lifecycle, rollup, service
+from .incremental import ChangeScope
+from .models import (
+    CustomerHealth,
+    CustomerNpsDay,
+    CustomerValue,
+    CustomerValueFit,
+    LapseChain,
+    RetentionCell,
+    ServiceDayGroup,
+    ServiceRoomFact,
+    ServiceState,
+    SurveyDay,
+    SurveyRoomDay,
+)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class RunContext:
+    """What a family gets from the rebuild it is part of."""
+
+    clock: Callable[[], datetime]
+    progress: Progress | None = None
+    # Seconds per phase, recorded in RebuildRun.timings; a family may add finer phases.
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @cached_property
+    def now(self) -> datetime:
+        """The rebuild's now (METRICS.md §L), read once when a family first needs it: the run
+        records it as its finish (computed_at), so the figures read do not drift."""
+        return self.clock()
+
+
+class RollupFamily(Protocol):
+    """The tables one writer rebuilds, and how, in a full and in an incremental rebuild.
+
+    name: its phase in RebuildRun.timings and in the progress; unique.
+    tables: every table it writes (a full rebuild deletes and rewrites them).
+    follows_changes: False when add_back rewrites the tables whole.
+    full(run): delete and rewrite every row; the rows written, by phase.
+    take_off(scope): before identity writes; take A's parts off (or keep them in
+        scope.before) as the last rebuild counted them.
+    add_back(scope, run): after identity; add A's parts as they are now; the rows written.
+    """
+
+    name: str
+    tables: tuple[str, ...]
+    follows_changes: bool
+
+    def full(self, run: RunContext) -> dict[str, int]: ...
+
+    def take_off(self, scope: ChangeScope) -> None: ...
+
+    def add_back(self, scope: ChangeScope, run: RunContext) -> dict[str, int]: ...
+
+
+def _tables(*models: type) -> tuple[str, ...]:
+    return tuple(model._meta.db_table for model in models)  # type: ignore[attr-defined]
+
+
+class CoreRollups:
+    """insights.rollup: deal facts, gap cells, daily sums, repeat cells, won days, customer
+    stats and owner sums. Its full run records one timing per table (rollup.PHASES)."""
+
+    name = "rollups"
+    tables = _tables(*rollup.ROLLUP_MODELS)
+    follows_changes = True
+
+    def full(self, run: RunContext) -> dict[str, int]:
+        rows, timings = rollup.rollup_rebuild(progress=run.progress)
+        run.timings.update(timings)
+        return rows
+
+    def take_off(self, scope: ChangeScope) -> None:
+        incremental.rollups_take_off(scope)
+
+    def add_back(self, scope: ChangeScope, run: RunContext) -> dict[str, int]:
+        return incremental.rollups_add_back(scope)
+
+
+class LifecycleRollups:
+    """insights.lifecycle: lapse chains and retention cells, from the core's won days."""
+
+    name = "lifecycle"
+    tables = _tables(LapseChain, RetentionCell)
+    follows_changes = True
+
+    def full(self, run: RunContext) -> dict[str, int]:
+        rows, timings = lifecycle.lifecycle_rollup_rebuild()
+        run.timings.update(timings)
+        return rows
+
+    def take_off(self, scope: ChangeScope) -> None:
+        incremental.lifecycle_take_off(scope)
+
+    def add_back(self, scope: ChangeScope, run: RunContext) -> dict[str, int]:
+        return incremental.lifecycle_add_back(scope)
+
+
+class ServiceRollups:
+    """insights.service: room facts, day groups, survey days, as of the run's now."""
+
+    name = "service"
+    tables = _tables(ServiceRoomFact, ServiceDayGroup, SurveyDay, SurveyRoomDay, ServiceState)
+    follows_changes = True
+
+    def full(self, run: RunContext) -> dict[str, int]:
+        return service.service_rebuild(now=run.now)
+
+    def take_off(self, scope: ChangeScope) -> None:
+        """Nothing: add_back compares each room's old fact with its new one."""
+
+    def add_back(self, scope: ChangeScope, run: RunContext) -> dict[str, int]:
+        return incremental.service_add_back(scope, now=run.now)
+
+
+class CustomerValueRollups:
+    """insights.customer_value: one model fitted to every customer, rewritten whole, or kept
+    when its only inputs (the buying days and their revenue, the as-of day) are the same."""
+
+    name = "customer_value"
+    tables = _tables(CustomerValue, CustomerValueFit)
+    follows_changes = False
+
+    def full(self, run: RunContext) -> dict[str, int]:
+        return {"customer_value": customer_value.customer_value_rebuild()}
+
+    def take_off(self, scope: ChangeScope) -> None:
+        """Nothing: the fit reads every customer."""
+
+    def add_back(self, scope: ChangeScope, run: RunContext) -> dict[str, int]:
+        if not scope.buying_days_changed and customer_value.fitted_today():
+            return {"customer_value_kept": 1}  # same inputs, same fit: nothing to redo
+        return self.full(run)
+
+
+class HealthRollups:
+    """insights.health: each customer's NPS days and health score. It reads the rooms, the
+    answers and the customer value, so it is rewritten whole on every run that changed
+    anything (a pass over per-customer tables)."""
+
+    name = "health"
+    tables = _tables(CustomerNpsDay, CustomerHealth)
+    follows_changes = False
+
+    def full(self, run: RunContext) -> dict[str, int]:
+        return {
+            "customer_nps_days": health.nps_days_rebuild(),
+            "customer_health": health.customer_health_rebuild(),
+        }
+
+    def take_off(self, scope: ChangeScope) -> None:
+        """Nothing: rewritten whole."""
+
+    def add_back(self, scope: ChangeScope, run: RunContext) -> dict[str, int]:
+        return self.full(run)
+
+
+# In the order they run: each reads only the tables of the families before it.
+FAMILIES: tuple[RollupFamily, ...] = (
+    CoreRollups(),
+    LifecycleRollups(),
+    ServiceRollups(),
+    CustomerValueRollups(),
+    HealthRollups(),
+)
+
+
+def families_take_off(
+    families: Sequence[RollupFamily], scope: ChangeScope, old_ids: np.ndarray
+) -> None:
+    """Identity's before_write hook of an incremental rebuild: find A, then every family
+    takes A's parts off while the customers still hold what the last rebuild counted."""
+    scope.customers_before(old_ids)
+    for family in families:
+        family.take_off(scope)
+
+
+def families_run(
+    families: Sequence[RollupFamily], run: RunContext, scope: ChangeScope | None
+) -> dict[str, int]:
+    """Every family in order: full() without a scope, else add_back(scope, run). Each
+    family's seconds go to run.timings under its name; returns the rows written."""
+    rows: dict[str, int] = {}
+    for index, family in enumerate(families):
+        if run.progress:
+            run.progress(family.name, index, len(families))
+        started = time.monotonic()
+        rows.update(family.full(run) if scope is None else family.add_back(scope, run))
+        run.timings[family.name] = round(time.monotonic() - started, 3)
+    return rows
+
+
+def tables_written(families: Sequence[RollupFamily], *, whole_only: bool = False) -> tuple:
+    """The tables the families write (whole_only: those rewritten whole on every run)."""
+    return tuple(
+        table
+        for family in families
+        if not (whole_only and family.follows_changes)
+        for table in family.tables
+    )
