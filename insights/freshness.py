@@ -1,10 +1,11 @@
 """Figures that follow the day's work: a rebuild queued after edits commit, debounced.
 
 A rep who wins a deal at 10:00 should see it on the dashboard within a minute, not the next
-morning. Every save or delete of a record the figures read (companies, contacts, deals and
-their items, stages, products, lost reasons, chat contacts, rooms, survey answers, match
-rules) asks, once its transaction commits, for a rebuild in `INSIGHTS_REBUILD_AFTER_CHANGES_S`
-seconds (default 30; 0 turns it off):
+morning. Every save or delete of a record the figures read (insights.watched: companies,
+contacts, deals and their items, stages, products, lost reasons, exchange rates, chat
+contacts, rooms, survey answers, match rules, service targets and holidays) asks, once its
+transaction commits, for a rebuild in `INSIGHTS_REBUILD_AFTER_CHANGES_S` seconds (default 30;
+0 turns it off):
 
 * Debounced: the first change sets a cache key that lives as long as the delay and queues one
   task with that countdown; the changes of the next seconds find the key and queue nothing, so
@@ -34,29 +35,16 @@ from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models.signals import post_delete, post_save
 
-from chats.models import ChatContact, ChatRoom, SurveyResponse
-from customers.models import Company, Contact, MatchRule
-from deals.models import Deal, DealItem, LostReason, PipelineStage, Product
 from imports.importer import records_imported
 
 from .enqueue import _eager
 from .tasks import AFTER_CHANGES_TRIGGER, rebuild_after_changes
+from .watched import watched_models
 
 logger = logging.getLogger(__name__)
 
-WATCHED_MODELS: tuple[type[models.Model], ...] = (
-    Company,
-    Contact,
-    MatchRule,
-    Deal,
-    DealItem,
-    PipelineStage,
-    Product,
-    LostReason,
-    ChatContact,
-    ChatRoom,
-    SurveyResponse,
-)
+# Every model of the one list of what the figures read (insights.watched, with the triggers).
+WATCHED_MODELS: tuple[type[models.Model], ...] = watched_models()
 QUEUED_KEY = "insights:rebuild-after-changes"
 DEFAULT_DELAY_S = 30
 TRIGGER = AFTER_CHANGES_TRIGGER

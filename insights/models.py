@@ -4,6 +4,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from .watched import ChangeKind
+
 
 class RebuildRun(models.Model):
     """One run of the snapshot + rollup rebuild, kept for the admin's run list."""
@@ -610,25 +612,15 @@ class ServiceState(models.Model):
 class ChangedRecord(models.Model):
     """A record the figures read was inserted, updated or deleted since the last rebuild.
 
-    Written by database triggers (migration 0015), not by Python: the admin, the API, the CSV
-    importer, a bulk load and a hand-written UPDATE are all seen. The next rebuild takes the
-    rows committed before it starts (one DELETE ... RETURNING) and recomputes only the
-    customers and days they touch (insights/incremental.py); a rebuild that fails rolls the
+    Written by database triggers (insights.watched lays them), not by Python: the admin, the
+    API, the CSV importer, a bulk load and a hand-written UPDATE are all seen. The next rebuild
+    takes the rows committed before it starts (one DELETE ... RETURNING) and recomputes only
+    the customers and days they touch (insights/incremental.py); a rebuild that fails rolls the
     DELETE back with everything else, so nothing is lost.
     """
 
-    class Kind(models.TextChoices):
-        DEAL = "deal"  # deals_deal.id, and deals_dealitem.deal_id
-        ROOM = "room"  # chats_chatroom.id
-        STAGE = "stage"
-        REASON = "reason"
-        PRODUCT = "product"
-        COMPANY = "company"
-        SURVEY = "survey"
-        # A CRM or chat contact's customer (customer_id): its attributes may have changed.
-        CUSTOMER = "customer"
-        # deals_exchangerate: the currency's code as a number (insights.incremental).
-        RATE = "rate"
+    # The kinds are the ones the watched tables log (insights.watched, with the triggers).
+    Kind = ChangeKind
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
     record_id = models.BigIntegerField(null=True)  # null: the whole table (TRUNCATE)
