@@ -23,7 +23,8 @@ import numpy as np
 
 from common.db_routing import read_connection
 
-from . import clv, queries
+from . import clv
+from .engine import cache, db
 from .models import CustomerValue, CustomerValueFit, CustomerWonDay
 from .periods import Period, local_today
 from .rollup import rows_write, statistics_refresh
@@ -76,7 +77,7 @@ class Triples:
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def _inputs(as_of: int) -> tuple[Triples, Pairs]:
+def model_inputs(as_of: int) -> tuple[Triples, Pairs]:
     """Distinct triples (tag 0) and, for x > 0, distinct (x, repeat revenue) (tag 1) in one
     statement over one calibration pass."""
     sql = f"""
@@ -88,7 +89,7 @@ def _inputs(as_of: int) -> tuple[Triples, Pairs]:
         SELECT 1, x, repeat_revenue, 0, COUNT(*), 0, 0
         FROM c WHERE x > 0 GROUP BY x, repeat_revenue
     """
-    data = np.array(queries._rows(sql, {"as_of": as_of}), dtype=np.float64).reshape(-1, 7)
+    data = np.array(db.rows(sql, {"as_of": as_of}), dtype=np.float64).reshape(-1, 7)
     tri, pair = data[data[:, 0] == 0], data[data[:, 0] == 1]
     triples = Triples(*(tri[:, i] for i in range(1, 7)))
     x = pair[:, 1]
@@ -105,7 +106,7 @@ def _holdout_actual(as_of: int, horizon: int) -> dict[int, int]:
         WHERE h.day > %(as_of)s AND h.day <= %(until)s
         GROUP BY CASE WHEN c.x >= {HOLDOUT_XS} THEN {HOLDOUT_XS} ELSE c.x END
     """
-    rows = queries._rows(sql, {"as_of": as_of, "until": as_of + horizon})
+    rows = db.rows(sql, {"as_of": as_of, "until": as_of + horizon})
     return {int(bucket): int(n) for bucket, n in rows}
 
 
@@ -155,7 +156,7 @@ def _stored_fit() -> tuple[int | None, str, Fits | None, clv.ModelError | None]:
     return row.as_of_day, row.model, fits, None
 
 
-def _fits_for(as_of: int, triples: Triples, pairs: Pairs, model: str = DEFAULT_MODEL) -> Fits:
+def fits_for(as_of: int, triples: Triples, pairs: Pairs, model: str = DEFAULT_MODEL) -> Fits:
     """The fit for as-of day `as_of`. The rebuild's own as-of date and model reuse the
     parameters it stored (log-likelihoods recomputed from the same inputs); any other date is
     fitted, starting from those parameters."""
@@ -175,8 +176,8 @@ def fit_as_of(*, as_of: date, model: str = DEFAULT_MODEL) -> Fits:
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {', '.join(MODELS)}")
-    triples, pairs = _inputs(as_of.toordinal())
-    return _fits_for(as_of.toordinal(), triples, pairs, model)
+    triples, pairs = model_inputs(as_of.toordinal())
+    return fits_for(as_of.toordinal(), triples, pairs, model)
 
 
 def _with_likelihood(fits: Fits, triples: Triples, pairs: Pairs) -> Fits:
@@ -217,7 +218,7 @@ def customer_value_payload(
     `p_alive_histogram_repeat` (the histogram's customers with x > 0).
     """
     a = as_of.toordinal()
-    triples, pairs = _inputs(a)
+    triples, pairs = model_inputs(a)
     customers = int(triples.customers.sum())
     payload: dict[str, Any] = {
         "fitted": False,
@@ -238,7 +239,7 @@ def customer_value_payload(
     }
     x, t_x, T, n = triples.x, triples.t_x, triples.T, triples.customers
     try:
-        fits = _fits_for(a, triples, pairs, model)
+        fits = fits_for(a, triples, pairs, model)
         p_alive = clv.purchase_p_alive(fits.purchase, x, t_x, T)
         expected = clv.purchase_expected(fits.purchase, float(horizon), x, t_x, T)
         if not (np.all(np.isfinite(p_alive)) and np.all(np.isfinite(expected))):
@@ -306,10 +307,11 @@ def customer_value(
     today = local_today()
     as_of = min(period.end, today)
     holdout_due = as_of + timedelta(days=horizon) <= today
-    return queries._cached(
+    return cache.cached(
         "value",
         (as_of, horizon, model, holdout_due),
         lambda: customer_value_payload(as_of=as_of, horizon=horizon, today=today, model=model),
+        shape=customer_value_payload,  # the payload is the answer: keyed by its builder's source
     )
 
 
@@ -349,7 +351,7 @@ def _cents(values: np.ndarray) -> list[str]:
     return [f"{value:.2f}" for value in values.tolist()]
 
 
-def _fetch_array(sql: str, params: dict[str, Any], columns: int) -> np.ndarray:
+def rows_array(sql: str, params: dict[str, Any], columns: int) -> np.ndarray:
     """All rows as one float array, fetched in chunks (no million-tuple list in memory)."""
     chunks = []
     with read_connection().cursor() as cursor:
@@ -378,8 +380,8 @@ def customer_value_rebuild(*, today: date | None = None) -> int:
     CustomerValue.objects.all().delete()
     CustomerValueFit.objects.all().delete()
     try:
-        fits = _fits(*_inputs(a), model=DEFAULT_MODEL)
-        rows = _fetch_array(_PER_CUSTOMER_SQL, {"as_of": a}, 5)
+        fits = _fits(*model_inputs(a), model=DEFAULT_MODEL)
+        rows = rows_array(_PER_CUSTOMER_SQL, {"as_of": a}, 5)
         ids, scores = rows[:, 0].astype(np.int64), _scores(fits, a, rows)
     except clv.ModelError as error:
         CustomerValueFit.objects.create(

@@ -27,8 +27,9 @@ How to add a section (4 places, plus its own compute module):
 3. The dashboard: a partial with `id="section-key"` whose cards come from
    `section_cards("key", result)` (or set `on_dashboard=False` until it has one).
 4. locale/id/LC_MESSAGES/django.po: the Indonesian title, labels and help texts.
-Optional: tables for its XLSX sheet in dashboards.xlsx.TABLES. Cache warming still lists its
-warmers in insights.rebuild (not yet driven by the registry).
+Optional: tables for its XLSX sheet in dashboards.xlsx.TABLES. The rebuild warms its default
+figures for every preset (and P′ when it compares) with no other edit; `warm` and `warm_if`
+change which (insights.engine.warm).
 """
 
 from __future__ import annotations
@@ -63,6 +64,12 @@ class Section:
     also_reports: tuple[str, ...] = ()
     # Whether the dashboard has a section for it (the coverage test holds it to that).
     on_dashboard: bool = True
+    # How the rebuild warms the cache after its commit (insights.engine.warm): `compute` is
+    # called for each preset period with each of these option sets (() for none), and, when
+    # the section compares, for what each period is compared with too.
+    warm: tuple[Mapping[str, Any], ...] = ({},)
+    # "module.function" (period) -> bool keeping the presets it is warmed for (default: all).
+    warm_if: str = ""
 
     def run(self, **options: Any) -> Any:
         """The section's figures for options["period"]; options it does not take are left out
@@ -70,6 +77,12 @@ class Section:
         function = import_string(self.compute)
         accepted = inspect.signature(function).parameters
         return function(**{name: value for name, value in options.items() if name in accepted})
+
+    def warmed_for(self, period: Any) -> bool:
+        """Whether the rebuild warms this section's figures for the preset `period`."""
+        if not self.warm:
+            return False
+        return not self.warm_if or bool(import_string(self.warm_if)(period))
 
     def headline_values(self, result: Any) -> dict[str, Any]:
         """{key: value} of the section's headline figures, from what run() returned."""
@@ -122,6 +135,7 @@ SECTIONS: list[Section] = [
         "METRICS.md §4.B",
         "Customers per source, company, country and city (all, or new in the period).",
         compute="insights.queries.demographics",
+        warm=({"scope": "all"}, {"scope": "new"}),
     ),
     Section(
         "sales",
@@ -183,6 +197,7 @@ SECTIONS: list[Section] = [
         "Chat rooms, response and resolution times, CSAT, FCR, NPS and CES.",
         compute="insights.service.service_figures",
         compares=True,
+        warm_if="insights.service.service_warms",
     ),
     Section(
         "value",
@@ -197,6 +212,7 @@ SECTIONS: list[Section] = [
         "METRICS.md §P",
         "Open pipeline by stage, weighted and at the historical win rate; expected repeat revenue.",
         compute="insights.forecast.forecast",
+        warm_if="insights.forecast.forecast_warms",
     ),
     Section(
         "health",

@@ -37,8 +37,9 @@ from django.db import connection
 from deals import rules as deal_rules
 from deals.models import DealChange, ExchangeRate, PipelineStage
 
-from . import clv, customer_value, queries, rollup
+from . import clv, customer_value
 from .current_run import latest_succeeded_run
+from .engine import cache, db, numbers
 from .models import CustomerWonDay, DealFact
 from .periods import Period, local_today
 
@@ -124,7 +125,7 @@ def open_pipeline_rows(*, start: int, end: int, by: str) -> list[tuple[int, int,
     """
     return [
         (int(key or 0), int(n), int(value or 0), int(weighted or 0))
-        for key, n, value, weighted in queries._rows(sql, {"start": start, "end": end})
+        for key, n, value, weighted in db.rows(sql, {"start": start, "end": end})
     ]
 
 
@@ -140,7 +141,7 @@ def _pipeline(*, start: int, end: int, today: int) -> dict[str, Any]:
     rows: list[tuple[int, int, int, int, int]] = [
         (0, *row) for row in open_pipeline_rows(start=start, end=end, by="stage_id")
     ]
-    rows += queries._rows(sql, {"today": today})
+    rows += db.rows(sql, {"today": today})
     stages: dict[int, tuple[str, int]] = {
         int(stage_id): (name, order)
         for stage_id, name, order in PipelineStage.objects.filter(
@@ -171,12 +172,12 @@ def _win_rate(*, first: int, last: int) -> tuple[int, int]:
                SUM(CASE WHEN status = 'lost' THEN 1 ELSE 0 END)
         FROM {T_FACT} WHERE close_day >= %(first)s AND close_day <= %(last)s
     """
-    won, lost = queries._rows(sql, {"first": first, "last": last})[0]
+    won, lost = db.rows(sql, {"first": first, "last": last})[0]
     return int(won or 0), int(lost or 0)
 
 
 def _rate_pct(won: int, lost: int) -> Decimal:
-    return queries._div(won, won + lost, scale=100)
+    return numbers.ratio(won, won + lost, scale=100)
 
 
 def _at_rate(value_cents: int, rate_pct: Decimal) -> Decimal:
@@ -185,7 +186,7 @@ def _at_rate(value_cents: int, rate_pct: Decimal) -> Decimal:
 
 
 def _weighted(cents_times_pct: int) -> Decimal:
-    return queries._money(cents_times_pct, unit=10_000)
+    return numbers.money(cents_times_pct, unit=10_000)
 
 
 # --- Expected repeat buying (the customer value model) ----------------------------------------
@@ -199,13 +200,11 @@ _model_memo: dict[tuple[int, str, int], tuple[Any, Any, Any]] = {}
 def _model(as_of: int) -> tuple[Any, Any, Any]:
     """(triples, pairs, fits or the ModelError) of the default model fitted as of `as_of`."""
     # The run's id and finish time: ids can come again (a rolled-back run), times do not.
-    key = (queries._run_id(), str(latest_succeeded_run()[1]), as_of)
+    key = (cache.run_id(), str(latest_succeeded_run()[1]), as_of)
     if key not in _model_memo:
-        triples, pairs = customer_value._inputs(as_of)
+        triples, pairs = customer_value.model_inputs(as_of)
         try:
-            fits: Any = customer_value._fits_for(
-                as_of, triples, pairs, customer_value.DEFAULT_MODEL
-            )
+            fits: Any = customer_value.fits_for(as_of, triples, pairs, customer_value.DEFAULT_MODEL)
         except clv.ModelError as error:
             fits = error
         if len(_model_memo) >= 2:
@@ -332,8 +331,8 @@ def _backtest_pipeline(*, a0: date, today: date) -> dict[str, int]:
         JOIN {T_FACT} f ON f.deal_id = st.deal_id
         LEFT JOIN {T_STAGE} s ON LOWER(s.name) = LOWER(st.stage_name)
         WHERE f.created_day <= %(a0)s
-          AND {rollup._day("st.expected_close_at")} >= %(first)s
-          AND {rollup._day("st.expected_close_at")} <= %(last)s
+          AND {db.day_sql("st.expected_close_at")} >= %(first)s
+          AND {db.day_sql("st.expected_close_at")} <= %(last)s
     """
     params = {"cutoff": _day_start(a0 + timedelta(days=1)), "a0": a0_day}
     params |= {"first": first, "last": last, "tz": settings.TIME_ZONE}
@@ -369,7 +368,7 @@ def _left_out(a0: date) -> int:
         WHERE f.created_day <= %(a0)s AND NOT EXISTS (
             SELECT 1 FROM {T_HISTORY} h WHERE h.deal_id = f.deal_id AND h.changed_at < %(cutoff)s)
     """
-    return queries._int(sql, {"a0": a0.toordinal(), "cutoff": _day_start(a0 + timedelta(days=1))})
+    return db.scalar(sql, {"a0": a0.toordinal(), "cutoff": _day_start(a0 + timedelta(days=1))})
 
 
 def _repeat_revenue_actual(*, a0: int, last: int) -> int:
@@ -379,7 +378,7 @@ def _repeat_revenue_actual(*, a0: int, last: int) -> int:
         WHERE w.day > %(a0)s AND w.day <= %(last)s AND w.customer_id IN (
             SELECT customer_id FROM {T_WONDAY} WHERE day <= %(a0)s)
     """
-    return queries._int(sql, {"a0": a0, "last": last})
+    return db.scalar(sql, {"a0": a0, "last": last})
 
 
 def _backtest_payload(today: date) -> dict[str, Any]:
@@ -404,15 +403,17 @@ def _backtest_payload(today: date) -> dict[str, Any]:
 def backtest(*, today: date | None = None) -> Backtest:
     """The forecast as made BACKTEST_DAYS ago beside what happened (METRICS.md §P)."""
     today = today or local_today()
-    data = queries._cached("forecast_backtest", (today,), lambda: _backtest_payload(today))
+    data = cache.cached(
+        "forecast_backtest", (today,), lambda: _backtest_payload(today), shape=Backtest
+    )
     rate = _rate_pct(*data["won_lost"])
     return Backtest(
         as_of=date.fromisoformat(data["as_of"]),
         weighted_value=_weighted(data["weighted"]),
         value_at_historical_rate=_at_rate(data["value"], rate),
         expected_repeat_revenue=customer_value.money(data["expected_repeat_cents"]),
-        actual_won_value=queries._money(data["actual_won_cents"]),
-        actual_repeat_revenue=queries._money(data["actual_repeat_cents"]),
+        actual_won_value=numbers.money(data["actual_won_cents"]),
+        actual_repeat_revenue=numbers.money(data["actual_repeat_cents"]),
         deals=data["deals"],
         left_out=data["left_out"],
     )
@@ -435,18 +436,27 @@ def _forecast_payload(period: Period, today: date) -> dict[str, Any]:
     return payload
 
 
+def forecast_warms(period: Period) -> bool:
+    """Whether the rebuild warms the forecast of `period` (the registry's warm_if): the periods
+    the dashboard opens it on, those not ended yet."""
+    return period.end > local_today()
+
+
 def forecast(*, period: Period) -> Forecast:
     """METRICS.md §P for `period`, as of today."""
     today = local_today()
-    data = queries._cached(
-        "forecast", (period.start, period.end, today), lambda: _forecast_payload(period, today)
+    data = cache.cached(
+        "forecast",
+        (period.start, period.end, today),
+        lambda: _forecast_payload(period, today),
+        shape=Forecast,
     )
     by_stage = [
         StageRow(
             stage=name,
             stage_id=stage_id,
             deals=n,
-            value=queries._money(value),
+            value=numbers.money(value),
             weighted_value=_weighted(weighted),
         )
         for name, stage_id, n, value, weighted in data["by_stage"]
@@ -456,13 +466,13 @@ def forecast(*, period: Period) -> Forecast:
     repeat = data["repeat"]
     return Forecast(
         open_deals=sum(row.deals for row in by_stage),
-        open_value=queries._money(open_value),
+        open_value=numbers.money(open_value),
         weighted_value=_weighted(sum(row[4] for row in data["by_stage"])),
         by_stage=by_stage,
         overdue_deals=data["overdue"][0],
-        overdue_value=queries._money(data["overdue"][1]),
+        overdue_value=numbers.money(data["overdue"][1]),
         undated_deals=data["undated"][0],
-        undated_value=queries._money(data["undated"][1]),
+        undated_value=numbers.money(data["undated"][1]),
         historical_win_rate_pct=rate,
         value_at_historical_rate=_at_rate(open_value, rate),
         expected_buying_days=repeat["days"],

@@ -29,10 +29,11 @@ from django.conf import settings
 from chats.models import ChatContact, SurveyResponse
 from customers.models import Contact
 
-from . import clv, customer_value, queries
+from . import clv, customer_value
+from .engine import cache, db
 from .models import CustomerHealth, CustomerNpsDay, CustomerWonDay, ServiceRoomFact
 from .periods import Period, local_today
-from .rollup import _day, _execute, rows_write, statistics_refresh
+from .rollup import rows_write, statistics_refresh
 
 COMPONENTS = ("purchase", "recency", "service", "voice")
 BANDS = ("healthy", "attention", "at_risk")
@@ -167,15 +168,15 @@ def health_scores(*, as_of: date, weights: dict[str, float] | None = None) -> Sc
     """Every calibrated customer's components and health as of A (METRICS.md Q)."""
     weights = weights_in_force() if weights is None else weights
     a = as_of.toordinal()
-    rows = customer_value._fetch_array(_CUSTOMERS_SQL, {"as_of": a}, 5)
+    rows = customer_value.rows_array(_CUSTOMERS_SQL, {"as_of": a}, 5)
     ids = rows[:, 0]
     alive, fitted = _p_alive(as_of, rows) if len(rows) else (np.zeros(0), False)
     service_rows = np.array(
-        queries._rows(_SERVICE_SQL, {"as_of": a, "low": a - SERVICE_DAYS + 1}), dtype=np.float64
+        db.rows(_SERVICE_SQL, {"as_of": a, "low": a - SERVICE_DAYS + 1}), dtype=np.float64
     ).reshape(-1, 3)
     rated, high = _by_id(ids, service_rows, 1), _by_id(ids, service_rows, 2)
     voice_rows = np.array(
-        queries._rows(_VOICE_SQL, {"as_of": a, "low": a - VOICE_DAYS}), dtype=np.float64
+        db.rows(_VOICE_SQL, {"as_of": a, "low": a - VOICE_DAYS}), dtype=np.float64
     ).reshape(-1, 2)
     components = {
         "purchase": 100.0 * alive,
@@ -230,7 +231,7 @@ def _backtest(as_of: date, weights: dict[str, float]) -> dict[str, Any] | None:
     if not len(then.ids):
         return None
     bought = np.array(
-        sorted(v for (v,) in queries._rows(_BOUGHT_SQL, {"low": start.toordinal(),
+        sorted(v for (v,) in db.rows(_BOUGHT_SQL, {"low": start.toordinal(),
                                                          "as_of": as_of.toordinal()})),
         dtype=np.int64,
     )  # fmt: skip
@@ -275,8 +276,11 @@ def customer_health(*, period: Period) -> dict[str, Any]:
     as_of = min(period.end, local_today())
     weights = weights_in_force()
     key = tuple(weights[name] for name in COMPONENTS)
-    return queries._cached(
-        "health", (as_of, *key), lambda: health_payload(as_of=as_of, weights=weights)
+    return cache.cached(
+        "health",
+        (as_of, *key),
+        lambda: health_payload(as_of=as_of, weights=weights),
+        shape=health_payload,  # the payload is the answer: keyed by its builder's source
     )
 
 
@@ -286,15 +290,15 @@ def customer_health(*, period: Period) -> dict[str, Any]:
 def nps_days_rebuild() -> int:
     """CustomerNpsDay: each customer's latest NPS answer of each local day (by answer time,
     then id), from the survey answers and their records' customers. Inside the rebuild."""
-    _execute(f"DELETE FROM {T_NPS}")
-    written = _execute(f"""
+    db.execute(f"DELETE FROM {T_NPS}")
+    written = db.execute(f"""
         INSERT INTO {T_NPS} (customer_id, day, score)
         SELECT customer_id, day, score FROM (
             SELECT COALESCE(c.customer_id, cc.customer_id) AS customer_id,
-                   {_day("s.created_at")} AS day, s.score AS score,
+                   {db.day_sql("s.created_at")} AS day, s.score AS score,
                    ROW_NUMBER() OVER (
                        PARTITION BY COALESCE(c.customer_id, cc.customer_id),
-                                    {_day("s.created_at")}
+                                    {db.day_sql("s.created_at")}
                        ORDER BY s.created_at DESC, s.id DESC
                    ) AS rn
             FROM {T_SURVEY} s

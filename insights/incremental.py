@@ -62,6 +62,7 @@ from deals.models import Deal
 
 from . import lifecycle, rollup, service
 from . import metric_keys as keys
+from .engine.db import execute as _execute
 from .models import ChangedRecord
 from .rollup import (
     T_CHATCONTACT,
@@ -75,7 +76,6 @@ from .rollup import (
     T_STATS,
     T_SUM,
     T_WONDAY,
-    _execute,
 )
 
 T_LOG = ChangedRecord._meta.db_table

@@ -7,7 +7,7 @@ Design note
   uses rollups only, never the raw deal or chat tables.
 * new / returning buyers of a range reuse the gap-encoded `paid` cells of GapCell: a customer's
   first buying day is its row with prev = 0, so new = SUM(customers) over prev = 0 and day in the
-  range; buyers = the distinct `paid` customers of the range (queries._distinct_many);
+  range; buyers = the distinct `paid` customers of the range (insights.engine.distinct);
   returning = buyers - new (a buyer of b that is not new in b bought before b's start).
 * Lost buyers depend on the window W (1-730), given per request, so the rollup stores every W
   at once. For W, a customer's buying days d1 < d2 < ... split into *chains*: maximal runs in
@@ -41,7 +41,7 @@ Design note
 * Revenue's win rate needs lost deals that belong to a customer: DailySum metric
   `lost_deals_of_customers`
   (count per close day), written here next to the other rollups.
-* Answers are cached in FigureCache like every figure (insights.queries._cached); the key holds
+* Answers are cached in FigureCache like every figure (insights.engine.cache); the key holds
   min(end, today) (lifecycle) or today (retention), which decide what has happened.
 """
 
@@ -60,7 +60,7 @@ from django.db import connection, models
 
 from . import metric_keys as keys
 from . import periods as period_rules
-from . import queries
+from .engine import cache, db, distinct, numbers
 from .models import (
     CustomerWonDay,
     DailySum,
@@ -75,9 +75,6 @@ from .rollup import (
     T_CHATCONTACT,
     T_CUSTOMER,
     T_ROOM,
-    _date_ordinal,
-    _day,
-    _execute,
     rows_write,
     statistics_refresh,
 )
@@ -173,13 +170,13 @@ def rollup_lapse_chains() -> int:
     Both go through a work table and are summed per chain there, so the table holds one row
     per chain (prev, first_day, last_day, lo, hi), which an incremental rebuild adds to.
     """
-    _execute(f"DELETE FROM {T_CHAIN}")
-    _execute(f"DROP TABLE IF EXISTS {T_CHAIN_WORK}")
-    _execute(
+    db.execute(f"DELETE FROM {T_CHAIN}")
+    db.execute(f"DROP TABLE IF EXISTS {T_CHAIN_WORK}")
+    db.execute(
         f"CREATE TEMP TABLE {T_CHAIN_WORK} (prev INTEGER, first_day INTEGER, last_day INTEGER, "
         "lo INTEGER, hi INTEGER, customers BIGINT)"
     )
-    _execute(
+    db.execute(
         f"""INSERT INTO {T_CHAIN_WORK} (prev, first_day, last_day, lo, hi, customers)
             SELECT 0, one.day, one.day, 0, {INFINITE_GAP}, COUNT(*) FROM (
                 SELECT customer_id, MIN(day) AS day FROM {T_WONDAY}
@@ -214,12 +211,12 @@ def rollup_lapse_chains() -> int:
         days.append(day)
     pending.update(chain_rows(days))
     flush()
-    written = _execute(
+    written = db.execute(
         f"""INSERT INTO {T_CHAIN} (prev, first_day, last_day, lo, hi, customers)
             SELECT prev, first_day, last_day, lo, hi, SUM(customers) FROM {T_CHAIN_WORK}
             GROUP BY prev, first_day, last_day, lo, hi"""
     )
-    _execute(f"DROP TABLE {T_CHAIN_WORK}")
+    db.execute(f"DROP TABLE {T_CHAIN_WORK}")
     return written
 
 
@@ -233,7 +230,7 @@ def retention_counts(
     bought = f"SELECT customer_id, {_month('day')} AS mon FROM {T_WONDAY} WHERE 1 = 1{scope}"
     first_bought = f"SELECT customer_id, MIN(mon) AS cohort FROM ({bought}) b GROUP BY customer_id"
     first_seen = f"""
-        SELECT id AS customer_id, {_month(_date_ordinal("first_seen_date"))} AS cohort
+        SELECT id AS customer_id, {_month(db.date_ordinal_sql("first_seen_date"))} AS cohort
         FROM {T_CUSTOMER}{f" WHERE id IN ({customers})" if customers else ""}
     """
     room_scope = f" AND cc.customer_id IN ({customers})" if customers else ""
@@ -241,7 +238,7 @@ def retention_counts(
         rooms = f"SELECT customer_id, day FROM {T_ROOMFACT} WHERE customer_id IS NOT NULL{scope}"
     else:
         rooms = f"""
-            SELECT cc.customer_id AS customer_id, {_day("r.created_at")} AS day
+            SELECT cc.customer_id AS customer_id, {db.day_sql("r.created_at")} AS day
             FROM {T_ROOM} r JOIN {T_CHATCONTACT} cc ON cc.id = r.chat_contact_id
             WHERE cc.customer_id IS NOT NULL{room_scope}
         """
@@ -257,13 +254,13 @@ def retention_counts(
         ("purchase", first_bought, bought),
         ("activity", first_seen, active),
     ):
-        sizes = queries._rows(
+        sizes = db.rows(
             f"SELECT cohort, COUNT(*) FROM ({cohorts}) c GROUP BY cohort",
             {"tz": settings.TIME_ZONE},
         )
         for cohort, size in sizes:
             counts[(event, int(cohort), -1)] += int(size)
-        masks = queries._rows(
+        masks = db.rows(
             f"""SELECT cohort, mask, COUNT(*) FROM (
                     SELECT c.customer_id, c.cohort, BIT_OR(1 << (e.mon - c.cohort)) AS mask
                     FROM ({cohorts}) c JOIN ({events}) e ON e.customer_id = c.customer_id
@@ -280,7 +277,7 @@ def retention_counts(
 
 
 def rollup_retention_cells() -> int:
-    _execute(f"DELETE FROM {T_RETENTION}")
+    db.execute(f"DELETE FROM {T_RETENTION}")
     cells = [(event, cohort, offset, n) for (event, cohort, offset), n in
              sorted(retention_counts().items()) if n]  # fmt: skip
     with connection.cursor() as cursor:
@@ -369,7 +366,7 @@ def _ranges_sql(ranges: Sequence[tuple[int, int]], params: dict[str, Any]) -> st
 
 def _per_range(sql: str, params: dict[str, Any], count: int) -> list[int]:
     result = [0] * count
-    for i, n in queries._rows(sql, params):
+    for i, n in db.rows(sql, params):
         result[int(i)] = int(n or 0)
     return result
 
@@ -419,22 +416,22 @@ def _churned(start: int, end: int, lost_after: int, today: int) -> int:
           AND first_day <= %(before)s
     """
     params = {"low": low, "high": high, "w": lost_after, "before": start - 1}
-    return queries._int(sql, params)
+    return db.scalar(sql, params)
 
 
 def _lifecycle_payload(period: Period, granularity: str, lost_after: int) -> dict[str, Any]:
     today = period_rules.local_today().toordinal()
     parts = buckets(period, granularity)
-    spans = [queries._span(part) for part in (period, *parts)]
+    spans = [db.span(part) for part in (period, *parts)]
     start, end = spans[0]
-    buyers = queries._distinct_many(keys.WON_CLOSED, spans)
+    buyers = distinct.distinct_many(keys.WON_CLOSED, spans)
     new = _new_buyers(spans)
     lost = _lost_buyers(spans, lost_after, today)
     return {
         "new": new[0],
         "returning": buyers[0] - new[0],
         "lost": lost[0],
-        "active": queries._distinct(keys.WON_CLOSED, start - lost_after, start - 1),
+        "active": distinct.distinct(keys.WON_CLOSED, start - lost_after, start - 1),
         "churned": _churned(start, end, lost_after, today),
         "trend": [
             [b.start.isoformat(), b.end.isoformat(), new[n], buyers[n] - new[n], lost[n]]
@@ -452,10 +449,11 @@ def buyer_lifecycle(
     # with the resolved one) must share one cache entry, or the rebuild warms the wrong one.
     granularity = resolve_granularity(period, granularity)
     as_of = min(period.end, period_rules.local_today())
-    data = queries._cached(
+    data = cache.cached(
         "lifecycle",
         (period.start, period.end, granularity, lost_after, as_of),
         lambda: _lifecycle_payload(period, granularity, lost_after),
+        shape=BuyerLifecycle,
     )
     active, churned = data["active"], data["churned"]
     return BuyerLifecycle(
@@ -465,8 +463,8 @@ def buyer_lifecycle(
         lost_buyers=data["lost"],
         active_buyers_start=active,
         churned_buyers=churned,
-        buyer_churn_pct=queries._div(churned, active, scale=100),
-        buyer_retention_pct=queries._div(active - churned, active, scale=100),
+        buyer_churn_pct=numbers.ratio(churned, active, scale=100),
+        buyer_retention_pct=numbers.ratio(active - churned, active, scale=100),
         trend=[
             LifecycleBucket(date.fromisoformat(s), date.fromisoformat(e), new, ret, lost)
             for s, e, new, ret, lost in data["trend"]
@@ -490,7 +488,7 @@ def _retention_payload(period: Period, event: str, today: date) -> list[list]:
     """
     cells = {
         (int(c), int(k)): int(n)
-        for c, k, n in queries._rows(sql, {"event": event, "first": first, "last": last})
+        for c, k, n in db.rows(sql, {"event": event, "first": first, "last": last})
     }
     now = _month_index(today)
     rows = []
@@ -511,10 +509,11 @@ def cohort_retention(*, period: Period, event: str = "purchase") -> Retention:
     if event not in EVENTS:
         raise ValueError(f"unknown event {event!r}; one of: purchase, activity")
     today = period_rules.local_today()
-    data = queries._cached(
+    data = cache.cached(
         "retention",
         (period.start, period.end, event, today),
         lambda: _retention_payload(period, event, today),
+        shape=Retention,
     )
     return Retention(
         event=event,
@@ -523,7 +522,7 @@ def cohort_retention(*, period: Period, event: str = "purchase") -> Retention:
                 cohort=label,
                 size=size,
                 retained=retained,
-                pct=[queries._div(n, size, scale=100) for n in retained],
+                pct=[numbers.ratio(n, size, scale=100) for n in retained],
             )
             for label, size, retained in data
         ],
@@ -541,7 +540,7 @@ def lifecycle_customer_ids(
     Read from CustomerWonDay per customer: the same definitions the rollups count.
     """
     _check_lost_after(lost_after)
-    start, end = queries._span(period)
+    start, end = db.span(period)
     if state == "new":
         sql = f"""
             SELECT customer_id FROM {T_WONDAY} GROUP BY customer_id
@@ -568,10 +567,10 @@ def lifecycle_customer_ids(
             "high": min(end, today) - lost_after,
             "w": lost_after,
         }
-        return sorted(int(row[0]) for row in queries._rows(sql, params))
+        return sorted(int(row[0]) for row in db.rows(sql, params))
     else:
         raise ValueError(f"unknown lifecycle state {state!r}; one of: new, returning, lost")
-    return sorted(int(row[0]) for row in queries._rows(sql, {"start": start, "end": end}))
+    return sorted(int(row[0]) for row in db.rows(sql, {"start": start, "end": end}))
 
 
 def lifecycle_state_customer_ids(*, state: str, lost_after: int = LOST_AFTER_DEFAULT) -> list[int]:
@@ -590,7 +589,7 @@ def lifecycle_state_customer_ids(*, state: str, lost_after: int = LOST_AFTER_DEF
         HAVING {recent} = {1 if state == "active" else 0}
     """
     params = {"today": today, "since": today - lost_after}
-    return sorted(int(row[0]) for row in queries._rows(sql, params))
+    return sorted(int(row[0]) for row in db.rows(sql, params))
 
 
 def cohort_customer_ids(*, cohort: str, offset: int, event: str = "purchase") -> list[int]:
@@ -614,29 +613,15 @@ def cohort_customer_ids(*, cohort: str, offset: int, event: str = "purchase") ->
     else:
         sql = f"""
             SELECT cu.id FROM {T_CUSTOMER} cu
-            WHERE {_month(_date_ordinal("cu.first_seen_date"))} = %(cohort)s
+            WHERE {_month(db.date_ordinal_sql("cu.first_seen_date"))} = %(cohort)s
               AND (EXISTS (SELECT 1 FROM {T_FACT} f WHERE f.customer_id = cu.id
                              AND {_month("f.created_day")} = %(target)s)
                    OR EXISTS (SELECT 1 FROM {T_ROOM} r
                               JOIN {T_CHATCONTACT} cc ON cc.id = r.chat_contact_id
                               WHERE cc.customer_id = cu.id
-                                AND {_month(_day("r.created_at"))} = %(target)s))
+                                AND {_month(db.day_sql("r.created_at"))} = %(target)s))
         """
-    return sorted(int(row[0]) for row in queries._rows(sql, params))
-
-
-# --- Cache warming ---------------------------------------------------------------------------
-
-
-def lifecycle_figures_warm(periods: Sequence[Period]) -> None:
-    """Compute the default lifecycle and retention figures for `periods` (inside figures_warm).
-
-    Defaults only (lost_after 90, event purchase), as the dashboard and API open with them:
-    the rebuild may grow by at most 20% (issue 14); other choices are cached on first read.
-    """
-    for period in periods:
-        buyer_lifecycle(period=period)
-        cohort_retention(period=period, event="purchase")
+    return sorted(int(row[0]) for row in db.rows(sql, params))
 
 
 def drilldown_customer_ids(params: Mapping[str, str]) -> list[int] | None:

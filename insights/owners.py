@@ -21,7 +21,8 @@ from django.contrib.auth import get_user_model
 
 from deals.models import SalesTarget
 
-from . import forecast, queries
+from . import forecast
+from .engine import cache, db, numbers
 from .models import OwnerDaySum
 from .periods import Period
 
@@ -128,8 +129,8 @@ def pipeline(*, start: date, end: date, owner_id: int | None = None) -> Pipeline
     weighted = sum(row[3] for row in rows)
     return Pipeline(
         deals=sum(row[1] for row in rows),
-        value=queries._money(cents),
-        weighted_value=queries._money(weighted, unit=10_000),
+        value=numbers.money(cents),
+        weighted_value=numbers.money(weighted, unit=10_000),
     )
 
 
@@ -147,7 +148,7 @@ def _month_share(month: date, period: Period) -> Fraction:
 def _rounded(cents: Fraction) -> Decimal:
     """A non-negative amount of cents rounded half up to a whole cent, as money."""
     whole = (2 * cents.numerator + cents.denominator) // (2 * cents.denominator)
-    return queries._money(whole)
+    return numbers.money(whole)
 
 
 def sales_targets(*, period: Period) -> tuple[dict[int, Decimal], Decimal | None]:
@@ -187,7 +188,7 @@ def _target_of(targets: dict[int, Decimal], owner_id: int | None) -> Decimal | N
 def _attainment(revenue: Decimal, target: Decimal | None) -> Decimal | None:
     if target is None:
         return None
-    return queries._div(int(revenue * 100), int(target * 100), scale=100)
+    return numbers.ratio(int(revenue * 100), int(target * 100), scale=100)
 
 
 # --- Sales by owner --------------------------------------------------------------------------
@@ -197,7 +198,7 @@ def _payload(period: Period) -> list[list[Any]]:
     """[kind, owner id, cycle days, deals, cents, cents x percent] of P: won and lost deals and
     new buyers from OwnerDaySum (index ownerdaysum_lookup), open deals by expected close day."""
     start, end = period.start.toordinal(), period.end.toordinal()
-    rows = queries._rows(
+    rows = db.rows(
         f"""SELECT kind, owner_id, cycle_days, SUM(deals), SUM(amount)
             FROM {T_OWNER} WHERE day BETWEEN %(start)s AND %(end)s
             GROUP BY kind, owner_id, cycle_days""",
@@ -239,27 +240,29 @@ def owner_names(owner_ids: set[int]) -> dict[int, str]:
 
 
 def _row(name: str, owner_id: int | None, sums: _Sums, target: Decimal | None) -> OwnerRow:
-    revenue = queries._money(sums.revenue)
+    revenue = numbers.money(sums.revenue)
     return OwnerRow(
         owner=name,
         owner_id=owner_id,
         won_deals=sums.won,
         revenue=revenue,
         lost_deals=sums.lost,
-        win_rate_pct=queries._div(sums.won, sums.won + sums.lost, scale=100),
-        avg_won_value=queries._div(sums.revenue, sums.won, unit=100),
+        win_rate_pct=numbers.ratio(sums.won, sums.won + sums.lost, scale=100),
+        avg_won_value=numbers.ratio(sums.revenue, sums.won, unit=100),
         median_cycle_days=_median(sums.cycles),
         new_buyers=sums.buyers,
         open_deals=sums.open,
-        open_value=queries._money(sums.open_value),
-        weighted_value=queries._money(sums.weighted, unit=10_000),
+        open_value=numbers.money(sums.open_value),
+        weighted_value=numbers.money(sums.weighted, unit=10_000),
         target=target,
         attainment_pct=_attainment(revenue, target),
     )
 
 
 def _sums_by_owner(period: Period) -> dict[int, _Sums]:
-    data = queries._cached("owners", (period.start, period.end), lambda: _payload(period))
+    data = cache.cached(
+        "owners", (period.start, period.end), lambda: _payload(period), shape=SalesByOwner
+    )
     sums: dict[int, _Sums] = defaultdict(_Sums)
     for kind, owner_id, cycle, deals, amount, weighted in data:
         sums[owner_id].add(kind, cycle, deals, amount, weighted)
@@ -284,7 +287,7 @@ def sales_by_owner(*, period: Period, only_owner: int | None = None) -> SalesByO
     rows.sort(key=lambda row: (-row.revenue, row.owner))
     if only_owner is not None:
         return SalesByOwner(owners=[row for row in rows if row.owner_id == only_owner], team=None)
-    revenue = queries._money(sum(sums.revenue for sums in merged.values()))
+    revenue = numbers.money(sum(sums.revenue for sums in merged.values()))
     team = TeamRow(
         won_deals=sum(sums.won for sums in merged.values()),
         revenue=revenue,

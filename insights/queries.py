@@ -1,45 +1,34 @@
-"""Reads: one function per figure of METRICS.md section 4, answered from the rollups only.
+"""The core sections (METRICS.md section 4: growth, demographics, sales, lost reasons, top
+products, RFM, revenue), answered from the rollups only.
 
-Every function is keyword-only, takes an `insights.periods.Period` (closed range of local
-dates in settings.TIME_ZONE) and returns small frozen dataclasses. Money, percentages and
-averages are Decimal quantised to 0.01 (ROUND_HALF_UP); counts are int.
+A section module like the others: it reads through the engine kernel (insights.engine: the
+figure cache, the SQL helper, exact numbers, the gap-encoded distinct counts). Every function
+is keyword-only, takes an `insights.periods.Period` (closed range of local dates in
+settings.TIME_ZONE) and returns small frozen dataclasses. Money, percentages and averages are
+Decimal quantised to 0.01 (ROUND_HALF_UP); counts are int.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import hashlib
-import json
-import logging
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
-
-from common.db_routing import read_connection
 from customers.models import Company
 from deals.models import Product
 
 from . import metric_keys as keys
-from . import periods as period_rules
-from .comparison import comparison_period
 from .current_run import latest_succeeded_run
+from .engine import cache, db, distinct, numbers
 from .models import (
     CustomerWonDay,
     DailySum,
-    FigureCache,
     GapCell,
     RepeatCell,
 )
 from .periods import Period, buckets, resolve_granularity
-
-logger = logging.getLogger(__name__)
 
 T_GAP = GapCell._meta.db_table
 T_SUM = DailySum._meta.db_table
@@ -184,172 +173,8 @@ class RevenueKpis:
 
 # --- Helpers ---------------------------------------------------------------------------------
 
-# Bump when a payload's shape or a definition changes: old cache rows are then never read.
-CACHE_VERSION = (
-    6  # 2: demographics sorted; 3: + country, city, top rows; 4: RFM recency; 5-6: RFM thresholds
-)
-# While a rebuild warms the cache, keys use the id of the run being committed.
-_run_override: contextvars.ContextVar[int | None] = contextvars.ContextVar(
-    "insights_run_override", default=None
-)
-_warm_collector: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
-    "insights_warm_collector", default=None
-)
-CENT = Decimal("0.01")
 SCOPES = ("all", "new")
 ORDERS = ("frequency", "revenue")
-
-
-def _div(num: int, den: int, *, scale: int = 1, unit: int = 1) -> Decimal:
-    """(num / unit) × scale / den, rounded half-up to 0.01 in exact integers; 0 when den is 0."""
-    if den == 0:
-        return Decimal("0.00")
-    numerator = abs(num) * scale * 100
-    denominator = abs(den) * unit
-    hundredths = (2 * numerator + denominator) // (2 * denominator)
-    sign = -1 if (num < 0) != (den < 0) else 1
-    return (Decimal(sign * hundredths) / 100).quantize(CENT)
-
-
-def _money(amount: int, unit: int = 100) -> Decimal:
-    return _div(amount, 1, unit=unit)
-
-
-def _rows(sql: str, params: dict[str, Any]) -> list[tuple]:
-    # The pinned replica inside a figure-reading request (common.db_routing), else the primary.
-    with read_connection().cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall()
-
-
-def _int(sql: str, params: dict[str, Any]) -> int:
-    # PostgreSQL returns SUM(bigint) as numeric: int() makes both databases alike.
-    return int(_rows(sql, params)[0][0] or 0)
-
-
-def _run_id() -> int:
-    override = _run_override.get()
-    if override is not None:
-        return override
-    return latest_succeeded_run()[0]  # read once per request (insights.current_run)
-
-
-def cache_key(name: str, *params: object) -> str:
-    parts = [f"v{CACHE_VERSION}", settings.TIME_ZONE, str(_run_id()), name, *map(str, params)]
-    return "|".join(parts)
-
-
-# How long a reader waits for another process computing the same figure before computing it
-# too (a figure that slow is better served twice than not at all).
-SINGLE_FLIGHT_WAIT_S = 20.0
-SINGLE_FLIGHT_POLL_S = 0.1
-
-
-@contextlib.contextmanager
-def _computing(key: str) -> Iterator[Any]:
-    """One process computes an uncached figure at a time (PostgreSQL); yields the payload a
-    waiter found stored meanwhile, else None (then the caller computes).
-
-    At nine in the morning a whole team opens the same cold figure: eight readers computing a
-    year of service percentiles at once ran past the web server's 30 s timeout, where one
-    computing and seven reading its result answer in the time of one. A session advisory lock
-    keyed by the cache key marks the computation; the others poll the cache (never block on
-    the lock, so figures that compute others inside them cannot deadlock).
-    """
-    if connection.vendor != "postgresql":
-        yield None
-        return
-    lock_id = int.from_bytes(
-        hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
-        locked = cursor.fetchone()[0]
-        deadline = time.monotonic() + SINGLE_FLIGHT_WAIT_S
-        while not locked and time.monotonic() < deadline:
-            time.sleep(SINGLE_FLIGHT_POLL_S)
-            stored = FigureCache.objects.filter(key=key).values_list("payload", flat=True).first()
-            if stored is not None:
-                yield stored
-                return
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock_id])
-            locked = cursor.fetchone()[0]
-    try:
-        yield None
-    finally:
-        if locked:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [lock_id])
-
-
-def _cached(name: str, params: tuple, compute: Callable[[], Any]) -> Any:
-    """The JSON payload of a figure: from FigureCache, or computed from rollups and stored."""
-    key = cache_key(name, *params)
-    collected = _warm_collector.get()
-    if collected is not None:  # warming an empty cache: no lookup, one bulk insert at the end
-        if key not in collected:
-            collected[key] = json.loads(json.dumps(compute()))
-        return collected[key]
-    payload = FigureCache.objects.filter(key=key).values_list("payload", flat=True).first()
-    if payload is not None:
-        return payload
-    with _computing(key) as stored_meanwhile:
-        if stored_meanwhile is not None:
-            return stored_meanwhile
-        payload = json.loads(json.dumps(compute()))  # the same shape as a cached one
-    try:
-        with transaction.atomic():
-            FigureCache.objects.create(key=key, payload=payload)
-    except (IntegrityError, DatabaseError) as error:
-        # Another reader stored it first, or a rebuild holds the SQLite write lock: serve anyway.
-        logger.info("figure cache not stored for %s: %s", key, error)
-    return payload
-
-
-def _distinct_many(metric: str, ranges: Sequence[tuple[int, int]]) -> list[int]:
-    """Distinct customers with a `metric` event in each [start, end] (gap encoding, rollup.py).
-
-    One statement for all ranges (a period, its buckets and its months): per day of a range,
-    one seek on gapcell_grain (metric, dim, day, previous_day, ...) for the running sum at the
-    largest previous_day < start; plus the few cells of customers first seen after the event
-    (metric_keys.seen_later) with first_seen_later <= end.
-    """
-    if not ranges:
-        return []
-    params: dict[str, Any] = {"metric": metric, "exceptions": keys.seen_later(metric)}
-    rows = []
-    for n, (start, end) in enumerate(ranges):
-        params[f"s{n}"], params[f"e{n}"] = start, end
-        rows.append(f"({n}, CAST(%(s{n})s AS INTEGER), CAST(%(e{n})s AS INTEGER))")
-    sql = f"""
-        WITH RECURSIVE b(i, s, e) AS (VALUES {", ".join(rows)}),
-        d(i, s, e, day) AS (
-            SELECT i, s, e, s FROM b
-            UNION ALL
-            SELECT i, s, e, day + 1 FROM d WHERE day < e
-        )
-        SELECT d.i, COALESCE(SUM((
-            SELECT g.running_customers FROM {T_GAP} g
-            WHERE g.metric = %(metric)s AND g.dim = '' AND g.day = d.day
-              AND g.previous_day < d.s
-            ORDER BY g.previous_day DESC LIMIT 1
-        )), 0)
-        FROM d GROUP BY d.i
-        UNION ALL
-        SELECT b.i + {len(ranges)}, COALESCE(SUM(g.customers), 0) FROM b
-        JOIN {T_GAP} g
-          ON g.metric = %(exceptions)s AND g.dim = '' AND g.day >= b.s AND g.day <= b.e
-         AND g.previous_day < b.s AND g.first_seen_later <= b.e
-        GROUP BY b.i
-    """
-    counts = [0] * len(ranges)
-    for i, n in _rows(sql, params):
-        counts[int(i) % len(ranges)] += int(n or 0)
-    return counts
-
-
-def _distinct(metric: str, start: int, end: int) -> int:
-    return _distinct_many(metric, [(start, end)])[0]
 
 
 def _total_before(day: int) -> int:
@@ -357,7 +182,7 @@ def _total_before(day: int) -> int:
     sql = f"""
         SELECT COALESCE(SUM(count), 0) FROM {T_SUM} WHERE metric = %(metric)s AND day <= %(day)s
     """
-    return _int(sql, {"day": day, "metric": keys.NEW_CUSTOMERS})
+    return db.scalar(sql, {"day": day, "metric": keys.NEW_CUSTOMERS})
 
 
 def _new_by_day(start: int, end: int) -> dict[int, int]:
@@ -366,7 +191,7 @@ def _new_by_day(start: int, end: int) -> dict[int, int]:
         WHERE metric = %(metric)s AND day >= %(start)s AND day <= %(end)s GROUP BY day
     """
     params = {"start": start, "end": end, "metric": keys.NEW_CUSTOMERS}
-    return {int(day): int(count) for day, count in _rows(sql, params)}
+    return {int(day): int(count) for day, count in db.rows(sql, params)}
 
 
 class _Totals:
@@ -384,10 +209,6 @@ class _Totals:
         return self.before + self.new(self.start, end)
 
 
-def _span(period: Period) -> tuple[int, int]:
-    return period.start.toordinal(), period.end.toordinal()
-
-
 # --- A. Customer growth ----------------------------------------------------------------------
 
 
@@ -395,13 +216,13 @@ def _growth_payload(period: Period, granularity: str) -> dict[str, Any]:
     totals = _Totals(period)
     parts = buckets(period, granularity)
     months = period.months()
-    spans = [_span(part) for part in (period, *parts, *months)]
-    active = _distinct_many(keys.ACTIVE, spans)
+    spans = [db.span(part) for part in (period, *parts, *months)]
+    active = distinct.distinct_many(keys.ACTIVE, spans)
     inactive = [totals.total(end) - n for (_start, end), n in zip(spans, active, strict=True)]
     start, end = spans[0]
     trend = [
         [b.start.isoformat(), b.end.isoformat(), totals.total(b.end.toordinal()),
-         totals.new(*_span(b)), inactive[1 + n]]
+         totals.new(*db.span(b)), inactive[1 + n]]
         for n, b in enumerate(parts)
     ]  # fmt: skip
     return {
@@ -419,20 +240,21 @@ def growth_overview(*, period: Period, granularity: str = "auto") -> Growth:
     # Validates before touching the cache; "auto" and what it resolves to (the API asks
     # with the resolved one) must share one cache entry, or the rebuild warms the wrong one.
     granularity = resolve_granularity(period, granularity)
-    data = _cached(
+    data = cache.cached(
         "growth",
         (period.start, period.end, granularity),
         lambda: _growth_payload(period, granularity),
+        shape=Growth,
     )
     return Growth(
         total_customers=data["total"],
         new_customers=data["new"],
         # M(P) is fractional (METRICS.md 1): new / (a / b) = new × b / a, exactly.
-        monthly_avg_new_customers=_div(
+        monthly_avg_new_customers=numbers.ratio(
             data["new"] * period.month_length.denominator, period.month_length.numerator
         ),
         inactive_customers=data["inactive"],
-        monthly_avg_inactive_customers=_div(data["inactive_month_sum"], data["months"]),
+        monthly_avg_inactive_customers=numbers.ratio(data["inactive_month_sum"], data["months"]),
         trend=[
             GrowthBucket(date.fromisoformat(s), date.fromisoformat(e), total, new, inactive)
             for s, e, total, new, inactive in data["trend"]
@@ -457,7 +279,7 @@ def _demographic_sql(scope: str, end: int) -> str:
             SELECT dim, SUM(count) FROM {T_SUM}
             WHERE metric = %(metric)s AND day >= %(start)s AND day <= %(end)s GROUP BY dim
         """
-    first, last = _rows(
+    first, last = db.rows(
         f"SELECT MIN(day), MAX(day) FROM {T_SUM} WHERE metric = %(metric)s",
         {"metric": keys.NEW_CUSTOMERS},
     )[0]
@@ -476,12 +298,12 @@ def _demographic_sql(scope: str, end: int) -> str:
 
 
 def _demographics_payload(period: Period, scope: str) -> dict[str, Any]:
-    start, end = _span(period)
+    start, end = db.span(period)
     sql = _demographic_sql(scope, end)
     result: dict[str, Any] = {}
     for name, metric, _field in DEMOGRAPHIC_LISTS:
         params = {"metric": metric, "all_time": keys.all_time(metric), "start": start, "end": end}
-        result[name] = [[dim, int(count)] for dim, count in _rows(sql, params) if count]
+        result[name] = [[dim, int(count)] for dim, count in db.rows(sql, params) if count]
     # Names only for the companies that can make the first DEMOGRAPHICS_MAX_LIMIT rows: those
     # counting at least as many as the row at the limit (ties there are ordered by name).
     # Fetching all 25,000 names at a million customers cost 0.4 s per period and scope.
@@ -525,10 +347,11 @@ def demographics_rows(
         raise ValueError(f"unknown scope {scope!r}; one of: all, new")
     if not 1 <= limit <= DEMOGRAPHICS_MAX_LIMIT:
         raise ValueError(f"limit must be 1 to {DEMOGRAPHICS_MAX_LIMIT}, not {limit}")
-    data = _cached(
+    data = cache.cached(
         "demographics",
         (period.start, period.end, scope),
         lambda: _demographics_payload(period, scope),
+        shape=Demographics,
     )
     result: dict[str, list[list]] = {}
     for name, _metric, _field in DEMOGRAPHIC_LISTS:
@@ -556,14 +379,16 @@ def demographics(
 
 def _sales_payload(period: Period, granularity: str) -> dict[str, Any]:
     totals = _Totals(period)
-    start, end = _span(period)
+    start, end = db.span(period)
     sql = f"""
         SELECT COALESCE(SUM(amount), 0) FROM {T_SUM}
         WHERE metric = %(metric)s AND day >= %(start)s AND day <= %(end)s
           AND first_seen_later <= %(end)s
     """
     parts = buckets(period, granularity)
-    with_deals = _distinct_many(keys.DEAL_CREATED, [(start, end), *(_span(b) for b in parts)])
+    with_deals = distinct.distinct_many(
+        keys.DEAL_CREATED, [(start, end), *(db.span(b) for b in parts)]
+    )
     trend = [
         [b.start.isoformat(), b.end.isoformat(), with_deals[1 + n],
          totals.total(b.end.toordinal())]
@@ -572,8 +397,10 @@ def _sales_payload(period: Period, granularity: str) -> dict[str, Any]:
     return {
         "total": totals.total(end),
         "with_deals": with_deals[0],
-        "with_won": _distinct(keys.WON_CREATED, start, end),
-        "deal_cents": _int(sql, {"start": start, "end": end, "metric": keys.DEAL_VALUE_CREATED}),
+        "with_won": distinct.distinct(keys.WON_CREATED, start, end),
+        "deal_cents": db.scalar(
+            sql, {"start": start, "end": end, "metric": keys.DEAL_VALUE_CREATED}
+        ),
         "trend": trend,
     }
 
@@ -581,26 +408,27 @@ def _sales_payload(period: Period, granularity: str) -> dict[str, Any]:
 def sales_lifecycle(*, period: Period, granularity: str = "auto") -> SalesLifecycle:
     """METRICS.md C over P: deals created in P of customers first seen on or before its end."""
     granularity = resolve_granularity(period, granularity)  # as in growth_overview
-    data = _cached(
+    data = cache.cached(
         "sales",
         (period.start, period.end, granularity),
         lambda: _sales_payload(period, granularity),
+        shape=SalesLifecycle,
     )
     return SalesLifecycle(
         total_customers=data["total"],
         customers_with_deals=data["with_deals"],
-        deal_association_pct=_div(data["with_deals"], data["total"], scale=100),
+        deal_association_pct=numbers.ratio(data["with_deals"], data["total"], scale=100),
         customers_with_won_deals=data["with_won"],
-        won_customers_pct=_div(data["with_won"], data["with_deals"], scale=100),
-        total_deal_size=_money(data["deal_cents"]),
-        avg_deal_size_per_customer=_div(data["deal_cents"], data["with_deals"], unit=100),
+        won_customers_pct=numbers.ratio(data["with_won"], data["with_deals"], scale=100),
+        total_deal_size=numbers.money(data["deal_cents"]),
+        avg_deal_size_per_customer=numbers.ratio(data["deal_cents"], data["with_deals"], unit=100),
         association_trend=[
             AssociationBucket(
                 date.fromisoformat(s),
                 date.fromisoformat(e),
                 with_deals,
                 total,
-                _div(with_deals, total, scale=100),
+                numbers.ratio(with_deals, total, scale=100),
             )
             for s, e, with_deals, total in data["trend"]
         ],  # fmt: skip
@@ -611,7 +439,7 @@ def sales_lifecycle(*, period: Period, granularity: str = "auto") -> SalesLifecy
 
 
 def _lost_payload(period: Period) -> list[list]:
-    start, end = _span(period)
+    start, end = db.span(period)
     params = {
         "start": start,
         "end": end,
@@ -628,14 +456,16 @@ def _lost_payload(period: Period) -> list[list]:
           AND previous_day < %(start)s
         GROUP BY dim
     """
-    customers = {dim: int(n) for dim, n in _rows(customers_sql, params)}
+    customers = {dim: int(n) for dim, n in db.rows(customers_sql, params)}
     # Sorted so the stored payload does not depend on the database's hash order.
-    return sorted([dim, int(n), customers.get(dim, 0)] for dim, n in _rows(deals_sql, params))
+    return sorted([dim, int(n), customers.get(dim, 0)] for dim, n in db.rows(deals_sql, params))
 
 
 def lost_reasons(*, period: Period) -> list[LostReasonRow]:
     """METRICS.md E: lost deals closed in P per reason, deals desc then reason (code points)."""
-    data = _cached("lost", (period.start, period.end), lambda: _lost_payload(period))
+    data = cache.cached(
+        "lost", (period.start, period.end), lambda: _lost_payload(period), shape=LostReasonRow
+    )
     rows = sorted(data, key=lambda row: (-row[1], row[0]))
     return [LostReasonRow(reason=reason, deals=deals, customers=n) for reason, deals, n in rows]
 
@@ -644,12 +474,12 @@ def lost_reasons(*, period: Period) -> list[LostReasonRow]:
 
 
 def _products_payload(period: Period) -> list[list]:
-    start, end = _span(period)
+    start, end = db.span(period)
     sql = f"""
         SELECT dim, SUM(count), SUM(quantity), SUM(amount) FROM {T_SUM}
         WHERE metric = %(metric)s AND day >= %(start)s AND day <= %(end)s GROUP BY dim
     """
-    rows = _rows(sql, {"start": start, "end": end, "metric": keys.PRODUCT_SALES})
+    rows = db.rows(sql, {"start": start, "end": end, "metric": keys.PRODUCT_SALES})
     names = dict(Product.objects.filter(pk__in=[int(r[0]) for r in rows]).values_list("pk", "name"))
     return [
         [int(pid), names.get(int(pid), f"Product {pid}"), int(n), int(qty), int(revenue)]
@@ -662,7 +492,9 @@ def top_products(*, period: Period, order: str = "frequency", limit: int = 10) -
     if order not in ORDERS:
         raise ValueError(f"unknown order {order!r}; one of: frequency, revenue")
     limit = min(max(limit, 1), 100)
-    data = _cached("products", (period.start, period.end), lambda: _products_payload(period))
+    data = cache.cached(
+        "products", (period.start, period.end), lambda: _products_payload(period), shape=ProductRow
+    )
     if order == "frequency":
         data.sort(key=lambda row: (-row[2], -row[4], row[1], row[0]))
     else:
@@ -670,7 +502,7 @@ def top_products(*, period: Period, order: str = "frequency", limit: int = 10) -
     return [
         ProductRow(
             product_id=pid, product=name, won_deals=n,
-            quantity=_money(qty), revenue=_money(revenue, unit=10000),
+            quantity=numbers.money(qty), revenue=numbers.money(revenue, unit=10000),
         )
         for pid, name, n, qty, revenue in data[:limit]
     ]  # fmt: skip
@@ -704,14 +536,10 @@ def rfm_segment(*, r: int, f: int) -> str:
     raise ValueError(f"no segment for R={r} F={f}")
 
 
-def _as_of(period: Period) -> int:
-    """The as-of date A = min(end, today) of METRICS.md section 1, as an ordinal."""
-    return min(period.end, period_rules.local_today()).toordinal()
-
-
-def _rfm_params(period: Period) -> dict[str, Any]:
-    start, end = _span(period)
-    as_of = _as_of(period)
+def rfm_params(period: Period) -> dict[str, Any]:
+    """The parameters of the RFM SQL for P: its days, the as-of day and the length L."""
+    start, end = db.span(period)
+    as_of = db.as_of(period)
     return {"start": start, "end": end, "as_of": as_of, "span": max(1, as_of - start + 1)}
 
 
@@ -760,7 +588,7 @@ def _rfm_grid_payload(period: Period) -> dict[str, list]:
     cells: dict[tuple[int, int], list[int]] = {}
     frequencies: dict[int, int] = {}
     monetary_max: list[int | None] = [None] * 5
-    for r, f, freq, m, n, mon, mon_max in _rows(sql, _rfm_params(period)):
+    for r, f, freq, m, n, mon, mon_max in db.rows(sql, rfm_params(period)):
         cell = cells.setdefault((int(r), int(f)), [0, 0])
         cell[0] += int(n)
         cell[1] += int(mon)
@@ -776,10 +604,12 @@ def _rfm_grid_payload(period: Period) -> dict[str, list]:
 
 def _rfm_payload(period: Period) -> dict[str, Any]:
     # The as-of date is in the key: for a period running past today, recency moves each day.
-    return _cached(
+    return cache.cached(
         "rfm",
-        (period.start, period.end, date.fromordinal(_as_of(period))),
+        (period.start, period.end, date.fromordinal(db.as_of(period))),
         lambda: _rfm_grid_payload(period),
+        # Read into thresholds and cells, not one dataclass: keyed by the builder's source.
+        shape=_rfm_grid_payload,
     )
 
 
@@ -850,7 +680,8 @@ def rfm_segments(*, period: Period) -> list[SegmentRow]:
         customers[segment] += n
         revenue[segment] += mon
     return [
-        SegmentRow(segment=s, customers=customers[s], revenue=_money(revenue[s])) for s in SEGMENTS
+        SegmentRow(segment=s, customers=customers[s], revenue=numbers.money(revenue[s]))
+        for s in SEGMENTS
     ]
 
 
@@ -871,7 +702,7 @@ def rfm_for_customers(*, period: Period, customer_ids: Sequence[int]) -> dict[in
     ids = sorted({int(i) for i in customer_ids})
     if not ids:
         return {}
-    params = _rfm_params(period)
+    params = rfm_params(period)
     params.update({f"id{n}": i for n, i in enumerate(ids)})
     placeholders = ", ".join(f"%(id{n})s" for n in range(len(ids)))
     sql = f"""
@@ -883,7 +714,7 @@ def rfm_for_customers(*, period: Period, customer_ids: Sequence[int]) -> dict[in
             GROUP BY customer_id
         ) c
     """
-    rows = _rows(sql, params)
+    rows = db.rows(sql, params)
     if not rows:
         return {}
     payload = _rfm_payload(period)  # one cache read for both thresholds
@@ -896,7 +727,7 @@ def rfm_for_customers(*, period: Period, customer_ids: Sequence[int]) -> dict[in
         m = 1 + sum(mon > t for t in monetary_thresholds)
         result[int(cid)] = CustomerRfm(
             customer_id=int(cid), recency_days=int(rec), frequency=freq,
-            monetary=_money(mon), r=int(r), f=f, m=m, segment=rfm_segment(r=int(r), f=f),
+            monetary=numbers.money(mon), r=int(r), f=f, m=m, segment=rfm_segment(r=int(r), f=f),
         )  # fmt: skip
     return result
 
@@ -920,14 +751,14 @@ def rfm_customer_ids(
     # Literal small ints from the loop above, not user text.
     condition = " OR ".join(f"(x.r = {rr} AND x.f = {ff})" for rr, ff in cells)
     sql = f"SELECT x.customer_id FROM ({_rfm_sql()}) x WHERE {condition} ORDER BY x.customer_id"
-    return [int(row[0]) for row in _rows(sql, _rfm_params(period))]
+    return [int(row[0]) for row in db.rows(sql, rfm_params(period))]
 
 
 # --- K. Revenue KPIs -------------------------------------------------------------------------
 
 
 def _revenue_payload(period: Period) -> dict[str, int]:
-    start, end = _span(period)
+    start, end = db.span(period)
     params = {"start": start, "end": end, "revenue": keys.WON_REVENUE}
     revenue_sql = f"""
         SELECT COALESCE(SUM(amount), 0) FROM {T_SUM}
@@ -972,11 +803,11 @@ def _revenue_payload(period: Period) -> dict[str, int]:
     sql = f"""
         SELECT ({revenue_sql}), ({top_sql}), ({lifetime_sql}), ({ever_paid_sql}), ({one_time_sql})
     """
-    revenue, top, lifetime, ever_paid, one_time = (int(v or 0) for v in _rows(sql, params)[0])
-    won, lost, new = (int(v or 0) for v in _rows(counts_sql, params)[0])
+    revenue, top, lifetime, ever_paid, one_time = (int(v or 0) for v in db.rows(sql, params)[0])
+    won, lost, new = (int(v or 0) for v in db.rows(counts_sql, params)[0])
     return {
         "revenue": revenue,
-        "paying": _distinct(keys.WON_CLOSED, start, end),
+        "paying": distinct.distinct(keys.WON_CLOSED, start, end),
         "top": top,
         "lifetime": lifetime,
         "ever_paid": ever_paid,
@@ -990,7 +821,9 @@ def _revenue_payload(period: Period) -> dict[str, int]:
 
 def revenue_kpis(*, period: Period) -> RevenueKpis:
     """METRICS.md K: won deals of customers, dated by close date (local), over P."""
-    data = _cached("revenue", (period.start, period.end), lambda: _revenue_payload(period))
+    data = cache.cached(
+        "revenue", (period.start, period.end), lambda: _revenue_payload(period), shape=RevenueKpis
+    )
     return revenue_kpis_of(data, elapsed_days=period.elapsed_days())
 
 
@@ -1001,89 +834,22 @@ def revenue_kpis_of(data: dict[str, int], *, elapsed_days: int | None = None) ->
     time (the cached parts do not know today); none: the days of the cached P."""
     days = data["days"] if elapsed_days is None else elapsed_days
     return RevenueKpis(
-        revenue=_money(data["revenue"]),
+        revenue=numbers.money(data["revenue"]),
         paying_customers=data["paying"],
-        avg_revenue_per_customer=_div(data["revenue"], data["paying"], unit=100),
-        top_20pct_revenue_share=_div(data["top"], data["revenue"], scale=100),
-        avg_lifetime_value=_div(data["lifetime"], data["ever_paid"], unit=100),
+        avg_revenue_per_customer=numbers.ratio(data["revenue"], data["paying"], unit=100),
+        top_20pct_revenue_share=numbers.ratio(data["top"], data["revenue"], scale=100),
+        avg_lifetime_value=numbers.ratio(data["lifetime"], data["ever_paid"], unit=100),
         one_time_customers=data["one_time"],
         repeat_customers=data["paying"] - data["one_time"],
         won_deals=data["won"],
-        avg_order_value=_div(data["revenue"], data["won"], unit=100),
-        win_rate_pct=_div(data["won"], data["won"] + data["lost"], scale=100),
-        revenue_per_day=_div(data["revenue"], days, unit=100),
-        new_customers_per_day=_div(data["new"], days),
-        hours_per_new_customer=_div(24 * days, data["new"]),
+        avg_order_value=numbers.ratio(data["revenue"], data["won"], unit=100),
+        win_rate_pct=numbers.ratio(data["won"], data["won"] + data["lost"], scale=100),
+        revenue_per_day=numbers.ratio(data["revenue"], days, unit=100),
+        new_customers_per_day=numbers.ratio(data["new"], days),
+        hours_per_new_customer=numbers.ratio(24 * days, data["new"]),
     )
 
 
 def computed_at() -> datetime | None:
     """When the rollups being read were committed: finished_at of the last successful rebuild."""
     return latest_succeeded_run()[1]
-
-
-# --- Cache warming (called by insights.rebuild inside its transaction) -----------------------
-
-
-def _previous_periods(periods: Sequence[Period]) -> list[Period]:
-    """What each period is compared with (P′, or P″ for one that has not ended; none for one
-    that starts after today), when it is not itself among `periods`."""
-    given = {(p.start, p.end) for p in periods}
-    found: dict[tuple, Period] = {}
-    today = period_rules.local_today()
-    for period in periods:
-        before = comparison_period(period, today)
-        if before is not None and (before.start, before.end) not in given:
-            found[(before.start, before.end)] = before
-    return list(found.values())
-
-
-def figures_warm(
-    *,
-    run_id: int,
-    periods: Sequence[Period],
-    warmers: Sequence[Callable[[Period], object]] = (),
-    comparison_warmers: Sequence[Callable[[Period], object]] = (),
-) -> int:
-    """Compute and store every figure with default parameters for `periods` under `run_id`.
-
-    `warmers` are the figure functions of modules that read through this one's cache
-    (customer value, lifecycle, service): each is called with a period, so their answers are
-    collected and stored with the rest without this module importing them.
-
-    The figures that carry a comparison (growth, sales, revenue, and `comparison_warmers`)
-    are also warmed for each period's P': a dashboard or API read of a preset asks for both,
-    and a P' that is no preset (the 90 days before the last 90) was computed on the first
-    morning request.
-    """
-    token = _run_override.set(run_id)
-    collected: dict[str, Any] = {}
-    collector_token = _warm_collector.set(collected)
-    try:
-        for period in periods:
-            growth_overview(period=period)
-            demographics(period=period, scope="all")
-            demographics(period=period, scope="new")
-            sales_lifecycle(period=period)
-            lost_reasons(period=period)
-            top_products(period=period)
-            rfm_segments(period=period)
-            revenue_kpis(period=period)
-            for warm in warmers:
-                warm(period)
-        for before in _previous_periods(periods):
-            growth_overview(period=before)
-            sales_lifecycle(period=before)
-            revenue_kpis(period=before)
-            for warm in comparison_warmers:
-                warm(before)
-    finally:
-        _warm_collector.reset(collector_token)
-        _run_override.reset(token)
-    # A reader may have computed and stored a figure first (the run is already committed).
-    FigureCache.objects.bulk_create(
-        [FigureCache(key=key, payload=payload) for key, payload in collected.items()],
-        batch_size=500,
-        ignore_conflicts=True,
-    )
-    return len(collected)

@@ -23,37 +23,15 @@ from chats.models import ChatContact
 from customers.identity import ResolvedScope, snapshot_rebuild
 from customers.models import Contact, Customer, CustomerAlias
 
-from . import (
-    customer_value,
-    families,
-    forecast,
-    health,
-    incremental,
-    lifecycle,
-    queries,
-    rollup,
-    service,
-)
+from . import families, incremental, rollup, service
+from .engine.warm import figures_warm
 from .locks import locked_transaction
 from .models import FigureCache, RebuildRun
-from .periods import PRESETS, Period, local_today, preset_period
+from .periods import PRESETS, local_today, preset_period
 
 logger = logging.getLogger(__name__)
 
 DEAD_RUN_ERROR = "the rebuild's process ended without finishing (its lock was free)"
-
-# Figures of modules that read through insights.queries' cache, warmed with the presets.
-FIGURE_WARMERS: tuple[Callable[[Period], object], ...] = (
-    lambda period: customer_value.customer_value(period=period),
-    lambda period: lifecycle.lifecycle_figures_warm([period]),
-    lambda period: health.customer_health(period=period),
-    # The pipeline and forecast, for the periods the dashboard opens it on (not ended yet).
-    lambda period: forecast.forecast(period=period) if period.end > local_today() else None,
-)
-# ... and of those with a comparison, warmed for each period's P' too.
-COMPARISON_WARMERS: tuple[Callable[[Period], object], ...] = (
-    lambda period: lifecycle.buyer_lifecycle(period=period),
-)
 
 Progress = Callable[[str, int, int], None]
 
@@ -209,14 +187,8 @@ def figures_cache_warm(run: RebuildRun, *, progress: Progress | None = None) -> 
             if not acquired:
                 logger.info("figure cache of run %s not warmed: another rebuild runs", run.pk)
                 return
-            periods = _preset_periods(local_today())
-            cached = queries.figures_warm(
-                run_id=run.pk,
-                periods=periods,
-                warmers=FIGURE_WARMERS,
-                comparison_warmers=COMPARISON_WARMERS,
-            )
-            cached += service.service_warm(run_id=run.pk, periods=periods)
+            # Every registry section, as its entry in insights.figures says (engine.warm).
+            cached = figures_warm(run_id=run.pk, periods=_preset_periods(local_today()))
     except Exception:
         logger.exception("warming the figure cache of run %s failed", run.pk)
         return

@@ -37,8 +37,9 @@ Design note
   (RepeatCell.first_won_day, second_won_day).
 * RFM and the top-20% share need per-customer ranks: CustomerWonDay (customer, close day,
   won deals, revenue) is indexed by day and ranked in SQL with window functions.
-* insights.queries caches every answer in FigureCache under a key with a version, the time
-  zone and the id of the run that built the rollups; each rebuild clears and warms it.
+* Every answer is cached in FigureCache (insights.engine.cache) under a key derived from the
+  answer's shape, the time zone and the id of the run that built the rollups; each rebuild
+  clears it and warms it after its commit.
 """
 
 from __future__ import annotations
@@ -48,16 +49,15 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
 
 from chats.models import ChatContact, ChatRoom
 from customers.models import Contact, Customer
-from deals import currency as deal_currency
 from deals import rules as deal_rules
 from deals.models import Deal, DealItem, ExchangeRate, LostReason, PipelineStage
 
 from . import metric_keys as keys
+from .engine import db
 from .models import (
     CustomerStats,
     CustomerWonDay,
@@ -68,7 +68,6 @@ from .models import (
     RepeatCell,
     ServiceRoomFact,
 )
-from .periods import local_today
 
 logger = logging.getLogger(__name__)
 
@@ -107,96 +106,19 @@ ROLLUP_MODELS = (
 )
 
 
-# --- Vendor-specific expressions -------------------------------------------------------------
-
-
-def _day(column: str) -> str:
-    """SQL for the local-day ordinal of a timestamp column (bound param %(tz)s)."""
-    if connection.vendor == "postgresql":
-        return f"((({column}) AT TIME ZONE %(tz)s)::date - DATE '0001-01-01' + 1)"
-    return f"w_day({column})"
-
-
-def _date_ordinal(column: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"({column} - DATE '0001-01-01' + 1)"
-    return f"w_dord({column})"
-
-
-def _hundredths(column: str) -> str:
-    # SQLite keeps decimals as REAL: x*100 is within 1e-6 of an integer, ROUND makes it exact.
-    return f"CAST(ROUND({column} * 100) AS BIGINT)"
-
-
-def _line_revenue_sum(quantity: str, unit_price: str, rate: str) -> str:
-    """SUM of quantity x unit price in 1/10000, which cannot overflow (issue 13, item 4).
-
-    One line may reach 10^6 x 10^12 = 10^18 of money, 10^22 in 1/10000: past bigint. PostgreSQL
-    multiplies and sums in NUMERIC (DailySum.amount is NUMERIC(38, 0)); SQLite turns an
-    overflowing product into REAL by itself, and w_sum sums without its overflow error.
-    A line of a deal in another currency (`rate` not null) is quantity x unit price x rate,
-    rounded to cents per line (METRICS.md §3).
-    """
-    if connection.vendor == "postgresql":
-        factors = " * ".join(
-            f"CAST(ROUND({column} * 100) AS NUMERIC)" for column in (quantity, unit_price)
-        )
-        converted = f"ROUND({quantity} * {unit_price} * {rate} * 100) * 100"
-        return f"SUM(CASE WHEN {rate} IS NULL THEN {factors} ELSE {converted} END)"
-    return (
-        f"w_sum(CASE WHEN {rate} IS NULL THEN {_hundredths(quantity)} * {_hundredths(unit_price)}"
-        f" ELSE w_line({quantity}, {unit_price}, {rate}) END)"
-    )
-
-
-def _converted_cents(amount: str, rate: str) -> str:
-    """Cents of amount x rate, rounded half away from zero (PostgreSQL's NUMERIC ROUND)."""
-    if connection.vendor == "postgresql":
-        return f"CAST(ROUND({amount} * {rate} * 100) AS BIGINT)"
-    return f"w_cents({amount}, {rate})"
-
-
-def _local_date(column: str) -> str:
-    """SQL for the local date of a timestamp column, comparable with a DateField column."""
-    if connection.vendor == "postgresql":
-        return f"CAST(({column}) AT TIME ZONE %(tz)s AS DATE)"
-    return f"w_date(w_day({column}))"
-
-
-def rate_sql(*, deal: str, status: str) -> str:
-    """SQL for a deal's exchange rate (METRICS.md §3): NULL in the base currency, else the rate
-    of its currency with the latest date on or before its close date (open: today, the bound
-    param %(today)s); NULL too when there is none, which `currency_sql` tells apart.
-    Params: %(tz)s, %(today)s, %(base)s (rate_params)."""
-    today = "CAST(%(today)s AS DATE)" if connection.vendor == "postgresql" else "%(today)s"
-    close = _local_date(f"COALESCE({deal}.closed_at, {deal}.created_at)")
-    return f"""(SELECT er.rate FROM {T_RATE} er
-                WHERE er.currency = UPPER(TRIM({deal}.currency))
-                  AND er.date <= CASE WHEN {status} = '{deal_rules.OPEN}' THEN {today}
-                                      ELSE {close} END
-                ORDER BY er.date DESC LIMIT 1)"""
-
-
-def base_sql(*, deal: str) -> str:
-    """SQL true when a deal is in the base currency (blank, or the base in any case)."""
-    return f"(TRIM({deal}.currency) = '' OR UPPER(TRIM({deal}.currency)) = %(base)s)"
-
-
-def rate_params() -> dict[str, str]:
-    return {"today": local_today().isoformat(), "base": deal_currency.base_currency()}
-
-
-def _exact_sum(expression: str) -> str:
-    """SUM of an integer expression that may pass 64 bits: NUMERIC on PostgreSQL, w_sum here."""
-    if connection.vendor == "postgresql":
-        return f"SUM(CAST({expression} AS NUMERIC))"
-    return f"w_sum({expression})"
-
-
-def _execute(sql: str, params: dict | None = None) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, {"tz": settings.TIME_ZONE, **rate_params(), **(params or {})})
-        return max(cursor.rowcount, 0)
+# The vendor expressions and the statement runner live in the engine (insights.engine.db); the
+# short local names keep this module's SQL readable.
+_day = db.day_sql
+_date_ordinal = db.date_ordinal_sql
+_hundredths = db.hundredths_sql
+_line_revenue_sum = db.line_revenue_sum_sql
+_converted_cents = db.converted_cents_sql
+_local_date = db.local_date_sql
+_exact_sum = db.exact_sum_sql
+_execute = db.execute
+rate_sql = db.rate_sql
+base_sql = db.base_sql
+rate_params = db.rate_params
 
 
 # --- Phases ----------------------------------------------------------------------------------

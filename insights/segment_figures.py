@@ -31,6 +31,7 @@ from customers.models import Customer
 from . import queries
 from .comparison import previous_period
 from .customer_filters import segment_customers
+from .engine import cache, db, numbers
 from .models import DealFact, Segment
 from .periods import Period
 from .queries import SEGMENTS, RevenueKpis, SegmentRow
@@ -99,17 +100,18 @@ def _rfm_payload(period: Period) -> list[list[int]]:
     """
     return [
         [int(r), int(f), int(n), int(mon)]
-        for r, f, n, mon in queries._rows(sql, queries._rfm_params(period))
+        for r, f, n, mon in db.rows(sql, queries.rfm_params(period))
     ]
 
 
 def segment_rfm(*, segment: Segment, period: Period) -> list[SegmentRow]:
     """METRICS.md R for P, counting only the segment's customers; all ten segments in order."""
-    cells = queries._cached(
+    cells = cache.cached(
         "rfm_segment",
         # The as-of date is in the key: for a period running past today, recency moves daily.
-        (*_key(segment), period.start, period.end, date.fromordinal(queries._as_of(period))),
+        (*_key(segment), period.start, period.end, date.fromordinal(db.as_of(period))),
         lambda: _with_segment_ids(segment, lambda: _rfm_payload(period)),
+        shape=SegmentRow,
     )
     customers = dict.fromkeys(SEGMENTS, 0)
     revenue = dict.fromkeys(SEGMENTS, 0)
@@ -118,7 +120,7 @@ def segment_rfm(*, segment: Segment, period: Period) -> list[SegmentRow]:
         customers[name] += n
         revenue[name] += mon
     return [
-        SegmentRow(segment=s, customers=customers[s], revenue=queries._money(revenue[s]))
+        SegmentRow(segment=s, customers=customers[s], revenue=numbers.money(revenue[s]))
         for s in SEGMENTS
     ]
 
@@ -133,7 +135,7 @@ def _revenue_payloads(periods: Sequence[Period]) -> list[dict[str, int]]:
     params: dict[str, Any] = {}
     sums, selects = [], []
     for n, period in enumerate(periods):
-        start, end = queries._span(period)
+        start, end = db.span(period)
         params.update({f"s{n}": start, f"e{n}": end, f"sd{n}": period.start, f"ed{n}": period.end})
         in_p = f"w.day >= %(s{n})s AND w.day <= %(e{n})s"
         upto = f"w.day <= %(e{n})s"
@@ -158,8 +160,8 @@ def _revenue_payloads(periods: Sequence[Period]) -> list[dict[str, int]]:
                                     THEN 1 ELSE 0 END), 0) FROM lost),
                (SELECT COUNT(*) FROM {T_IDS}
                 WHERE first_seen_date >= %(sd{n})s AND first_seen_date <= %(ed{n})s)""")
-    params["first"] = min(queries._span(p)[0] for p in periods)
-    params["last"] = max(queries._span(p)[1] for p in periods)
+    params["first"] = min(db.span(p)[0] for p in periods)
+    params["last"] = max(db.span(p)[1] for p in periods)
     sql = f"""
         WITH c AS (
             SELECT w.customer_id, {",".join(sums)}
@@ -172,7 +174,7 @@ def _revenue_payloads(periods: Sequence[Period]) -> list[dict[str, int]]:
         {" UNION ALL ".join(selects)}
     """
     found = {}
-    for n, *values in queries._rows(sql, params):
+    for n, *values in db.rows(sql, params):
         revenue, paying, top, lifetime, ever_paid, one_time, won, lost, new = (
             int(v or 0) for v in values
         )
@@ -199,8 +201,11 @@ def _revenue_with_previous(segment: Segment, period: Period) -> dict[str, int]:
     def compute() -> dict[str, int]:
         current, *earlier = _revenue_payloads(periods)
         for before, payload in zip(periods[1:], earlier, strict=True):
-            queries._cached(
-                "revenue_segment", (*_key(segment), before.start, before.end), _given(payload)
+            cache.cached(
+                "revenue_segment",
+                (*_key(segment), before.start, before.end),
+                _given(payload),
+                shape=RevenueKpis,
             )
         return current
 
@@ -214,9 +219,10 @@ def _given(payload: dict[str, int]) -> Callable[[], dict[str, int]]:
 
 def segment_revenue_kpis(*, segment: Segment, period: Period) -> RevenueKpis:
     """METRICS.md K for P over the segment's customers only (their won deals)."""
-    data = queries._cached(
+    data = cache.cached(
         "revenue_segment",
         (*_key(segment), period.start, period.end),
         lambda: _revenue_with_previous(segment, period),
+        shape=RevenueKpis,
     )
     return queries.revenue_kpis_of(data, elapsed_days=period.elapsed_days())

@@ -33,7 +33,7 @@ Design note
   window (resolved_at, resolved_at + 7 days] is then an integer comparison in microseconds.
   A chat contact without a customer yet (before the first snapshot) stands for itself.
 * Survey responses are additive: SurveyDay counts them per local day, kind and score.
-* Reads are cached in FigureCache (insights.queries._cached) under the run id, like every
+* Reads are cached in FigureCache (insights.engine.cache) under the run id, like every
   figure.
 * Service levels (METRICS.md §L). "Now" is the rebuild's time, recorded as the run's finish
   (computed_at). The business calendar (chats.business_time) is written as a work table, one
@@ -72,10 +72,9 @@ from chats.business_time import BusinessCalendar, epoch_us, parse_business_hours
 from chats.models import ChatContact, ChatRoom, Holiday, ServiceTarget, SurveyResponse
 from customers.models import Contact
 
-from . import queries, rollup
-from .comparison import previous_period
+from . import rollup
+from .engine import cache, db, numbers
 from .models import (
-    FigureCache,
     ServiceDayGroup,
     ServiceRoomFact,
     ServiceState,
@@ -83,7 +82,7 @@ from .models import (
     SurveyRoomDay,
 )
 from .periods import Period, buckets, resolve_granularity
-from .rollup import _day, _execute, statistics_refresh
+from .rollup import statistics_refresh
 
 T_ROOM = ChatRoom._meta.db_table
 T_CHATCONTACT = ChatContact._meta.db_table
@@ -215,9 +214,9 @@ def _calendar_write(now: datetime) -> Clock:
     calendar = business_calendar(
         first=min(days) - timedelta(days=1), last=max(days) + timedelta(days=1)
     )
-    _execute(f"DROP TABLE IF EXISTS {T_CALENDAR}")
+    db.execute(f"DROP TABLE IF EXISTS {T_CALENDAR}")
     columns = ", ".join(f"s{i} BIGINT, e{i} BIGINT" for i in range(calendar.width))
-    _execute(
+    db.execute(
         f"CREATE TEMP TABLE {T_CALENDAR} (day INTEGER PRIMARY KEY, before_us BIGINT, {columns})"
     )
     rows = calendar.rows()
@@ -228,7 +227,7 @@ def _calendar_write(now: datetime) -> Clock:
 
 
 def _calendar_width() -> int:
-    found = queries._rows(f"SELECT * FROM {T_CALENDAR} LIMIT 1", {})
+    found = db.rows(f"SELECT * FROM {T_CALENDAR} LIMIT 1", {})
     return (len(found[0]) - 2) // 2 if found else 1
 
 
@@ -290,13 +289,13 @@ def service_rollup_rooms(*, clock: Clock, rooms: str = "", into: str = T_FACT) -
         WITH r AS (
             SELECT rm.id AS id, COALESCE(cc.customer_id, -cc.id) AS who,
                    cc.customer_id AS customer_id,
-                   {_day("rm.created_at")} AS day, cc.channel AS channel,
+                   {db.day_sql("rm.created_at")} AS day, cc.channel AS channel,
                    CASE WHEN TRIM(rm.agent) = '' THEN '{UNASSIGNED}' ELSE rm.agent END AS agent,
                    {_epoch_us("rm.created_at")} AS c_us,
                    {_epoch_us("rm.first_response_at")} AS f_us,
                    {_epoch_us("rm.resolved_at")} AS r_us,
-                   {_day("rm.first_response_at")} AS f_day,
-                   {_day("rm.resolved_at")} AS r_day,
+                   {db.day_sql("rm.first_response_at")} AS f_day,
+                   {db.day_sql("rm.resolved_at")} AS r_day,
                    rm.csat_score AS csat
             FROM {T_ROOM} rm JOIN {T_CHATCONTACT} cc ON cc.id = rm.chat_contact_id
             {f"WHERE rm.id IN ({rooms})" if rooms else ""}
@@ -343,7 +342,7 @@ def service_rollup_rooms(*, clock: Clock, rooms: str = "", into: str = T_FACT) -
         INSERT INTO {into} ({FACT_COLUMNS})
         SELECT {BASE_COLUMNS}, {", ".join(_statuses())} FROM facts
     """
-    return _execute(sql, _clock_params(clock))
+    return db.execute(sql, _clock_params(clock))
 
 
 PENDING_ANY = " OR ".join(f"{column} = {PENDING}" for column in STATUS_COLUMNS)
@@ -353,7 +352,7 @@ def service_pending_refresh(*, clock: Clock, days_into: str | None = None) -> in
     """Recompute the statuses that were pending at the last rebuild (the only ones that can
     change with time alone); with `days_into`, first record their days in that work table."""
     if days_into:
-        _execute(f"""
+        db.execute(f"""
             INSERT INTO {days_into} (day) SELECT DISTINCT day FROM {T_FACT}
             WHERE ({PENDING_ANY}) AND day NOT IN (SELECT day FROM {days_into})
         """)  # fmt: skip
@@ -361,14 +360,16 @@ def service_pending_refresh(*, clock: Clock, days_into: str | None = None) -> in
         f"{column} = {expression}"
         for column, expression in zip(STATUS_COLUMNS, _statuses(), strict=True)
     )
-    return _execute(f"UPDATE {T_FACT} SET {assignments} WHERE {PENDING_ANY}", _clock_params(clock))
+    return db.execute(
+        f"UPDATE {T_FACT} SET {assignments} WHERE {PENDING_ANY}", _clock_params(clock)
+    )
 
 
 def service_state_write(*, clock: Clock) -> int:
     """The open rooms at now by age (METRICS.md §L: a bound belongs to the older bucket)."""
-    _execute(f"DELETE FROM {T_STATE}")
+    db.execute(f"DELETE FROM {T_STATE}")
     age = "(%(now_us)s - created_us)"
-    return _execute(
+    return db.execute(
         f"""
         INSERT INTO {T_STATE} (now_us, calendar_key, open_rooms, under_1h, from_1h_24h,
                                from_1d_7d, over_7d)
@@ -389,17 +390,17 @@ def service_state_write(*, clock: Clock) -> int:
 def service_rollup_survey_rooms() -> int:
     """SurveyRoomDay: the answers that name their room, per day and the room's channel and
     agent (rewritten whole every rebuild: a room's channel or agent may have changed)."""
-    _execute(f"DELETE FROM {T_SURVEYROOM}")
+    db.execute(f"DELETE FROM {T_SURVEYROOM}")
     agent = f"CASE WHEN TRIM(rm.agent) = '' THEN '{UNASSIGNED}' ELSE rm.agent END"
-    return _execute(f"""
+    return db.execute(f"""
         INSERT INTO {T_SURVEYROOM} (day, dim, label, kind, score, responses)
         SELECT d.day, d.dim, d.label, d.kind, d.score, COUNT(*) FROM (
-            SELECT {_day("s.created_at")} AS day, 'channel' AS dim, cc.channel AS label,
+            SELECT {db.day_sql("s.created_at")} AS day, 'channel' AS dim, cc.channel AS label,
                    s.kind AS kind, s.score AS score
             FROM {T_SURVEY} s JOIN {T_ROOM} rm ON rm.id = s.chat_room_id
             JOIN {T_CHATCONTACT} cc ON cc.id = rm.chat_contact_id
             UNION ALL
-            SELECT {_day("s.created_at")}, 'agent', {agent}, s.kind, s.score
+            SELECT {db.day_sql("s.created_at")}, 'agent', {agent}, s.kind, s.score
             FROM {T_SURVEY} s JOIN {T_ROOM} rm ON rm.id = s.chat_room_id
         ) d
         GROUP BY d.day, d.dim, d.label, d.kind, d.score
@@ -420,7 +421,7 @@ def _pack(column: str, width: int) -> str:
 
 def _duration_width() -> int:
     """4 bytes per duration unless one needs more (over 68 years in seconds)."""
-    bounds = queries._rows(
+    bounds = db.rows(
         f"""SELECT MIN(first_response_s), MAX(first_response_s), MIN(resolution_s),
                    MAX(resolution_s) FROM {T_FACT}""",
         {},
@@ -458,7 +459,7 @@ def service_rollup_day_groups(*, days: str = "", width: int | None = None) -> in
     width = width or _duration_width()
     rows = 0
     for dim in ("channel", "agent"):
-        rows += _execute(f"""
+        rows += db.execute(f"""
             INSERT INTO {T_DAYGROUP} (day, dim, label, rooms, resolved, rated, csat_sum,
                                       csat_high, fcr, width, first_response, resolution,
                                       {", ".join(STATUS_COUNTS)}, first_response_business)
@@ -477,11 +478,11 @@ def service_rollup_surveys() -> int:
     sql = f"""
         INSERT INTO {T_SURVEYDAY} (day, kind, score, responses)
         SELECT d.day, d.kind, d.score, COUNT(*) FROM (
-            SELECT {_day("created_at")} AS day, kind, score FROM {T_SURVEY}
+            SELECT {db.day_sql("created_at")} AS day, kind, score FROM {T_SURVEY}
         ) d
         GROUP BY d.day, d.kind, d.score
     """
-    return _execute(sql)
+    return db.execute(sql)
 
 
 @contextmanager
@@ -496,15 +497,15 @@ def _customer_index_set_aside() -> Iterator[None]:
     if connection.vendor != "postgresql":
         yield
         return
-    found = queries._rows(
+    found = db.rows(
         "SELECT indexdef FROM pg_indexes WHERE tablename = %(table)s AND indexname = %(index)s",
         {"table": T_FACT, "index": CUSTOMER_INDEX},
     )
     if found:
-        _execute(f"DROP INDEX {CUSTOMER_INDEX}")
+        db.execute(f"DROP INDEX {CUSTOMER_INDEX}")
     yield
     if found:
-        _execute(found[0][0])
+        db.execute(found[0][0])
 
 
 def service_rebuild(*, now: datetime | None = None) -> dict[str, int]:
@@ -512,14 +513,14 @@ def service_rebuild(*, now: datetime | None = None) -> dict[str, int]:
     call inside the rebuild transaction."""
     clock = _calendar_write(now or timezone.now())
     for table in (T_FACT, T_DAYGROUP, T_SURVEYDAY):
-        _execute(f"DELETE FROM {table}")
+        db.execute(f"DELETE FROM {table}")
     with _customer_index_set_aside():
         rows = {"service_rooms": service_rollup_rooms(clock=clock)}
     rows["service_day_groups"] = service_rollup_day_groups()
     rows["service_surveys"] = service_rollup_surveys()
     rows["service_survey_rooms"] = service_rollup_survey_rooms()
     service_state_write(clock=clock)
-    _execute(f"DROP TABLE {T_CALENDAR}")
+    db.execute(f"DROP TABLE {T_CALENDAR}")
     statistics_refresh(T_FACT, T_DAYGROUP, T_SURVEYDAY, T_SURVEYROOM)
     return rows
 
@@ -545,10 +546,10 @@ def service_update(
         return service_rebuild(now=now)
     clock = _calendar_write(now)
     for table in (T_ROOMS_WORK, T_FACTS_WORK, T_DAYS_WORK):
-        _execute(f"DROP TABLE IF EXISTS {table}")
-    _execute(f"CREATE TEMP TABLE {T_ROOMS_WORK} (id BIGINT PRIMARY KEY)")
-    _execute(f"CREATE TEMP TABLE {T_DAYS_WORK} (day INTEGER PRIMARY KEY)")
-    _execute(
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+    db.execute(f"CREATE TEMP TABLE {T_ROOMS_WORK} (id BIGINT PRIMARY KEY)")
+    db.execute(f"CREATE TEMP TABLE {T_DAYS_WORK} (day INTEGER PRIMARY KEY)")
+    db.execute(
         f"CREATE TEMP TABLE {T_FACTS_WORK} (room_id BIGINT, customer_id BIGINT, day INTEGER, "
         "channel VARCHAR(50), agent VARCHAR(150), first_response_s BIGINT, "
         "resolution_s BIGINT, csat SMALLINT, fcr SMALLINT, created_us BIGINT, "
@@ -558,7 +559,7 @@ def service_update(
         "first_response_status SMALLINT, resolution_status SMALLINT, "
         "first_response_cal_status SMALLINT, resolution_cal_status SMALLINT)"
     )
-    _execute(f"""
+    db.execute(f"""
         INSERT INTO {T_ROOMS_WORK} (id)
         SELECT room_id FROM {T_FACT} WHERE customer_id IN ({customers})
         UNION SELECT rm.id FROM {T_ROOM} rm JOIN {T_CHATCONTACT} cc ON cc.id = rm.chat_contact_id
@@ -573,17 +574,17 @@ def service_update(
     rows = {"service_rooms": service_rollup_rooms(clock=clock, rooms=rooms, into=T_FACTS_WORK)}
     old = f"SELECT {FACT_COLUMNS} FROM {T_FACT} WHERE room_id IN ({rooms})"
     new = f"SELECT {FACT_COLUMNS} FROM {T_FACTS_WORK}"
-    _execute(f"""
+    db.execute(f"""
         INSERT INTO {T_DAYS_WORK} (day)
         SELECT day FROM ({old} EXCEPT {new}) gone UNION SELECT day FROM ({new} EXCEPT {old}) came
     """)  # fmt: skip
-    _execute(f"DELETE FROM {T_FACT} WHERE room_id IN ({rooms})")
-    _execute(f"INSERT INTO {T_FACT} ({FACT_COLUMNS}) {new}")
+    db.execute(f"DELETE FROM {T_FACT} WHERE room_id IN ({rooms})")
+    db.execute(f"INSERT INTO {T_FACT} ({FACT_COLUMNS}) {new}")
     service_pending_refresh(clock=clock, days_into=T_DAYS_WORK)
     width = _duration_width()
-    widths = queries._rows(f"SELECT DISTINCT width FROM {T_DAYGROUP}", {})
+    widths = db.rows(f"SELECT DISTINCT width FROM {T_DAYGROUP}", {})
     days = f"SELECT day FROM {T_DAYS_WORK}"
-    touched = queries._rows(
+    touched = db.rows(
         f"SELECT (SELECT COUNT(*) FROM {T_DAYS_WORK}), "
         f"(SELECT COUNT(DISTINCT day) FROM {T_DAYGROUP})",
         {},
@@ -594,18 +595,18 @@ def service_update(
         # A duration crossed 2**31 s (repack every day), or edits reached back over most days:
         # one pass over every fact then beats picking the days out of it (7 s against 17 s
         # at 1M people).
-        _execute(f"DELETE FROM {T_DAYGROUP}")
+        db.execute(f"DELETE FROM {T_DAYGROUP}")
         days = ""
     else:
-        _execute(f"DELETE FROM {T_DAYGROUP} WHERE day IN ({days})")
+        db.execute(f"DELETE FROM {T_DAYGROUP} WHERE day IN ({days})")
     rows["service_day_groups"] = service_rollup_day_groups(days=days, width=width)
     if surveys_changed:
-        _execute(f"DELETE FROM {T_SURVEYDAY}")
+        db.execute(f"DELETE FROM {T_SURVEYDAY}")
         rows["service_surveys"] = service_rollup_surveys()
     rows["service_survey_rooms"] = service_rollup_survey_rooms()
     service_state_write(clock=clock)
     for table in (T_ROOMS_WORK, T_FACTS_WORK, T_DAYS_WORK, T_CALENDAR):
-        _execute(f"DROP TABLE {table}")
+        db.execute(f"DROP TABLE {table}")
     return rows
 
 
@@ -766,7 +767,7 @@ def _binary_rows(sql: str, params: dict[str, Any]) -> list[tuple]:
     """Rows with bytea columns in PostgreSQL's binary format: a year of durations is tens of
     megabytes, and the default text format (hex) took 2.8x as long to fetch (BENCHMARKS.md)."""
     if connection.vendor != "postgresql":
-        return queries._rows(sql, params)
+        return db.rows(sql, params)
     import psycopg  # PostgreSQL only
 
     connection.ensure_connection()
@@ -819,13 +820,13 @@ def _service_payload(period: Period, granularity: str) -> dict[str, Any]:
         row = _room_row(None, rooms, first_response=False)
         trend.append([part.start.isoformat(), part.end.isoformat(), row[1], row[9]])
     bounds = {"start": start, "end": end}
-    surveys = queries._rows(
+    surveys = db.rows(
         f"SELECT kind, {SURVEY_SUMS} FROM {T_SURVEYDAY} "
         "WHERE day BETWEEN %(start)s AND %(end)s GROUP BY kind",
         bounds,
     )
     label_surveys: dict[str, dict[str, dict[str, list[int]]]] = {"channel": {}, "agent": {}}
-    for dim, label, kind, *values in queries._rows(
+    for dim, label, kind, *values in db.rows(
         f"SELECT dim, label, kind, {SURVEY_SUMS} FROM {T_SURVEYROOM} "
         "WHERE day BETWEEN %(start)s AND %(end)s GROUP BY dim, label, kind",
         bounds,
@@ -854,9 +855,9 @@ def _survey_figures(surveys: dict[str, list[int]]) -> dict[str, Any]:
     ces_n, _x, _y, ces_sum = surveys.get("ces", [0, 0, 0, 0])
     return {
         "nps_responses": nps_n,
-        "nps": queries._div(promoters - detractors, nps_n, scale=100),
+        "nps": numbers.ratio(promoters - detractors, nps_n, scale=100),
         "ces_responses": ces_n,
-        "ces_avg": queries._div(ces_sum, ces_n),
+        "ces_avg": numbers.ratio(ces_sum, ces_n),
     }
 
 
@@ -866,9 +867,9 @@ def _level_figures(statuses: Sequence[int]) -> dict[str, Any]:
     figures: dict[str, Any] = {name: counts[name] for name in TARGET_FIELDS if name in counts}
     for kind in ("first_response", "resolution"):
         met, breached = counts[f"{kind}_met"], counts[f"{kind}_breached"]
-        figures[f"{kind}_met_pct"] = queries._div(met, met + breached, scale=100)
+        figures[f"{kind}_met_pct"] = numbers.ratio(met, met + breached, scale=100)
         cal_met, cal_breached = counts[f"{kind}_cal_met"], counts[f"{kind}_cal_breached"]
-        figures[f"{kind}_cal_met_pct"] = queries._div(cal_met, cal_met + cal_breached, scale=100)
+        figures[f"{kind}_cal_met_pct"] = numbers.ratio(cal_met, cal_met + cal_breached, scale=100)
     return figures
 
 
@@ -880,15 +881,15 @@ def _row(
         label=str(label),
         rooms=rooms,
         resolved_rooms=resolved,
-        resolution_pct=queries._div(resolved, rooms, scale=100),
+        resolution_pct=numbers.ratio(resolved, rooms, scale=100),
         median_first_response_s=fr50,
         p90_first_response_s=fr90,
         median_resolution_s=res50,
         p90_resolution_s=res90,
         rated_rooms=rated,
-        csat_avg=queries._div(csat_sum, rated),
-        csat_pct=queries._div(csat_high, rated, scale=100),
-        fcr_pct=queries._div(fcr, resolved, scale=100),
+        csat_avg=numbers.ratio(csat_sum, rated),
+        csat_pct=numbers.ratio(csat_high, rated, scale=100),
+        fcr_pct=numbers.ratio(fcr, resolved, scale=100),
         **_level_figures(values[11 : 11 + len(STATUS_COUNTS)]),
         **_survey_figures(surveys or {}),
         business_clock=business,
@@ -913,10 +914,11 @@ def _sorted(
 
 
 def _figures(period: Period, granularity: str) -> ServiceFigures:
-    data = queries._cached(
+    data = cache.cached(
         "service",
         (period.start, period.end, granularity),
         lambda: _service_payload(period, granularity),
+        shape=ServiceFigures,
     )
     business = bool(data.get("business_clock"))
     total = _row(data["total"], business=business)
@@ -940,12 +942,12 @@ def _figures(period: Period, granularity: str) -> ServiceFigures:
         now=None if now_us is None else datetime(1970, 1, 1, tzinfo=UTC)
         + timedelta(microseconds=now_us),
         nps_responses=nps_n,
-        nps=queries._div(promoters - detractors, nps_n, scale=100),
+        nps=numbers.ratio(promoters - detractors, nps_n, scale=100),
         nps_promoters=promoters,
         nps_passives=nps_n - promoters - detractors,
         nps_detractors=detractors,
         ces_responses=ces_n,
-        ces_avg=queries._div(ces_sum, ces_n),
+        ces_avg=numbers.ratio(ces_sum, ces_n),
         by_channel=_sorted(data["channels"], data["label_surveys"]["channel"], business),
         by_agent=_sorted(data["agents"], data["label_surveys"]["agent"], business),
         trend=[ServiceBucket(date.fromisoformat(s), date.fromisoformat(e), n, med)
@@ -976,23 +978,6 @@ def _warm_max_days() -> int:
     return int(getattr(settings, "INSIGHTS_SERVICE_WARM_MAX_DAYS", WARM_MAX_DAYS))
 
 
-def service_warm(*, run_id: int, periods: Sequence[Period]) -> int:
-    """Store the service figures of `periods` up to _warm_max_days() long (and their P')
-    under `run_id`; returns the cache rows written."""
-    token = queries._run_override.set(run_id)
-    collected: dict[str, Any] = {}
-    collector_token = queries._warm_collector.set(collected)
-    try:
-        for period in periods:
-            if period.days <= _warm_max_days():
-                service_figures(period=period)
-                service_figures(period=previous_period(period))  # the comparison reads it
-    finally:
-        queries._warm_collector.reset(collector_token)
-        queries._run_override.reset(token)
-    FigureCache.objects.bulk_create(
-        [FigureCache(key=k, payload=v) for k, v in collected.items()],
-        batch_size=500,
-        ignore_conflicts=True,  # a reader may have stored one first, or queries' warm-up
-    )
-    return len(collected)
+def service_warms(period: Period) -> bool:
+    """Whether the rebuild warms the service figures of `period` (the registry's warm_if)."""
+    return period.days <= _warm_max_days()

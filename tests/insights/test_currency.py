@@ -157,11 +157,11 @@ def test_an_open_deal_takes_the_rate_of_the_rebuild_day():
         created_at=at("2026-01-05"),
     )  # fmt: skip
     # when: rebuilt on 1 March, then (incrementally, nothing edited) on 2 March
-    with patch("insights.rollup.local_today", return_value=date(2026, 3, 1)):
+    with patch("insights.engine.db.local_today", return_value=date(2026, 3, 1)):
         insights_rebuild(trigger="test", full=True)
     first = cents(deal)
     with (
-        patch("insights.rollup.local_today", return_value=date(2026, 3, 2)),
+        patch("insights.engine.db.local_today", return_value=date(2026, 3, 2)),
         patch("insights.rebuild.local_today", return_value=date(2026, 3, 2)),
     ):
         run = insights_rebuild(trigger="test")

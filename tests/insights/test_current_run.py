@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from insights import queries
 from insights.current_run import CurrentRunMiddleware, latest_succeeded_run
+from insights.engine import cache
 from insights.models import RebuildRun
 
 
@@ -59,7 +60,7 @@ def test_inside_a_request_the_run_is_read_once():
     seen = {}
 
     def view() -> HttpResponse:
-        seen["keys"] = [queries.cache_key("growth", n) for n in range(5)]
+        seen["keys"] = [cache.cache_key("growth", n, shape=queries.Growth) for n in range(5)]
         seen["stamp"] = queries.computed_at()
         return HttpResponse()
 

@@ -287,9 +287,9 @@ def test_the_state_reader_matches_a_direct_replay_on_random_histories(stages):
             for name, _blank in forecast.HISTORY_FIELDS:
                 state_.setdefault(name, first[name] if first["at"] < cutoff else None)
             expected[deal.pk] = tuple(state_[name] for name, _blank in forecast.HISTORY_FIELDS)
-    from insights import queries
+    from insights.engine import db
 
-    rows = queries._rows(forecast.state_sql(), {"cutoff": forecast._day_start(day(-89))})
+    rows = db.rows(forecast.state_sql(), {"cutoff": forecast._day_start(day(-89))})
     got = {
         row[0]: (
             row[1],

@@ -119,7 +119,7 @@ def _expected_days(first: int, last: int) -> float:
     a = local_today().toordinal()
     _day, _model, fits, _error = customer_value._stored_fit()
     assert fits is not None
-    rows = customer_value._fetch_array(customer_value._PER_CUSTOMER_SQL, {"as_of": a}, 5)
+    rows = customer_value.rows_array(customer_value._PER_CUSTOMER_SQL, {"as_of": a}, 5)
     x, t_x, T = rows[:, 1], rows[:, 2] - rows[:, 3], a - rows[:, 3]
 
     def e(h: int) -> np.ndarray:

@@ -1,19 +1,25 @@
-"""An uncached figure is computed by one process at a time (insights.queries._computing)."""
+"""An uncached figure is computed by one process at a time (insights.engine.cache.computing)."""
 
 import hashlib
 import threading
 import time
+from dataclasses import dataclass
 
 import pytest
 from django.db import connection
 
-from insights import queries
+from insights.engine import cache
 from insights.models import FigureCache
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL advisory locks"),
 ]
+
+
+@dataclass(frozen=True)
+class Answer:  # what the test's figure would be read into (its cache key's shape)
+    mine: int
 
 
 def _lock_id(key: str) -> int:
@@ -44,11 +50,13 @@ def _another_process_computing(key: str, *, for_seconds: float, stores: bool) ->
 
 
 def test_a_reader_waits_for_the_computation_already_running_and_serves_its_result():
-    key = queries.cache_key("single-flight", 1)
+    key = cache.cache_key("single-flight", 1, shape=Answer)
     other = _another_process_computing(key, for_seconds=0.5, stores=True)
     computed = []
     # when
-    payload = queries._cached("single-flight", (1,), lambda: computed.append(1) or {"mine": 1})
+    payload = cache.cached(
+        "single-flight", (1,), lambda: computed.append(1) or {"mine": 1}, shape=Answer
+    )
     other.join()
     # then: the other's result, computed once
     assert payload == {"computed_by": "the other"}
@@ -56,11 +64,11 @@ def test_a_reader_waits_for_the_computation_already_running_and_serves_its_resul
 
 
 def test_a_reader_computes_itself_when_the_other_takes_too_long(monkeypatch):
-    monkeypatch.setattr(queries, "SINGLE_FLIGHT_WAIT_S", 0.3)
-    key = queries.cache_key("single-flight", 2)
+    monkeypatch.setattr(cache, "SINGLE_FLIGHT_WAIT_S", 0.3)
+    key = cache.cache_key("single-flight", 2, shape=Answer)
     other = _another_process_computing(key, for_seconds=1.5, stores=False)
     started = time.monotonic()
-    payload = queries._cached("single-flight", (2,), lambda: {"mine": 2})
+    payload = cache.cached("single-flight", (2,), lambda: {"mine": 2}, shape=Answer)
     waited = time.monotonic() - started
     other.join()
     assert payload == {"mine": 2}
@@ -69,9 +77,9 @@ def test_a_reader_computes_itself_when_the_other_takes_too_long(monkeypatch):
 
 
 def test_the_lock_is_released_after_computing_even_on_an_error():
-    key = queries.cache_key("single-flight", 3)
+    key = cache.cache_key("single-flight", 3, shape=Answer)
     with pytest.raises(ZeroDivisionError):
-        queries._cached("single-flight", (3,), lambda: 1 / 0)
+        cache.cached("single-flight", (3,), lambda: 1 / 0, shape=Answer)
     # then: another session can take it (the same session would, held or not)
     free = []
 

@@ -95,7 +95,7 @@ def test_a_crash_while_warming_the_cache_keeps_the_new_figures(caplog):
     ContactFactory(email="late@contoh.id", created_at=at("2026-02-01"))
 
     # when: the warm-up after the commit breaks
-    with patch("insights.queries.figures_warm", _crash):
+    with patch("insights.rebuild.figures_warm", _crash):
         run = insights_rebuild(trigger="test")
 
     # then: the run stands, readers compute the new figures themselves, the log says why

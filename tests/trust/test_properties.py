@@ -120,7 +120,7 @@ def _load(world, order) -> None:
 def _rebuild(*, full: bool = False) -> None:
     # The figure cache warms preset periods around today, which these fixed periods never
     # read; tests/insights/test_rebuild.py covers it. Leaving it out halves the example time.
-    with patch("insights.queries.figures_warm", return_value=0):
+    with patch("insights.rebuild.figures_warm", return_value=0):
         insights_rebuild(trigger="test", full=full)
 
 
