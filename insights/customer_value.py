@@ -21,8 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from common.db_routing import read_connection
-
 from . import clv
 from .engine import cache, db
 from .models import CustomerValue, CustomerValueFit, CustomerWonDay
@@ -353,12 +351,11 @@ def _cents(values: np.ndarray) -> list[str]:
 
 def rows_array(sql: str, params: dict[str, Any], columns: int) -> np.ndarray:
     """All rows as one float array, fetched in chunks (no million-tuple list in memory)."""
-    chunks = []
-    with read_connection().cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(100_000):
-            chunks.append(np.array(rows, dtype=np.float64).reshape(-1, columns))
-    return np.concatenate(chunks) if chunks else np.empty((0, columns))
+    arrays = [
+        np.array(rows, dtype=np.float64).reshape(-1, columns)
+        for rows in db.chunks(sql, params, 100_000)
+    ]
+    return np.concatenate(arrays) if arrays else np.empty((0, columns))
 
 
 def fitted_today() -> bool:

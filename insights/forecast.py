@@ -335,29 +335,27 @@ def _backtest_pipeline(*, a0: date, today: date) -> dict[str, int]:
           AND {db.day_sql("st.expected_close_at")} <= %(last)s
     """
     params = {"cutoff": _day_start(a0 + timedelta(days=1)), "a0": a0_day}
-    params |= {"first": first, "last": last, "tz": settings.TIME_ZONE}
+    params |= {"first": first, "last": last}
     rates = _rates(a0)
     totals = {"deals": 0, "value": 0, "weighted": 0, "won": 0}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(10_000):
-            for amount, currency, own, outcome, default, status, close_day, cents in rows:
-                if amount is None:
-                    continue
-                probability = own if own is not None else (default or 0)
-                state = deal_rules.deal_status(
-                    stage_outcome=outcome or deal_rules.OPEN,
-                    stage_default_win_probability=default or 0,
-                    win_probability=own,
-                )
-                value = _value_cents(Decimal(str(amount)).quantize(CENT), currency, rates)
-                if state != deal_rules.OPEN or value is None:
-                    continue
-                totals["deals"] += 1
-                totals["value"] += value
-                totals["weighted"] += value * int(probability)
-                if status == deal_rules.WON and first <= close_day <= last:
-                    totals["won"] += int(cents)
+    for rows in db.chunks(sql, params, 10_000):
+        for amount, currency, own, outcome, default, status, close_day, cents in rows:
+            if amount is None:
+                continue
+            probability = own if own is not None else (default or 0)
+            state = deal_rules.deal_status(
+                stage_outcome=outcome or deal_rules.OPEN,
+                stage_default_win_probability=default or 0,
+                win_probability=own,
+            )
+            value = _value_cents(Decimal(str(amount)).quantize(CENT), currency, rates)
+            if state != deal_rules.OPEN or value is None:
+                continue
+            totals["deals"] += 1
+            totals["value"] += value
+            totals["weighted"] += value * int(probability)
+            if status == deal_rules.WON and first <= close_day <= last:
+                totals["won"] += int(cents)
     return totals
 
 

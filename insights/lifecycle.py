@@ -55,7 +55,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, models
 
 from . import metric_keys as keys
@@ -254,10 +253,7 @@ def retention_counts(
         ("purchase", first_bought, bought),
         ("activity", first_seen, active),
     ):
-        sizes = db.rows(
-            f"SELECT cohort, COUNT(*) FROM ({cohorts}) c GROUP BY cohort",
-            {"tz": settings.TIME_ZONE},
-        )
+        sizes = db.rows(f"SELECT cohort, COUNT(*) FROM ({cohorts}) c GROUP BY cohort", {})
         for cohort, size in sizes:
             counts[(event, int(cohort), -1)] += int(size)
         masks = db.rows(
@@ -267,7 +263,7 @@ def retention_counts(
                     WHERE e.mon >= c.cohort AND e.mon <= c.cohort + {MAX_OFFSET}
                     GROUP BY c.customer_id, c.cohort
                 ) m GROUP BY cohort, mask""",
-            {"tz": settings.TIME_ZONE},
+            {},
         )
         for cohort, mask, customers_n in masks:
             for offset in range(MAX_OFFSET + 1):
@@ -603,7 +599,7 @@ def cohort_customer_ids(*, cohort: str, offset: int, event: str = "purchase") ->
         index = _month_index(date(year, month, 1))
     except ValueError:
         raise ValueError(f"{cohort!r} is not a month YYYY-MM") from None
-    params = {"cohort": index, "target": index + offset, "tz": settings.TIME_ZONE}
+    params = {"cohort": index, "target": index + offset}
     if event == "purchase":
         sql = f"""
             SELECT customer_id FROM {T_WONDAY} GROUP BY customer_id
