@@ -495,7 +495,7 @@ def test_customer_value_is_refitted_only_when_buying_days_change(monkeypatch):
         calls.append(kwargs)
         return real(**kwargs)
 
-    monkeypatch.setattr("insights.rebuild.customer_value.customer_value_rebuild", counted)
+    monkeypatch.setattr("insights.customer_value.customer_value_rebuild", counted)
     # A chat room and an open deal: no buying day moves, so the model's inputs are the same.
     ChatRoomFactory(chat_contact=ChatContactFactory(email="ani@x.id"), created_at=FIRST)
     open_stage = StageFactory(name="Open", outcome="open", default_win_probability=40)
