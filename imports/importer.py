@@ -49,11 +49,19 @@ def import_records(
     the kind and the file allow it (imports.fast), else the portable path (imports.driver).
     Both report the same rows with the same reasons; see driver.import_records for the rest.
 
-    Other `options` go to the portable path, which alone applies them: given any, the file
-    takes it (the Import CSV page's per-row rights and per-batch dry run).
+    Other `options` go to the portable path: the Import CSV page's per-row `rights` and
+    per-batch `dry_run`. The COPY path takes the page's files too when the user's rights are
+    ones it writes exactly (imports.fast.rights_allow: a user who sees every record); a sales
+    rep's rows are checked one by one on the portable path.
     """
     limits = limits or Limits.from_settings()
-    if not any(options.values()) and fast.applies(kind=kind, stream=stream):
+    rights, dry_run = options.get("rights"), bool(options.get("dry_run"))
+    if (
+        set(options) <= {"rights", "dry_run"}
+        and not (dry_run and atomic)
+        and fast.applies(kind=kind, stream=stream)
+        and fast.rights_allow(kind, rights)
+    ):
         result = fast.import_fast(
             spec=KINDS[kind],
             stream=cast(BinaryIO, stream),
@@ -62,9 +70,11 @@ def import_records(
             progress=progress,
             batch_size=batch_size,
             limits=limits,
+            rights=rights,
+            dry_run=dry_run,
         )
         if result is not None:
-            return announce(kind, result)
+            return announce(kind, result, dry_run=dry_run)
         stream.seek(0)
     return driver.import_records(
         kind=kind,

@@ -12,14 +12,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.forms.models import model_to_dict
 
+from accounts.roles import SALES_REP
 from chats.models import ChatRoom
 from customers.models import Contact, IdentityChange
-from deals.models import Deal, LostReason, PipelineStage
+from deals.models import Deal, DealItem, LostReason, PipelineStage
 from imports import fast
 from imports.importer import import_records
+from imports.scoping import RowRights
 from tests.factories import (
     ChatContactFactory,
     ChatRoomFactory,
@@ -27,7 +30,9 @@ from tests.factories import (
     ContactFactory,
     CustomerFactory,
     DealFactory,
+    DealItemFactory,
     LostReasonFactory,
+    ProductFactory,
     StageFactory,
     UserFactory,
 )
@@ -126,6 +131,38 @@ CHAT_ROOMS = (
     "old-r2,cc-1,2025-01-01,,,Sama,\n"
 ).replace("{'a' * 151}", "a" * 151)
 
+DEAL_ITEMS = (
+    "deal_external_id,product_external_id,quantity,unit_price\n"
+    # equal to the deal's stored items: unchanged, not written
+    "i-same,p-1,2,10\n"
+    "i-same,p-2,1,5.00\n"
+    # one line updates a stored item's quantity, one adds a product; the deal's rows are apart
+    "i-upd,p-1,3,10\n"
+    # a deal without items yet: the same product on two lines
+    "i-new,p-1,1,10\n"
+    "i-new,p-1,1,10\n"
+    "  i-pad  ,  p-2  ,  +4  ,  7.5  \n"
+    # the counts depend on the order: the unmatched line takes the stored item first
+    "i-order,p-1,2,10\n"
+    "i-order,p-1,1,10\n"
+    # a bad line sends its deal's good line to the portable path with it
+    "i-bad,p-1,1,10\n"
+    "i-bad,p-1,-1,10\n"
+    # a rarer number form the portable path reads
+    "i-rare,p-1,2.,10\n"
+    # rejections
+    ",p-1,1,10\n"
+    "i-404,p-1,1,10\n"
+    "i-new2,p-404,1,10\n"
+    "i-new2,p-1,1e3,10\n"
+    "i-new2,p-1,1000000,10\n"
+    "i-new2,p-1,1,10.123\n"
+    "i-new2,p-1,,10\n"
+    "i-new2,,1,10\n"
+    ",,,\n"
+    "i-upd,p-2,1,5\n"
+)
+
 
 def _given() -> None:
     UserFactory(username="rina")
@@ -160,6 +197,18 @@ def _given() -> None:
     )
     chat_contact = ChatContactFactory(external_id="cc-1")
     ChatRoomFactory(external_id="old-r1", chat_contact=chat_contact, agent="Lama")
+    p1, p2 = ProductFactory(external_id="p-1"), ProductFactory(external_id="p-2")
+    same = DealFactory(external_id="i-same")
+    DealItemFactory(deal=same, product=p1, quantity=Decimal(2), unit_price=Decimal(10))
+    DealItemFactory(deal=same, product=p2, quantity=Decimal(1), unit_price=Decimal(5))
+    upd = DealFactory(external_id="i-upd")
+    DealItemFactory(deal=upd, product=p1, quantity=Decimal(1), unit_price=Decimal(10))
+    order = DealFactory(external_id="i-order")
+    DealItemFactory(deal=order, product=p1, quantity=Decimal(1), unit_price=Decimal(10))
+    for key in ("i-new", "i-pad", "i-bad", "i-rare", "i-new2"):
+        DealFactory(external_id=key)
+    untouched = DealFactory(external_id="i-untouched")
+    DealItemFactory(deal=untouched, product=p2)
     ChatRoomFactory(
         external_id="old-r2",
         chat_contact=chat_contact,
@@ -169,6 +218,14 @@ def _given() -> None:
 
 
 def _snapshot(kind: str) -> dict:
+    if kind == "deal_items":
+        # Items have no key of their own: compare every deal's lines, sorted.
+        items = sorted(
+            DealItem.objects.values_list(
+                "deal__external_id", "product__external_id", "quantity", "unit_price"
+            )
+        )
+        return {"rows": dict(enumerate(items))}
     skip = {"id", "updated_at"}
     model = {"contacts": Contact, "deals": Deal, "chat_rooms": ChatRoom}[kind]
     rows = {}
@@ -187,7 +244,9 @@ def _snapshot(kind: str) -> dict:
     }
 
 
-def _load_twice(kind: str, text: str, *, copy: bool, settings) -> tuple[list, dict]:
+def _load_twice(
+    kind: str, text: str, *, copy: bool, settings, **options: object
+) -> tuple[list, dict]:
     settings.WAWASAN_IMPORT_COPY = copy
     reports = []
     with transaction.atomic():
@@ -199,6 +258,7 @@ def _load_twice(kind: str, text: str, *, copy: bool, settings) -> tuple[list, di
                 on_rejection=lambda rejection, header, seen=seen: seen.append(
                     (rejection.line, rejection.reason, rejection.values)
                 ),
+                **options,
             )
             reports.append((result.summary(), seen))
         snapshot = _snapshot(kind)
@@ -208,7 +268,12 @@ def _load_twice(kind: str, text: str, *, copy: bool, settings) -> tuple[list, di
 
 @pytest.mark.parametrize(
     ("kind", "text"),
-    [("contacts", CONTACTS), ("deals", DEALS), ("chat_rooms", CHAT_ROOMS)],
+    [
+        ("contacts", CONTACTS),
+        ("deals", DEALS),
+        ("chat_rooms", CHAT_ROOMS),
+        ("deal_items", DEAL_ITEMS),
+    ],
 )
 def test_both_paths_give_the_same_reports_and_rows(kind, text, settings, monkeypatch):
     if connection.vendor != "postgresql":
@@ -216,14 +281,14 @@ def test_both_paths_give_the_same_reports_and_rows(kind, text, settings, monkeyp
     # given
     _given()
     accepted = []
-    load = fast.Plan.load
+    load = fast.PLANS[kind].load
 
     def spy(self, low, high, result):
         count = load(self, low, high, result)
         accepted.append(count)
         return count
 
-    monkeypatch.setattr(fast.Plan, "load", spy)
+    monkeypatch.setattr(fast.PLANS[kind], "load", spy)
 
     # when
     portable, portable_rows = _load_twice(kind, text, copy=False, settings=settings)
@@ -240,6 +305,13 @@ def test_both_paths_give_the_same_reports_and_rows(kind, text, settings, monkeyp
     assert copied_rows == portable_rows
     assert portable[0][1], "the file must hold rejected rows"
     assert portable[1][0].split(", ")[0] == "created 0"
+    if kind == "deal_items":
+        # Every case of the file happened: kept, updated, created, and the deals the SQL
+        # leaves whole to the portable path (the order matters, a bad or rarer line).
+        assert portable[0][0] == "created 6, updated 2, unchanged 3, rejected 9"
+        assert accepted[0] == 7  # i-same, i-upd, i-new and i-pad
+        untouched = ("i-untouched", "p-2", Decimal(1), Decimal("100000.00"))
+        assert untouched in copied_rows["rows"].values()
 
 
 @pytest.mark.parametrize(
@@ -382,3 +454,73 @@ def test_a_crlf_file_split_between_blocks_takes_the_copy_path(settings, monkeypa
     # then
     assert result.summary() == "created 20, updated 0, unchanged 0, rejected 0"
     assert accepted == [20]
+
+
+FILES = {"contacts": CONTACTS, "deals": DEALS, "chat_rooms": CHAT_ROOMS, "deal_items": DEAL_ITEMS}
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+@pytest.mark.parametrize("kind", list(FILES))
+def test_the_import_page_takes_the_copy_path_for_a_user_who_sees_every_record(
+    kind, dry_run, settings, monkeypatch
+):
+    """The Import CSV page's rules (imports.scoping) through both paths: the same reports and
+    rows, the owner of a new contact or deal without one is the uploader, and a dry run keeps
+    nothing."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY path is PostgreSQL's")
+    # given: a superuser at the page
+    _given()
+    boss = UserFactory(username="boss", is_staff=True, is_superuser=True)
+    accepted = []
+    load = fast.PLANS[kind].load
+    monkeypatch.setattr(
+        fast.PLANS[kind],
+        "load",
+        lambda self, *args: accepted.append(load(self, *args)) or accepted[-1],
+    )
+    options = {"rights": RowRights(user=boss), "dry_run": dry_run}
+
+    # when
+    portable, portable_rows = _load_twice(
+        kind, FILES[kind], copy=False, settings=settings, **options
+    )
+    copied, copied_rows = _load_twice(kind, FILES[kind], copy=True, settings=settings, **options)
+
+    # then
+    assert accepted and accepted[0] > 0
+    assert copied == portable
+    assert copied_rows == portable_rows
+    if dry_run:
+        assert portable[0][0] == portable[1][0], "a dry run keeps nothing"
+    elif kind in ("contacts", "deals"):
+        # A new record whose owner cell is blank is the uploader's (the second load of the
+        # same file then clears it: a blank cell in an owner column does, for a manager).
+        with transaction.atomic():
+            import_records(kind=kind, stream=io.BytesIO(FILES[kind].encode()), **options)
+            owners = set(_snapshot(kind)["rows"]["c-2" if kind == "contacts" else "d-2"].items())
+            transaction.set_rollback(True)
+        assert ("owner", boss.pk) in owners
+
+
+def test_a_sales_rep_at_the_import_page_takes_the_portable_path(settings, monkeypatch):
+    """A rep's rows are checked against their own records one by one (imports.scoping)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY path is PostgreSQL's")
+    # given
+    settings.WAWASAN_IMPORT_COPY = True
+    rep = UserFactory(username="rita", is_staff=True)
+    rep.groups.add(Group.objects.get(name=SALES_REP))
+    monkeypatch.setattr(fast, "import_fast", lambda **kwargs: pytest.fail("COPY path taken"))
+
+    # when
+    result = import_records(
+        kind="contacts",
+        stream=io.BytesIO(b"external_id,first_name,created_at\nc-1,Ani,2026-01-05\n"),
+        rights=RowRights(user=rep),
+    )
+
+    # then: the row is the rep's, written by the portable path
+    assert result.summary() == "created 1, updated 0, unchanged 0, rejected 0"
+    assert Contact.objects.get(external_id="c-1").owner == rep
+    assert not fast.rights_allow("contacts", RowRights(user=rep))
