@@ -1,12 +1,15 @@
-"""`import_records` against PostgreSQL's COPY, per kind (issue 33); not part of the test suite.
+"""`import_records` against PostgreSQL's COPY, per kind (issues 33); not part of the test suite.
 
     DATABASE_URL=postgres://... .venv/bin/python bench/import_copy.py [--rows N] [--kinds ...]
+        [--paths copy portable] [--triggers]
 
-For contacts, deals, chat_rooms and deal_items it writes an N-row file to /tmp, then measures
-in one run: COPY of the file into a bare typed temp table; the portable importer (the path of
-round five, `WAWASAN_IMPORT_COPY=False`); the COPY path; the COPY path again on the same file
-(every row unchanged). The rows each load created are deleted before the next. Deals are also
-loaded with the change-log triggers disabled, to price them. Prints one JSON line per kind.
+For contacts, deals, chat_rooms and deal_items it writes an N-row file to /tmp (the same file
+for the same N, whichever checkout runs this script), then measures in one run: COPY of the
+file into a bare typed temp table; each path asked for (`copy`: the COPY path, `portable`:
+`WAWASAN_IMPORT_COPY=False`), each into a table without the benchmark's rows; then the COPY
+path again on the same file (every row unchanged). `--triggers` also loads deals with the
+user triggers disabled, to price the change log. Prints one JSON line per kind with the load
+average. For an A/B against another checkout, copy this file into its bench/ and run it there.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ def write_file(kind: str, rows: int) -> Path:
             for n in range(rows):
                 stage, outcome = stages[n % 3]
                 closed = "2025-06-01T10:00:00" if outcome != "open" else ""
-                w.writerow([f"{PREFIX}-d-{n}", f"Deal {n}", f"{PREFIX}-c-{n % 1000}", stage,
+                w.writerow([f"{PREFIX}-d-{n}", f"Deal {n}", f"{PREFIX}-gc-{n % 1000}", stage,
                             outcome, f"{(n % 977) * 1000}.00", "IDR", "2025-05-01T10:00:00",
                             closed])  # fmt: skip
         elif kind == "chat_rooms":
@@ -87,10 +90,18 @@ def write_file(kind: str, rows: int) -> Path:
     return path
 
 
-def given() -> None:
-    """What the files refer to: 1000 chat contacts, 50 products (contacts and deals are loaded
-    by the benchmark itself, in order)."""
+def given(rows: int) -> None:
+    """What the files refer to: 1000 chat contacts, 1000 contacts (the deals'), 50 products,
+    and the deals of the deal_items file (loaded by the COPY path, untimed, if missing)."""
     with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO customers_contact (external_id, email, phone, email_key, phone_key, "
+            "resolved_email_key, resolved_phone_key, first_name, last_name, source, city, "
+            "country, created_at, updated_at) "
+            "SELECT %s || g, '', '', '', '', '', '', 'Ani', '', '', '', '', now(), now() "
+            "FROM generate_series(0, 999) g ON CONFLICT DO NOTHING",
+            [f"{PREFIX}-gc-"],
+        )
         cursor.execute(
             "INSERT INTO chats_chatcontact (external_id, channel, name, email, phone, email_key, "
             "phone_key, resolved_email_key, resolved_phone_key, created_at, updated_at) "
@@ -121,6 +132,15 @@ def copy_seconds(kind: str, path: Path) -> float:
     return seconds
 
 
+def deals_for_items(rows: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM deals_deal WHERE external_id LIKE %s", [f"{PREFIX}-d-%"]
+        )
+        if cursor.fetchone()[0] < (rows + 1) // 2:
+            load("deals", write_file("deals", rows), copy=True)
+
+
 def load(kind: str, path: Path, *, copy: bool) -> tuple[float, str]:
     settings.WAWASAN_IMPORT_COPY = copy
     began = time.perf_counter()
@@ -130,16 +150,31 @@ def load(kind: str, path: Path, *, copy: bool) -> tuple[float, str]:
 
 
 def remove(kind: str) -> None:
+    """The benchmark's rows of `kind` (and of what refers to them), then VACUUM ANALYZE."""
+    ours = [f"{PREFIX}-%"]
     with connection.cursor() as cursor:
-        if kind == "deal_items":
+        if kind in ("deal_items", "deals"):
             cursor.execute(
                 "DELETE FROM deals_dealitem WHERE deal_id IN "
                 "(SELECT id FROM deals_deal WHERE external_id LIKE %s)",
-                [f"{PREFIX}-%"],
+                ours,
             )
-        else:
-            cursor.execute(f"DELETE FROM {TABLES[kind]} WHERE external_id LIKE %s", [f"{PREFIX}-%"])
-        cursor.execute("VACUUM ANALYZE " + (TABLES.get(kind) or "deals_dealitem"))
+        if kind == "deals":
+            cursor.execute(
+                "DELETE FROM deals_dealchange WHERE deal_id IN "
+                "(SELECT id FROM deals_deal WHERE external_id LIKE %s)",
+                ours,
+            )
+        if kind == "contacts":
+            cursor.execute(
+                "DELETE FROM customers_contact WHERE external_id LIKE %s",
+                [f"{PREFIX}-c-%"],
+            )
+        elif kind != "deal_items":
+            cursor.execute(f"DELETE FROM {TABLES[kind]} WHERE external_id LIKE %s", ours)
+    for table in (TABLES.get(kind) or "deals_dealitem", "deals_dealchange"):
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 def changed_records() -> int:
@@ -153,43 +188,42 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--kinds", nargs="*", default=["contacts", "deals", "chat_rooms",
                                                        "deal_items"])  # fmt: skip
+    parser.add_argument("--paths", nargs="*", default=["portable", "copy"])
+    parser.add_argument("--triggers", action="store_true")
     args = parser.parse_args()
     assert connection.vendor == "postgresql", "set DATABASE_URL to a PostgreSQL database"
     for kind in ("deal_items", "deals", "chat_rooms", "contacts"):  # an earlier run's rows
         remove(kind)
-    given()
+    given(args.rows)
     for kind in args.kinds:
         path = write_file(kind, args.rows)
+        if kind == "deal_items":
+            deals_for_items(args.rows)
+        out: dict[str, object] = {"kind": kind, "rows": args.rows}
+        out["load_average_before"] = [round(x, 1) for x in os.getloadavg()]
         copy = copy_seconds(kind, path)
-        out: dict[str, object] = {"kind": kind, "rows": args.rows, "copy_s": round(copy, 2)}
-        out["copy_rows_per_s"] = round(args.rows / copy)
-        if kind != "deal_items":
+        out.update(copy_s=round(copy, 2), copy_rows_per_s=round(args.rows / copy))
+        for name in args.paths:
             remove(kind)
-        portable, summary = load(kind, path, copy=False)
-        out.update(portable_s=round(portable, 2), portable_rows_per_s=round(args.rows / portable))
-        out["portable_summary"] = summary
-        if kind != "deal_items":
-            remove(kind)
-        else:
-            remove("deal_items")
-        before = changed_records()
-        fast, summary = load(kind, path, copy=True)
-        out.update(copy_path_s=round(fast, 2), copy_path_rows_per_s=round(args.rows / fast))
-        out["copy_path_summary"] = summary
-        out["change_log_rows"] = changed_records() - before
+            before = changed_records()
+            seconds, summary = load(kind, path, copy=name == "copy")
+            out[f"{name}_path_s"] = round(seconds, 2)
+            out[f"{name}_path_rows_per_s"] = round(args.rows / seconds)
+            out[f"{name}_path_vs_copy"] = round(copy / seconds, 3)
+            out[f"{name}_path_summary"] = summary
+            out[f"{name}_path_change_log_rows"] = changed_records() - before
         again, summary = load(kind, path, copy=True)
-        out.update(unchanged_s=round(again, 2), unchanged_summary=summary)
-        out["portable_vs_copy"] = round(copy / portable, 3)
-        out["copy_path_vs_copy"] = round(copy / fast, 3)
-        if kind == "deals":
+        out.update(reload_s=round(again, 2), reload_summary=summary)
+        if kind == "deals" and args.triggers:
             # The change-log triggers' share: the same load with them switched off.
             remove("deals")
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute("ALTER TABLE deals_deal DISABLE TRIGGER USER")
                 quiet, _ = load(kind, path, copy=True)
                 transaction.set_rollback(True)
-            out["copy_path_without_triggers_s"] = round(quiet, 2)
+            out["copy_without_triggers_s"] = round(quiet, 2)
             load(kind, path, copy=True)  # the deals again, for deal_items
+        out["load_average_after"] = [round(x, 1) for x in os.getloadavg()]
         print(json.dumps(out), flush=True)
 
 

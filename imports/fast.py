@@ -65,7 +65,8 @@ PHONES = "imports_stage_phone"
 STAGES = "imports_stage_stages"
 REASONS = "imports_stage_reasons"
 ITEMS = "imports_stage_items"
-TEMP_TABLES = ", ".join((STAGE, BATCH, PHONES, STAGES, REASONS, ITEMS))
+DUPS = "imports_stage_dups"
+TEMP_TABLES = ", ".join((STAGE, BATCH, PHONES, STAGES, REASONS, ITEMS, DUPS))
 
 # What Python's str.strip() removes: btrim() with this set gives the same cell.
 PY_SPACE = "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace())
@@ -511,8 +512,9 @@ class Plan:
             else:
                 oks.append(f"({cell} = '' OR {alias}.id IS NOT NULL)")
         oks += self.extra_ok
-        key = self.fields["external_id"].value
-        oks.append(f"count(*) OVER (PARTITION BY {key}) = 1")
+        # The same key twice in the batch: both rows are the portable path's.
+        joins.append(f"LEFT JOIN {DUPS} dup ON dup.k = {self.fields['external_id'].value}")
+        oks.append("dup.k IS NULL")
         for name, field in self.fields.items():
             selects.append(f"{field.value} AS v_{name}")
         selects.append(f"({' AND '.join(f'({ok})' for ok in oks)}) AS ok")
@@ -572,7 +574,15 @@ class Plan:
             # The duplicate-key window and the insert's line order sort the whole batch: in
             # memory, not in 4 MB runs on disk (this transaction only).
             cursor.execute(f"SET LOCAL work_mem = '{SORT_MEMORY}'")
-            cursor.execute(f"DROP TABLE IF EXISTS {BATCH}")
+            cursor.execute(f"DROP TABLE IF EXISTS {BATCH}, {DUPS}")
+            # The keys given twice: an aggregate of one column, not a window sorting every
+            # row of the batch.
+            key = f"c{self.cols.index['external_id']}"
+            cursor.execute(
+                f"CREATE TEMP TABLE {DUPS} AS SELECT btrim(coalesce({key}, ''), {_q(PY_SPACE)}) "
+                f"AS k FROM {STAGE} WHERE ord BETWEEN {low} AND {high} GROUP BY 1 "
+                "HAVING count(*) > 1"
+            )
             for sql in self.pre_sql(low, high):
                 cursor.execute(sql)
             cursor.execute(self.batch_sql(low, high))
