@@ -559,7 +559,15 @@ SEGMENT_FILTER_GROUPS: tuple[tuple[Any, tuple[str, ...]], ...] = (
     ),  # fmt: skip
     (
         _("Prediction and health"),
-        ("p_alive_min", "p_alive_max", "predicted_clv_min", "predicted_clv_max", "value", "health"),
+        (
+            "p_alive_min",
+            "p_alive_max",
+            "predicted_clv_min",
+            "predicted_clv_max",
+            "value",
+            "value_as_of",
+            "health",
+        ),
     ),
     (_("RFM"), ("segment", "r", "f", "rfm_start", "rfm_end")),
     (

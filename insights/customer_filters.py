@@ -22,7 +22,8 @@ Parameters (all optional; a bad value raises CustomerFilterError naming the para
   prediction of the last rebuild (insights.CustomerValue: as of today, horizon 365 days);
   customers without one (no buying day) never match a range.
 * value=at_risk: P(alive) below 0.5 as of the last rebuild (the default model, MBG/NBD: a
-  one-time buyer can be at risk too).
+  one-time buyer can be at risk too); with value_as_of (YYYY-MM-DD, up to today) as of that
+  date instead, scored with its fit: the customers the dashboard's card of that date counts.
 * health = healthy | attention | at_risk: the health band as of the last rebuild
   (insights.CustomerHealth); customers without a score never match.
 * buyers = new | returning | lost with buyers_start, buyers_end (a bucket) and lost_after
@@ -44,14 +45,24 @@ from typing import Any
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import dateformat
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from chats.models import ChatRoom
+from common.db_routing import read_connection
 from deals.models import Deal, DealItem, Product
 
-from . import lifecycle, queries
+from . import customer_value, lifecycle, queries
 from .customer_search import customer_search_q
 from .models import CustomerStats, CustomerWonDay, DealFact, Segment
-from .periods import CURRENT_PRESETS, PAST_PRESETS, Period, PeriodError, parse_period
+from .periods import (
+    CURRENT_PRESETS,
+    PAST_PRESETS,
+    Period,
+    PeriodError,
+    local_today,
+    parse_period,
+)
+from .templatetags.insights_format import number_format
 
 __all__ = [
     "FILTER_PARAMS",
@@ -128,6 +139,7 @@ FILTER_PARAMS = (
     "predicted_clv_min",
     "predicted_clv_max",
     "value",
+    "value_as_of",
     "buyers",
     "buyers_start",
     "buyers_end",
@@ -374,11 +386,26 @@ def _predicted(queryset: QuerySet, get: Mapping[str, str]) -> QuerySet:
         queryset = queryset.filter(value__predicted_clv__lte=_money("predicted_clv_max", value))
     if value := get.get("value"):
         _choice("value", value, ("at_risk",))
-        queryset = queryset.filter(value__p_alive__lt=0.5)
+        if as_of := get.get("value_as_of"):
+            # The dashboard card's as-of date: the customers its figure counts, scored with the
+            # fit of that date (a past period's at-risk set is not today's).
+            day = _as_of_day(as_of)
+            queryset = queryset.filter(id__in=customer_value.at_risk_customer_ids(as_of=day))
+        else:
+            queryset = queryset.filter(value__p_alive__lt=customer_value.AT_RISK_BELOW)
+    elif get.get("value_as_of"):
+        raise CustomerFilterError("value_as_of", _("needs value=at_risk"))
     if value := get.get("health"):
         _choice("health", value, ("healthy", "attention", "at_risk"))
         queryset = queryset.filter(health__band=value)
     return queryset
+
+
+def _as_of_day(value: str) -> date:
+    day = _date("value_as_of", value)
+    if day > local_today():
+        raise CustomerFilterError("value_as_of", _("a date up to today"))
+    return day
 
 
 def customer_order(queryset: QuerySet, ordering: str | None) -> QuerySet:
@@ -416,6 +443,47 @@ def _bought(queryset: QuerySet, external_id: str, period: Period | None) -> Quer
         start, end = _days(period)
         facts = facts.filter(close_day__gte=start, close_day__lte=end)
     return queryset.filter(Exists(facts))
+
+
+def product_buyers(*, product_ids: list[int], period: Period | None) -> dict[int, tuple[int, int]]:
+    """(won deals, customers) per product: the won deals that include it closed in P (any time
+    without P), as top products counts them, and the customers among them, as the product's
+    drill-down lists them (a deal without a customer has none). One grouped query."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+
+    def compute() -> list[list[int]]:
+        marks = ", ".join(["%s"] * len(ids))
+        where, params = "", list(ids)
+        if period is not None:
+            where = "AND f.close_day >= %s AND f.close_day <= %s"
+            params += list(_days(period))
+        sql = f"""
+            SELECT i.product_id, COUNT(DISTINCT f.deal_id), COUNT(DISTINCT f.customer_id)
+            FROM {DealFact._meta.db_table} f
+            JOIN {DealItem._meta.db_table} i ON i.deal_id = f.deal_id
+            WHERE i.product_id IN ({marks}) AND f.status = 'won' {where}
+            GROUP BY i.product_id
+        """
+        with read_connection().cursor() as cursor:
+            cursor.execute(sql, params)
+            return [[int(value) for value in row] for row in cursor]
+
+    # Cached with the figures (a year of a popular product joins many deal items).
+    span = (period.start, period.end) if period is not None else ("all", "time")
+    rows = queries._cached("product_buyers", (*span, *ids), compute)
+    return {pid: (deals, customers) for pid, deals, customers in rows}
+
+
+def deals_by_customers(deals: int, customers: int) -> str:
+    """ "16 deals by 15 customers": what a top-products figure counts beside what its list shows."""
+    return _("%(deals)s by %(customers)s") % {
+        "deals": ngettext("%(n)s deal", "%(n)s deals", deals)
+        % {"n": number_format(deals, decimals=0)},
+        "customers": ngettext("%(n)s customer", "%(n)s customers", customers)
+        % {"n": number_format(customers, decimals=0)},
+    }
 
 
 def _revenue(queryset: QuerySet, get: Mapping[str, str], period: Period | None) -> QuerySet:
@@ -556,8 +624,16 @@ def customer_filter_summary(params: Mapping[str, str]) -> list[str]:
     parts: list[str] = []
     period = list_period(get)
     if value := get.get("product"):
-        name = Product.objects.filter(external_id=value).values_list("name", flat=True).first()
-        parts.append(_("Bought %(product)s") % {"product": name or value})
+        found = Product.objects.filter(external_id=value).values_list("pk", "name").first()
+        parts.append(_("Bought %(product)s") % {"product": found[1] if found else value})
+        if found and set(get) <= {"product", "start", "end", "preset"}:
+            # The top-products drill-down as the dashboard links it: the chart counted won
+            # deals, this list shows their customers; say both (other filters would narrow
+            # the customers below the figure's).
+            deals, customers = product_buyers(product_ids=[found[0]], period=period).get(
+                found[0], (0, 0)
+            )
+            parts.append(deals_by_customers(deals, customers))
     if value := get.get("lost_reason"):
         parts.append(_("Lost a deal: %(reason)s") % {"reason": value})
     if get.get("has_deals") == "yes":
@@ -614,8 +690,8 @@ def customer_filter_summary(params: Mapping[str, str]) -> list[str]:
         }
         parts.append(_("Health: %(band)s") % {"band": labels.get(value, value)})
     if value := get.get("segment_id"):
-        name = Segment.objects.filter(pk=int(value)).values_list("name", flat=True).first()
-        parts.append(_("Segment: %(name)s") % {"name": name or value})
+        saved = Segment.objects.filter(pk=int(value)).values_list("name", flat=True).first()
+        parts.append(_("Segment: %(name)s") % {"name": saved or value})
     parts += _lifecycle_summary(get)
     return parts
 
@@ -651,7 +727,11 @@ def _lifecycle_summary(get: Mapping[str, str]) -> list[str]:
             )
         parts.append(text % {"cohort": cohort, "offset": offset})
     if get.get("value") == "at_risk":
-        parts.append(_("At risk: P(alive) below 0.5 as of the last rebuild (today)"))
+        if as_of := get.get("value_as_of"):
+            day = dateformat.format(date.fromisoformat(as_of), "j M Y")
+            parts.append(_("At risk: P(alive) below 0.5 as of %(date)s") % {"date": day})
+        else:
+            parts.append(_("At risk: P(alive) below 0.5 as of the last rebuild (today)"))
     state = get.get("lifecycle")
     if state == "active":
         parts.append(

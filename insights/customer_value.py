@@ -313,6 +313,30 @@ def customer_value(
     )
 
 
+def at_risk_customer_ids(*, as_of: date, model: str = DEFAULT_MODEL) -> list[int]:
+    """The customers the "Customers at risk" figure counts as of `as_of` (METRICS.md V: P(alive)
+    below 0.5 under the fit of that date; with BG/NBD also x > 0): the card's drill-down list.
+
+    Scored per customer with the same fit as customer_value's triples, so the list counts
+    exactly what the card says; cached per (A, model) like the figure. Empty when not fitted.
+    """
+    a = as_of.toordinal()
+
+    def compute() -> list[int]:
+        try:
+            fits = _fits_for(a, *_inputs(a), model)
+        except clv.ModelError:
+            return []
+        rows = _fetch_array(_PER_CUSTOMER_SQL, {"as_of": a}, 5)
+        x, t_x, T = rows[:, 1], rows[:, 2] - rows[:, 3], a - rows[:, 3]
+        at_risk = clv.purchase_p_alive(fits.purchase, x, t_x, T) < AT_RISK_BELOW
+        if model == clv.BGNBD:
+            at_risk &= x > 0
+        return sorted(int(pk) for pk in rows[at_risk, 0].tolist())
+
+    return queries._cached("value_at_risk", (as_of, model), compute)
+
+
 @dataclass(frozen=True)
 class CustomerValueFigures:
     """The headline figures of METRICS.md V (None while the model cannot be fitted)."""

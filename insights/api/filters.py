@@ -99,6 +99,11 @@ DOCS: dict[str, str] = {
         "`at_risk`: customers whose P(alive) is below 0.5 as of the last rebuild (MBG/NBD: one-"
         "time buyers included)."
     ),
+    "value_as_of": (
+        "With value=at_risk: the as-of date A (YYYY-MM-DD, up to today) instead of the last "
+        "rebuild's; P(alive) is scored with the fit of A, as the customers-at-risk figure of a "
+        "period whose as-of date is A counts them."
+    ),
     "health": (
         "`healthy` (health 70 or more), `attention` (40 to 69) or `at_risk` (below 40), as of "
         "the last rebuild; customers without a buying day have no health and never match."

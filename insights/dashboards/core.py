@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from .. import queries
+from .. import customer_filters, queries
 from ..figures import cards, figure
 from ..templatetags.insights_format import country_label, display_label
 from . import drilldown
@@ -91,9 +91,16 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
         for r in lost
     ]
     external_ids = drilldown.product_external_ids(p.product_id for p in products)
+    # The chart counts won deals, the drill-down lists their customers: the row says both.
+    buyers = customer_filters.product_buyers(
+        product_ids=[p.product_id for p in products], period=period
+    )
     product_rows = [
         {
             "row": p,
+            "buyers": customer_filters.deals_by_customers(
+                p.won_deals, buyers.get(p.product_id, (0, 0))[1]
+            ),
             "drill": DrillDown(
                 drilldown.product_filters(external_id=external_ids[p.product_id], period=period)
             )

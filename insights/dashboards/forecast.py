@@ -25,6 +25,21 @@ from ..periods import Period, local_today
 REPEAT_FILTERS = {"p_alive_min": "0", "ordering": "-expected_purchases"}
 
 
+# Headline figures shown inside another figure's element rather than as a card of their own
+# (the registry coverage test reads this): the overdue and undated values in their warning,
+# the win rate in the weighting sentence about the value at that rate, the buying days and the
+# model's state in the sentence about the expected repeat revenue.
+SHOWN_WITHIN = {
+    "overdue_value": "overdue_deals",
+    "undated_value": "undated_deals",
+    "historical_win_rate_pct": "value_at_historical_rate",
+    "expected_buying_days": "expected_repeat_revenue",
+    "model_fitted": "expected_repeat_revenue",
+}
+# Shown only when there are some: a warning, not a card of zeros.
+SHOWN_WHEN_ANY = ("overdue_deals", "undated_deals")
+
+
 def deal_list_url(**filters: Any) -> str:
     try:
         base = reverse("admin:deals_deal_changelist")

@@ -72,12 +72,14 @@ NOT_FITTED_WHY = {
 NOT_FITTED_WHY["not_finite"] = NOT_FITTED_WHY["no_convergence"]
 
 
-def _at_risk_url() -> str:
+def _at_risk_url(as_of: str) -> str:
+    """The customer list of the card's at-risk customers: as of the card's date A, not the
+    last rebuild's, so a past period's list counts what its card says."""
     try:
         base = reverse("admin:customers_customer_changelist")
     except NoReverseMatch:
         base = "/admin/customers/customer/"
-    return f"{base}?{urlencode({'value': 'at_risk'})}"
+    return f"{base}?{urlencode({'value': 'at_risk', 'value_as_of': as_of})}"
 
 
 def value_section(*, period: Period) -> dict[str, Any]:
@@ -126,7 +128,7 @@ def value_section(*, period: Period) -> dict[str, Any]:
         "charts": charts,
         "help": VALUE_HELP,
         "why_not_fitted": NOT_FITTED_WHY.get(data.get("reason") or "no_convergence"),
-        "at_risk_url": _at_risk_url(),
+        "at_risk_url": _at_risk_url(data["as_of"]),
     }
 
 

@@ -9,6 +9,7 @@ Django's l10n so the rules are the same on every page and in tests.
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from django import template
@@ -215,11 +216,18 @@ def country_label(code: object) -> str:
     text = "" if code is None else str(code)
     if len(text) != 2:
         return display_label(text)
+    return _territories(get_language() or settings.LANGUAGE_CODE).get(text.upper(), text)
+
+
+@lru_cache(maxsize=16)
+def _territories(language: str) -> dict[str, str]:
+    """The locale's country names, parsed once per language: a page of 200 companies' rows
+    would otherwise parse the locale data once per row."""
     try:
-        locale = Locale.parse((get_language() or settings.LANGUAGE_CODE).replace("-", "_"))
+        locale = Locale.parse(language.replace("-", "_"))
     except (UnknownLocaleError, ValueError):
         locale = Locale("en")
-    return str(locale.territories.get(text.upper(), text))
+    return {code: str(name) for code, name in locale.territories.items()}
 
 
 @register.filter(name="country")
@@ -249,7 +257,23 @@ def changelist_summary(changelist: object) -> list[str]:
                 "end": _day_param(_first(high)) if high else "…",
             }
         )
+    low, high = params.get("expected_from"), params.get("expected_to")
+    if low or high:  # the forecast's drill-downs to the deal list
+        parts.append(
+            str(gettext_lazy("Expected to close %(start)s to %(end)s"))
+            % {
+                "start": _day_param(_first(low)) if low else "…",
+                "end": _day_param(_first(high)) if high else "…",
+            }
+        )
     for spec in getattr(changelist, "filter_specs", []):
+        if hasattr(spec, "prefix") and isinstance(getattr(spec, "values", None), dict):
+            # A date range filter (the deal list's close date): its dates in the reader's form.
+            if spec.values:
+                start, end = (spec.values.get(n) for n in spec.expected_parameters())
+                span = f"{_day_param(start) if start else '…'} – {_day_param(end) if end else '…'}"
+                parts.append(f"{spec.title}: {span}")
+            continue
         choices = list(spec.choices(changelist))
         for choice in choices[1:]:  # the first is "All"
             if choice.get("selected"):

@@ -8,7 +8,7 @@ check the page asked for the right period.
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from insights import customer_value, health, service
+from insights import customer_filters, customer_value, health, service
 from insights import lifecycle as lc
 from insights import queries as q
 from insights.dashboards import owners as owners_dashboard
@@ -85,6 +85,11 @@ class FakeQueries:
             q.ProductRow(1, "Paket Premium", 9, Decimal("12.00"), Decimal("18000000.00")),
             q.ProductRow(2, "Paket Dasar", 4, Decimal("4.50"), Decimal("2250000.50")),
         ]
+
+    def product_buyers(self, *, product_ids, period):
+        """Won deals and customers of each shown product (the drill-down's customers)."""
+        self._record("product_buyers", product_ids=product_ids, period=period)
+        return {1: (9, 7), 2: (4, 4)}
 
     def rfm_segments(self, *, period):
         self._record("rfm_segments", period=period)
@@ -191,6 +196,7 @@ class FakeQueries:
         ):
             monkeypatch.setattr(q, name, getattr(self, name))
         monkeypatch.setattr(customer_value, "customer_value", self.customer_value)
+        monkeypatch.setattr(customer_filters, "product_buyers", self.product_buyers)
         monkeypatch.setattr(health, "customer_health", self.customer_health)
         for name in ("buyer_lifecycle", "cohort_retention"):
             monkeypatch.setattr(lc, name, getattr(self, name))

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from insights.comparison import comparison_period
 from insights.enqueue import Outcome, RebuildRequest
-from insights.periods import CURRENT_PRESETS, NEXT_PRESETS, PAST_PRESETS, local_today
+from insights.periods import CURRENT_PRESETS, NEXT_PRESETS, PAST_PRESETS, local_today, parse_period
 from tests.factories import UserFactory
 from tests.insights.dashboard_fakes import FakeQueries
 
@@ -114,6 +114,7 @@ def test_default_period_is_last_30_days_and_every_query_gets_it(client, fake, vi
         "sales_lifecycle",
         "lost_reasons",
         "top_products",
+        "product_buyers",
         "rfm_segments",
         "rfm_grid",
         "revenue_kpis",
@@ -443,7 +444,10 @@ def test_customer_value_section(client, fake, viewer):
     section = html.split('id="section-value"')[1]
     assert "Customer value (predicted)" in section
     assert "123,457" in section  # IDR is shown without cents
-    assert 'href="/admin/customers/customer/?value=at_risk"' in section
+    # the drill-down lists the card's at-risk customers, as of the card's date (last year's end)
+    end = parse_period(preset="last_year").end.isoformat()
+    assert f'href="/admin/customers/customer/?value=at_risk&amp;value_as_of={end}"' in section
+    assert f"The link lists the customers at risk as of {end}" in section
     assert ">321<" in section
     assert "probability of still buying from you is below 50%" in section
     assert 'id="insights-value-charts"' in section

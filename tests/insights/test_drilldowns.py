@@ -144,3 +144,39 @@ def test_demographics_country_and_city_rows_drill_to_their_customers(month):
     for row in demo.by_country:
         key = row.key or "Other"
         assert listed({"country": key, "first_seen_to": "2026-03-31"}) == row.customers
+
+
+def _showing(html: str) -> str:
+    return html.split('id="filter-summary"')[1].split("</p>")[0]
+
+
+@pytest.mark.parametrize(
+    ("language", "tablet", "pos"),
+    [
+        ("en", "3 deals by 2 customers", "2 deals by 1 customer"),
+        ("id", "3 transaksi oleh 2 pelanggan", "2 transaksi oleh 1 pelanggan"),
+    ],
+)
+def test_top_products_say_deals_by_customers_on_the_dashboard_and_the_list(
+    month, admin_client, language, tablet, pos
+):
+    # given: Tablet counts w1, w2, w3 (customers a, c); POS w1 and a deal without customer (a)
+    admin_client.cookies["django_language"] = language
+    rows = {r.product: r for r in queries.top_products(period=P)}
+    ids = drilldowns.product_external_ids(r.product_id for r in rows.values())
+    # when
+    page = admin_client.get(
+        "/admin/insights/dashboard/",
+        {"preset": "custom", "start": "2026-03-01", "end": "2026-03-31"},
+    ).content.decode()
+    table = page.split('id="section-products"')[1].split("</section>")[0]
+    # then: the dashboard's row and the list's Showing line say the same real counts
+    for name, words in (("Tablet", tablet), ("POS", pos)):
+        row = rows[name]
+        filters = drilldowns.product_filters(external_id=ids[row.product_id], period=P)
+        deals, customers = int(words.split()[0]), int(words.split()[-2])
+        assert (deals, customers) == (row.won_deals, listed(filters))
+        assert f"<td>{words}</td>" in table
+        listing = admin_client.get("/admin/customers/customer/", filters)
+        assert listing.context["cl"].result_count == customers
+        assert words in _showing(listing.content.decode())

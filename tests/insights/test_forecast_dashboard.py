@@ -9,11 +9,13 @@ import pytest
 from customers.models import Customer
 from insights import forecast
 from insights.dashboards.forecast import (
+    SHOWN_WITHIN,
     deal_list_url,
     forecast_section,
     pipeline_url,
     repeat_customers_url,
 )
+from insights.figures import cards
 from insights.models import CustomerValue
 from insights.periods import Period, local_today
 from tests.factories import ContactFactory, CustomerFactory, DealFactory, UserFactory
@@ -47,6 +49,17 @@ def test_section_comes_first_for_a_period_that_has_not_ended(staff, pipeline):  
     assert "60" in section.split('id="forecast-weighting"')[1].split("</p>")[0]
     period = Period(day(1), day(30))
     assert pipeline_url(period=period).replace("&", "&amp;") in section
+
+
+def test_forecast_cards_carry_figure_ids(staff, pipeline):  # noqa: F811
+    # given a pipeline with overdue and undated deals (their warnings show)
+    html = staff.get(URL, {"preset": "next_30_days"}).content.decode()
+    section = html.split('id="section-forecast"')[1].split("</section>")[0]
+    # then every headline figure of the registry's forecast section has its element
+    for entry in cards("forecast"):
+        key = SHOWN_WITHIN.get(entry.key, entry.key)
+        assert f'id="figure-{key}"' in section, entry.key
+    assert section.count('id="figure-') == 7
 
 
 def test_no_section_for_a_period_that_has_ended(staff, pipeline):  # noqa: F811
