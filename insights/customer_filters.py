@@ -48,11 +48,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from chats.models import ChatRoom
-from common.db_routing import read_connection
 from deals.models import Deal, DealItem, Product
 
 from . import customer_value, lifecycle, queries
 from .customer_search import customer_search_q
+from .engine import cache, db
 from .models import CustomerStats, CustomerWonDay, DealFact, Segment
 from .periods import (
     CURRENT_PRESETS,
@@ -448,32 +448,37 @@ def _bought(queryset: QuerySet, external_id: str, period: Period | None) -> Quer
 def product_buyers(*, product_ids: list[int], period: Period | None) -> dict[int, tuple[int, int]]:
     """(won deals, customers) per product: the won deals that include it closed in P (any time
     without P), as top products counts them, and the customers among them, as the product's
-    drill-down lists them (a deal without a customer has none). One grouped query."""
+    drill-down lists them (a deal without a customer has none). One grouped query, cached with
+    the figures (a year of a popular product joins many deal items)."""
     ids = sorted(set(product_ids))
     if not ids:
         return {}
-
-    def compute() -> list[list[int]]:
-        marks = ", ".join(["%s"] * len(ids))
-        where, params = "", list(ids)
-        if period is not None:
-            where = "AND f.close_day >= %s AND f.close_day <= %s"
-            params += list(_days(period))
-        sql = f"""
-            SELECT i.product_id, COUNT(DISTINCT f.deal_id), COUNT(DISTINCT f.customer_id)
-            FROM {DealFact._meta.db_table} f
-            JOIN {DealItem._meta.db_table} i ON i.deal_id = f.deal_id
-            WHERE i.product_id IN ({marks}) AND f.status = 'won' {where}
-            GROUP BY i.product_id
-        """
-        with read_connection().cursor() as cursor:
-            cursor.execute(sql, params)
-            return [[int(value) for value in row] for row in cursor]
-
-    # Cached with the figures (a year of a popular product joins many deal items).
     span = (period.start, period.end) if period is not None else ("all", "time")
-    rows = queries._cached("product_buyers", (*span, *ids), compute)
+    rows = cache.cached(
+        "product_buyers",
+        (*span, *ids),
+        lambda: product_buyers_payload(product_ids=ids, period=period),
+        shape=product_buyers_payload,  # the payload is the answer: keyed by its builder's source
+    )
     return {pid: (deals, customers) for pid, deals, customers in rows}
+
+
+def product_buyers_payload(*, product_ids: list[int], period: Period | None) -> list[list[int]]:
+    """product_buyers computed: [product id, won deals, customers] per product with some."""
+    marks = ", ".join(f"%(p{n})s" for n in range(len(product_ids)))
+    params: dict[str, Any] = {f"p{n}": pid for n, pid in enumerate(product_ids)}
+    where = ""
+    if period is not None:
+        where = "AND f.close_day >= %(start)s AND f.close_day <= %(end)s"
+        params["start"], params["end"] = _days(period)
+    sql = f"""
+        SELECT i.product_id, COUNT(DISTINCT f.deal_id), COUNT(DISTINCT f.customer_id)
+        FROM {DealFact._meta.db_table} f
+        JOIN {DealItem._meta.db_table} i ON i.deal_id = f.deal_id
+        WHERE i.product_id IN ({marks}) AND f.status = 'won' {where}
+        GROUP BY i.product_id
+    """
+    return [[int(value) for value in row] for row in db.rows(sql, params)]
 
 
 def deals_by_customers(deals: int, customers: int) -> str:

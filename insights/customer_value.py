@@ -320,21 +320,27 @@ def at_risk_customer_ids(*, as_of: date, model: str = DEFAULT_MODEL) -> list[int
     Scored per customer with the same fit as customer_value's triples, so the list counts
     exactly what the card says; cached per (A, model) like the figure. Empty when not fitted.
     """
+    return cache.cached(
+        "value_at_risk",
+        (as_of, model),
+        lambda: at_risk_ids_payload(as_of=as_of, model=model),
+        shape=at_risk_ids_payload,  # the payload is the answer: keyed by its builder's source
+    )
+
+
+def at_risk_ids_payload(*, as_of: date, model: str = DEFAULT_MODEL) -> list[int]:
+    """at_risk_customer_ids computed: ids in ascending order."""
     a = as_of.toordinal()
-
-    def compute() -> list[int]:
-        try:
-            fits = _fits_for(a, *_inputs(a), model)
-        except clv.ModelError:
-            return []
-        rows = _fetch_array(_PER_CUSTOMER_SQL, {"as_of": a}, 5)
-        x, t_x, T = rows[:, 1], rows[:, 2] - rows[:, 3], a - rows[:, 3]
-        at_risk = clv.purchase_p_alive(fits.purchase, x, t_x, T) < AT_RISK_BELOW
-        if model == clv.BGNBD:
-            at_risk &= x > 0
-        return sorted(int(pk) for pk in rows[at_risk, 0].tolist())
-
-    return queries._cached("value_at_risk", (as_of, model), compute)
+    try:
+        fits = fits_for(a, *model_inputs(a), model)
+    except clv.ModelError:
+        return []
+    rows = rows_array(_PER_CUSTOMER_SQL, {"as_of": a}, 5)
+    x, t_x, T = rows[:, 1], rows[:, 2] - rows[:, 3], a - rows[:, 3]
+    at_risk = clv.purchase_p_alive(fits.purchase, x, t_x, T) < AT_RISK_BELOW
+    if model == clv.BGNBD:
+        at_risk &= x > 0
+    return sorted(int(pk) for pk in rows[at_risk, 0].tolist())
 
 
 @dataclass(frozen=True)
