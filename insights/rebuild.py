@@ -115,8 +115,7 @@ def insights_rebuild(
                 and changes.empty
                 and snapshot_rows["records"] == 0
                 and _last_run_day() == local_today()
-                # Targets, business hours and holidays leave no change record.
-                and service.last_clock_key() == service.calendar_key()
+                and not any(family.changed_unlogged() for family in rollup_families)
             ):
                 scope.close()
                 return _unchanged(run, timings)

@@ -29,6 +29,9 @@ class FakeFamily:
     def __init__(self) -> None:
         self.calls: list[tuple[str, object]] = []
 
+    def changed_unlogged(self) -> bool:
+        return False
+
     def full(self, run: families.RunContext) -> dict[str, int]:
         self.calls.append(("full", None))
         return {"fake_rows": 1}
@@ -123,3 +126,20 @@ def test_the_watched_list_is_what_the_database_has_triggers_on():
     # ... and it feeds the change log's kinds and the after-save hook.
     assert set(ChangedRecord.Kind) == {entry.kind for entry in watched.WATCHED if entry.logged}
     assert set(freshness.WATCHED_MODELS) == {entry.model for entry in watched.WATCHED}
+
+
+def test_a_family_input_the_log_does_not_see_makes_the_run_go_ahead(monkeypatch):
+    # given: a rebuild, then nothing in the change log, but a family says an input changed
+    ContactFactory(email="ani@contoh.id")
+    insights_rebuild(trigger="test", full=True)
+    assert insights_rebuild(trigger="test").status == RebuildRun.Status.UNCHANGED
+    fake = FakeFamily()
+    monkeypatch.setattr(fake, "changed_unlogged", lambda: True)
+    monkeypatch.setattr(families, "FAMILIES", (*families.FAMILIES, fake))
+
+    # when
+    run = insights_rebuild(trigger="test")
+
+    # then: an incremental run, not "unchanged", and every family ran
+    assert run.status == RebuildRun.Status.SUCCEEDED and run.rows["incremental"] == 1
+    assert [name for name, _ in fake.calls] == ["take_off", "add_back"]
