@@ -23,7 +23,7 @@ from chats.models import ChatContact
 from customers.identity import ResolvedScope, snapshot_rebuild
 from customers.models import Contact, Customer, CustomerAlias
 
-from . import families, incremental, rollup, service
+from . import families, incremental, rollup
 from .engine.warm import figures_warm
 from .locks import locked_transaction
 from .models import FigureCache, RebuildRun
