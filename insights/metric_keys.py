@@ -30,6 +30,7 @@ NEW_BY_COUNTRY = "new_by_country"  # the same per country; dim = ISO code or "Ot
 NEW_BY_CITY = "new_by_city"  # the same per city; dim = city as written or "Other"
 DEAL_VALUE_CREATED = "deal_value_created"  # deals created and their value (cents)
 WON_REVENUE = "won_revenue"  # won deals closed and their value (cents)
+WON_DEALS = "won_deals"  # won deals closed (all, with or without customer): the §P win rate
 LOST_DEALS = "lost_deals"  # lost deals closed (all, with or without customer); dim = reason
 LOST_DEALS_OF_CUSTOMERS = "lost_deals_of_customers"  # lost deals closed that belong to a customer
 PRODUCT_SALES = "product_sales"  # won deals with the product, quantity, revenue; dim = product id
@@ -50,6 +51,7 @@ SUM_METRICS = (
     NEW_BY_CITY,
     DEAL_VALUE_CREATED,
     WON_REVENUE,
+    WON_DEALS,
     LOST_DEALS,
     LOST_DEALS_OF_CUSTOMERS,
     PRODUCT_SALES,

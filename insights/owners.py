@@ -201,7 +201,7 @@ def _payload(period: Period) -> list[list[Any]]:
     rows = db.rows(
         f"""SELECT kind, owner_id, cycle_days, SUM(deals), SUM(amount)
             FROM {T_OWNER} WHERE day BETWEEN %(start)s AND %(end)s
-            GROUP BY kind, owner_id, cycle_days""",
+            GROUP BY kind, owner_id, cycle_days ORDER BY kind, owner_id, cycle_days""",
         {"start": start, "end": end},
     )
     payload = [

@@ -49,8 +49,8 @@ REWRITTEN_TABLES = (
 )
 # Written into each run's rows: an incremental rebuild follows only a run whose rollups have
 # the inputs it subtracts (format 2: ServiceRoomFact has each room's customer; 3: its
-# service-level columns, METRICS.md §L).
-ROLLUP_FORMAT = 3
+# service-level columns, METRICS.md §L; 4: DailySum's won_deals, §P's win rate).
+ROLLUP_FORMAT = 4
 
 
 def _preset_periods(today: date) -> list:

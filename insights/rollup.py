@@ -326,6 +326,9 @@ def deal_sums_selects(*, deals: str = "") -> list[str]:
             GROUP BY close_day""",
         f"""SELECT '{keys.LOST_DEALS}', reason, close_day, 0, COUNT(*), 0, 0
             FROM {T_FACT} WHERE status = 'lost'{scope} GROUP BY reason, close_day""",
+        # Won deals with or without a customer (§P's historical win rate, beside LOST_DEALS).
+        f"""SELECT '{keys.WON_DEALS}', '', close_day, 0, COUNT(*), 0, 0
+            FROM {T_FACT} WHERE status = 'won'{scope} GROUP BY close_day""",
         # Lost deals of customers per close day (the win rate of K and the lifecycle figures).
         f"""SELECT '{keys.LOST_DEALS_OF_CUSTOMERS}', '', close_day, 0, COUNT(*), 0, 0
             FROM {T_FACT} WHERE customer_id IS NOT NULL AND status = 'lost'{scope}
