@@ -85,7 +85,11 @@ def shape_version(shape: Shape) -> str:
             raise TypeError(f"a cached figure's shape is a dataclass, not {shape!r}")
         text = _describe(shape, set())
     else:
-        text = inspect.getsource(shape)
+        try:
+            text = inspect.getsource(shape)
+        except OSError:  # installed without sources: the compiled body changes with it too
+            code = shape.__code__
+            text = code.co_code.hex() + repr(code.co_consts)
     return hashlib.blake2b(text.encode(), digest_size=4).hexdigest()
 
 
