@@ -212,9 +212,7 @@ def _payload(period: Period) -> list[list[Any]]:
         ["open", owner, 0, n, cents, weighted]
         for owner, n, cents, weighted in open_pipeline_rows(start_day=start, end_day=end)
     ]
-    # Sorted so the stored payload does not depend on the database's row order (the figures
-    # are sums of these rows, in any order).
-    return sorted(payload)
+    return payload
 
 
 def _median(cycles: dict[int, int]) -> int:
