@@ -48,6 +48,7 @@ from .customer_filters import (
 from .customer_search import customer_search_q
 from .dashboards.params import PRESET_LABELS
 from .models import CustomerStats, Segment
+from .section_params import AT_RISK_BELOW, health_band_labels
 from .templatetags.insights_format import (
     country_label,
     day_format,
@@ -183,11 +184,14 @@ class PAliveFilter(_RangeFilter):
     parameters = ("p_alive_min", "p_alive_max")
 
     def ranges(self):
+        risk = number_format(AT_RISK_BELOW, decimals=2)
         return [
             (_("0.8 to 1 (likely to buy again)"), {"p_alive_min": "0.8"}),
-            (_("0.5 to 0.8"), {"p_alive_min": "0.5", "p_alive_max": "0.8"}),
-            (_("0 to 0.5 (at risk)"), {"p_alive_max": "0.5"}),
-        ]
+            # The at-risk bound is the value section's (section_params.AT_RISK_BELOW).
+            (_("%(low)s to 0.8") % {"low": risk}, {"p_alive_min": str(AT_RISK_BELOW),
+                                                   "p_alive_max": "0.8"}),
+            (_("0 to %(high)s (at risk)") % {"high": risk}, {"p_alive_max": str(AT_RISK_BELOW)}),
+        ]  # fmt: skip
 
 
 class HealthFilter(_RangeFilter):
@@ -195,10 +199,11 @@ class HealthFilter(_RangeFilter):
     parameters = ("health",)
 
     def ranges(self):
+        labels = health_band_labels()
         return [
-            (_("Healthy (70 or more)"), {"health": "healthy"}),
-            (_("Needs attention (40–69)"), {"health": "attention"}),
-            (_("At risk (below 40)"), {"health": "at_risk"}),
+            (labels["healthy"], {"health": "healthy"}),
+            (labels["attention"], {"health": "attention"}),
+            (labels["at_risk"], {"health": "at_risk"}),
         ]
 
 

@@ -21,14 +21,15 @@ Parameters (all optional; a bad value raises CustomerFilterError naming the para
 * p_alive_min / p_alive_max (0 to 1) and predicted_clv_min / predicted_clv_max: the stored
   prediction of the last rebuild (insights.CustomerValue: as of today, horizon 365 days);
   customers without one (no buying day) never match a range.
-* value=at_risk: P(alive) below 0.5 as of the last rebuild (the default model, MBG/NBD: a
-  one-time buyer can be at risk too); with value_as_of (YYYY-MM-DD, up to today) as of that
-  date instead, scored with its fit: the customers the dashboard's card of that date counts.
+* value=at_risk: P(alive) below section_params.AT_RISK_BELOW as of the last rebuild (the
+  default model, MBG/NBD: a one-time buyer can be at risk too); with value_as_of
+  (YYYY-MM-DD, up to today) as of that date instead, scored with its fit: the customers the
+  dashboard's card of that date counts.
 * health = healthy | attention | at_risk: the health band as of the last rebuild
   (insights.CustomerHealth); customers without a score never match.
 * buyers = new | returning | lost with buyers_start, buyers_end (a bucket) and lost_after
-  (1-730, default 90): the buyer-lifecycle drill-down; cohort = YYYY-MM with cohort_offset
-  (0-12) and event = purchase | activity: the cohort retained in month cohort + offset.
+  (section_params.LOST_AFTER): the buyer-lifecycle drill-down; cohort = YYYY-MM with
+  cohort_offset and event (section_params): the cohort retained in month cohort + offset.
 * lifecycle = active | lost (with lost_after): the lifecycle state today, active = a buying
   day in the last lost_after days, lost = buying days before but none in them.
 * ordering: id (default), lifetime_revenue, last_purchase, p_alive, predicted_clv, health, each with
@@ -62,6 +63,7 @@ from .periods import (
     local_today,
     parse_period,
 )
+from .section_params import AT_RISK_BELOW, HEALTH_BAND, LOST_AFTER, ParamError
 from .templatetags.insights_format import number_format
 
 __all__ = [
@@ -352,7 +354,7 @@ def _lifecycle(queryset: QuerySet, get: Mapping[str, str]) -> QuerySet:
             queryset = queryset.filter(id__in=lifecycle.drilldown_customer_ids(get) or [])
         if value := get.get("lifecycle"):
             _choice("lifecycle", value, ("active", "lost"))
-            lost_after = _int("lost_after", get.get("lost_after") or "90", low=1, high=730)
+            lost_after = _spec(LOST_AFTER, get)
             ids = lifecycle.lifecycle_state_customer_ids(state=value, lost_after=lost_after)
             queryset = queryset.filter(id__in=ids)
     except CustomerFilterError:
@@ -362,6 +364,15 @@ def _lifecycle(queryset: QuerySet, get: Mapping[str, str]) -> QuerySet:
     except ValueError as error:
         raise CustomerFilterError("cohort" if get.get("cohort") else "buyers", str(error)) from None
     return queryset
+
+
+def _spec(spec: Any, get: Mapping[str, str]) -> Any:
+    """The option as its section's spec parses it (insights.section_params): the API and the
+    dashboard refuse the same values with the same words."""
+    try:
+        return spec.parse(get.get(spec.name))
+    except ParamError as error:
+        raise CustomerFilterError(error.param, error.message) from None
 
 
 def _probability(param: str, value: str) -> float:
@@ -392,12 +403,11 @@ def _predicted(queryset: QuerySet, get: Mapping[str, str]) -> QuerySet:
             day = _as_of_day(as_of)
             queryset = queryset.filter(id__in=customer_value.at_risk_customer_ids(as_of=day))
         else:
-            queryset = queryset.filter(value__p_alive__lt=customer_value.AT_RISK_BELOW)
+            queryset = queryset.filter(value__p_alive__lt=AT_RISK_BELOW)
     elif get.get("value_as_of"):
         raise CustomerFilterError("value_as_of", _("needs value=at_risk"))
-    if value := get.get("health"):
-        _choice("health", value, ("healthy", "attention", "at_risk"))
-        queryset = queryset.filter(health__band=value)
+    if get.get("health"):
+        queryset = queryset.filter(health__band=_spec(HEALTH_BAND, get))
     return queryset
 
 
@@ -704,7 +714,7 @@ def customer_filter_summary(params: Mapping[str, str]) -> list[str]:
 def _lifecycle_summary(get: Mapping[str, str]) -> list[str]:
     """What a lifecycle, cohort, at-risk or lifecycle-state drill-down lists, in words."""
     parts: list[str] = []
-    lost_after = get.get("lost_after") or "90"
+    lost_after = get.get("lost_after") or str(LOST_AFTER.default)
     if state := get.get("buyers"):
         label = {
             "new": _("New buyers"),
@@ -732,11 +742,18 @@ def _lifecycle_summary(get: Mapping[str, str]) -> list[str]:
             )
         parts.append(text % {"cohort": cohort, "offset": offset})
     if get.get("value") == "at_risk":
+        threshold = number_format(AT_RISK_BELOW, decimals=2)
         if as_of := get.get("value_as_of"):
             day = dateformat.format(date.fromisoformat(as_of), "j M Y")
-            parts.append(_("At risk: P(alive) below 0.5 as of %(date)s") % {"date": day})
+            parts.append(
+                _("At risk: P(alive) below %(threshold)s as of %(date)s")
+                % {"threshold": threshold, "date": day}
+            )
         else:
-            parts.append(_("At risk: P(alive) below 0.5 as of the last rebuild (today)"))
+            parts.append(
+                _("At risk: P(alive) below %(threshold)s as of the last rebuild (today)")
+                % {"threshold": threshold}
+            )
     state = get.get("lifecycle")
     if state == "active":
         parts.append(

@@ -26,16 +26,18 @@ from .engine import cache, db
 from .models import CustomerValue, CustomerValueFit, CustomerWonDay
 from .periods import Period, local_today
 from .rollup import rows_write, statistics_refresh
+from .section_params import AT_RISK_BELOW, HORIZON, MODEL
 
 logger = logging.getLogger(__name__)
 
 T_WONDAY = CustomerWonDay._meta.db_table
 T_VALUE = CustomerValue._meta.db_table
-DEFAULT_HORIZON = 365
-MIN_HORIZON, MAX_HORIZON = 1, 730
-AT_RISK_BELOW = 0.5  # METRICS.md V: at risk: p_alive < 0.5 (with bgnbd also x > 0)
-DEFAULT_MODEL = clv.DEFAULT_MODEL
-MODELS = clv.MODELS
+# The section's options (insights.section_params): horizon and model, and at risk: p_alive below
+# AT_RISK_BELOW (METRICS.md V; with bgnbd also x > 0).
+DEFAULT_HORIZON = HORIZON.default
+MIN_HORIZON, MAX_HORIZON = HORIZON.low, HORIZON.high
+DEFAULT_MODEL = MODEL.default
+MODELS = MODEL.choices
 HOLDOUT_XS = 7  # per x = 0..6, then "7+"
 CENT = Decimal("0.01")
 
@@ -315,7 +317,8 @@ def customer_value(
 
 def at_risk_customer_ids(*, as_of: date, model: str = DEFAULT_MODEL) -> list[int]:
     """The customers the "Customers at risk" figure counts as of `as_of` (METRICS.md V: P(alive)
-    below 0.5 under the fit of that date; with BG/NBD also x > 0): the card's drill-down list.
+    below AT_RISK_BELOW under the fit of that date; with BG/NBD also x > 0): the card's
+    drill-down list.
 
     Scored per customer with the same fit as customer_value's triples, so the list counts
     exactly what the card says; cached per (A, model) like the figure. Empty when not fitted.

@@ -43,6 +43,8 @@ from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from .section_params import COHORT_OFFSET, SECTION_PARAMS, Spec
+
 Unit = Literal["count", "decimal", "pct", "money", "chart", "list"]
 # A figure of one of these units is one number: a headline (card, XLSX row, comparison).
 SCALAR_UNITS: tuple[Unit, ...] = ("count", "decimal", "pct", "money")
@@ -70,6 +72,12 @@ class Section:
     warm: tuple[Mapping[str, Any], ...] = ({},)
     # "module.function" (period) -> bool keeping the presets it is warmed for (default: all).
     warm_if: str = ""
+
+    @property
+    def params(self) -> Mapping[str, Spec]:
+        """The section's options with their bounds, defaults and choices (section_params): what
+        the API, the admin customer filters and the dashboard all parse them with."""
+        return SECTION_PARAMS.get(self.key, {})
 
     def run(self, **options: Any) -> Any:
         """The section's figures for options["period"]; options it does not take are left out
@@ -187,7 +195,8 @@ SECTIONS: list[Section] = [
         "retention",
         _("Retention by cohort"),
         "METRICS.md §H",
-        "Monthly cohorts and the share retained 0 to 12 months later.",
+        f"Monthly cohorts and the share retained {COHORT_OFFSET.low} to {COHORT_OFFSET.high} "
+        "months later.",
         compute="insights.lifecycle.cohort_retention",
     ),
     Section(
@@ -1151,8 +1160,8 @@ FIGURES: list[Figure] = [
         "health",
         _("Customers by health band"),
         _(
-            "Healthy (70 or more), needs attention (40 to 69) and at risk (below 40): the "
-            "customers of each band and their revenue so far."
+            "Healthy, needs attention and at risk (the score's bands, each shown with its "
+            "scores): the customers of each band and their revenue so far."
         ),
         "list",
         "METRICS.md §Q",

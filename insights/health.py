@@ -6,8 +6,8 @@ For every customer with a buying day on or before A (METRICS.md V's calibrated c
 - service = 100 × rated rooms scoring 4-5 / rated rooms, over rooms created in [A − 179, A];
 - voice from the latest NPS answer in (A − 365, A].
 health = the weighted mean of the components present (INSIGHTS_HEALTH_WEIGHTS; a component
-with weight 0 is left out), rounded half away from zero; bands healthy ≥ 70, attention 40-69,
-at_risk < 40.
+with weight 0 is left out), rounded half away from zero; bands healthy, attention and
+at_risk from the score bounds of section_params (HEALTHY_FROM, ATTENTION_FROM).
 
 Everything is read from the per-customer tables the rebuild keeps: CustomerWonDay (buying
 days and revenue), ServiceRoomFact (each room's customer, day and CSAT) and CustomerNpsDay
@@ -34,10 +34,10 @@ from .engine import cache, db
 from .models import CustomerHealth, CustomerNpsDay, CustomerWonDay, ServiceRoomFact
 from .periods import Period, local_today
 from .rollup import rows_write, statistics_refresh
+from .section_params import ATTENTION_FROM, HEALTH_BAND, HEALTHY_FROM
 
 COMPONENTS = ("purchase", "recency", "service", "voice")
-BANDS = ("healthy", "attention", "at_risk")
-HEALTHY_FROM, ATTENTION_FROM = 70, 40
+BANDS = HEALTH_BAND.choices  # bounds: insights.section_params
 SERVICE_DAYS = 180  # rooms created in [A − 179, A]
 VOICE_DAYS = 365  # NPS answers created in (A − 365, A]
 BACKTEST_DAYS = 90

@@ -9,11 +9,12 @@ Design note
   first buying day is its row with prev = 0, so new = SUM(customers) over prev = 0 and day in the
   range; buyers = the distinct `paid` customers of the range (insights.engine.distinct);
   returning = buyers - new (a buyer of b that is not new in b bought before b's start).
-* Lost buyers depend on the window W (1-730), given per request, so the rollup stores every W
-  at once. For W, a customer's buying days d1 < d2 < ... split into *chains*: maximal runs in
-  which each day is within W of the one before. A chain from c to d is followed by no buying
-  day in (d, d + W], so the customer is lost on d + W; lost days are exactly the chain ends + W.
-  With g_i = d(i+1) - d(i) (the gap after day i; none: infinite, stored as 731 > any W), the
+* Lost buyers depend on the window W (section_params.LOST_AFTER), given per request, so the
+  rollup stores every W at once. For W, a customer's buying days d1 < d2 < ... split into
+  *chains*: maximal runs in which each day is within W of the one before. A chain from c to d
+  is followed by no buying day in (d, d + W], so the customer is lost on d + W; lost days are
+  exactly the chain ends + W. With g_i = d(i+1) - d(i) (the gap after day i; none: infinite,
+  stored as INFINITE_GAP > any W), the
   chain ending at j (a lapse: W < g_j) starts after the nearest i < j with W < g_i: its
   previous lapse. As W grows that previous lapse steps back through the "records" of the gaps
   before j (a monotonic stack), so LapseChain stores, per buying day j and per step, the row
@@ -33,7 +34,8 @@ Design note
   buying day in month cohort + k (from CustomerWonDay). `activity`: cohort = month first seen
   (the customer snapshot), retained[k] = customers with a chat room or deal created in month
   cohort + k (as the `act` cells of rollup.py). Months are year * 12 + month - 1.
-  Written in one aggregate per event: each customer's event months within offsets 0-12 become
+  Written in one aggregate per event: each customer's event months within the offsets
+  (section_params.COHORT_OFFSET) become
   a 13-bit mask (BIT_OR of 1 << k; no DISTINCT over customer-months), the customers are then
   counted per (cohort, mask), and the few thousand (cohort, mask) counts are split into
   offsets here. At 1M people (7M rooms and deals) the phase went from 24 s to 16.5 s against
@@ -77,6 +79,7 @@ from .rollup import (
     rows_write,
     statistics_refresh,
 )
+from .section_params import COHORT_OFFSET, EVENT, LOST_AFTER, ParamError
 
 T_CHAIN = LapseChain._meta.db_table
 T_RETENTION = RetentionCell._meta.db_table
@@ -86,12 +89,14 @@ T_SUM = DailySum._meta.db_table
 T_FACT = DealFact._meta.db_table
 T_ROOMFACT = ServiceRoomFact._meta.db_table
 
-INFINITE_GAP = 731  # larger than any lost_after: "no next buying day" and gaps > 730 alike
-LOST_AFTER_DEFAULT = 90
-LOST_AFTER_MIN, LOST_AFTER_MAX = 1, 730
-LOST_AFTER_CHOICES = (30, 60, 90, 180, 365)  # the dashboard's choice
-EVENTS = ("purchase", "activity")
-MAX_OFFSET = 12
+# The options' bounds are the sections' parameter specs (insights.section_params).
+LOST_AFTER_DEFAULT = LOST_AFTER.default
+LOST_AFTER_MIN, LOST_AFTER_MAX = LOST_AFTER.low, LOST_AFTER.high
+LOST_AFTER_CHOICES = LOST_AFTER.offered  # the dashboard's choice
+# Larger than any lost_after: "no next buying day" and gaps beyond every window alike.
+INFINITE_GAP = LOST_AFTER.high + 1
+EVENTS = EVENT.choices
+MAX_OFFSET = COHORT_OFFSET.high
 LIFECYCLE_HEADLINE = (
     "new_buyers",
     "returning_buyers",
@@ -439,7 +444,7 @@ def _lifecycle_payload(period: Period, granularity: str, lost_after: int) -> dic
 def buyer_lifecycle(
     *, period: Period, granularity: str = "auto", lost_after: int = LOST_AFTER_DEFAULT
 ) -> BuyerLifecycle:
-    """METRICS.md G over P and its buckets, for the lapse window lost_after (days, 1-730)."""
+    """METRICS.md G over P and its buckets, for the lapse window lost_after (days)."""
     _check_lost_after(lost_after)
     # Validates before touching the cache; "auto" and what it resolves to (the API asks
     # with the resolved one) must share one cache entry, or the rebuild warms the wrong one.
@@ -624,7 +629,7 @@ def drilldown_customer_ids(params: Mapping[str, str]) -> list[int] | None:
     """Customer ids of a lifecycle or cohort drill-down, or None when `params` asks for none.
 
     `buyers` = new | returning | lost with `buyers_start`, `buyers_end` (YYYY-MM-DD) and
-    `lost_after`; or `cohort` (YYYY-MM) with `cohort_offset` (0-12) and `event`. A bad value
+    `lost_after`; or `cohort` (YYYY-MM) with `cohort_offset` and `event`. A bad value
     raises PeriodError naming its parameter.
     """
     if state := params.get("buyers"):
@@ -633,17 +638,11 @@ def drilldown_customer_ids(params: Mapping[str, str]) -> list[int] | None:
         period = period_rules.parse_period(
             start=params.get("buyers_start") or None, end=params.get("buyers_end") or None
         )
-        lost_after = _whole("lost_after", params.get("lost_after") or str(LOST_AFTER_DEFAULT))
-        if not LOST_AFTER_MIN <= lost_after <= LOST_AFTER_MAX:
-            raise PeriodError("lost_after", f"{LOST_AFTER_MIN} to {LOST_AFTER_MAX} days")
+        lost_after = _parsed(LOST_AFTER, params)
         return lifecycle_customer_ids(period=period, state=state, lost_after=lost_after)
     if cohort := params.get("cohort"):
-        offset = _whole("cohort_offset", params.get("cohort_offset") or "0")
-        event = params.get("event") or "purchase"
-        if event not in EVENTS:
-            raise PeriodError("event", "purchase or activity")
-        if not 0 <= offset <= MAX_OFFSET:
-            raise PeriodError("cohort_offset", f"0 to {MAX_OFFSET}")
+        offset = _parsed(COHORT_OFFSET, params)
+        event = _parsed(EVENT, params)
         try:
             return cohort_customer_ids(cohort=cohort, offset=offset, event=event)
         except ValueError as error:
@@ -651,7 +650,9 @@ def drilldown_customer_ids(params: Mapping[str, str]) -> list[int] | None:
     return None
 
 
-def _whole(param: str, value: str) -> int:
-    if not value.isascii() or not value.isdigit():
-        raise PeriodError(param, f"{value!r} is not a whole number")
-    return int(value)
+def _parsed(spec: Any, params: Mapping[str, str]) -> Any:
+    """The option as the section's spec parses it; a bad one is a PeriodError naming it."""
+    try:
+        return spec.parse(params.get(spec.name))
+    except ParamError as error:
+        raise PeriodError(error.param, error.message) from None

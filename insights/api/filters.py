@@ -21,6 +21,12 @@ from insights.customer_filters import (
     customer_search_q,
     filter_params,
 )
+from insights.section_params import (
+    AT_RISK_BELOW,
+    COHORT_OFFSET,
+    LOST_AFTER,
+    health_bands_text,
+)
 
 DOCS: dict[str, str] = {
     "preset": (
@@ -84,20 +90,20 @@ DOCS: dict[str, str] = {
     ),
     "buyers_start": "First local date of the buyers bucket, YYYY-MM-DD.",
     "buyers_end": "Last local date of the buyers bucket, YYYY-MM-DD.",
-    "lost_after": "The lapse window W in days, 1 to 730 (default 90), for buyers and lifecycle.",
+    "lost_after": f"The lapse window W in days, {LOST_AFTER.bounds()}, for buyers and lifecycle.",
     "cohort": (
         "A cohort month YYYY-MM: customers whose first buying day (event=activity: first seen) "
         "is in it, retained in month cohort + cohort_offset."
     ),
-    "cohort_offset": "Months after the cohort month, 0 to 12 (default 0).",
+    "cohort_offset": f"Months after the cohort month, {COHORT_OFFSET.bounds()}.",
     "event": "`purchase` (default: a buying day) or `activity` (a deal or chat room created).",
     "lifecycle": (
         "`active`: a buying day in the last lost_after days (today included); `lost`: buying "
         "days before, none in them."
     ),
     "value": (
-        "`at_risk`: customers whose P(alive) is below 0.5 as of the last rebuild (MBG/NBD: one-"
-        "time buyers included)."
+        f"`at_risk`: customers whose P(alive) is below {AT_RISK_BELOW} as of the last rebuild "
+        "(MBG/NBD: one-time buyers included)."
     ),
     "value_as_of": (
         "With value=at_risk: the as-of date A (YYYY-MM-DD, up to today) instead of the last "
@@ -105,8 +111,8 @@ DOCS: dict[str, str] = {
         "period whose as-of date is A counts them."
     ),
     "health": (
-        "`healthy` (health 70 or more), `attention` (40 to 69) or `at_risk` (below 40), as of "
-        "the last rebuild; customers without a buying day have no health and never match."
+        f"{health_bands_text()}, as of the last rebuild; customers without a buying day have "
+        "no health and never match."
     ),
 }
 

@@ -9,12 +9,13 @@ from rest_framework import serializers
 
 from insights.figures import figure_help
 from insights.health import customer_health
+from insights.section_params import health_bands_text
 
 from . import params as p
 from .serializers import Count, InsightsResponse, Money
 from .views import InsightsApi, _insights_schema
 
-BAND_HELP = "`healthy` (health 70 or more), `attention` (40 to 69) or `at_risk` (below 40)."
+BAND_HELP = f"{health_bands_text()}."
 
 
 class HealthBandSerializer(serializers.Serializer):

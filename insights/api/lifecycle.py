@@ -10,6 +10,7 @@ from typing import Any
 from rest_framework import serializers
 
 from insights import lifecycle
+from insights.section_params import EVENT, LOST_AFTER
 
 from . import params as p
 from .comparison_fields import comparison_fields
@@ -24,27 +25,20 @@ BUYING_DAYS = (
 
 # --- Parameters -------------------------------------------------------------------------------
 class LifecycleParams(p.TrendParams):
-    lost_after = serializers.IntegerField(
-        min_value=lifecycle.LOST_AFTER_MIN,
-        max_value=lifecycle.LOST_AFTER_MAX,
-        default=lifecycle.LOST_AFTER_DEFAULT,
-        help_text=(
-            "The lapse window W in days, 1 to 730 (default 90): a customer is lost on day d + W "
-            "for every buying day d after which it buys nothing in (d, d + W]. " + BUYING_DAYS
-        ),
+    lost_after = p.spec_field(
+        LOST_AFTER,
+        f"The lapse window W in days, {LOST_AFTER.bounds()}: a customer is lost on day d + W "
+        "for every buying day d after which it buys nothing in (d, d + W]. " + BUYING_DAYS,
     )
 
 
 class RetentionParams(p.PeriodParams):
-    event = serializers.ChoiceField(
-        choices=lifecycle.EVENTS,
-        default="purchase",
-        help_text=(
-            "`purchase`: a customer's cohort is the month of its first buying day and it is "
-            "retained in a month when it has a buying day there. `activity`: the cohort is the "
-            "month it was first seen and it is retained in a month with a chat room or deal "
-            "created. " + BUYING_DAYS
-        ),
+    event = p.spec_field(
+        EVENT,
+        "`purchase`: a customer's cohort is the month of its first buying day and it is "
+        "retained in a month when it has a buying day there. `activity`: the cohort is the "
+        "month it was first seen and it is retained in a month with a chat room or deal "
+        f"created (default `{EVENT.default}`). " + BUYING_DAYS,
     )
 
 

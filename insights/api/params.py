@@ -13,10 +13,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from insights.clv import DEFAULT_MODEL, MODELS
 from insights.customer_filters import segments_visible
 from insights.periods import GRANULARITIES, PRESETS, PeriodError, parse_period, resolve_granularity
 from insights.queries import ORDERS, SCOPES
+from insights.section_params import HORIZON, MODEL, ROWS, ParamError, Spec, WholeSpec
 
 PRESET_HELP = (
     "A named period relative to today (the local date now, settings.TIME_ZONE). Past: "
@@ -41,6 +41,43 @@ GRANULARITY_HELP = (
     "intersects P, cut to P. `auto` picks `day` when P has at most 31 days, `week` when at "
     "most 183, else `month`."
 )
+
+
+def spec_field(spec: Spec, help_text: str) -> serializers.Field:
+    """A query parameter parsed by its section's spec (insights.section_params): the API's 400
+    says what the dashboard and the customer filters say of the same value; the schema gets
+    the spec's bounds or choices."""
+    if isinstance(spec, WholeSpec):
+        return WholeField(
+            spec=spec, min_value=spec.low, max_value=spec.high, default=spec.default,
+            help_text=help_text,
+        )  # fmt: skip
+    return ChoiceSpecField(
+        spec=spec, choices=spec.choices, default=spec.default, help_text=help_text
+    )
+
+
+class _SpecParsed:
+    spec: Spec
+
+    def to_internal_value(self, data: Any) -> Any:
+        try:
+            return self.spec.parse(data)
+        except ParamError as error:
+            raise serializers.ValidationError(error.message) from None
+
+
+class WholeField(_SpecParsed, serializers.IntegerField):
+    def __init__(self, *, spec: Spec, **kwargs: Any) -> None:
+        self.spec = spec
+        super().__init__(**kwargs)
+
+
+class ChoiceSpecField(_SpecParsed, serializers.ChoiceField):
+    def __init__(self, *, spec: Spec, **kwargs: Any) -> None:
+        self.spec = spec
+        super().__init__(**kwargs)
+
 
 _ISO_DATE = RegexValidator(r"^\d{4}-\d{2}-\d{2}$", "Enter a date in the form YYYY-MM-DD.")
 
@@ -110,14 +147,10 @@ class DemographicsParams(PeriodParams):
             "`new`: over the customers first seen in P."
         ),
     )
-    limit = serializers.IntegerField(
-        min_value=1,
-        max_value=100,
-        default=10,
-        help_text=(
-            "Rows kept per list, 1 to 100 (default 10); the customers of the rows left out "
-            "are summed in a last row labelled `All others`."
-        ),
+    limit = spec_field(
+        ROWS,
+        f"Rows kept per list, {ROWS.bounds()}; the customers of the rows left out are "
+        "summed in a last row labelled `All others`.",
     )
 
 
@@ -131,30 +164,20 @@ class TopProductsParams(PeriodParams):
             "`revenue` by revenue desc, won_deals desc, name."
         ),
     )
-    limit = serializers.IntegerField(
-        min_value=1, max_value=100, default=10, help_text="How many products, 1 to 100."
-    )
+    limit = spec_field(ROWS, f"How many products, {ROWS.bounds()}.")
 
 
 class CustomerValueParams(PeriodParams):
-    horizon = serializers.IntegerField(
-        min_value=1,
-        max_value=730,
-        default=365,
-        help_text=(
-            "H, in days (1 to 730, default 365): expected buying days and predicted value are "
-            "for the days after the as-of date A up to and including A + H."
-        ),
+    horizon = spec_field(
+        HORIZON,
+        f"H, in days ({HORIZON.bounds()}): expected buying days and predicted value are "
+        "for the days after the as-of date A up to and including A + H.",
     )
-    model = serializers.ChoiceField(
-        choices=MODELS,
-        default=DEFAULT_MODEL,
-        help_text=(
-            "The purchase model: `mbgnbd` (default; MBG/NBD, a customer may drop out at its "
-            "first purchase, so one-time buyers get a real P(alive)) or `bgnbd` (BG/NBD, every "
-            "one-time buyer has P(alive) 1)."
-        ),
-        error_messages={"invalid_choice": _("unknown model '{input}'; one of: mbgnbd, bgnbd")},
+    model = spec_field(
+        MODEL,
+        "The purchase model: `mbgnbd` (MBG/NBD, a customer may drop out at its first "
+        "purchase, so one-time buyers get a real P(alive)) or `bgnbd` (BG/NBD, every "
+        f"one-time buyer has P(alive) 1); default `{MODEL.default}`.",
     )
 
 

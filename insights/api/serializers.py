@@ -13,6 +13,7 @@ from rest_framework import serializers
 from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_phone, mask_text
 from insights.figures import figure_help
 from insights.periods import GRANULARITIES, PRESETS
+from insights.section_params import AT_RISK_BELOW, health_bands_text
 
 from .comparison_fields import comparison_fields
 
@@ -293,8 +294,7 @@ class CustomerSerializer(serializers.Serializer):
     )
     health_band = serializers.CharField(
         allow_null=True,
-        help_text="`healthy` (70 or more), `attention` (40 to 69), `at_risk` (below 40); null "
-        "as health.",
+        help_text=f"{health_bands_text()}; null as health.",
     )
     country = serializers.CharField(
         required=False,
@@ -583,7 +583,8 @@ class CustomerValueSerializer(InsightsResponse):
         allow_null=True,
     )
     customers_at_risk = Count(
-        "Customers whose probability of still buying (P(alive)) is below 0.5 (with bgnbd, "
+        f"Customers whose probability of still buying (P(alive)) is below {AT_RISK_BELOW} (with "
+        "bgnbd, "
         "only those with a repeat buying day).",
         allow_null=True,
     )

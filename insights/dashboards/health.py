@@ -13,16 +13,10 @@ from urllib.parse import urlencode
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from .. import health
 from ..periods import Period, local_today
-
-BAND_LABELS = {
-    "healthy": gettext_lazy("Healthy (70 or more)"),
-    "attention": gettext_lazy("Needs attention (40–69)"),
-    "at_risk": gettext_lazy("At risk (below 40)"),
-}
+from ..section_params import health_band_labels
 
 
 def _list_url(band: str) -> str:
@@ -66,11 +60,12 @@ def _reading(backtest: dict[str, Any] | None) -> str:
 
 def health_section(*, period: Period) -> dict[str, Any]:
     data = health.customer_health(period=period)
+    labels = health_band_labels()
     today_scores = date.fromisoformat(data["as_of"]) == local_today()
     bands = [
         {
             **row,
-            "label": BAND_LABELS[row["band"]],
+            "label": labels[row["band"]],
             "url": _list_url(row["band"]) if today_scores else "",
         }
         for row in data["by_band"]
@@ -85,7 +80,7 @@ def health_section(*, period: Period) -> dict[str, Any]:
         "backtest": (
             {
                 "as_of": backtest["as_of"],
-                "rows": [{**row, "label": BAND_LABELS[row["band"]]} for row in backtest["by_band"]],
+                "rows": [{**row, "label": labels[row["band"]]} for row in backtest["by_band"]],
             }
             if backtest
             else None

@@ -18,6 +18,7 @@ from .. import lifecycle
 from ..comparison import headline_comparison
 from ..figures import figure as registry_figure
 from ..periods import PeriodError
+from ..section_params import EVENT, LOST_AFTER, ParamError
 from .core import section_cards
 from .drilldown import customer_list_url
 
@@ -27,19 +28,20 @@ HELP = {key: registry_figure(key).help for key in ("lifecycle_trend", "retention
 
 def lifecycle_choices(query: QueryDict) -> tuple[int, str]:
     """(lost_after, event) of the dashboard's querystring; PeriodError names a bad one."""
-    raw = query.get("lost_after") or str(lifecycle.LOST_AFTER_DEFAULT)
-    if raw not in {str(choice) for choice in lifecycle.LOST_AFTER_CHOICES}:
+    # The sections' specs first (insights.section_params): a value the API refuses gets the
+    # API's words; then the page's own narrower choice of lapse windows.
+    try:
+        lost_after = LOST_AFTER.parse(query.get("lost_after"))
+        event = EVENT.parse(query.get("event"))
+    except ParamError as error:
+        raise PeriodError(error.param, error.message) from None
+    if lost_after not in LOST_AFTER.offered:
         raise PeriodError(
             "lost_after",
             _("Lost after must be one of %(choices)s days.")
-            % {"choices": ", ".join(map(str, lifecycle.LOST_AFTER_CHOICES))},
+            % {"choices": ", ".join(map(str, LOST_AFTER.offered))},
         )
-    event = query.get("event") or "purchase"
-    if event not in lifecycle.EVENTS:
-        raise PeriodError(
-            "event", _("Unknown event %(value)r: purchase or activity.") % {"value": event}
-        )
-    return int(raw), event
+    return lost_after, event
 
 
 def _direction(up_is_bad: bool, value: Any, previous: Any) -> tuple[str, str]:

@@ -133,8 +133,8 @@ def value_section(*, period: Period) -> dict[str, Any]:
 
 
 def _passed_holdout(period: Period, as_of: date) -> tuple[dict | None, int]:
-    """The model check over the days after A that have passed, when A + 365 has not: the
-    fit of A with the horizon cut to today (at most 730 days); None when no day has passed."""
+    """The model check over the days after A that have passed, when A + H has not: the fit
+    of A with the horizon cut to today (at most MAX_HORIZON days); None when none has passed."""
     passed = (local_today() - as_of).days
     if passed < customer_value.MIN_HORIZON:
         return None, 0
