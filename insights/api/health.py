@@ -7,8 +7,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from insights import health
 from insights.figures import figure_help
-from insights.health import customer_health
 from insights.section_params import health_bands_text
 
 from . import params as p
@@ -59,6 +59,6 @@ class HealthApi(InsightsApi):
     output_class = HealthSerializer
 
     def figures(self, *, period) -> dict[str, Any]:
-        data = dict(customer_health(period=period))
+        data = dict(health.customer_health(period=period))
         data.pop("model_fitted", None)
         return data

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.urls import resolve
 from django.utils import translation
 
 from insights import section_params as sp
@@ -50,6 +51,8 @@ CASES = [
 
 @pytest.fixture
 def staff(client, db, monkeypatch):
+    # The URLconf first: a view module imported while the fakes are in would keep them.
+    resolve("/api/v1/")
     FakeQueries().install(monkeypatch)
     user = UserFactory(is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="view_insights"))
