@@ -5,7 +5,7 @@ Design note
 * The pipeline reads DealFact, the rebuild's one row per deal (insights.rollup): its status,
   value in cents (the same value every other figure sums), stage, win probability (its own,
   else the stage's default) and local expected close day. The partial index
-  dealfact_open_expected holds the open deals by expected close day, so a period's pipeline,
+  dealfact_open_pipeline holds the open deals by expected close day, so a period's pipeline,
   the overdue and the undated deals are index range reads. The stage catalogue gives each
   stage's name and pipeline order.
 * Weighted values are summed exactly in integer cents × percent and rounded once, at the end.
@@ -116,7 +116,7 @@ PIPELINE_KEYS = ("stage_id", "owner_id")
 def open_pipeline_rows(*, start: int, end: int, by: str) -> list[tuple[int, int, int, int]]:
     """(key, open deals, cents, cents × percent) of the open deals (METRICS.md §P) whose
     expected close day (a proleptic ordinal) is in [start, end], per `by`: "stage_id" (the
-    forecast) or "owner_id" (sales by owner, 0: none). Index dealfact_open_expected."""
+    forecast) or "owner_id" (sales by owner, 0: none). Index dealfact_open_pipeline."""
     if by not in PIPELINE_KEYS:
         raise ValueError(f"the pipeline is split by one of {PIPELINE_KEYS}, not {by!r}")
     sql = f"""
