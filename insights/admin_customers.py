@@ -288,7 +288,7 @@ def chosen_columns(request: HttpRequest) -> list[str]:
 
 
 class InsightsChangeList(ChangeList):
-    """Applies customer_filter to the querystring and the RFM segment column per page."""
+    """Applies customer_filter to the querystring and the RFM group column per page."""
 
     def get_filters_params(self, params=None):
         lookup_params = super().get_filters_params(params)

@@ -15,7 +15,7 @@ Parameters (all optional; a bad value raises CustomerFilterError naming the para
   - inactive: yes, no deal and no chat room created in P (needs P);
   - lost_reason: a lost deal closed in P with this reason (`Unspecified` for blank; needs P);
   - the RFM period when rfm_start / rfm_end are not given.
-* segment (an RFM segment name) and/or r, f (1-5): RFM for rfm_start..rfm_end, else P, else
+* segment (an RFM group name) and/or r, f (1-5): RFM for rfm_start..rfm_end, else P, else
   the last 30 days.
 * segment_id: a saved segment's filters (one visible to the user).
 * p_alive_min / p_alive_max (0 to 1) and predicted_clv_min / predicted_clv_max: the stored
@@ -572,16 +572,17 @@ def _lost(queryset: QuerySet, reason: str, period: Period) -> QuerySet:
 
 
 def _rfm(queryset: QuerySet, get: Mapping[str, str], period: Period | None) -> QuerySet:
-    segment = get.get("segment") or None
-    if segment is not None and segment not in queries.SEGMENTS:
+    # The public parameter is still `segment` (CONTRACT.md); its value is an RFM group name.
+    group = get.get("segment") or None
+    if group is not None and group not in queries.RFM_GROUPS:
         raise CustomerFilterError("segment", _("one of: %(choices)s") % {
-            "choices": ", ".join(queries.SEGMENTS)})  # fmt: skip
+            "choices": ", ".join(queries.RFM_GROUPS)})  # fmt: skip
     r = _int("r", get["r"], low=1, high=5) if get.get("r") else None
     f = _int("f", get["f"], low=1, high=5) if get.get("f") else None
     rfm_period = _rfm_period(get, period)
-    if segment is None and r is None and f is None:
+    if group is None and r is None and f is None:
         return queryset  # a period alone only sets the RFM column's period
-    ids = queries.rfm_customer_ids(period=rfm_period, segment=segment, r=r, f=f)
+    ids = queries.rfm_customer_ids(period=rfm_period, group=group, r=r, f=f)
     return queryset.filter(pk__in=ids)
 
 

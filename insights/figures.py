@@ -173,7 +173,7 @@ SECTIONS: list[Section] = [
         _("RFM segmentation"),
         "METRICS.md §4.R",
         "Customers and revenue per RFM group (recency × frequency).",
-        compute="insights.queries.rfm_segments",
+        compute="insights.queries.rfm_groups",
     ),
     Section(
         "revenue",

@@ -35,7 +35,7 @@ T_SUM = DailySum._meta.db_table
 T_REPEAT = RepeatCell._meta.db_table
 T_WONDAY = CustomerWonDay._meta.db_table
 
-SEGMENTS: tuple[str, ...] = (
+RFM_GROUPS: tuple[str, ...] = (
     "Champions",
     "Loyal Customers",
     "Potential Loyalists",
@@ -136,7 +136,8 @@ class ProductRow:
 
 
 @dataclass(frozen=True)
-class SegmentRow:
+class RfmGroupRow:
+    # The rfm/ API writes these rows as they are: `segment` is the published field name.
     segment: str
     customers: int
     revenue: Decimal
@@ -151,7 +152,7 @@ class CustomerRfm:
     r: int
     f: int
     m: int
-    segment: str
+    segment: str  # the RFM group; the name the customer 360 API publishes
 
 
 @dataclass(frozen=True)
@@ -511,8 +512,8 @@ def top_products(*, period: Period, order: str = "frequency", limit: int = 10) -
 # --- R. RFM ----------------------------------------------------------------------------------
 
 
-def rfm_segment(*, r: int, f: int) -> str:
-    """The segment of an R/F score pair: METRICS.md R, first match wins."""
+def rfm_group(*, r: int, f: int) -> str:
+    """The RFM group of an R/F score pair: METRICS.md R, first match wins."""
     if r == 5 and f in (4, 5):
         return "Champions"
     if r in (3, 4) and f in (4, 5):
@@ -533,7 +534,7 @@ def rfm_segment(*, r: int, f: int) -> str:
         return "At Risk"
     if r in (1, 2) and f in (1, 2):
         return "Hibernating"
-    raise ValueError(f"no segment for R={r} F={f}")
+    raise ValueError(f"no RFM group for R={r} F={f}")
 
 
 def rfm_params(period: Period) -> dict[str, Any]:
@@ -671,17 +672,17 @@ def _monetary_thresholds(payload: dict[str, Any]) -> list[int]:
     return thresholds
 
 
-def rfm_segments(*, period: Period) -> list[SegmentRow]:
-    """METRICS.md R: customers and their revenue in P per segment, all ten in order."""
-    customers = dict.fromkeys(SEGMENTS, 0)
-    revenue = dict.fromkeys(SEGMENTS, 0)
+def rfm_groups(*, period: Period) -> list[RfmGroupRow]:
+    """METRICS.md R: customers and their revenue in P per RFM group, all ten in order."""
+    customers = dict.fromkeys(RFM_GROUPS, 0)
+    revenue = dict.fromkeys(RFM_GROUPS, 0)
     for r, f, n, mon in _rfm_cells(period):
-        segment = rfm_segment(r=r, f=f)
-        customers[segment] += n
-        revenue[segment] += mon
+        group = rfm_group(r=r, f=f)
+        customers[group] += n
+        revenue[group] += mon
     return [
-        SegmentRow(segment=s, customers=customers[s], revenue=numbers.money(revenue[s]))
-        for s in SEGMENTS
+        RfmGroupRow(segment=g, customers=customers[g], revenue=numbers.money(revenue[g]))
+        for g in RFM_GROUPS
     ]
 
 
@@ -727,22 +728,22 @@ def rfm_for_customers(*, period: Period, customer_ids: Sequence[int]) -> dict[in
         m = 1 + sum(mon > t for t in monetary_thresholds)
         result[int(cid)] = CustomerRfm(
             customer_id=int(cid), recency_days=int(rec), frequency=freq,
-            monetary=numbers.money(mon), r=int(r), f=f, m=m, segment=rfm_segment(r=int(r), f=f),
+            monetary=numbers.money(mon), r=int(r), f=f, m=m, segment=rfm_group(r=int(r), f=f),
         )  # fmt: skip
     return result
 
 
 def rfm_customer_ids(
-    *, period: Period, segment: str | None = None, r: int | None = None, f: int | None = None
+    *, period: Period, group: str | None = None, r: int | None = None, f: int | None = None
 ) -> list[int]:
-    """Customers in a segment and/or an R/F grid cell for P, by id."""
-    if segment is not None and segment not in SEGMENTS:
-        raise ValueError(f"unknown segment {segment!r}")
+    """Customers in an RFM group and/or an R/F grid cell for P, by id."""
+    if group is not None and group not in RFM_GROUPS:
+        raise ValueError(f"unknown RFM group {group!r}")
     cells = [
         (rr, ff)
         for rr in range(1, 6)
         for ff in range(1, 6)
-        if (segment is None or rfm_segment(r=rr, f=ff) == segment)
+        if (group is None or rfm_group(r=rr, f=ff) == group)
         and (r is None or rr == r)
         and (f is None or ff == f)
     ]

@@ -34,7 +34,7 @@ from .customer_filters import segment_customers
 from .engine import cache, db, numbers
 from .models import DealFact, Segment
 from .periods import Period
-from .queries import SEGMENTS, RevenueKpis, SegmentRow
+from .queries import RFM_GROUPS, RevenueKpis, RfmGroupRow
 
 T_IDS = "insights_tmp_segment_ids"
 T_WONDAY = queries.T_WONDAY
@@ -104,24 +104,24 @@ def _rfm_payload(period: Period) -> list[list[int]]:
     ]
 
 
-def segment_rfm(*, segment: Segment, period: Period) -> list[SegmentRow]:
-    """METRICS.md R for P, counting only the segment's customers; all ten segments in order."""
+def segment_rfm(*, segment: Segment, period: Period) -> list[RfmGroupRow]:
+    """METRICS.md R for P, counting only the segment's customers; all ten RFM groups in order."""
     cells = cache.cached(
-        "rfm_segment",
+        "segment_rfm",
         # The as-of date is in the key: for a period running past today, recency moves daily.
         (*_key(segment), period.start, period.end, date.fromordinal(db.as_of(period))),
         lambda: _with_segment_ids(segment, lambda: _rfm_payload(period)),
-        shape=SegmentRow,
+        shape=RfmGroupRow,
     )
-    customers = dict.fromkeys(SEGMENTS, 0)
-    revenue = dict.fromkeys(SEGMENTS, 0)
+    customers = dict.fromkeys(RFM_GROUPS, 0)
+    revenue = dict.fromkeys(RFM_GROUPS, 0)
     for r, f, n, mon in cells:
-        name = queries.rfm_segment(r=r, f=f)
-        customers[name] += n
-        revenue[name] += mon
+        group = queries.rfm_group(r=r, f=f)
+        customers[group] += n
+        revenue[group] += mon
     return [
-        SegmentRow(segment=s, customers=customers[s], revenue=numbers.money(revenue[s]))
-        for s in SEGMENTS
+        RfmGroupRow(segment=g, customers=customers[g], revenue=numbers.money(revenue[g]))
+        for g in RFM_GROUPS
     ]
 
 

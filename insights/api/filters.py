@@ -126,7 +126,7 @@ def _declared() -> dict[str, filters.Filter]:
     # of messages), not by django-filter's form.
     docs = {
         **DOCS,
-        "segment": f"{DOCS['segment']} One of: {', '.join(queries.SEGMENTS)}.",
+        "segment": f"{DOCS['segment']} One of: {', '.join(queries.RFM_GROUPS)}.",
         "ordering": (
             "Sort by `lifetime_revenue`, `last_purchase`, `p_alive`, `predicted_clv` or `health` "
             "(`-` first: descending; no prediction or score sorts last), or `id`: "
@@ -172,7 +172,7 @@ CustomerFilter = type(
 
 
 def customer_page_rfm(*, params: Mapping[str, str], customers: Sequence[Any]) -> dict[int, str]:
-    """RFM segment of each customer of a page for the list's RFM period (params validated)."""
+    """RFM group of each customer of a page for the list's RFM period (params validated)."""
     ids = [customer.pk for customer in customers]
     if not ids:
         return {}

@@ -7,7 +7,7 @@ places ("37.50"), so clients never meet float rounding.
 from datetime import date
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.masking import can_see_personal_data, mask_email, mask_name, mask_phone, mask_text
@@ -170,14 +170,17 @@ class TopProductsSerializer(InsightsResponse):
 
 
 # --- R. RFM -----------------------------------------------------------------------------------
-class SegmentSerializer(serializers.Serializer):
+# "segment" in the JSON and the schema's component name is the published contract (CONTRACT.md);
+# in the code the ten names are RFM groups, and "segment" means a saved segment.
+@extend_schema_serializer(component_name="Segment")
+class RfmGroupSerializer(serializers.Serializer):
     segment = serializers.CharField(help_text="The RFM segment name.")
     customers = Count("Customers with a won deal closed in P whose R and F scores give it.")
     revenue = Money("Their monetary: the sum of the values of their won deals closed in P.")
 
 
 class RfmSerializer(InsightsResponse):
-    segments = SegmentSerializer(
+    segments = RfmGroupSerializer(
         many=True,
         help_text=(
             "All ten segments in this order: Champions, Loyal Customers, Potential Loyalists, "
@@ -317,7 +320,7 @@ class CustomerSerializer(serializers.Serializer):
         return date.fromordinal(day).isoformat() if day else None
 
     def get_rfm_segment(self, instance: Any) -> str | None:
-        return self.context.get("rfm_segments", {}).get(instance.pk)
+        return self.context.get("rfm_groups", {}).get(instance.pk)
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = super().to_representation(instance)

@@ -186,7 +186,7 @@ class RfmApi(InsightsApi):
             with _segment_errors():
                 rows = segment_figures.segment_rfm(segment=segment, period=period)
         else:
-            rows = queries.rfm_segments(period=period)
+            rows = queries.rfm_groups(period=period)
         return {"segments": [asdict(row) for row in rows]}
 
 
@@ -310,14 +310,14 @@ class CustomerListApi(JsonErrorsMixin, ListAPIView):
         filtered = self.filter_queryset(self.get_queryset())
         self.count_queryset = filtered  # counted without the columns' joins
         page = self.paginate_queryset(customer_list_queryset(filtered))
-        # The RFM segment column: one read for the page (no query per row).
-        self.rfm_segments = customer_page_rfm(params=request.query_params, customers=page)
+        # The RFM group column: one read for the page (no query per row).
+        self.rfm_groups = customer_page_rfm(params=request.query_params, customers=page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "rfm_segments": self.rfm_segments}
+        return {**super().get_serializer_context(), "rfm_groups": self.rfm_groups}
 
-    rfm_segments: ClassVar[dict[int, str]] = {}
+    rfm_groups: ClassVar[dict[int, str]] = {}
     count_queryset = None
 
 

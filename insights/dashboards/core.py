@@ -22,7 +22,7 @@ from .drilldown import (
     drill_company,
     drill_new,
     drill_place,
-    drill_segment,
+    drill_rfm_group,
     drill_source,
 )
 from .params import DashboardParams
@@ -64,7 +64,7 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
     sales = queries.sales_lifecycle(period=period, granularity=params.granularity)
     lost = queries.lost_reasons(period=period)
     products = queries.top_products(period=period, order=params.order)
-    segments = queries.rfm_segments(period=period)
+    rfm_groups = queries.rfm_groups(period=period)
     grid = queries.rfm_grid(period=period)
     kpis = queries.revenue_kpis(period=period)
 
@@ -125,8 +125,8 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
         {"row": r, "drill": _unless_others(r, drill_place("city", key=r.key, params=params))}
         for r in demo.by_city
     ]
-    segment_rows = [
-        {"row": s, "drill": drill_segment(segment=s.segment, period=period)} for s in segments
+    rfm_group_rows = [
+        {"row": g, "drill": drill_rfm_group(group=g.segment, period=period)} for g in rfm_groups
     ]
     top = max((count for row in grid for count in row), default=0)
     # Highest recency first, so the best customers sit at the top left like the usual RFM chart.
@@ -188,12 +188,12 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
             "urls": [r["drill"].url if r["drill"] else None for r in product_rows],
         },
         "segments": {
-            "labels": [display_label(s.segment) for s in segments],
+            "labels": [display_label(g.segment) for g in rfm_groups],
             "series": {
-                "customers": [s.customers for s in segments],
-                "revenue": [_num(s.revenue) for s in segments],
+                "customers": [g.customers for g in rfm_groups],
+                "revenue": [_num(g.revenue) for g in rfm_groups],
             },
-            "urls": [s["drill"].url for s in segment_rows],
+            "urls": [g["drill"].url for g in rfm_group_rows],
         },
     }
     return {
@@ -211,7 +211,7 @@ def dashboard_figures(*, params: DashboardParams) -> dict[str, Any]:
         "association_rows": association_rows,
         "lost_rows": lost_rows,
         "product_rows": product_rows,
-        "segments": segment_rows,
+        "segments": rfm_group_rows,
         "grid_rows": grid_rows,
         "kpis": kpis,
         "kpi_figures": section_cards("revenue", kpis),

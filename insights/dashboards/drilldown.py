@@ -1,6 +1,6 @@
 """Where a chart element of the dashboard leads: the filtered customer list and its CSV export.
 
-Each bar, slice, RFM segment and grid cell links to the admin customer list with the filters
+Each bar, slice, RFM group and grid cell links to the admin customer list with the filters
 that select exactly the customers it counts, and to the same rows as CSV from the API:
 
 * growth trend, bucket b: total = first seen on or before b's end (Base(b)); new = first seen
@@ -55,7 +55,7 @@ def customer_csv_base() -> str:
 
 @dataclass(frozen=True)
 class DrillDown:
-    """Where a bar, slice, segment or cell leads: the filtered customer list and its CSV."""
+    """Where a bar, slice, RFM group or cell leads: the filtered customer list and its CSV."""
 
     filters: dict[str, str]
 
@@ -96,8 +96,9 @@ def drill_new(*, start: date, end: date) -> DrillDown:
     return DrillDown({"first_seen_from": start.isoformat(), "first_seen_to": end.isoformat()})
 
 
-def drill_segment(*, segment: str, period: Period) -> DrillDown:
-    return DrillDown({"segment": segment, **_rfm_period(period)})
+def drill_rfm_group(*, group: str, period: Period) -> DrillDown:
+    # The customer list's parameter for an RFM group is `segment` (CONTRACT.md).
+    return DrillDown({"segment": group, **_rfm_period(period)})
 
 
 def drill_cell(*, r: int, f: int, period: Period) -> DrillDown:

@@ -114,7 +114,7 @@ def _rfm_tables(figures: dict[str, Any], results: dict[str, Any]) -> list[Table]
         (
             str(figure("rfm_segments").label),
             [_("Segment"), _("Customers"), _money()],
-            [(s.segment, s.customers, s.revenue) for s in results["rfm"]],
+            [(g.segment, g.customers, g.revenue) for g in results["rfm"]],
         ),
         (
             str(figure("rfm_grid").label),

@@ -34,7 +34,7 @@ def test_baselines_agree_with_the_rollups():
         # when
         figures = lifecycle.buyer_lifecycle(period=period)
         cohorts = lifecycle.cohort_retention(period=period)
-        segments = queries.rfm_segments(period=period)
+        segments = queries.rfm_groups(period=period)
 
         # then
         assert direct_sql.lifecycle(period) == {

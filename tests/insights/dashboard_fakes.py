@@ -91,11 +91,11 @@ class FakeQueries:
         self._record("product_buyers", product_ids=product_ids, period=period)
         return {1: (9, 7), 2: (4, 4)}
 
-    def rfm_segments(self, *, period):
-        self._record("rfm_segments", period=period)
+    def rfm_groups(self, *, period):
+        self._record("rfm_groups", period=period)
         return [
-            q.SegmentRow(name, 3 if name == "Champions" else 0, Decimal("4500000.00"))
-            for name in q.SEGMENTS
+            q.RfmGroupRow(name, 3 if name == "Champions" else 0, Decimal("4500000.00"))
+            for name in q.RFM_GROUPS
         ]
 
     def rfm_grid(self, *, period):
@@ -188,7 +188,7 @@ class FakeQueries:
             "sales_lifecycle",
             "lost_reasons",
             "top_products",
-            "rfm_segments",
+            "rfm_groups",
             "rfm_grid",
             "rfm_for_customers",
             "revenue_kpis",

@@ -115,7 +115,7 @@ def test_default_period_is_last_30_days_and_every_query_gets_it(client, fake, vi
         "lost_reasons",
         "top_products",
         "product_buyers",
-        "rfm_segments",
+        "rfm_groups",
         "rfm_grid",
         "revenue_kpis",
         "customer_value",

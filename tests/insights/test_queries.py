@@ -14,7 +14,7 @@ from insights.queries import (
     LabelCount,
     LostReasonRow,
     ProductRow,
-    SegmentRow,
+    RfmGroupRow,
 )
 from tests.factories import CompanyFactory, DealFactory, DealItemFactory, ProductFactory
 from tests.insights.build import customer, deal, period, rebuild, room, stage
@@ -302,7 +302,7 @@ SEGMENT_MAP = {
 
 @pytest.mark.parametrize(("r", "f"), sorted(SEGMENT_MAP))
 def test_rfm_segment_map_all_25_combinations(r, f):
-    assert queries.rfm_segment(r=r, f=f) == SEGMENT_MAP[(r, f)]
+    assert queries.rfm_group(r=r, f=f) == SEGMENT_MAP[(r, f)]
 
 
 def test_rfm_scores_ties_and_segments():
@@ -322,7 +322,7 @@ def test_rfm_scores_ties_and_segments():
     ids = [c.customer_id for c in (c1, c2, c3, c4, c5)]
 
     # when
-    segments = queries.rfm_segments(period=march)
+    segments = queries.rfm_groups(period=march)
     grid = queries.rfm_grid(period=march)
     rfm = queries.rfm_for_customers(period=march, customer_ids=[*ids, 999999])
 
@@ -336,16 +336,16 @@ def test_rfm_scores_ties_and_segments():
     assert rfm[ids[3]].monetary == D("30.00") and rfm[ids[3]].segment == "Loyal Customers"
     assert 999999 not in rfm
     assert segments == [
-        SegmentRow("Champions", 0, D("0.00")),
-        SegmentRow("Loyal Customers", 1, D("30.00")),
-        SegmentRow("Potential Loyalists", 0, D("0.00")),
-        SegmentRow("New Customers", 2, D("200.00")),
-        SegmentRow("Promising", 0, D("0.00")),
-        SegmentRow("Need Attention", 0, D("0.00")),
-        SegmentRow("About To Sleep", 0, D("0.00")),
-        SegmentRow("Can't Lose Them", 0, D("0.00")),
-        SegmentRow("At Risk", 0, D("0.00")),
-        SegmentRow("Hibernating", 2, D("600.00")),
+        RfmGroupRow("Champions", 0, D("0.00")),
+        RfmGroupRow("Loyal Customers", 1, D("30.00")),
+        RfmGroupRow("Potential Loyalists", 0, D("0.00")),
+        RfmGroupRow("New Customers", 2, D("200.00")),
+        RfmGroupRow("Promising", 0, D("0.00")),
+        RfmGroupRow("Need Attention", 0, D("0.00")),
+        RfmGroupRow("About To Sleep", 0, D("0.00")),
+        RfmGroupRow("Can't Lose Them", 0, D("0.00")),
+        RfmGroupRow("At Risk", 0, D("0.00")),
+        RfmGroupRow("Hibernating", 2, D("600.00")),
     ]
     assert grid == [
         [1, 0, 0, 0, 0],
@@ -354,9 +354,9 @@ def test_rfm_scores_ties_and_segments():
         [0, 0, 0, 1, 0],
         [2, 0, 0, 0, 0],
     ]
-    assert queries.rfm_customer_ids(period=march, segment="New Customers") == ids[:2]
+    assert queries.rfm_customer_ids(period=march, group="New Customers") == ids[:2]
     assert queries.rfm_customer_ids(period=march, r=2, f=2) == [ids[2]]
-    assert queries.rfm_customer_ids(period=march, segment="Champions") == []
+    assert queries.rfm_customer_ids(period=march, group="Champions") == []
 
 
 @pytest.mark.parametrize(
@@ -510,4 +510,4 @@ def test_unknown_parameters_are_rejected():
     with pytest.raises(ValueError):
         queries.top_products(period=jan, order="price")
     with pytest.raises(ValueError):
-        queries.rfm_customer_ids(period=jan, segment="Whales")
+        queries.rfm_customer_ids(period=jan, group="Whales")

@@ -240,7 +240,7 @@ class Direct:
             f = 1
             if freq >= 2:
                 f = 2 + 4 * sum(1 for o in repeaters if stats[o][1] < freq) // len(repeaters)
-            result[c] = (rec, freq, q(mon), r, f, m, queries.rfm_segment(r=r, f=f))
+            result[c] = (rec, freq, q(mon), r, f, m, queries.rfm_group(r=r, f=f))
         return result
 
     def revenue(self, p: Period, members: set[int] | None = None):

@@ -134,7 +134,7 @@ def _figures() -> dict:
             "sales": asdict(queries.sales_lifecycle(period=p)),
             "lost": [asdict(row) for row in queries.lost_reasons(period=p)],
             "products": [asdict(row) for row in queries.top_products(period=p)],
-            "segments": [asdict(row) for row in queries.rfm_segments(period=p)],
+            "segments": [asdict(row) for row in queries.rfm_groups(period=p)],
             "revenue": asdict(queries.revenue_kpis(period=p)),
         }
     # company ids differ between loads; the labels carry the meaning

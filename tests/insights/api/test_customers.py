@@ -121,8 +121,8 @@ def test_segment_and_grid_cell_filters_use_the_rfm_period(api, monkeypatch):
     b = make_customer()
     calls = []
 
-    def rfm_customer_ids(*, period, segment=None, r=None, f=None):
-        calls.append((period, segment, r, f))
+    def rfm_customer_ids(*, period, group=None, r=None, f=None):
+        calls.append((period, group, r, f))
         return [b.pk]
 
     monkeypatch.setattr("insights.queries.rfm_customer_ids", rfm_customer_ids)

@@ -205,8 +205,8 @@ def test_rfm_lists_all_ten_segments_in_metrics_order(api, seeded):
     # when
     body = api.get("/api/v1/insights/rfm/", JANUARY_QUERY).json()
     # then
-    assert [row["segment"] for row in body["segments"]] == list(queries.SEGMENTS)
-    assert body["segments"] == contract([asdict(r) for r in queries.rfm_segments(period=JANUARY)])
+    assert [row["segment"] for row in body["segments"]] == list(queries.RFM_GROUPS)
+    assert body["segments"] == contract([asdict(r) for r in queries.rfm_groups(period=JANUARY)])
     assert sum(row["customers"] for row in body["segments"]) == 1
 
 
