@@ -171,19 +171,10 @@ def dashboard_xlsx_view(request: HttpRequest) -> HttpResponse:
         lost_after, event = lifecycle_choices(request.GET)
     except PeriodError as error:
         return HttpResponse(error.message, status=400, content_type="text/plain; charset=utf-8")
-    sheets = dashboard_sheets(
-        params=params,
-        figures=dashboard_figures(params=params),
-        lost_after=lost_after,
-        event=event,
-    )
-    export_record_create(
-        user=request.user,
-        endpoint=reverse("insights_dashboard_xlsx"),
-        params=_audit_params(request),
-        row_count=sum(sheet.row_count for sheet in sheets),
-        format="xlsx",
-    )
+    sheets = _sheets_recorded(
+        request, params, lost_after, event,
+        endpoint="insights_dashboard_xlsx", audit=_audit_params(request), format="xlsx",
+    )  # fmt: skip
     response = HttpResponse(
         dashboard_workbook(params=params, sheets=sheets),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -209,21 +200,36 @@ def print_view(request: HttpRequest) -> HttpResponseRedirect:
         lost_after, event = lifecycle_choices(query)
     except PeriodError:
         return HttpResponseRedirect(target)
+    _sheets_recorded(
+        request, params, lost_after, event,
+        endpoint="insights_print", audit={k: query.getlist(k) for k in query}, format="pdf",
+    )  # fmt: skip
+    separator = "&" if "?" in target else "?"
+    return HttpResponseRedirect(f"{target}{separator}print=1")
+
+
+def _sheets_recorded(
+    request: HttpRequest,
+    params: Any,
+    lost_after: int,
+    event: str,
+    *,
+    endpoint: str,
+    audit: dict[str, list[str]],
+    format: str,
+) -> list:
+    """Every sheet of the period, and the export record an XLSX download or a print leaves."""
     sheets = dashboard_sheets(
-        params=params,
-        figures=dashboard_figures(params=params),
-        lost_after=lost_after,
-        event=event,
+        params=params, figures=dashboard_figures(params=params), lost_after=lost_after, event=event
     )
     export_record_create(
         user=request.user,
-        endpoint=reverse("insights_print"),
-        params={k: query.getlist(k) for k in query},
+        endpoint=reverse(endpoint),
+        params=audit,
         row_count=sum(sheet.row_count for sheet in sheets),
-        format="pdf",
+        format=format,
     )
-    separator = "&" if "?" in target else "?"
-    return HttpResponseRedirect(f"{target}{separator}print=1")
+    return sheets
 
 
 def _audit_params(request: HttpRequest) -> dict[str, list[str]]:
