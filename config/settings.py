@@ -358,6 +358,13 @@ except ValueError as error:
 # Seconds from the first committed edit to the rebuild it queues (debounced; with a broker
 # only; 0 = off). See insights/freshness.py.
 INSIGHTS_REBUILD_AFTER_CHANGES_S = env.int("INSIGHTS_REBUILD_AFTER_CHANGES_S", default=30)
+# A full rebuild's rollups in this many customer shards (insights/fanout.py), run as the parts
+# of a Celery chord on whatever workers are up, or one after another in-process without a
+# broker (and always on SQLite). 1 (the default) keeps the one-transaction rebuild.
+INSIGHTS_REBUILD_PARTS = env.int("INSIGHTS_REBUILD_PARTS", default=1)
+# A fanned-out run whose parts have not all finished after this many seconds is dead: the next
+# rebuild marks it failed and drops its staged rows (a worker died mid-way, or none is up).
+INSIGHTS_REBUILD_PARTS_TIMEOUT_S = env.int("INSIGHTS_REBUILD_PARTS_TIMEOUT_S", default=3600)
 
 LOGGING = {
     "version": 1,

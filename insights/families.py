@@ -20,21 +20,26 @@ Design note
   RebuildRun in the same commit: readers switch to the new run in one step, and a failure
   anywhere leaves the previous run's rows.
 
-Fan-out over workers (issue 34, not built): full() and add_back() are each a sum of
-independent parts, and the protocol is shaped for them to run as parts:
-* per customer shard (`customer_id % n`) for the per-customer tables (DealFact,
-  CustomerWonDay, CustomerStats, ServiceRoomFact, CustomerValue scores, CustomerHealth):
-  a part writes only its customers' rows;
-* per month for the day-grain tables (GapCell, DailySum, ServiceDayGroup, SurveyDay, ...):
-  a part writes only its days' rows (the gap encoding is computed within each customer, so a
-  customer's cells are exact on their own and months add up);
-* whole, on the coordinator, for what needs every customer at once (the customer value
-  fit, from per-shard sufficient statistics; identity's connected components).
-A family will then expose its parts (`parts(scope) -> list[Part]`, each with a full or
-add-back step) and a Celery chord will run them, each part writing its rows in its own
-transaction into staging tables keyed by the run id, and `finish_rebuild(run_id)` will switch
-the readers under the rebuild lock in one commit, as the single transaction does now. The
-orchestration here (order, timings, progress, the run's rows) stays the same.
+Fan-out over workers (issue 34): full() is a sum of independent parts.
+* A family that can be split says so with parts(scope, count): the customer shards
+  (insights.fanout.Shard, `customer_id % count`) its work splits into for that scope, or none
+  (it then runs whole, in the run's last step). part(shard, run) writes one shard's rows into
+  the part's staged tables (`part_tables`, which shadow the live ones, insights.fanout), and
+  parts_merge(union, run) replaces the live rows with the parts' in the run's last step.
+* Built: the core rollups (deal facts, gap cells, daily sums, repeat cells, won days,
+  customer stats, owner sums) in customer shards, for a full rebuild. Per-customer tables get
+  their final rows in the part; sums over customers get the shard's share, added up by the
+  merge (the gap encoding is computed within each customer, so a shard's cells are exact on
+  their own and shards add up); running sums and all-time totals are computed on the whole.
+* Not split yet (they run whole in the last step, in the same commit): lifecycle, service,
+  customer value and health, and every family of an incremental rebuild. The way for them is
+  the same: per customer shard for the per-customer tables (ServiceRoomFact, LapseChain,
+  RetentionCell, CustomerHealth), per month for the day-grain ones (ServiceDayGroup,
+  SurveyDay), whole on the coordinator for what needs every customer at once (the customer
+  value fit, from per-shard sufficient statistics).
+* insights.rebuild runs the parts as a Celery chord (or in-process in order without a broker)
+  and finish switches the readers under the rebuild lock in one commit: the rows of the
+  families that run whole, the merged parts, the run's record, the staged tables dropped.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from typing import Protocol
 import numpy as np
 
 from . import customer_value, health, incremental, lifecycle, rollup, service
+from .fanout import Shard
 from .incremental import ChangeScope
 from .models import (
     CustomerHealth,
@@ -65,6 +71,8 @@ from .models import (
 )
 
 Progress = Callable[[str, int, int], None]
+# (table, columns) -> a subquery of every part's staged rows of that table (insights.fanout).
+StagedUnion = Callable[[str, Sequence[str]], str]
 
 
 @dataclass
@@ -95,6 +103,11 @@ class RollupFamily(Protocol):
     add_back(scope, run): after identity; add A's parts as they are now; the rows written.
     changed_unlogged(): an input the change log does not see changed since the last run (a
         rebuild that found nothing in the log still runs then).
+    parts(scope, count): the shards its work for that scope (None: a full rebuild) splits
+        into, each run by part(); none when it runs whole (full or add_back) in the last step.
+    part_tables: the tables its parts write (staged, insights.fanout).
+    part(shard, run): one shard's rows into the part's staged tables; the rows written.
+    parts_merge(union, run): in the last step, replace its live rows with the parts'.
     """
 
     name: str
@@ -108,6 +121,29 @@ class RollupFamily(Protocol):
     def take_off(self, scope: ChangeScope) -> None: ...
 
     def add_back(self, scope: ChangeScope, run: RunContext) -> dict[str, int]: ...
+
+    part_tables: tuple[str, ...]
+
+    def parts(self, scope: ChangeScope | None, count: int) -> list[Shard]: ...
+
+    def part(self, shard: Shard, run: RunContext) -> dict[str, int]: ...
+
+    def parts_merge(self, union: StagedUnion, run: RunContext) -> dict[str, int]: ...
+
+
+class WholeFamily:
+    """A family whose work is not split: it runs whole (full or add_back) in the last step."""
+
+    part_tables: tuple[str, ...] = ()
+
+    def parts(self, scope: ChangeScope | None, count: int) -> list[Shard]:
+        return []
+
+    def part(self, shard: Shard, run: RunContext) -> dict[str, int]:
+        raise NotImplementedError(f"{type(self).__name__} runs whole")
+
+    def parts_merge(self, union: StagedUnion, run: RunContext) -> dict[str, int]:
+        raise NotImplementedError(f"{type(self).__name__} runs whole")
 
 
 def _tables(*models: type) -> tuple[str, ...]:
@@ -136,8 +172,26 @@ class CoreRollups:
     def add_back(self, scope: ChangeScope, run: RunContext) -> dict[str, int]:
         return incremental.rollups_add_back(scope)
 
+    part_tables = tables
 
-class LifecycleRollups:
+    def parts(self, scope: ChangeScope | None, count: int) -> list[Shard]:
+        """Customer shards of a full rebuild; an incremental one runs whole (it is small)."""
+        if scope is not None or count < 2:
+            return []
+        return [Shard(index, count) for index in range(count)]
+
+    def part(self, shard: Shard, run: RunContext) -> dict[str, int]:
+        rows, timings = rollup.rollup_part(
+            customers=shard.customers, deals=shard.deals, progress=run.progress
+        )
+        run.timings.update(timings)
+        return rows
+
+    def parts_merge(self, union: StagedUnion, run: RunContext) -> dict[str, int]:
+        return rollup.rollup_parts_merge(union)
+
+
+class LifecycleRollups(WholeFamily):
     """insights.lifecycle: lapse chains and retention cells, from the core's won days."""
 
     name = "lifecycle"
@@ -159,7 +213,7 @@ class LifecycleRollups:
         return incremental.lifecycle_add_back(scope)
 
 
-class ServiceRollups:
+class ServiceRollups(WholeFamily):
     """insights.service: room facts, day groups, survey days, as of the run's now."""
 
     name = "service"
@@ -180,7 +234,7 @@ class ServiceRollups:
         return incremental.service_add_back(scope, now=run.now)
 
 
-class CustomerValueRollups:
+class CustomerValueRollups(WholeFamily):
     """insights.customer_value: one model fitted to every customer, rewritten whole, or kept
     when its only inputs (the buying days and their revenue, the as-of day) are the same."""
 
@@ -203,7 +257,7 @@ class CustomerValueRollups:
         return self.full(run)
 
 
-class HealthRollups:
+class HealthRollups(WholeFamily):
     """insights.health: each customer's NPS days and health score. It reads the rooms, the
     answers and the customer value, so it is rewritten whole on every run that changed
     anything (a pass over per-customer tables)."""
@@ -271,3 +325,51 @@ def tables_written(families: Sequence[RollupFamily], *, whole_only: bool = False
         if not (whole_only and family.follows_changes)
         for table in family.tables
     )
+
+
+def families_parts(
+    families: Sequence[RollupFamily], scope: ChangeScope | None, count: int
+) -> list[Shard]:
+    """The shards a run splits into: those of the families that split (one shard list for
+    all of them, so each part runs every split family for its shard, in order)."""
+    shards = {(shard.index, shard.count) for f in families for shard in f.parts(scope, count)}
+    return [Shard(index, total) for index, total in sorted(shards)]
+
+
+def families_part(
+    families: Sequence[RollupFamily], shard: Shard, run: RunContext
+) -> dict[str, int]:
+    """One part: every family that splits, in order, for one shard (in the part's staged
+    tables); each family's seconds under its name in run.timings."""
+    rows: dict[str, int] = {}
+    for family in families:
+        if any(own == shard for own in family.parts(None, shard.count)):
+            started = time.monotonic()
+            rows.update(family.part(shard, run))
+            run.timings[family.name] = round(time.monotonic() - started, 3)
+    return rows
+
+
+def families_finish(
+    families: Sequence[RollupFamily], run: RunContext, union: StagedUnion, count: int
+) -> dict[str, int]:
+    """The last step of a fanned-out full rebuild, in its one transaction: every family in
+    order, merging its parts when it split, else running full(). Seconds per family go to
+    run.timings as `<name>` (whole) or `<name>_merge`."""
+    rows: dict[str, int] = {}
+    for index, family in enumerate(families):
+        if run.progress:
+            run.progress(family.name, index, len(families))
+        started = time.monotonic()
+        if family.parts(None, count):
+            rows.update(family.parts_merge(union, run))
+            run.timings[f"{family.name}_merge"] = round(time.monotonic() - started, 3)
+        else:
+            rows.update(family.full(run))
+            run.timings[family.name] = round(time.monotonic() - started, 3)
+    return rows
+
+
+def part_tables(families: Sequence[RollupFamily], count: int) -> tuple[str, ...]:
+    """The tables the parts write (staged in each part)."""
+    return tuple(t for f in families if f.parts(None, count) for t in f.part_tables)

@@ -13,17 +13,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import partial
+from typing import Any
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from chats.models import ChatContact
 from customers.identity import ResolvedScope, snapshot_rebuild
 from customers.models import Contact, Customer, CustomerAlias
 
-from . import families, incremental, rollup
+from . import families, fanout, incremental, rollup
 from .engine.warm import figures_warm
 from .locks import locked_transaction
 from .models import FigureCache, RebuildRun
@@ -67,23 +69,39 @@ def rebuild_now() -> datetime:
 
 
 def insights_rebuild(
-    *, trigger: str, full: bool = False, progress: Progress | None = None, wait: bool = False
+    *,
+    trigger: str,
+    full: bool = False,
+    progress: Progress | None = None,
+    wait: bool = False,
+    parts_wait: bool = True,
 ) -> RebuildRun:
     """Rebuild snapshot, rollups and figure cache atomically; returns the recorded run.
 
     A second rebuild while one runs records status "skipped" (or waits when wait=True). On an
     error the transaction rolls back, the previous results stay, the run records "failed" and
     the error is re-raised.
+
+    With settings.INSIGHTS_REBUILD_PARTS > 1 a full rebuild fans out (rebuild_parts_start):
+    the snapshot commits first, the parts run on Celery workers and the last step switches
+    the readers. parts_wait=False returns the run while it is still "running" (a Celery task
+    must not wait for the chord it started); else this waits for the run to end.
     """
     run = RebuildRun.objects.create(trigger=trigger[:100], status=RebuildRun.Status.RUNNING)
     timings: dict[str, float] = {}
+    shards: list = []
     try:
         with locked_transaction(wait=wait) as acquired:
-            if not acquired:
+            live = fanned_out_run_live(but=run.pk) if acquired else None
+            if not acquired or live is not None:
                 logger.info("insights rebuild skipped: another rebuild is running")
                 run.status = RebuildRun.Status.SKIPPED
                 run.finished_at = timezone.now()
-                run.error = "another rebuild was running"
+                run.error = (
+                    "another rebuild was running"
+                    if live is None
+                    else f"fanned-out rebuild {live} is running"
+                )
                 run.save(update_fields=["status", "finished_at", "error"])
                 return run
             # Holding the lock: any other run still "running" was killed (SIGKILL) mid-way.
@@ -128,25 +146,23 @@ def insights_rebuild(
                 rows["changed_customers"] = scope.customers_after(resolved.new_ids)
             if why_full:
                 logger.info("insights rebuild %s recomputes everything: %s", run.pk, why_full)
-            context = families.RunContext(clock=rebuild_now, progress=progress, timings=timings)
-            rows.update(families.families_run(rollup_families, context, scope))
-            if scope is not None:
-                scope.close()
-            rows["rollup_format"] = ROLLUP_FORMAT
-            rows["incremental"] = int(scope is not None)
-            rows["changed_records"] = changes.rows
-            rows.update({f"snapshot_{key}": value for key, value in snapshot_rows.items()})
-            now = context.now
-
-            # The figures cached for the last run are of no use once this one commits.
-            FigureCache.objects.all().delete()
-
-            # Committed with the rollups: readers switch to the new run in one step.
-            run.status = RebuildRun.Status.SUCCEEDED
-            run.finished_at = now
-            run.rows = rows
-            run.timings = timings
-            run.save(update_fields=["status", "finished_at", "rows", "timings"])
+            shards = families.families_parts(rollup_families, scope, fanout.parts_count())
+            if shards:
+                # A fanned-out run: the snapshot commits with this transaction; the rollups
+                # and the run's success commit in rebuild_parts_finish.
+                rows.update(_run_rows(scope=None, changes=changes, snapshot_rows=snapshot_rows))
+                rows[FANOUT_KEY] = len(shards)
+                run.rows = rows
+                run.timings = timings
+                run.save(update_fields=["rows", "timings"])
+            else:
+                context = families.RunContext(clock=rebuild_now, progress=progress, timings=timings)
+                rows.update(families.families_run(rollup_families, context, scope))
+                if scope is not None:
+                    scope.close()
+                rows.update(_run_rows(scope=scope, changes=changes, snapshot_rows=snapshot_rows))
+                # Committed with the rollups: readers switch to the new run in one step.
+                _run_succeed(run, rows=rows, timings=timings, now=context.now)
     except BaseException as error:
         RebuildRun.objects.filter(pk=run.pk).update(
             status=RebuildRun.Status.FAILED,
@@ -157,15 +173,198 @@ def insights_rebuild(
         run.refresh_from_db()
         logger.exception("insights rebuild %s failed", run.pk)
         raise
+    if shards:
+        return rebuild_parts_start(run, shards=len(shards), progress=progress, wait=parts_wait)
     if run.status == RebuildRun.Status.SUCCEEDED:
-        figures_cache_warm(run, progress=progress)
-        vacuum_seconds = rewritten_tables_vacuum(
-            WHOLE_TABLES if run.rows.get("incremental") else REWRITTEN_TABLES
-        )
-        if vacuum_seconds is not None:
-            run.timings = {**run.timings, "vacuum_after_commit": vacuum_seconds}
-            RebuildRun.objects.filter(pk=run.pk).update(timings=run.timings)
+        _after_commit(run, progress=progress)
     return run
+
+
+def _run_rows(
+    *, scope: incremental.ChangeScope | None, changes: incremental.Changes, snapshot_rows: dict
+) -> dict[str, int]:
+    rows = {
+        "rollup_format": ROLLUP_FORMAT,
+        "incremental": int(scope is not None),
+        "changed_records": changes.rows,
+    }
+    rows.update({f"snapshot_{key}": value for key, value in snapshot_rows.items()})
+    return rows
+
+
+def _run_succeed(
+    run: RebuildRun, *, rows: dict[str, int], timings: dict[str, float], now: datetime
+) -> None:
+    """Record the run as succeeded, in the transaction that wrote its rollups."""
+    # The figures cached for the last run are of no use once this one commits.
+    FigureCache.objects.all().delete()
+    run.status = RebuildRun.Status.SUCCEEDED
+    run.finished_at = now
+    run.rows = rows
+    run.timings = timings
+    run.save(update_fields=["status", "finished_at", "rows", "timings"])
+
+
+def _after_commit(run: RebuildRun, *, progress: Progress | None = None) -> None:
+    """Warm the committed run's figures and vacuum what it rewrote."""
+    figures_cache_warm(run, progress=progress)
+    vacuum_seconds = rewritten_tables_vacuum(
+        WHOLE_TABLES if run.rows.get("incremental") else REWRITTEN_TABLES
+    )
+    if vacuum_seconds is not None:
+        run.timings = {**run.timings, "vacuum_after_commit": vacuum_seconds}
+        RebuildRun.objects.filter(pk=run.pk).update(timings=run.timings)
+
+
+# --- A fanned-out full rebuild (issue 34) -----------------------------------------------------
+
+# In a fanned-out run's rows: how many parts it has. A run with it that failed committed its
+# snapshot (and took the change log) without rollups, so the next rebuild is a full one.
+FANOUT_KEY = "fanout_parts"
+
+
+def rebuild_parts_start(
+    run: RebuildRun, *, shards: int, progress: Progress | None = None, wait: bool = True
+) -> RebuildRun:
+    """Run the parts of a fanned-out run and its last step: as a Celery chord on whatever
+    workers are up, or here, in order, without a broker (and on SQLite, insights.fanout).
+
+    In-process, a part that fails aborts the run (the previous run stays, whole) and the
+    error is re-raised. Through Celery, the chord's error callback aborts it; with wait, this
+    waits for the run to end (succeeded or failed), else it returns the run still running.
+    """
+    if fanout.parts_in_process():
+        results = []
+        try:
+            for index in range(shards):
+                results.append(rebuild_part(run.pk, index, shards, progress=progress))
+            return rebuild_parts_finish(run.pk, results, progress=progress)
+        except BaseException as error:
+            rebuild_parts_abort(run.pk, error)
+            raise
+    from celery import chord, signature  # the worker's app is configured by Django's settings
+
+    header = [
+        signature("insights.rebuild_part", args=(run.pk, index, shards), immutable=True)
+        for index in range(shards)
+    ]
+    body = signature("insights.rebuild_finish", kwargs={"run_id": run.pk})
+    body.on_error(signature("insights.rebuild_abort", kwargs={"run_id": run.pk}))
+    chord(header)(body)
+    if not wait:
+        return run
+    return run_wait(run)
+
+
+def run_wait(run: RebuildRun, *, poll_s: float = 0.5) -> RebuildRun:
+    """Wait until a run is no longer running (its chord ended, or the timeout marked it)."""
+    deadline = time.monotonic() + settings.INSIGHTS_REBUILD_PARTS_TIMEOUT_S
+    while True:
+        run.refresh_from_db()
+        if run.status != RebuildRun.Status.RUNNING or time.monotonic() > deadline:
+            return run
+        time.sleep(poll_s)
+
+
+def rebuild_part(
+    run_id: int, index: int, count: int, *, progress: Progress | None = None
+) -> dict[str, Any]:
+    """One part of a fanned-out run, in its own transaction: every family that splits, for
+    customer shard `index` of `count`, into the part's staged tables (insights.fanout).
+    Returns what the last step records: the rows written and seconds taken."""
+    started = time.monotonic()
+    tables = families.part_tables(families.FAMILIES, count)
+    with transaction.atomic():
+        if not RebuildRun.objects.filter(pk=run_id, status=RebuildRun.Status.RUNNING).exists():
+            return {"index": index, "skipped": 1}  # aborted (another part failed) or dead
+        fanout.part_open(run_id, index, tables)
+        context = families.RunContext(clock=rebuild_now, progress=progress)
+        rows = families.families_part(families.FAMILIES, fanout.Shard(index, count), context)
+        fanout.part_close(run_id, index, tables)
+    return {
+        "index": index,
+        "rows": rows,
+        "timings": context.timings,
+        "seconds": round(time.monotonic() - started, 3),
+    }
+
+
+def rebuild_parts_finish(
+    run_id: int, results: list[dict[str, Any]], *, progress: Progress | None = None
+) -> RebuildRun:
+    """The last step of a fanned-out run, under the rebuild lock, in one commit: the merged
+    parts, the families that run whole, the run recorded as succeeded and its staged tables
+    dropped. A run no longer running (aborted, or marked dead) only has its staged rows
+    dropped. On an error the run is aborted and the error re-raised."""
+    run = RebuildRun.objects.get(pk=run_id)
+    try:
+        with locked_transaction(wait=True):
+            run.refresh_from_db()
+            if run.status != RebuildRun.Status.RUNNING:
+                fanout.stage_drop(run_id)
+                return run
+            count = int(run.rows[FANOUT_KEY])
+            if any(result.get("skipped") for result in results) or len(results) != count:
+                raise RuntimeError(f"{count} parts, of which {len(results)} returned rows")
+            timings = dict(run.timings)
+            started = time.monotonic()
+            context = families.RunContext(clock=rebuild_now, progress=progress, timings=timings)
+            rows = dict(run.rows)
+            rows.update(
+                families.families_finish(
+                    families.FAMILIES,
+                    context,
+                    lambda table, columns: fanout.staged_union(run_id, count, table, columns),
+                    count,
+                )
+            )
+            fanout.stage_drop(run_id)
+            # What the parts took: the slowest bounds the run on enough workers, the sum is
+            # the work one worker would have done.
+            seconds = [float(result["seconds"]) for result in results]
+            timings["parts_slowest"] = max(seconds)
+            timings["parts_sum"] = round(sum(seconds), 3)
+            for result in results:
+                for phase, value in result["timings"].items():
+                    timings[f"part{result['index']}_{phase}"] = value
+            timings["finish"] = round(time.monotonic() - started, 3)
+            _run_succeed(run, rows=rows, timings=timings, now=context.now)
+    except BaseException as error:
+        rebuild_parts_abort(run_id, error)
+        raise
+    _after_commit(run, progress=progress)
+    return run
+
+
+def rebuild_parts_abort(run_id: int, error: BaseException | str | None = None) -> None:
+    """A part (or the last step) failed: the run fails, its staged rows go, and the previous
+    run's rows, which nothing touched, stay what readers read."""
+    with transaction.atomic():
+        failed = RebuildRun.objects.filter(pk=run_id, status=RebuildRun.Status.RUNNING).update(
+            status=RebuildRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error=(
+                f"{type(error).__name__}: {error}"
+                if isinstance(error, BaseException)
+                else str(error or "a part failed")
+            )[:10000],
+        )
+        fanout.stage_drop(run_id)
+    if failed:
+        logger.error("fanned-out insights rebuild %s failed: %s", run_id, error)
+
+
+def fanned_out_run_live(*, but: int | None = None) -> int | None:
+    """The id of a fanned-out run whose parts are still running (within the timeout)."""
+    runs = RebuildRun.objects.filter(
+        status=RebuildRun.Status.RUNNING,
+        rows__has_key=FANOUT_KEY,
+        started_at__gte=timezone.now()
+        - timedelta(seconds=settings.INSIGHTS_REBUILD_PARTS_TIMEOUT_S),
+    )
+    if but is not None:
+        runs = runs.exclude(pk=but)
+    return runs.values_list("pk", flat=True).first()
 
 
 def figures_cache_warm(run: RebuildRun, *, progress: Progress | None = None) -> None:
@@ -208,6 +407,15 @@ def _full_reason(*, full: bool, changes: incremental.Changes) -> str:
     )
     if not last or last.get("rollup_format") != ROLLUP_FORMAT:
         return "no earlier rebuild of this version to follow"
+    last_succeeded = (
+        RebuildRun.objects.filter(status=RebuildRun.Status.SUCCEEDED).order_by("-id").first()
+    )
+    if RebuildRun.objects.filter(
+        status=RebuildRun.Status.FAILED,
+        rows__has_key=FANOUT_KEY,
+        id__gt=last_succeeded.pk if last_succeeded else 0,
+    ).exists():
+        return "a fanned-out rebuild failed after its snapshot committed"
     return incremental.needs_full(changes)
 
 
@@ -256,6 +464,15 @@ def dead_runs_fail(*, but: int | None = None) -> int:
     runs = RebuildRun.objects.filter(status=RebuildRun.Status.RUNNING)
     if but is not None:
         runs = runs.exclude(pk=but)
-    return runs.update(
+    live = fanned_out_run_live(but=but)
+    if live is not None:
+        runs = runs.exclude(pk=live)  # its parts run on workers, without the lock
+    failed = runs.update(
         status=RebuildRun.Status.FAILED, finished_at=timezone.now(), error=DEAD_RUN_ERROR
     )
+    # Staged rows of runs that ended without their last step (a worker died, a part was
+    # still writing when its run was aborted).
+    for name in fanout.stage_names():
+        if fanout.stage_run_id(name) != live:
+            fanout.stage_drop(fanout.stage_run_id(name))
+    return failed

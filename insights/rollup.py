@@ -403,13 +403,19 @@ def rollup_daily_sums() -> int:
     columns = f"INSERT INTO {T_SUM} {SUM_COLUMNS}"
     statements = [*customer_sums_selects(), *deal_sums_selects(), product_sums_select()]
     rows = sum(_execute(f"{columns} {sql}") for sql in statements)
-    # All-time totals per dim on day 0, after the daily rows they sum (keys.all_time).
-    for metric in keys.DEMOGRAPHIC_METRICS:
-        rows += _execute(
-            f"""{columns} SELECT '{keys.all_time(metric)}', dim, 0, 0, SUM(count), 0, 0
+    return rows + _all_time_totals()
+
+
+def _all_time_totals() -> int:
+    """All-time totals per dim on day 0, after the daily rows they sum (keys.all_time)."""
+    return sum(
+        _execute(
+            f"""INSERT INTO {T_SUM} {SUM_COLUMNS}
+                SELECT '{keys.all_time(metric)}', dim, 0, 0, SUM(count), 0, 0
                 FROM {T_SUM} WHERE metric = '{metric}' GROUP BY dim"""
         )
-    return rows
+        for metric in keys.DEMOGRAPHIC_METRICS
+    )
 
 
 def repeat_cells_select(*, customers: str = "") -> str:
@@ -536,3 +542,125 @@ def rollup_rebuild(*, progress: Progress | None = None) -> tuple[dict[str, int],
     if progress:
         progress("rollups", len(PHASES), len(PHASES))
     return rows, timings
+
+
+# --- Parts of a fanned-out rebuild (insights.fanout) -------------------------------------------
+
+
+def rollup_part(
+    *, customers: str, deals: str, progress: Progress | None = None
+) -> tuple[dict[str, int], dict[str, float]]:
+    """One customer shard's rows of every core rollup, into the part's staged tables (which
+    shadow the live ones, insights.fanout): `customers` and `deals` are the shard's subqueries.
+
+    Per-deal and per-customer tables get their final rows. The sums over customers (gap
+    cells, daily sums, repeat cells, owner sums) get the shard's part of each sum; every
+    customer and deal is in one shard, so rollup_parts_merge adds the parts up to what
+    rollup_rebuild writes. Reads of DealFact see only the shard's facts (the staged copy).
+    """
+    columns = f"INSERT INTO {T_SUM} {SUM_COLUMNS}"
+    gap = (
+        f"INSERT INTO {T_GAP} (metric, dim, previous_day, day, first_seen_later, customers, "
+        "running_customers) SELECT c.metric, c.dim, c.prev, c.day, c.fs, c.n, 0 FROM ({}) c"
+    )
+    phases: tuple[tuple[str, Callable[[], int]], ...] = (
+        ("deal_facts", lambda: rollup_deal_facts(deals=deals)),
+        (
+            "gap_cells",
+            lambda: sum(
+                _execute(gap.format(gap_cells_select(metric, source)))
+                for metric, source in gap_sources(customers=customers)
+            ),
+        ),
+        (
+            "daily_sums",
+            lambda: sum(
+                _execute(f"{columns} {sql}")
+                for sql in (
+                    *customer_sums_selects(customers=customers),
+                    *deal_sums_selects(),
+                    product_sums_select(),
+                )
+            ),
+        ),
+        ("repeat_cells", rollup_repeat_cells),
+        ("customer_won_days", rollup_customer_won_days),
+        ("customer_stats", lambda: rollup_customer_stats(customers=customers)),
+        ("owner_sums", rollup_owner_sums),
+    )
+    rows: dict[str, int] = {}
+    timings: dict[str, float] = {}
+    for index, (name, phase) in enumerate(phases):
+        if progress:
+            progress(name, index, len(phases))
+        started = time.monotonic()
+        rows[name] = phase()
+        statistics_refresh(*PHASE_TABLES.get(name, ()))
+        timings[name] = round(time.monotonic() - started, 3)
+    return rows, timings
+
+
+def model_columns(model: Any) -> list[str]:
+    """A rollup table's columns but a generated id (staged rows have none of their own)."""
+    generated = ("AutoField", "BigAutoField", "SmallAutoField")
+    return [
+        field.column
+        for field in model._meta.concrete_fields
+        if not (field.primary_key and field.get_internal_type() in generated)
+    ]
+
+
+def rollup_parts_merge(union: Callable[[str, Sequence[str]], str]) -> dict[str, int]:
+    """Replace every core rollup's rows with the parts' (inside the finish transaction).
+
+    `union(table, columns)` is a subquery of every part's staged rows of a table. Per-deal and
+    per-customer rows are copied; the parts of each sum are added up, the gap cells' running
+    sums and the all-time totals computed from the whole, as rollup_rebuild does.
+    """
+    rollup_clear()
+    rows: dict[str, int] = {}
+    for model, name in (
+        (DealFact, "deal_facts"),
+        (CustomerWonDay, "customer_won_days"),
+        (CustomerStats, "customer_stats"),
+    ):
+        table, names = model._meta.db_table, model_columns(model)
+        listed = ", ".join(names)
+        rows[name] = _execute(
+            f"INSERT INTO {table} ({listed}) SELECT {listed} FROM ({union(table, names)}) u"
+        )
+    gap_key = ["metric", "dim", "previous_day", "day", "first_seen_later"]
+    rows["gap_cells"] = _execute(f"""
+        INSERT INTO {T_GAP} (metric, dim, previous_day, day, first_seen_later, customers,
+                             running_customers)
+        SELECT metric, dim, previous_day, day, first_seen_later, SUM(customers),
+               SUM(SUM(customers)) OVER (PARTITION BY metric, dim, day
+                                         ORDER BY previous_day, first_seen_later
+                                         ROWS UNBOUNDED PRECEDING)
+        FROM ({union(T_GAP, [*gap_key, "customers"])}) u
+        GROUP BY metric, dim, previous_day, day, first_seen_later
+    """)  # fmt: skip
+    sum_key = ["metric", "dim", "day", "first_seen_later"]
+    rows["daily_sums"] = _execute(f"""
+        INSERT INTO {T_SUM} {SUM_COLUMNS}
+        SELECT metric, dim, day, first_seen_later, SUM(count), SUM(amount), SUM(quantity)
+        FROM ({union(T_SUM, [*sum_key, "count", "amount", "quantity"])}) u
+        GROUP BY metric, dim, day, first_seen_later
+    """)  # fmt: skip
+    rows["daily_sums"] += _all_time_totals()
+    repeat = ["first_won_day", "second_won_day"]
+    rows["repeat_cells"] = _execute(f"""
+        INSERT INTO {T_REPEAT} (first_won_day, second_won_day, customers)
+        SELECT first_won_day, second_won_day, SUM(customers)
+        FROM ({union(T_REPEAT, [*repeat, "customers"])}) u
+        GROUP BY first_won_day, second_won_day
+    """)  # fmt: skip
+    owner = ["kind", "owner_id", "day", "cycle_days"]
+    rows["owner_sums"] = _execute(f"""
+        INSERT INTO {T_OWNER} {OWNER_COLUMNS}
+        SELECT kind, owner_id, day, cycle_days, SUM(deals), SUM(amount)
+        FROM ({union(T_OWNER, [*owner, "deals", "amount"])}) u
+        GROUP BY kind, owner_id, day, cycle_days
+    """)  # fmt: skip
+    statistics_refresh(*(model._meta.db_table for model in ROLLUP_MODELS))
+    return rows

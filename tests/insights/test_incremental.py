@@ -405,6 +405,14 @@ def test_incremental_rebuild_writes_what_a_full_one_writes(seed, whole_pass_shar
     incremental_equals_full(World(random.Random(seed)))
 
 
+@pytest.mark.parametrize(("seed", "parts"), [(6, 2), (7, 3), (8, 5)])
+def test_incremental_rebuild_writes_what_a_fanned_out_full_one_writes(seed, parts, settings):
+    # Every full rebuild here runs in customer shards (issue 34, insights.fanout), in-process
+    # without a broker; the incremental ones follow it and must land on the same rows.
+    settings.INSIGHTS_REBUILD_PARTS = parts
+    incremental_equals_full(World(random.Random(seed)), fanned_out=parts)
+
+
 def test_incremental_rebuild_keeps_a_fitted_customer_value_right():
     # Enough repeat buyers for the customer value model to fit, so keeping or refitting it
     # after an incremental run is checked against a full run's fit and scores.
@@ -414,15 +422,19 @@ def test_incremental_rebuild_keeps_a_fitted_customer_value_right():
     incremental_equals_full(world)
 
 
-def incremental_equals_full(world: World) -> None:
-    assert insights_rebuild(trigger="test", full=True).status == RebuildRun.Status.SUCCEEDED
+def incremental_equals_full(world: World, *, fanned_out: int = 0) -> None:
+    first = insights_rebuild(trigger="test", full=True)
+    assert first.status == RebuildRun.Status.SUCCEEDED
+    assert first.rows.get("fanout_parts", 0) == fanned_out, first.rows
     for _round in range(4):
         world.edit()
         run = insights_rebuild(trigger="test")
         assert run.status == RebuildRun.Status.SUCCEEDED, run.error
         assert run.rows["incremental"] == 1, run.rows
         after_incremental = everything()
-        assert insights_rebuild(trigger="test", full=True).rows["incremental"] == 0
+        full = insights_rebuild(trigger="test", full=True)
+        assert full.rows["incremental"] == 0
+        assert full.rows.get("fanout_parts", 0) == fanned_out, full.rows
         after_full = everything()
         for name, rows in after_full.items():
             assert after_incremental[name] == rows, f"{name} differs after round {_round}"
