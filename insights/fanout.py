@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection
 
@@ -53,7 +54,9 @@ def parts_count() -> int:
 def parts_in_process() -> bool:
     """Whether the parts run here, one after another: without a broker, and on SQLite (its
     staged tables are one connection's TEMP tables)."""
-    return bool(settings.CELERY_TASK_ALWAYS_EAGER) or connection.vendor != "postgresql"
+    # The Celery app's own setting (config.celery reads it from Django's), which a test or a
+    # script may switch at run time.
+    return bool(current_app.conf.task_always_eager) or connection.vendor != "postgresql"
 
 
 @dataclass(frozen=True)

@@ -141,3 +141,110 @@ def test_rebuild_task_round_trip_through_redis_and_a_worker():
             worker.kill()
             worker.wait()
         log.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_fanned_out_rebuild_runs_its_parts_as_a_chord_on_workers(settings):
+    """Issue 34: the coordinator (here) commits the snapshot and sends a chord of two parts
+    and the last step to two Redis workers; the run they finish is the one-transaction one."""
+    assert REDIS_URL, "WAWASAN_REQUIRE_REDIS=1 but WAWASAN_TEST_REDIS_URL is not set"
+    if connection.vendor != "postgresql":
+        pytest.skip("on SQLite the parts run in-process (insights.fanout); no worker needed")
+    import random
+
+    from insights import fanout
+    from insights.rebuild import insights_rebuild
+    from tests.insights.test_incremental import World, everything
+
+    def rollups() -> dict[str, object]:
+        # The figure cache is warmed after the commit, which is when the waiting ends.
+        return {k: v for k, v in everything().items() if k != "FigureCache"}
+
+    World(random.Random(31))
+    assert insights_rebuild(trigger="one transaction", full=True).status == "succeeded"
+    expected = rollups()
+
+    tmp = Path(tempfile.mkdtemp(prefix="wawasan-celery-"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": _database_url(tmp),
+        "CELERY_BROKER_URL": REDIS_URL,
+        "CELERY_RESULT_BACKEND": REDIS_URL,
+        "INSIGHTS_REBUILD_PARTS": "2",
+        "INSIGHTS_REBUILD_AFTER_CHANGES_S": "0",
+    }
+    saved = {key: celery_app.conf[key] for key in ("broker_url", "result_backend")}
+    saved_eager = celery_app.conf.task_always_eager
+    celery_app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
+    _forget_connections()
+    celery_app.control.purge()
+    logs = [(tmp / f"worker{n}.log").open("w") for n in range(2)]
+    workers = [
+        subprocess.Popen(
+            [
+                CELERY,
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "-n",
+                f"fanout{n}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        for n, log in enumerate(logs)
+    ]
+    try:
+        assert ping.delay().get(timeout=90) == "pong"
+        settings.INSIGHTS_REBUILD_PARTS = 2
+        # when: the coordinator here, the parts and the last step on the workers
+        run = insights_rebuild(trigger="fan-out round trip", full=True)
+
+        # then
+        assert run.status == RebuildRun.Status.SUCCEEDED, (run.error, _tail(tmp))
+        assert run.rows["fanout_parts"] == 2
+        assert {"parts_slowest", "parts_sum", "finish"} <= set(run.timings)
+        assert rollups() == expected
+        assert fanout.stage_names() == []
+
+        # The worker warms the run's figures after the commit, holding the rebuild lock (a
+        # rebuild meanwhile would be skipped): wait for it.
+        deadline = time.monotonic() + 120
+        while "cache_after_commit" not in run.timings and time.monotonic() < deadline:
+            time.sleep(0.5)
+            run.refresh_from_db()
+        assert run.rows["figure_cache"] > 0
+
+        # and the nightly task's way: it returns while the chord runs on the workers
+        result = rebuild_insights.delay(trigger="fan-out task", full=True).get(timeout=180)
+        assert result["status"] in ("running", "succeeded")
+        deadline = time.monotonic() + 180
+        task_run = RebuildRun.objects.get(pk=result["run_id"])
+        while task_run.status == RebuildRun.Status.RUNNING and time.monotonic() < deadline:
+            time.sleep(0.5)
+            task_run.refresh_from_db()
+        assert task_run.status == RebuildRun.Status.SUCCEEDED, (task_run.error, _tail(tmp))
+        assert task_run.rows["fanout_parts"] == 2
+        assert rollups() == expected
+    finally:
+        celery_app.conf.update(task_always_eager=saved_eager, **saved)
+        _forget_connections()
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+        for log in logs:
+            log.close()
+
+
+def _tail(tmp: Path) -> str:
+    return "\n".join(path.read_text()[-2000:] for path in sorted(tmp.glob("worker*.log")))

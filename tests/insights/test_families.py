@@ -19,7 +19,7 @@ from tests.factories import ContactFactory, DealFactory, StageFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class FakeFamily:
+class FakeFamily(families.WholeFamily):
     """A family that writes nothing and records how the orchestrator called it."""
 
     name = "fake"
