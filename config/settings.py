@@ -365,6 +365,9 @@ INSIGHTS_REBUILD_PARTS = env.int("INSIGHTS_REBUILD_PARTS", default=1)
 # A fanned-out run whose parts have not all finished after this many seconds is dead: the next
 # rebuild marks it failed and drops its staged rows (a worker died mid-way, or none is up).
 INSIGHTS_REBUILD_PARTS_TIMEOUT_S = env.int("INSIGHTS_REBUILD_PARTS_TIMEOUT_S", default=3600)
+# Whether a committed rebuild computes the preset figures ahead of the first reader
+# (insights.rebuild.figures_cache_warm). Off, the first reader of each figure computes it.
+INSIGHTS_CACHE_WARM = env.bool("INSIGHTS_CACHE_WARM", default=True)
 
 LOGGING = {
     "version": 1,

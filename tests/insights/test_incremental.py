@@ -57,7 +57,7 @@ from tests.factories import (
     UserFactory,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.cache_warm]
 FIRST = datetime(2024, 11, 1, tzinfo=UTC)
 ROLLUP_TABLES = (
     DealFact,

@@ -60,6 +60,7 @@ def _some_data():
     return a, b
 
 
+@pytest.mark.cache_warm
 def test_rebuild_twice_gives_identical_tables_and_records_runs():
     # given
     _some_data()
@@ -154,6 +155,7 @@ def test_a_second_rebuild_while_one_runs_is_skipped():
     assert rebuild().status == RebuildRun.Status.SUCCEEDED
 
 
+@pytest.mark.cache_warm
 def test_figure_cache_is_warmed_for_presets_with_a_pinned_payload():
     # given
     a, _ = _some_data()
@@ -308,6 +310,7 @@ def test_a_rebuild_inside_a_transaction_leaves_the_vacuum_to_autovacuum():
     assert "vacuum_after_commit" not in run.timings
 
 
+@pytest.mark.cache_warm
 @pytest.mark.parametrize(
     ("endpoint", "preset", "payload"),
     [

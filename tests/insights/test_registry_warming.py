@@ -18,7 +18,7 @@ from insights.models import FigureCache
 from insights.periods import PRESETS, local_today, preset_period
 from tests.insights.build import customer, deal, rebuild, room
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.cache_warm]
 
 
 def _world() -> None:

@@ -236,6 +236,7 @@ def test_percentiles_with_tied_durations():
     assert (figures.median_resolution_s, figures.p90_resolution_s) == (5, 5)
 
 
+@pytest.mark.cache_warm
 def test_rebuild_warms_presets_up_to_the_limit_and_later_reads_are_cached(
     django_assert_max_num_queries, settings
 ):

@@ -87,6 +87,7 @@ def test_a_crash_in_any_phase_leaves_the_previous_results(phase):
     assert queries.growth_overview(period=YEAR).total_customers == 4
 
 
+@pytest.mark.cache_warm
 @pytest.mark.django_db
 def test_a_crash_while_warming_the_cache_keeps_the_new_figures(caplog):
     # given: a good rebuild, then a new person
