@@ -140,6 +140,10 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("DB_CONN_HEALTH_CHECKS", d
 # import_records on PostgreSQL: COPY into a staging table and set-based SQL for contacts, deals
 # and chat rooms (imports.fast); False sends every file through the portable path.
 WAWASAN_IMPORT_COPY = env.bool("WAWASAN_IMPORT_COPY", default=True)
+# A COPY-path load at least as large as the table it writes (a first import) locks the table,
+# drops its secondary indexes and foreign keys and builds them again after the load, inside the
+# import's one transaction (imports.fast.bulk_tables); False keeps them through the load.
+WAWASAN_IMPORT_BULK = env.bool("WAWASAN_IMPORT_BULK", default=True)
 
 
 def _psycopg_repeatable_read():
