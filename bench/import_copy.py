@@ -1,15 +1,17 @@
 """`import_records` against PostgreSQL's COPY, per kind (issues 33); not part of the test suite.
 
     DATABASE_URL=postgres://... .venv/bin/python bench/import_copy.py [--rows N] [--kinds ...]
-        [--paths copy portable] [--triggers]
+        [--paths copy copy_nobulk portable] [--triggers] [--no-reload]
 
 For contacts, deals, chat_rooms and deal_items it writes an N-row file to /tmp (the same file
 for the same N, whichever checkout runs this script), then measures in one run: COPY of the
-file into a bare typed temp table; each path asked for (`copy`: the COPY path, `portable`:
-`WAWASAN_IMPORT_COPY=False`), each into a table without the benchmark's rows; then the COPY
-path again on the same file (every row unchanged). `--triggers` also loads deals with the
-user triggers disabled, to price the change log. Prints one JSON line per kind with the load
-average. For an A/B against another checkout, copy this file into its bench/ and run it there.
+file into a bare typed temp table; each path asked for (`copy`: the COPY path, `copy_nobulk`:
+the COPY path with `WAWASAN_IMPORT_BULK=False`, `portable`: `WAWASAN_IMPORT_COPY=False`), each
+into a table without the benchmark's rows; then the COPY path again on the same file (every
+row unchanged; not with `--no-reload`). `--triggers` also loads each kind with its table's
+user triggers disabled, to price the change log and the deal history. Prints one JSON line
+per kind with the load average. For an A/B against another checkout, copy this file into its
+bench/ and run it there.
 """
 
 from __future__ import annotations
@@ -141,8 +143,9 @@ def deals_for_items(rows: int) -> None:
             load("deals", write_file("deals", rows), copy=True)
 
 
-def load(kind: str, path: Path, *, copy: bool) -> tuple[float, str]:
+def load(kind: str, path: Path, *, copy: bool, bulk: bool = True) -> tuple[float, str]:
     settings.WAWASAN_IMPORT_COPY = copy
+    settings.WAWASAN_IMPORT_BULK = bulk
     began = time.perf_counter()
     with path.open("rb") as stream:
         result = import_records(kind=kind, stream=stream)
@@ -190,6 +193,7 @@ def main() -> None:
                                                        "deal_items"])  # fmt: skip
     parser.add_argument("--paths", nargs="*", default=["portable", "copy"])
     parser.add_argument("--triggers", action="store_true")
+    parser.add_argument("--no-reload", action="store_true")
     args = parser.parse_args()
     assert connection.vendor == "postgresql", "set DATABASE_URL to a PostgreSQL database"
     for kind in ("deal_items", "deals", "chat_rooms", "contacts"):  # an earlier run's rows
@@ -206,23 +210,28 @@ def main() -> None:
         for name in args.paths:
             remove(kind)
             before = changed_records()
-            seconds, summary = load(kind, path, copy=name == "copy")
+            seconds, summary = load(
+                kind, path, copy=name.startswith("copy"), bulk=name != "copy_nobulk"
+            )
             out[f"{name}_path_s"] = round(seconds, 2)
             out[f"{name}_path_rows_per_s"] = round(args.rows / seconds)
             out[f"{name}_path_vs_copy"] = round(copy / seconds, 3)
             out[f"{name}_path_summary"] = summary
             out[f"{name}_path_change_log_rows"] = changed_records() - before
-        again, summary = load(kind, path, copy=True)
-        out.update(reload_s=round(again, 2), reload_summary=summary)
-        if kind == "deals" and args.triggers:
-            # The change-log triggers' share: the same load with them switched off.
-            remove("deals")
+        if not args.no_reload:
+            again, summary = load(kind, path, copy=True)
+            out.update(reload_s=round(again, 2), reload_summary=summary)
+        if args.triggers:
+            # The change-log (and deal history) triggers' share: the same load with the
+            # table's user triggers switched off (rolled back).
+            remove(kind)
+            table = TABLES.get(kind, "deals_dealitem")
             with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("ALTER TABLE deals_deal DISABLE TRIGGER USER")
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
                 quiet, _ = load(kind, path, copy=True)
                 transaction.set_rollback(True)
             out["copy_without_triggers_s"] = round(quiet, 2)
-            load(kind, path, copy=True)  # the deals again, for deal_items
+            load(kind, path, copy=True)  # the rows again (the deals, for deal_items)
         out["load_average_after"] = [round(x, 1) for x in os.getloadavg()]
         print(json.dumps(out), flush=True)
 

@@ -360,6 +360,16 @@ def _slow_rows(header: list[str], low: int, high: int) -> Iterator[tuple[int, li
     """The rows of lines low..high the SQL did not accept, as records for the portable path,
     read a page at a time (memory stays bounded whatever the batch holds)."""
     names = ", ".join(f"s.c{i}" for i in range(len(header)))
+    with connection.cursor() as cursor:
+        # Most batches leave nothing to the portable path: a scan of the batch's flags says so
+        # for a tenth of the join below (0.25 s per 100,000 rows).
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {BATCH} b WHERE NOT b.ok AND NOT b.blank "
+            "AND b.ord BETWEEN %s AND %s)",
+            [low, high],
+        )
+        if not cursor.fetchone()[0]:
+            return
     last = low - 1
     while True:
         with connection.cursor() as cursor:
