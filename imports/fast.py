@@ -26,6 +26,7 @@ import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, BinaryIO, cast
 
@@ -213,6 +214,15 @@ def bulk_tables(plan: Plan, rows: int) -> list[str]:
     return out
 
 
+# Set while a bulk load's transaction is open: the Import CSV page's progress is then written
+# through a connection of its own (imports.jobs), or it would show only at the commit.
+_BULK_LOAD: ContextVar[bool] = ContextVar("imports_bulk_load", default=False)
+
+
+def bulk_load_running() -> bool:
+    return _BULK_LOAD.get()
+
+
 @contextmanager
 def _rebuilt_after(tables: list[str]) -> Iterator[None]:
     """Inside the import's transaction: lock `tables`, drop their secondary (non-unique)
@@ -251,7 +261,11 @@ def _rebuilt_after(tables: list[str]) -> Iterator[None]:
             for name, definition in cursor.fetchall():
                 cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
                 keys.append((table, name, definition))
-    yield
+    token = _BULK_LOAD.set(True)
+    try:
+        yield
+    finally:
+        _BULK_LOAD.reset(token)
     if connection.needs_rollback:
         return
     with connection.cursor() as cursor:

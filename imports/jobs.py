@@ -18,12 +18,13 @@ from django.conf import settings
 from django.contrib.auth import get_permission_codename
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import ImportJob
+from imports.fast import bulk_load_running
 from imports.importer import (
     KINDS,
     ImportFileError,
@@ -192,12 +193,32 @@ class _Progress:
 
     def __init__(self, job: ImportJob) -> None:
         self.job, self.rows, self.reported = job, 0, 0
+        self.side: Any = None
 
     def __call__(self, rows: int) -> None:
         self.rows += rows
         if not self.job.dry_run and self.rows - self.reported >= PROGRESS_EVERY_ROWS:
-            ImportJob.objects.filter(pk=self.job.pk).update(rows_done=self.rows)
+            if bulk_load_running():
+                self._record_aside()
+            else:
+                ImportJob.objects.filter(pk=self.job.pk).update(rows_done=self.rows)
             self.reported = self.rows
+
+    def _record_aside(self) -> None:
+        """A bulk load (imports.fast.bulk_tables) is one transaction: an update through it
+        would show only at its end, so the count goes through a connection of its own."""
+        if self.side is None:
+            self.side = connections.create_connection(DEFAULT_DB_ALIAS)
+        with self.side.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {ImportJob._meta.db_table} SET rows_done = %s WHERE id = %s",
+                [self.rows, self.job.pk],
+            )
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+            self.side = None
 
 
 def import_job_run(*, job_id: int) -> ImportJob:
@@ -251,6 +272,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
             rejected=result.rejected,
         )
     finally:
+        progress.close()
         if rejected_file is not None:
             rejected_file.close()
     ImportJob.objects.filter(pk=job.pk).update(

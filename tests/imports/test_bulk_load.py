@@ -229,3 +229,50 @@ def test_the_sql_trim_is_python_strip(cell):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {fast.trim_sql('NULL::text')}")
         assert cursor.fetchone()[0] == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_import_page_shows_progress_in_rows_during_a_bulk_load(settings, monkeypatch, tmp_path):
+    """A bulk load is one transaction; the job's row count is written through a connection of
+    its own, so the page (another connection) sees it grow while the load runs."""
+    _pg_only()
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    from audit.models import ImportJob
+    from imports import jobs as import_jobs
+
+    # given: a superuser's confirmed job of 6 contacts, batches of 2, progress every row
+    settings.WAWASAN_IMPORT_DIR = tmp_path
+    taken = _force_bulk(monkeypatch, settings, True)
+    monkeypatch.setattr(fast, "FAST_BATCH", 2)
+    monkeypatch.setattr(import_jobs, "PROGRESS_EVERY_ROWS", 1)
+    user = UserFactory(is_staff=True, is_superuser=True)
+    rows = "".join(f"c-{n},Ani,2026-01-05\n" for n in range(6))
+    upload = SimpleUploadedFile("c.csv", ("external_id,first_name,created_at\n" + rows).encode())
+    job = import_jobs.import_job_create(user=user, kind="contacts", upload=upload)
+    ImportJob.objects.filter(pk=job.pk).update(dry_run=False)
+    seen_by_the_page: list[int] = []
+    load = fast.ContactPlan.load
+
+    def spy(self, low, high, result):
+        page = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with page.cursor() as cursor:
+                cursor.execute("SELECT rows_done FROM audit_importjob WHERE id = %s", [job.pk])
+                seen_by_the_page.append(cursor.fetchone()[0])
+        finally:
+            page.close()
+        return load(self, low, high, result)
+
+    monkeypatch.setattr(fast.ContactPlan, "load", spy)
+
+    # when
+    done = import_jobs.import_job_run(job_id=job.pk)
+
+    # then: a bulk load, and before each batch the page saw the rows of the ones before
+    assert taken == [["customers_contact"]]
+    assert done.status == ImportJob.Status.DONE
+    assert (done.created, done.rows_done) == (6, 6)
+    assert seen_by_the_page == [0, 2, 4]
+    assert not fast.bulk_load_running()
