@@ -149,11 +149,14 @@ def import_fast(
         return None
     # A dry run writes nothing that lasts: dropping indexes for it would only lock the table.
     bulk = [] if dry_run else bulk_tables(plan, rows)
-    plan.locked = plan.model._meta.db_table in bulk
     try:
         # A bulk load is one transaction whatever `atomic` says: the indexes and foreign keys
         # are dropped and built again inside it, so no other session ever sees them missing.
-        with transaction.atomic() if atomic or bulk else _nothing(), _rebuilt_after(bulk):
+        with (
+            transaction.atomic() if atomic or bulk else _nothing(),
+            _rebuilt_after(bulk) as taken,
+        ):
+            plan.locked = plan.model._meta.db_table in taken
             result = ImportResult()
             loop = RecordLoop(
                 spec=spec,
@@ -224,46 +227,55 @@ def bulk_load_running() -> bool:
 
 
 @contextmanager
-def _rebuilt_after(tables: list[str]) -> Iterator[None]:
+def _rebuilt_after(tables: list[str]) -> Iterator[list[str]]:
     """Inside the import's transaction: lock `tables`, drop their secondary (non-unique)
     indexes and their foreign keys; after the load build the indexes from the sorted rows and
     add the foreign keys again, which checks every reference in one query per key instead of
     one per row at the commit. The primary key and the unique indexes stay (the upsert's
     ON CONFLICT needs `external_id`'s). On an error or a rollback (--atomic with a rejected
-    row) nothing is built: the rollback restores the indexes and keys as they were."""
+    row) nothing is built: the rollback restores the indexes and keys as they were. Yields the
+    tables taken: none when the database refuses the change (a role that does not own the
+    tables), and the load then keeps the indexes."""
     if not tables:
-        yield
+        yield []
         return
     quote = connection.ops.quote_name
     indexes: list[str] = []
     keys: list[tuple[str, str, str]] = []
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
-        _fire_deferred_checks(cursor)
-        cursor.execute(f"LOCK TABLE {', '.join(quote(t) for t in tables)} IN ACCESS EXCLUSIVE MODE")
-        for table in tables:
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
+            _fire_deferred_checks(cursor)
             cursor.execute(
-                "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-                "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass "
-                "AND NOT i.indisprimary AND NOT i.indisunique "
-                "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
-                "ORDER BY c.relname",
-                [table],
+                f"LOCK TABLE {', '.join(quote(t) for t in tables)} IN ACCESS EXCLUSIVE MODE"
             )
-            for name, definition in cursor.fetchall():
-                cursor.execute(f"DROP INDEX {quote(name)}")
-                indexes.append(definition)
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
-                [table],
-            )
-            for name, definition in cursor.fetchall():
-                cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-                keys.append((table, name, definition))
+            for table in tables:
+                cursor.execute(
+                    "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                    "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass "
+                    "AND NOT i.indisprimary AND NOT i.indisunique AND NOT EXISTS "
+                    "(SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
+                    "ORDER BY c.relname",
+                    [table],
+                )
+                for name, definition in cursor.fetchall():
+                    cursor.execute(f"DROP INDEX {quote(name)}")
+                    indexes.append(definition)
+                cursor.execute(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+                    [table],
+                )
+                for name, definition in cursor.fetchall():
+                    cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+                    keys.append((table, name, definition))
+    except DatabaseError:
+        # The savepoint is rolled back: nothing was dropped, the load keeps the indexes.
+        yield []
+        return
     token = _BULK_LOAD.set(True)
     try:
-        yield
+        yield tables
     finally:
         _BULK_LOAD.reset(token)
     if connection.needs_rollback:

@@ -276,3 +276,34 @@ def test_the_import_page_shows_progress_in_rows_during_a_bulk_load(settings, mon
     assert (done.created, done.rows_done) == (6, 6)
     assert seen_by_the_page == [0, 2, 4]
     assert not fast.bulk_load_running()
+
+
+def test_a_role_that_does_not_own_the_table_loads_without_the_bulk_load(settings, monkeypatch):
+    """DROP INDEX needs the table's owner: a role with every other right on the tables gets
+    the same load with the indexes kept (the refused savepoint is rolled back)."""
+    _pg_only()
+    # given: a role that may read and write every table but owns none (rolled back with the
+    # test's transaction, like everything else here)
+    ContactFactory(external_id="c-old", first_name="Lama")
+    taken = _force_bulk(monkeypatch, settings, True)
+    before = _schema("customers_contact")
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE ROLE wawasan_test_writer")
+        cursor.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO wawasan_test_writer")
+        cursor.execute("GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO wawasan_test_writer")
+        cursor.execute("SET ROLE wawasan_test_writer")
+    text = "external_id,first_name,created_at\nc-old,Baru,2026-01-05\nc-1,Ani,2026-01-05\n"
+
+    # when
+    result = import_records(kind="contacts", stream=io.BytesIO(text.encode()))
+
+    # then: the bulk load was asked for, refused, and the load is whole
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+    assert taken == [["customers_contact"]]
+    assert result.summary() == "created 1, updated 1, unchanged 0, rejected 0"
+    assert sorted(Contact.objects.values_list("external_id", "first_name")) == [
+        ("c-1", "Ani"),
+        ("c-old", "Baru"),
+    ]
+    assert _schema("customers_contact") == before
