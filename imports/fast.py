@@ -242,6 +242,7 @@ def _rebuilt_after(tables: list[str]) -> Iterator[list[str]]:
     quote = connection.ops.quote_name
     indexes: list[str] = []
     keys: list[tuple[str, str, str]] = []
+    refused = False
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
@@ -271,6 +272,8 @@ def _rebuilt_after(tables: list[str]) -> Iterator[list[str]]:
                     keys.append((table, name, definition))
     except DatabaseError:
         # The savepoint is rolled back: nothing was dropped, the load keeps the indexes.
+        refused = True
+    if refused:
         yield []
         return
     token = _BULK_LOAD.set(True)
