@@ -23,7 +23,13 @@ import numpy as np
 
 from . import clv
 from .engine import cache, db
-from .models import CustomerValue, CustomerValueFit, CustomerWonDay
+from .models import (
+    CustomerValue,
+    CustomerValueFit,
+    CustomerValueSpend,
+    CustomerValueTriple,
+    CustomerWonDay,
+)
 from .periods import Period, local_today
 from .rollup import rows_write, statistics_refresh
 from .section_params import AT_RISK_BELOW, HORIZON, MODEL
@@ -32,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 T_WONDAY = CustomerWonDay._meta.db_table
 T_VALUE = CustomerValue._meta.db_table
+T_TRIPLE = CustomerValueTriple._meta.db_table
+T_SPEND = CustomerValueSpend._meta.db_table
 # The section's options (insights.section_params): horizon and model, and at risk: p_alive below
 # AT_RISK_BELOW (METRICS.md V; with bgnbd also x > 0).
 DEFAULT_HORIZON = HORIZON.default
@@ -77,24 +85,73 @@ class Triples:
 Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def model_inputs(as_of: int) -> tuple[Triples, Pairs]:
-    """Distinct triples (tag 0) and, for x > 0, distinct (x, repeat revenue) (tag 1) in one
-    statement over one calibration pass."""
-    sql = f"""
-        WITH c AS ({_CALIBRATION_SQL})
-        SELECT 0, x, last_day - first_day, %(as_of)s - first_day, COUNT(*),
-               CAST(SUM(repeat_revenue) AS BIGINT), CAST(SUM(revenue) AS BIGINT)
-        FROM c GROUP BY x, last_day - first_day, first_day
-        UNION ALL
-        SELECT 1, x, repeat_revenue, 0, COUNT(*), 0, 0
-        FROM c WHERE x > 0 GROUP BY x, repeat_revenue
-    """
-    data = np.array(db.rows(sql, {"as_of": as_of}), dtype=np.float64).reshape(-1, 7)
+# The as-of dates whose inputs the rebuild keeps, in days before today: today (the fit, the
+# forecast, customer-value/ and health as of today) and the backtests' as-of date
+# (forecast.BACKTEST_DAYS and health.BACKTEST_DAYS, which a test keeps equal to it).
+INPUTS_KEPT_DAYS_BACK = (0, 90)
+
+_INPUTS_SQL = f"""
+    WITH c AS ({_CALIBRATION_SQL})
+    SELECT 0, x, last_day - first_day, %(as_of)s - first_day, COUNT(*),
+           CAST(SUM(repeat_revenue) AS BIGINT), CAST(SUM(revenue) AS BIGINT)
+    FROM c GROUP BY x, last_day - first_day, first_day
+    UNION ALL
+    SELECT 1, x, repeat_revenue, 0, COUNT(*), 0, 0
+    FROM c WHERE x > 0 GROUP BY x, repeat_revenue
+    ORDER BY 1, 2, 3, 4
+"""
+# The same rows, kept by the rebuild (CustomerValueTriple, CustomerValueSpend), in the same
+# order, so the arrays (and every sum over them) come out identical.
+_KEPT_INPUTS_SQL = f"""
+    SELECT 0, x, t_x, age, customers, repeat_cents, revenue_cents
+    FROM {T_TRIPLE} WHERE as_of_day = %(as_of)s
+    UNION ALL
+    SELECT 1, x, repeat_cents, 0, customers, 0, 0
+    FROM {T_SPEND} WHERE as_of_day = %(as_of)s
+    ORDER BY 1, 2, 3, 4
+"""
+
+
+def _inputs(rows: list[tuple]) -> tuple[Triples, Pairs]:
+    data = np.array(rows, dtype=np.float64).reshape(-1, 7)
     tri, pair = data[data[:, 0] == 0], data[data[:, 0] == 1]
     triples = Triples(*(tri[:, i] for i in range(1, 7)))
     x = pair[:, 1]
     m = np.divide(pair[:, 2], 100.0 * x, out=np.zeros_like(x), where=x > 0)
     return triples, (x, m, pair[:, 4])
+
+
+def model_inputs(as_of: int) -> tuple[Triples, Pairs]:
+    """Distinct triples and, for x > 0, distinct (x, repeat revenue) as of day `as_of`: the
+    rebuild's kept rows for its as-of dates (INPUTS_KEPT_DAYS_BACK), else one calibration
+    pass over CustomerWonDay (which is also what a day with no calibrated customer reads:
+    nothing, through the day index)."""
+    kept = db.rows(_KEPT_INPUTS_SQL, {"as_of": as_of})
+    return _inputs(kept if kept else db.rows(_INPUTS_SQL, {"as_of": as_of}))
+
+
+def model_inputs_computed(as_of: int) -> tuple[Triples, Pairs]:
+    """model_inputs from CustomerWonDay itself (the rebuild's pass, and the tests' reference)."""
+    return _inputs(db.rows(_INPUTS_SQL, {"as_of": as_of}))
+
+
+def _inputs_keep(as_of: int, triples: Triples, pairs: Pairs) -> None:
+    """Write the inputs as of day `as_of` (inside the rebuild, after the tables were emptied)."""
+
+    def ints(*columns: np.ndarray) -> list[tuple[int, ...]]:
+        day = np.full(len(columns[0]), as_of, dtype=np.int64)
+        return list(zip(*(c.astype(np.int64).tolist() for c in (day, *columns)), strict=True))
+
+    t = triples
+    if len(t.x):
+        rows_write(T_TRIPLE, ("as_of_day", "x", "t_x", "age", "customers", "repeat_cents",
+                              "revenue_cents"),
+                   ints(t.x, t.t_x, t.T, t.customers, t.repeat_cents, t.revenue_cents))  # fmt: skip
+    x, m, n = pairs
+    if len(x):
+        # m = repeat / (100 x) came from integer cents: multiplied back and rounded, exact.
+        repeat = np.rint(m * 100.0 * x)
+        rows_write(T_SPEND, ("as_of_day", "x", "repeat_cents", "customers"), ints(x, repeat, n))
 
 
 def _holdout_actual(as_of: int, horizon: int) -> dict[int, int]:
@@ -400,7 +457,8 @@ def fitted_today() -> bool:
 
 
 def customer_value_rebuild(*, today: date | None = None) -> int:
-    """Fit as of today (horizon 365) and store every calibrated customer's outputs.
+    """Keep the model's inputs as of today and the backtests' day (INPUTS_KEPT_DAYS_BACK), fit
+    as of today (horizon 365) and store every calibrated customer's outputs.
 
     Inside the rebuild transaction. Returns the rows written; an unfitted model writes none
     (the list and 360° then show null) and records why in CustomerValueFit.
@@ -409,8 +467,16 @@ def customer_value_rebuild(*, today: date | None = None) -> int:
     a = today.toordinal()
     CustomerValue.objects.all().delete()
     CustomerValueFit.objects.all().delete()
+    CustomerValueTriple.objects.all().delete()
+    CustomerValueSpend.objects.all().delete()
+    inputs = {}
+    for back in INPUTS_KEPT_DAYS_BACK:
+        inputs[a - back] = model_inputs_computed(a - back)
+        _inputs_keep(a - back, *inputs[a - back])
+    for table in (T_TRIPLE, T_SPEND):
+        statistics_refresh(table)
     try:
-        fits = _fits(*model_inputs(a), model=DEFAULT_MODEL)
+        fits = _fits(*inputs[a], model=DEFAULT_MODEL)
         rows = rows_array(_PER_CUSTOMER_SQL, {"as_of": a}, 5)
         ids, scores = rows[:, 0].astype(np.int64), _scores(fits, a, rows)
     except clv.ModelError as error:

@@ -61,6 +61,8 @@ from .models import (
     CustomerNpsDay,
     CustomerValue,
     CustomerValueFit,
+    CustomerValueSpend,
+    CustomerValueTriple,
     LapseChain,
     RetentionCell,
     ServiceDayGroup,
@@ -235,11 +237,12 @@ class ServiceRollups(WholeFamily):
 
 
 class CustomerValueRollups(WholeFamily):
-    """insights.customer_value: one model fitted to every customer, rewritten whole, or kept
-    when its only inputs (the buying days and their revenue, the as-of day) are the same."""
+    """insights.customer_value: the model's inputs as of the days figures ask for most, and one
+    model fitted to every customer; rewritten whole, or kept when its only inputs (the buying
+    days and their revenue, the as-of day) are the same."""
 
     name = "customer_value"
-    tables = _tables(CustomerValue, CustomerValueFit)
+    tables = _tables(CustomerValue, CustomerValueFit, CustomerValueTriple, CustomerValueSpend)
     follows_changes = False
 
     def changed_unlogged(self) -> bool:

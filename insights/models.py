@@ -315,6 +315,56 @@ class CustomerValueFit(models.Model):
         return f"customer value fit as of {self.as_of_day}: {self.fitted}"
 
 
+class CustomerValueTriple(models.Model):
+    """The purchase model's inputs as of a day the rebuild fits or backtests (METRICS.md V):
+    each distinct (x, t_x, T) of the calibrated customers with their count, repeat revenue and
+    revenue. A figure reads these few thousand rows instead of a pass over CustomerWonDay;
+    a day without rows is computed from CustomerWonDay (insights.customer_value.model_inputs).
+    Rewritten whole by every rebuild that refits."""
+
+    as_of_day = models.IntegerField()  # proleptic ordinal of the as-of date A
+    x = models.IntegerField()  # buying days − 1
+    t_x = models.IntegerField()  # last buying day − first
+    age = models.IntegerField()  # T = A − first buying day
+    customers = models.IntegerField()
+    repeat_cents = models.BigIntegerField()  # revenue of the days after the first
+    revenue_cents = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("customer value model input")
+        constraints = [
+            # The grain, and the index of the one read (a day's rows in order).
+            models.UniqueConstraint(
+                fields=["as_of_day", "x", "t_x", "age"], name="customervaluetriple_grain"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"as of {self.as_of_day}: ({self.x}, {self.t_x}, {self.age}) × {self.customers}"
+
+
+class CustomerValueSpend(models.Model):
+    """The Gamma-Gamma inputs as of a day the rebuild fits or backtests: each distinct
+    (x, repeat revenue) of the customers with x > 0, with their count. Beside
+    CustomerValueTriple, written and read with it."""
+
+    as_of_day = models.IntegerField()
+    x = models.IntegerField()
+    repeat_cents = models.BigIntegerField()
+    customers = models.IntegerField()
+
+    class Meta:
+        verbose_name = _("customer value spend input")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["as_of_day", "x", "repeat_cents"], name="customervaluespend_grain"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"as of {self.as_of_day}: ({self.x}, {self.repeat_cents}) × {self.customers}"
+
+
 class CustomerValue(models.Model):
     """Each customer's predicted value as of today (horizon 365), for lists, filters and 360°.
 
