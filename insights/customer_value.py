@@ -135,6 +135,52 @@ def model_inputs_computed(as_of: int) -> tuple[Triples, Pairs]:
     return _inputs(db.rows(_INPUTS_SQL, {"as_of": as_of}))
 
 
+_PER_CUSTOMER_ORDERED_SQL = f"""
+    SELECT customer_id, x, first_day, last_day, revenue, repeat_revenue
+    FROM ({_CALIBRATION_SQL}) c ORDER BY customer_id
+"""
+
+
+def customer_rows(as_of: int) -> np.ndarray:
+    """Per calibrated customer as of day `as_of`, by id: (customer, x, first day, last day,
+    revenue, repeat revenue), one pass over CustomerWonDay (its customer index, in order)."""
+    return rows_array(_PER_CUSTOMER_ORDERED_SQL, {"as_of": as_of}, 6)
+
+
+def _distinct(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """The distinct rows of `columns` in lexicographic order (as SQL's ORDER BY sorts numbers)
+    and, per input row, the index of its distinct row."""
+    order = np.lexsort(columns[::-1])
+    sorted_columns = [column[order] for column in columns]
+    new = np.ones(len(order), dtype=bool)
+    if len(order):
+        new[1:] = np.any([np.diff(column) != 0 for column in sorted_columns], axis=0)
+    group = np.cumsum(new) - 1
+    inverse = np.empty(len(order), dtype=np.int64)
+    inverse[order] = group
+    return [column[new] for column in sorted_columns], inverse
+
+
+def inputs_of_customers(as_of: int, rows: np.ndarray) -> tuple[Triples, Pairs, np.ndarray]:
+    """model_inputs computed from customer_rows(as_of) in numpy: the same arrays in the same
+    order (so a fit on them is the same fit), and each row's index in the triples (a figure
+    per customer is then computed once per distinct triple and gathered)."""
+    x, first, last, revenue, repeat = (rows[:, i] for i in range(1, 6))
+    (ux, ut, uT), where = _distinct(x, last - first, as_of - first)
+    count = ux.size
+    triples = Triples(
+        x=ux, t_x=ut, T=uT,
+        customers=np.bincount(where, minlength=count).astype(np.float64),
+        repeat_cents=np.bincount(where, weights=repeat, minlength=count),
+        revenue_cents=np.bincount(where, weights=revenue, minlength=count),
+    )  # fmt: skip
+    repeaters = x > 0
+    (px, prepeat), pair = _distinct(x[repeaters], repeat[repeaters])
+    n = np.bincount(pair, minlength=px.size).astype(np.float64)
+    m = np.divide(prepeat, 100.0 * px, out=np.zeros_like(px), where=px > 0)
+    return triples, (px, m, n), where
+
+
 def _inputs_keep(as_of: int, triples: Triples, pairs: Pairs) -> None:
     """Write the inputs as of day `as_of` (inside the rebuild, after the tables were emptied)."""
 

@@ -121,10 +121,6 @@ class Scores:
     fitted: bool
 
 
-_CUSTOMERS_SQL = f"""
-    SELECT customer_id, COUNT(*) - 1, MIN(day), MAX(day), CAST(SUM(revenue_cents) AS BIGINT)
-    FROM {T_WONDAY} WHERE day <= %(as_of)s GROUP BY customer_id ORDER BY customer_id
-"""
 _SERVICE_SQL = f"""
     SELECT customer_id, COUNT(*), SUM(CASE WHEN csat >= 4 THEN 1 ELSE 0 END)
     FROM {T_ROOMS}
@@ -151,26 +147,29 @@ def _by_id(ids: np.ndarray, rows: np.ndarray, column: int) -> np.ndarray:
     return out
 
 
-def _p_alive(as_of: date, rows: np.ndarray) -> tuple[np.ndarray, bool]:
-    """P(alive) of each row under the default model fitted as of A; zeros when not fitted."""
+def _p_alive(a: int, rows: np.ndarray) -> tuple[np.ndarray, bool]:
+    """P(alive) of each row of customer_value.customer_rows under the default model fitted as
+    of day `a` (the rebuild's stored fit for its own day); zeros when not fitted. The fit
+    reads the distinct triples made from the same rows (no second pass over the won days),
+    and P(alive) is computed once per distinct triple."""
     try:
-        fits = customer_value.fit_as_of(as_of=as_of)
-        x, first, last = rows[:, 1], rows[:, 2], rows[:, 3]
-        alive = clv.purchase_p_alive(fits.purchase, x, last - first, as_of.toordinal() - first)
+        triples, pairs, where = customer_value.inputs_of_customers(a, rows)
+        fits = customer_value.fits_for(a, triples, pairs)
+        alive = clv.purchase_p_alive(fits.purchase, triples.x, triples.t_x, triples.T)
         if not np.all(np.isfinite(alive)):
             raise clv.ModelError("P(alive) is not finite", reason="not_finite")
     except clv.ModelError:
         return np.zeros(len(rows)), False
-    return alive, True
+    return alive[where], True
 
 
 def health_scores(*, as_of: date, weights: dict[str, float] | None = None) -> Scores:
     """Every calibrated customer's components and health as of A (METRICS.md Q)."""
     weights = weights_in_force() if weights is None else weights
     a = as_of.toordinal()
-    rows = customer_value.rows_array(_CUSTOMERS_SQL, {"as_of": a}, 5)
+    rows = customer_value.customer_rows(a)
     ids = rows[:, 0]
-    alive, fitted = _p_alive(as_of, rows) if len(rows) else (np.zeros(0), False)
+    alive, fitted = _p_alive(a, rows) if len(rows) else (np.zeros(0), False)
     service_rows = np.array(
         db.rows(_SERVICE_SQL, {"as_of": a, "low": a - SERVICE_DAYS + 1}), dtype=np.float64
     ).reshape(-1, 3)

@@ -138,3 +138,29 @@ def test_no_buyer_keeps_no_rows_and_reads_nothing():
     assert not CustomerValueTriple.objects.exists() and not CustomerValueSpend.objects.exists()
     triples, (x, _m, _n) = customer_value.model_inputs(a)
     assert len(triples.x) == 0 and len(x) == 0
+
+
+def _same(left: tuple, right: tuple) -> bool:
+    (t1, p1), (t2, p2) = left, right
+    fields = ("x", "t_x", "T", "customers", "repeat_cents", "revenue_cents")
+    return all(np.array_equal(getattr(t1, f), getattr(t2, f)) for f in fields) and all(
+        np.array_equal(a, b) for a, b in zip(p1, p2, strict=True)
+    )
+
+
+@pytest.mark.parametrize("seed", [3])
+def test_inputs_made_from_the_customer_rows_are_the_computed_ones(seed):
+    # health makes the fit's inputs from the rows it reads anyway: the same arrays, in the same
+    # order, so its fit is the one customer-value/ makes for the same day.
+    _world(random.Random(seed))
+    rebuild()
+    today = local_today().toordinal()
+    for a in (today, today - 30, today - 90, today - 10_000):
+        rows = customer_value.customer_rows(a)
+        triples, pairs, where = customer_value.inputs_of_customers(a, rows)
+        assert _same((triples, pairs), customer_value.model_inputs_computed(a)), a
+        # each customer points at its own triple
+        x, first, last = rows[:, 1], rows[:, 2], rows[:, 3]
+        assert np.array_equal(triples.x[where], x)
+        assert np.array_equal(triples.t_x[where], last - first)
+        assert np.array_equal(triples.T[where], a - first)
