@@ -14,6 +14,7 @@ date once and stores every customer's outputs in CustomerValue (lists, filters, 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -502,30 +503,40 @@ def fitted_today() -> bool:
     ).exists()
 
 
-def customer_value_rebuild(*, today: date | None = None) -> int:
+def customer_value_rebuild(
+    *, today: date | None = None, timings: dict[str, float] | None = None
+) -> int:
     """Keep the model's inputs as of today and the backtests' day (INPUTS_KEPT_DAYS_BACK), fit
     as of today (horizon 365) and store every calibrated customer's outputs.
 
     Inside the rebuild transaction. Returns the rows written; an unfitted model writes none
-    (the list and 360° then show null) and records why in CustomerValueFit.
+    (the list and 360° then show null) and records why in CustomerValueFit. `timings` gets
+    the seconds of its phases (inputs, fit, scores with their write): RebuildRun.timings.
     """
+    clock = _Phases(timings)
     today = today or local_today()
     a = today.toordinal()
     CustomerValue.objects.all().delete()
     CustomerValueFit.objects.all().delete()
     CustomerValueTriple.objects.all().delete()
     CustomerValueSpend.objects.all().delete()
-    inputs = {}
+    # Today's inputs from the per-customer rows the scores need anyway (one pass); the other
+    # kept days computed.
+    rows = customer_rows(a)
+    triples, pairs, where = inputs_of_customers(a, rows)
+    _inputs_keep(a, triples, pairs)
     for back in INPUTS_KEPT_DAYS_BACK:
-        inputs[a - back] = model_inputs_computed(a - back)
-        _inputs_keep(a - back, *inputs[a - back])
+        if back:
+            _inputs_keep(a - back, *model_inputs_computed(a - back))
     for table in (T_TRIPLE, T_SPEND):
         statistics_refresh(table)
+    clock.lap("customer_value_inputs")
     try:
-        fits = _fits(*inputs[a], model=DEFAULT_MODEL)
-        rows = rows_array(_PER_CUSTOMER_SQL, {"as_of": a}, 5)
-        ids, scores = rows[:, 0].astype(np.int64), _scores(fits, a, rows)
+        fits = _fits(triples, pairs, model=DEFAULT_MODEL)
+        clock.lap("customer_value_fit")
+        ids, scores = rows[:, 0].astype(np.int64), _scores(fits, rows, triples, where)
     except clv.ModelError as error:
+        clock.lap("customer_value_fit")
         CustomerValueFit.objects.create(
             as_of_day=a, horizon=DEFAULT_HORIZON, fitted=False, message=str(error)[:255],
             model=DEFAULT_MODEL, reason=error.reason,
@@ -539,18 +550,36 @@ def customer_value_rebuild(*, today: date | None = None) -> int:
     if len(ids):
         p_alive, expected, value = scores
         _store(ids, p_alive, expected, _cents(value), _cents(expected * value))
+    clock.lap("customer_value_scores")
     return len(ids)
 
 
-def _scores(fits: Fits, a: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """P(alive), expected buying days (365) and expected day value per row of
-    (customer, x, last day, first day, repeat revenue); ModelError when any is not finite."""
-    x = rows[:, 1]
-    t_x, T = rows[:, 2] - rows[:, 3], a - rows[:, 3]
-    m = np.divide(rows[:, 4], 100.0 * x, out=np.zeros_like(x), where=x > 0)
+class _Phases:
+    """Seconds since the last lap, under a phase's name (nothing when not asked for)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings, self.last = timings, time.monotonic()
+
+    def lap(self, name: str) -> None:
+        now = time.monotonic()
+        if self.timings is not None:
+            self.timings[name] = round(now - self.last, 3)
+        self.last = now
+
+
+def _scores(
+    fits: Fits, rows: np.ndarray, triples: Triples, where: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P(alive), expected buying days (365) and expected day value per row of customer_rows
+    (the first two once per distinct triple, gathered by `where`); ModelError when any is
+    not finite."""
+    x, repeat = rows[:, 1], rows[:, 5]
+    m = np.divide(repeat, 100.0 * x, out=np.zeros_like(x), where=x > 0)
     g, v = fits.purchase, fits.gamma_gamma
-    p_alive = clv.purchase_p_alive(g, x, t_x, T)
-    expected = clv.purchase_expected(g, float(DEFAULT_HORIZON), x, t_x, T)
+    p_alive = clv.purchase_p_alive(g, triples.x, triples.t_x, triples.T)[where]
+    expected = clv.purchase_expected(g, float(DEFAULT_HORIZON), triples.x, triples.t_x, triples.T)[
+        where
+    ]
     value = clv.gamma_gamma_expected_value(v, x, m)
     if not all(np.all(np.isfinite(column)) for column in (p_alive, expected, value)):
         raise clv.ModelError(

@@ -249,7 +249,7 @@ class CustomerValueRollups(WholeFamily):
         return False  # every input it reads is logged
 
     def full(self, run: RunContext) -> dict[str, int]:
-        return {"customer_value": customer_value.customer_value_rebuild()}
+        return {"customer_value": customer_value.customer_value_rebuild(timings=run.timings)}
 
     def take_off(self, scope: ChangeScope) -> None:
         """Nothing: the fit reads every customer."""

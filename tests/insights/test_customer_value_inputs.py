@@ -17,6 +17,7 @@ from insights.models import (
     CustomerValueSpend,
     CustomerValueTriple,
     CustomerWonDay,
+    RebuildRun,
 )
 from insights.periods import local_today
 from tests.factories import ContactFactory, CustomerFactory, DealFactory, StageFactory
@@ -107,6 +108,9 @@ def test_kept_inputs_equal_a_direct_computation_and_give_the_same_figures(seed):
     _world(random.Random(seed))
     rebuild()
     assert CustomerValueFit.objects.get().fitted, CustomerValueFit.objects.get().message
+    # the fit and the scoring are timed on their own in the run (issue 31's 30 s inside it)
+    phases = {"customer_value_inputs", "customer_value_fit", "customer_value_scores"}
+    assert phases <= set(RebuildRun.objects.latest("pk").timings)
     today = local_today().toordinal()
     for back in customer_value.INPUTS_KEPT_DAYS_BACK:
         a = today - back
