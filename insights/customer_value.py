@@ -149,16 +149,25 @@ def customer_rows(as_of: int) -> np.ndarray:
 
 
 def _distinct(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """The distinct rows of `columns` in lexicographic order (as SQL's ORDER BY sorts numbers)
-    and, per input row, the index of its distinct row."""
+    """The distinct rows of `columns` (whole numbers) in lexicographic order (as SQL's ORDER BY
+    sorts numbers) and, per input row, the index of its distinct row.
+
+    Non-negative columns whose bit widths fit in 62 bits together are packed into one int64
+    key, whose numeric order is the lexicographic one: one sort instead of one per column."""
+    widths = [int(column.max()).bit_length() if len(column) else 0 for column in columns]
+    if sum(widths) <= 62 and all(len(column) == 0 or column.min() >= 0 for column in columns):
+        key = np.zeros(len(columns[0]), dtype=np.int64)
+        for column, width in zip(columns, widths, strict=True):
+            key = (key << width) | column.astype(np.int64)
+        _keys, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        return [column[first] for column in columns], inverse.reshape(-1)
     order = np.lexsort(columns[::-1])
     sorted_columns = [column[order] for column in columns]
     new = np.ones(len(order), dtype=bool)
     if len(order):
         new[1:] = np.any([np.diff(column) != 0 for column in sorted_columns], axis=0)
-    group = np.cumsum(new) - 1
     inverse = np.empty(len(order), dtype=np.int64)
-    inverse[order] = group
+    inverse[order] = np.cumsum(new) - 1
     return [column[new] for column in sorted_columns], inverse
 
 

@@ -168,3 +168,18 @@ def test_inputs_made_from_the_customer_rows_are_the_computed_ones(seed):
         assert np.array_equal(triples.x[where], x)
         assert np.array_equal(triples.t_x[where], last - first)
         assert np.array_equal(triples.T[where], a - first)
+
+
+def test_distinct_rows_packed_or_sorted_column_by_column_alike():
+    rng = np.random.default_rng(5)
+    small = [rng.integers(0, 40, 500).astype(float) for _ in range(3)]
+    (ux, uy, uz), where = customer_value._distinct(*small)
+    expected = sorted(set(zip(*(c.tolist() for c in small), strict=True)))
+    assert list(zip(ux.tolist(), uy.tolist(), uz.tolist(), strict=True)) == expected
+    assert np.array_equal(ux[where], small[0]) and np.array_equal(uz[where], small[2])
+    # too wide to pack (a repeat revenue of 10^17 cents) or negative: sorted column by column
+    for wide in ([small[0], small[1] * 1e17], [small[0] - 20, small[1]]):
+        (ua, ub), where = customer_value._distinct(*wide)
+        expected = sorted(set(zip(wide[0].tolist(), wide[1].tolist(), strict=True)))
+        assert list(zip(ua.tolist(), ub.tolist(), strict=True)) == expected
+        assert np.array_equal(ub[where], wide[1])
