@@ -52,7 +52,11 @@ def _cache_empty() -> None:
     cache.clear()
 
 
-def measure(*, repeats: int, as_of_days_ago: int = 45) -> dict[str, Any]:
+def measure(
+    *, repeats: int, as_of_days_ago: int = 45, endpoints: tuple[str, ...] = (), tries: int = 1
+) -> dict[str, Any]:
+    """`endpoints`: only these (default every one); `tries`: uncached requests per case, each
+    after the cache is emptied (on a shared machine one try says little)."""
     from django.contrib.auth import get_user_model
     from django.test import Client
 
@@ -70,9 +74,12 @@ def measure(*, repeats: int, as_of_days_ago: int = 45) -> dict[str, Any]:
     cases = [*CASES, ("health", (f"as_of={as_of}",))]
     rows: list[dict[str, Any]] = []
     for endpoint, queries in cases:
+        if endpoints and endpoint not in endpoints:
+            continue
         for query in queries:
-            _cache_empty()
-            rows.append(_timed(client, endpoint, query, repeats))
+            for _ in range(tries):
+                _cache_empty()
+                rows.append(_timed(client, endpoint, query, repeats))
 
     # A period no preset names, read after the figures a rebuild warms are there (the day's
     # backtest, the model's inputs): what a manager choosing custom dates waits for.
@@ -84,11 +91,14 @@ def measure(*, repeats: int, as_of_days_ago: int = 45) -> dict[str, Any]:
         ("owners", "preset=last_30_days", (span(-120, -11), span(-300, -1))),
         ("service", "preset=last_30_days", (span(-120, -11), span(-300, -1), span(-45, -1))),
     )
-    _cache_empty()
     for endpoint, warm_query, queries in custom:
-        client.get(f"/api/v1/insights/{endpoint}/?{warm_query}", HTTP_ACCEPT_LANGUAGE="en")
+        if endpoints and endpoint not in endpoints:
+            continue
         for query in queries:
-            rows.append(_timed(client, endpoint, query, repeats, label="custom after warm-up"))
+            for _ in range(tries):
+                _cache_empty()
+                client.get(f"/api/v1/insights/{endpoint}/?{warm_query}", HTTP_ACCEPT_LANGUAGE="en")
+                rows.append(_timed(client, endpoint, query, repeats, label="custom after warm-up"))
     return {"machine": machine(), "repeats": repeats, "rows": rows}
 
 
@@ -127,10 +137,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--json", dest="json_path")
+    parser.add_argument("--endpoints", default="", help="comma-separated (default: every one)")
+    parser.add_argument("--tries", type=int, default=1, help="uncached requests per case")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
-    result = measure(repeats=args.repeats)
+    result = measure(
+        repeats=args.repeats,
+        endpoints=tuple(e for e in args.endpoints.split(",") if e),
+        tries=args.tries,
+    )
     if args.json_path:
         with open(args.json_path, "w") as handle:
             json.dump(result, handle, indent=1, default=str)

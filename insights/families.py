@@ -35,8 +35,9 @@ Fan-out over workers (issue 34): full() is a sum of independent parts.
   customer value and health, and every family of an incremental rebuild. The way for them is
   the same: per customer shard for the per-customer tables (ServiceRoomFact, LapseChain,
   RetentionCell, CustomerHealth), per month for the day-grain ones (ServiceDayGroup,
-  SurveyDay), whole on the coordinator for what needs every customer at once (the customer
-  value fit, from per-shard sufficient statistics).
+  SurveyDay) and the week- and month-grain ServiceWeekGroup and ServiceMonthGroup, whole on
+  the coordinator for what needs every customer at once (the customer value fit, from
+  per-shard sufficient statistics).
 * insights.rebuild runs the parts as a Celery chord (or in-process in order without a broker)
   and finish switches the readers under the rebuild lock in one commit: the rows of the
   families that run whole, the merged parts, the run's record, the staged tables dropped.
@@ -66,8 +67,10 @@ from .models import (
     LapseChain,
     RetentionCell,
     ServiceDayGroup,
+    ServiceMonthGroup,
     ServiceRoomFact,
     ServiceState,
+    ServiceWeekGroup,
     SurveyDay,
     SurveyRoomDay,
 )
@@ -219,7 +222,15 @@ class ServiceRollups(WholeFamily):
     """insights.service: room facts, day groups, survey days, as of the run's now."""
 
     name = "service"
-    tables = _tables(ServiceRoomFact, ServiceDayGroup, SurveyDay, SurveyRoomDay, ServiceState)
+    tables = _tables(
+        ServiceRoomFact,
+        ServiceDayGroup,
+        ServiceWeekGroup,
+        ServiceMonthGroup,
+        SurveyDay,
+        SurveyRoomDay,
+        ServiceState,
+    )
     follows_changes = True
 
     def changed_unlogged(self) -> bool:
@@ -227,7 +238,7 @@ class ServiceRollups(WholeFamily):
         return service.last_clock_key() != service.calendar_key()
 
     def full(self, run: RunContext) -> dict[str, int]:
-        return service.service_rebuild(now=run.now)
+        return service.service_rebuild(now=run.now, timings=run.timings)
 
     def take_off(self, scope: ChangeScope) -> None:
         """Nothing: add_back compares each room's old fact with its new one."""

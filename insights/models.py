@@ -562,17 +562,20 @@ class ServiceRoomFact(models.Model):
         return f"room {self.room_id} day {self.day}"
 
 
-class ServiceDayGroup(models.Model):
-    """The rooms of one local created day and one channel or agent (METRICS.md S).
+class ServiceGroup(models.Model):
+    """The rooms of one span (a local created day, or a month) and one group: every room
+    (`dim` all, label blank), a channel or an agent (METRICS.md S).
 
     The additive counts, and every duration of those rooms packed in `first_response` and
-    `resolution` (big-endian signed integers of `width` bytes, unordered; unresolved rooms
-    and rooms without a response are absent). A period reads one row per day and group and
-    takes exact nearest-rank percentiles of the concatenated durations (insights/service.py).
+    `resolution` (big-endian signed integers of `width` bytes, sorted ascending; unresolved
+    rooms and rooms without a response are absent); `first_response_business` on the `all`
+    rows only (§L gives its percentiles for every room, not per label). Each packed run has an
+    index: its values at every `step`-th position and its last one (insights.engine.ranks), so
+    a read takes exact nearest-rank percentiles over a period's runs from their indexes and a
+    few blocks of each run, not every duration (insights/service.py).
     """
 
-    day = models.IntegerField()  # local created date, proleptic ordinal
-    dim = models.CharField(max_length=7)  # channel | agent
+    dim = models.CharField(max_length=7)  # all | channel | agent
     label = models.CharField(max_length=150)
     rooms = models.IntegerField()
     resolved = models.IntegerField()
@@ -581,8 +584,11 @@ class ServiceDayGroup(models.Model):
     csat_high = models.IntegerField()  # rated 4 or 5
     fcr = models.IntegerField()  # resolved at first contact
     width = models.SmallIntegerField()  # bytes per duration: 4, or 8 past 2**31 - 1 seconds
+    step = models.SmallIntegerField(default=0)  # positions between two index entries
     first_response = models.BinaryField()
     resolution = models.BinaryField()
+    first_response_index = models.BinaryField(default=b"")
+    resolution_index = models.BinaryField(default=b"")
     # METRICS.md §L: rooms per status toward their targets (the target's clock, and the
     # calendar's met/breached for the side-by-side), and the business first response times.
     first_response_met = models.IntegerField(default=0)
@@ -596,6 +602,16 @@ class ServiceDayGroup(models.Model):
     resolution_cal_met = models.IntegerField(default=0)
     resolution_cal_breached = models.IntegerField(default=0)
     first_response_business = models.BinaryField(default=b"")
+    first_response_business_index = models.BinaryField(default=b"")
+
+    class Meta:
+        abstract = True
+
+
+class ServiceDayGroup(ServiceGroup):
+    """A ServiceGroup of one local created day."""
+
+    day = models.IntegerField()  # local created date, proleptic ordinal
 
     class Meta:
         verbose_name = _("service day group")
@@ -605,6 +621,41 @@ class ServiceDayGroup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dim} {self.label} day {self.day}"
+
+
+class ServiceWeekGroup(ServiceGroup):
+    """A ServiceGroup of one ISO week (Monday to Sunday) of local created days."""
+
+    week = models.IntegerField()  # day ordinal of its Monday
+
+    class Meta:
+        verbose_name = _("service week group")
+        constraints = [
+            models.UniqueConstraint(fields=["week", "dim", "label"], name="serviceweekgroup_grain")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dim} {self.label} week {self.week}"
+
+
+class ServiceMonthGroup(ServiceGroup):
+    """A ServiceGroup of one calendar month of local created days. A period reads its whole
+    months from these rows, the whole weeks of the rest from ServiceWeekGroup and only the
+    days left from ServiceDayGroup, so a year is about 12 to 25 runs per group instead of 365
+    (each run costs a few index blocks per percentile)."""
+
+    month = models.IntegerField()  # year * 12 + month - 1
+
+    class Meta:
+        verbose_name = _("service month group")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "dim", "label"], name="servicemonthgroup_grain"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dim} {self.label} month {self.month}"
 
 
 class SurveyDay(models.Model):

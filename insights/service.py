@@ -7,24 +7,28 @@ Design note
   `Unassigned`), the first response and resolution times in whole seconds (exact microsecond
   difference, integer division, so 9.4 s is 9), the CSAT score and the first-contact-
   resolution flag. Readers never touch chats_chatroom / chats_chatcontact.
-* ServiceDayGroup holds, per local day and channel and per local day and agent, the additive
-  counts and every duration of those rooms packed as big-endian integers (4 bytes each, 8
-  when one is over 2**31 - 1 seconds). Why not per-day aggregates: nearest-rank percentiles
-  are not additive, so an exact median over ANY period needs the individual durations of
-  that period; a per-day histogram in whole seconds would hold almost as many rows as rooms,
-  because durations in seconds are nearly all distinct. Packed runs keep every value at 4
-  bytes in a few rows per day (channels + agents, not channels x agents), so a period reads
-  one contiguous range of the grain index: at 1,000,000 people about 14 rows a day.
-* A read concatenates the runs of each group (all rooms and the trend buckets from the
-  channel rows, which hold every room once; channels; agents) and takes the exact k-th
-  smallest values with numpy's partition (introselect, linear on average, no interpolation)
-  at the nearest ranks ceil(0.5 n) and ceil(0.9 n) in integer arithmetic (PostgreSQL's
-  percentile_disc computes ceil(q * n) in floating point and is one off for some n: 0.9 * 70
-  = 63.000000000000007). PostgreSQL sends the runs in its binary format (hex text took 2.8x
-  as long). Measured at 1,000,000 people / 5,000,000 rooms (docs/BENCHMARKS.md): an uncached
-  110-day period 33-58 ms for P and P', a year of 3.7M rooms about 0.5 s. Every preset
-  (WARM_MAX_DAYS) is also warmed by the rebuild. Beyond a year the next step is per-month
-  runs stored sorted, merged by binary search on the value instead of partitioned.
+* ServiceDayGroup, ServiceWeekGroup and ServiceMonthGroup hold, per local day, ISO week and
+  month, for every room (`all`), each channel and each agent, the additive counts and every
+  duration of those rooms packed as big-endian integers (4 bytes each, 8 when one is over
+  2**31 - 1 seconds), sorted, with an index: the value at every INDEX_STEP-th position and
+  the last. Why not per-day aggregates: nearest-rank percentiles are not additive, so an exact
+  median over ANY period needs the individual durations of that period; a histogram in whole
+  seconds would hold almost as many entries as rooms, because durations in seconds are nearly
+  all distinct.
+* A read covers the period with the fewest stored spans (its whole months, then the whole
+  weeks of the rest, then days: a year is 12 to 25 spans, not 365), reads their counts and
+  indexes, and finds each exact k-th value from the indexes and a few blocks of each run
+  (insights.engine.ranks), read with substr in one query for every percentile of the payload:
+  two round trips, about 2 x spans x INDEX_STEP values per percentile, whatever the number of
+  rooms. The nearest ranks are ceil(0.5 n) and ceil(0.9 n) in integer arithmetic
+  (PostgreSQL's percentile_disc computes ceil(q * n) in floating point and is one off for
+  some n: 0.9 * 70 = 63.000000000000007). Before (round seven), a read joined every duration
+  of the period's days and partitioned them: 0.4-1.2 s uncached past a week at 1,000,000
+  people (docs/BENCHMARKS.md, round eight).
+* The rebuild writes the three spans from one pass over the facts per day, channel and agent,
+  sorting and indexing in numpy (PostgreSQL's ordered string_agg sorts every group apart: 30 s
+  at 150,000 people); an incremental rebuild rewrites the months of the days it touched, with
+  their days and weeks.
 * First contact resolution needs, per resolved room, the earliest room of the same customer
   created after its resolved_at. It is computed once per room at rebuild with one window over
   the customer's events in time order (room openings and resolutions merged, newest first;
@@ -41,8 +45,9 @@ Design note
   business time up to its opening with equi-joins, no loop. Each fact also carries its target
   (the channel's row, else the blank default) and its four statuses (target clock and calendar;
   met / breached / pending). Only a pending status can change with time alone: every rebuild,
-  incremental included, recomputes the pending ones and their days' groups. The day groups
-  sum the statuses and pack the business first responses like the others. A change of
+  incremental included, recomputes the pending ones and their spans' groups. The groups sum
+  the statuses; the `all` groups pack the business first responses like the others (§L
+  gives their percentiles for every room, not per label). A change of
   targets, business hours, time zone or holidays changes `calendar_key`, stored in
   ServiceState with the backlog at now, and the next rebuild recomputes the service rollups
   whole. Survey answers naming a room are grouped per day and the room's channel and agent
@@ -53,8 +58,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -73,11 +78,13 @@ from chats.models import ChatContact, ChatRoom, Holiday, ServiceTarget, SurveyRe
 from customers.models import Contact
 
 from . import rollup
-from .engine import cache, db, numbers
+from .engine import cache, db, numbers, ranks
 from .models import (
     ServiceDayGroup,
+    ServiceMonthGroup,
     ServiceRoomFact,
     ServiceState,
+    ServiceWeekGroup,
     SurveyDay,
     SurveyRoomDay,
 )
@@ -91,6 +98,8 @@ T_CONTACT = Contact._meta.db_table
 T_FACT = ServiceRoomFact._meta.db_table
 T_SURVEYDAY = SurveyDay._meta.db_table
 T_DAYGROUP = ServiceDayGroup._meta.db_table
+T_WEEKGROUP = ServiceWeekGroup._meta.db_table
+T_MONTHGROUP = ServiceMonthGroup._meta.db_table
 T_SURVEYROOM = SurveyRoomDay._meta.db_table
 T_STATE = ServiceState._meta.db_table
 T_TARGET = ServiceTarget._meta.db_table
@@ -136,7 +145,7 @@ HEADLINE_FIELDS: tuple[str, ...] = ROOM_FIELDS + SURVEY_FIELDS + LEVEL_FIELDS
 # --- Rebuild ---------------------------------------------------------------------------------
 
 
-def _epoch_us(column: str) -> str:
+def epoch_us_sql(column: str) -> str:
     if connection.vendor == "postgresql":
         # EXTRACT(EPOCH ...) is numeric (exact) on PostgreSQL 14+.
         return f"CAST(EXTRACT(EPOCH FROM {column}) * 1000000 AS BIGINT)"
@@ -291,9 +300,9 @@ def service_rollup_rooms(*, clock: Clock, rooms: str = "", into: str = T_FACT) -
                    cc.customer_id AS customer_id,
                    {db.day_sql("rm.created_at")} AS day, cc.channel AS channel,
                    CASE WHEN TRIM(rm.agent) = '' THEN '{UNASSIGNED}' ELSE rm.agent END AS agent,
-                   {_epoch_us("rm.created_at")} AS c_us,
-                   {_epoch_us("rm.first_response_at")} AS f_us,
-                   {_epoch_us("rm.resolved_at")} AS r_us,
+                   {epoch_us_sql("rm.created_at")} AS c_us,
+                   {epoch_us_sql("rm.first_response_at")} AS f_us,
+                   {epoch_us_sql("rm.resolved_at")} AS r_us,
                    {db.day_sql("rm.first_response_at")} AS f_day,
                    {db.day_sql("rm.resolved_at")} AS r_day,
                    rm.csat_score AS csat
@@ -411,7 +420,7 @@ def last_clock_key() -> str | None:
     return ServiceState.objects.values_list("calendar_key", flat=True).first()
 
 
-def _pack(column: str, width: int) -> str:
+def pack_sql(column: str, width: int) -> str:
     """SQL packing a group's non-null `column` values into bytes (empty when none)."""
     if connection.vendor == "postgresql":
         send = f"int4send(CAST({column} AS INTEGER))" if width == 4 else f"int8send({column})"
@@ -446,32 +455,206 @@ STATUS_COUNT_SOURCES: tuple[tuple[str, str, int], ...] = (
 STATUS_COUNTS = tuple(column for column, _source, _status in STATUS_COUNT_SOURCES)
 
 
-def _status_sums() -> list[str]:
+def status_sums_sql() -> list[str]:
     return [
         f"SUM(CASE WHEN {source} = {status} THEN 1 ELSE 0 END)"
         for _column, source, status in STATUS_COUNT_SOURCES
     ]
 
 
-def service_rollup_day_groups(*, days: str = "", width: int | None = None) -> int:
-    """ServiceDayGroup per local day and channel, and per local day and agent (of `days`, a
-    subquery of day ordinals, when given)."""
-    width = width or _duration_width()
-    rows = 0
-    for dim in ("channel", "agent"):
-        rows += db.execute(f"""
-            INSERT INTO {T_DAYGROUP} (day, dim, label, rooms, resolved, rated, csat_sum,
-                                      csat_high, fcr, width, first_response, resolution,
-                                      {", ".join(STATUS_COUNTS)}, first_response_business)
-            SELECT day, '{dim}', {dim}, COUNT(*), COUNT(resolution_s), COUNT(csat),
-                   COALESCE(SUM(csat), 0), SUM(CASE WHEN csat >= 4 THEN 1 ELSE 0 END),
-                   SUM(CASE WHEN fcr = 1 THEN 1 ELSE 0 END), {width},
-                   {_pack("first_response_s", width)}, {_pack("resolution_s", width)},
-                   {", ".join(_status_sums())},
-                   {_pack("first_response_business_s", width)}
-            FROM {T_FACT} {f"WHERE day IN ({days})" if days else ""} GROUP BY day, {dim}
-        """)  # fmt: skip
+# Positions between two entries of a run's index: a selection reads about 2 x runs x step
+# values, and the indexes of a period are 1/step of its durations (insights.engine.ranks).
+INDEX_STEP = 64
+GROUP_DIMS = ("all", "channel", "agent")
+# A cell of the facts: one day, channel and agent. Its columns as _cells reads them.
+CELL_COUNTS = ALL_COUNTS_SQL = (
+    "COUNT(*)",
+    "COUNT(resolution_s)",
+    "COUNT(csat)",
+    "COALESCE(SUM(csat), 0)",
+    "SUM(CASE WHEN csat >= 4 THEN 1 ELSE 0 END)",
+    "SUM(CASE WHEN fcr = 1 THEN 1 ELSE 0 END)",
+)
+GROUP_COLUMNS_WRITTEN = (
+    "dim, label, rooms, resolved, rated, csat_sum, csat_high, fcr, "
+    f"{', '.join(STATUS_COUNTS)}, width, step, first_response, resolution, "
+    "first_response_business, first_response_index, resolution_index, "
+    "first_response_business_index"
+)
+
+
+def _cells(where: str, width: int) -> Iterator[list[tuple]]:
+    """The facts per day, channel and agent (the finest grain any group row needs), in day
+    order, in chunks: the counts, then the durations packed unsorted."""
+    sql = f"""
+        SELECT day, channel, agent, {", ".join(CELL_COUNTS)}, {", ".join(status_sums_sql())},
+               {pack_sql("first_response_s", width)}, {pack_sql("resolution_s", width)},
+               {pack_sql("first_response_business_s", width)}
+        FROM {T_FACT} {f"WHERE {where}" if where else ""}
+        GROUP BY day, channel, agent ORDER BY day
+    """
+    if connection.vendor != "postgresql":
+        yield db.rows(sql, {})
+        return
+    connection.ensure_connection()
+    # Binary bytea (hex text doubles the bytes), read in chunks by a server-side cursor.
+    with connection.connection.cursor(name="service_cells", binary=True) as cursor:
+        cursor.execute(sql)
+        while chunk := cursor.fetchmany(2000):
+            yield chunk
+
+
+def _group_rows_of(cells: list[tuple], width: int, step: int) -> list[list]:
+    """The group rows (GROUP_COLUMNS_WRITTEN) of the cells of one span (from _sorted_cells):
+    every room, each channel, each agent; each run sorted, with its index
+    (insights.engine.ranks)."""
+    stored = np.dtype(f">i{width}")
+    counted = len(CELL_COUNTS) + len(STATUS_COUNTS)
+    counts = np.array([cell[3 : 3 + counted] for cell in cells], dtype=np.int64)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for number, cell in enumerate(cells):
+        for key in (("all", ""), ("channel", cell[1]), ("agent", cell[2])):
+            groups.setdefault(key, []).append(number)
+    rows = []
+    for (dim, label), members in sorted(groups.items()):
+        runs: list[bytes] = []
+        indexes: list[bytes] = []
+        for duration in range(len(DURATIONS)):
+            if duration == BUSINESS and dim != "all":
+                # §L gives business-time percentiles for every room only, not per label.
+                runs.append(b"")
+                indexes.append(b"")
+                continue
+            values = np.sort(
+                np.concatenate([cells[number][3 + counted + duration] for number in members]),
+                kind="stable",  # timsort: it merges the cells' sorted runs
+            )
+            runs.append(values.astype(stored).tobytes())
+            indexes.append(ranks.run_index(values, step).astype(stored).tobytes())
+        rows.append([dim, label, *counts[members].sum(axis=0).tolist(), width, step, *runs,
+                     *indexes])  # fmt: skip
     return rows
+
+
+def _sorted_cells(cells: list[tuple], width: int) -> list[tuple]:
+    """The cells with each packed run as a sorted array of native integers: the groups of a
+    day or month then merge sorted runs."""
+    stored, native = np.dtype(f">i{width}"), np.dtype(f"=i{width}")
+    counted = 3 + len(CELL_COUNTS) + len(STATUS_COUNTS)
+    return [
+        (*cell[:counted], *(np.sort(np.frombuffer(bytes(blob), dtype=stored).astype(native))
+                            for blob in cell[counted:]))
+        for cell in cells
+    ]  # fmt: skip
+
+
+def _groups_insert(table: str, key: str, rows: list[list]) -> None:
+    if not rows:
+        return
+    marks = ", ".join(["%s"] * len(rows[0]))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} ({key}, {GROUP_COLUMNS_WRITTEN}) VALUES ({marks})", rows
+        )
+
+
+# The spans a group row covers, with its table and the key of a day ordinal's span.
+SPANS: tuple[tuple[str, str, Callable[[int], int]], ...] = (
+    (T_DAYGROUP, "day", lambda day: day),
+    (T_WEEKGROUP, "week", lambda day: week_of(day)),
+    (T_MONTHGROUP, "month", lambda day: month_of(day)),
+)
+DAY, WEEK, MONTH = range(len(SPANS))
+
+
+def service_rollup_groups(*, months: Sequence[int] | None = None, width: int | None = None) -> int:
+    """ServiceDayGroup, ServiceWeekGroup and ServiceMonthGroup from one pass over the facts per
+    day, channel and agent: of every span, or of `months` (year * 12 + month - 1) with every
+    day and week of the days read (those months, widened to whole weeks; the caller deletes
+    the rows of week_ranges(months) first).
+
+    The runs are sorted here rather than in SQL: PostgreSQL sorts each group of an ordered
+    string_agg apart, which took 30 s for the day and month groups at 150,000 people.
+    """
+    width = width or _duration_width()
+    step = INDEX_STEP
+    where = ""
+    if months is not None:
+        if not months:
+            return 0
+        where = " OR ".join(
+            f"day BETWEEN {first} AND {last}" for first, last in week_ranges(months)
+        )
+    written = 0
+    # The cells of the span being read, per kind of span; a span is written when the next
+    # cell is past it (the cells come in day order).
+    open_spans: list[list[tuple]] = [[] for _ in SPANS]
+
+    def flush(kind: int) -> int:
+        cells = open_spans[kind]
+        table, key, span_of = SPANS[kind]
+        if not cells:
+            return 0
+        span = span_of(int(cells[0][0]))
+        open_spans[kind] = []
+        if kind == MONTH and months is not None and span not in months:
+            return 0  # a month only partly read (the days of a week across its edge)
+        rows = [[span, *row] for row in _group_rows_of(cells, width, step)]
+        _groups_insert(table, key, rows)
+        return len(rows)
+
+    for chunk in _cells(where, width):
+        for cell in _sorted_cells(chunk, width):
+            day = int(cell[0])
+            for kind, (_table, _key, span_of) in enumerate(SPANS):
+                cells = open_spans[kind]
+                if cells and span_of(int(cells[0][0])) != span_of(day):
+                    written += flush(kind)
+                open_spans[kind].append(cell)
+    return written + sum(flush(kind) for kind in range(len(SPANS)))
+
+
+def week_of(day: int) -> int:
+    """The day ordinal of the Monday of a day ordinal's ISO week."""
+    return day - date.fromordinal(day).weekday()
+
+
+def week_ranges(months: Sequence[int]) -> list[tuple[int, int]]:
+    """The day ordinal ranges of `months` widened to whole weeks, overlapping ones merged."""
+    ranges: list[tuple[int, int]] = []
+    for first, last in month_day_ranges(months):
+        first, last = week_of(first), week_of(last) + 6
+        if ranges and ranges[-1][1] + 1 >= first:
+            ranges[-1] = (ranges[-1][0], max(ranges[-1][1], last))
+        else:
+            ranges.append((first, last))
+    return ranges
+
+
+def month_of(day: int) -> int:
+    """year * 12 + month - 1 of a day ordinal."""
+    value = date.fromordinal(day)
+    return value.year * 12 + value.month - 1
+
+
+def month_days(month: int) -> tuple[int, int]:
+    """The first and last day ordinals of a month (year * 12 + month - 1)."""
+    year, index = divmod(month, 12)
+    first = date(year, index + 1, 1)
+    following = date(year + (index == 11), (index + 1) % 12 + 1, 1)
+    return first.toordinal(), following.toordinal() - 1
+
+
+def month_day_ranges(months: Sequence[int]) -> list[tuple[int, int]]:
+    """The day ordinal ranges of `months`, consecutive months merged."""
+    ranges: list[tuple[int, int]] = []
+    for month in sorted(set(months)):
+        first, last = month_days(month)
+        if ranges and ranges[-1][1] + 1 == first:
+            ranges[-1] = (ranges[-1][0], last)
+        else:
+            ranges.append((first, last))
+    return ranges
 
 
 def service_rollup_surveys() -> int:
@@ -486,7 +669,7 @@ def service_rollup_surveys() -> int:
 
 
 @contextmanager
-def _customer_index_set_aside() -> Iterator[None]:
+def customer_index_set_aside() -> Iterator[None]:
     """Drop the facts' customer index while every room is written, build it once after.
 
     Kept up row by row, the index cost 25 s of 125 s at 5M rooms. Only the rebuild reads
@@ -508,20 +691,38 @@ def _customer_index_set_aside() -> Iterator[None]:
         db.execute(found[0][0])
 
 
-def service_rebuild(*, now: datetime | None = None) -> dict[str, int]:
+def service_rebuild(
+    *, now: datetime | None = None, timings: dict[str, float] | None = None
+) -> dict[str, int]:
     """Delete and rebuild the service rollups as of `now` (the rebuild's time, METRICS.md §L);
-    call inside the rebuild transaction."""
+    call inside the rebuild transaction. `timings` gets the seconds of each step (service_*),
+    which RebuildRun.timings records (BENCHMARKS.md compares them with and without §L)."""
+    steps = timings if timings is not None else {}
+    began = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal began
+        steps[f"service_{name}"] = round(time.perf_counter() - began, 3)
+        began = time.perf_counter()
+
     clock = _calendar_write(now or timezone.now())
-    for table in (T_FACT, T_DAYGROUP, T_SURVEYDAY):
+    for table in (T_FACT, T_DAYGROUP, T_WEEKGROUP, T_MONTHGROUP, T_SURVEYDAY):
         db.execute(f"DELETE FROM {table}")
-    with _customer_index_set_aside():
+    lap("calendar")
+    with customer_index_set_aside():
         rows = {"service_rooms": service_rollup_rooms(clock=clock)}
-    rows["service_day_groups"] = service_rollup_day_groups()
+    lap("room_facts")
+    rows["service_groups"] = service_rollup_groups()
+    lap("groups")
     rows["service_surveys"] = service_rollup_surveys()
+    lap("surveys")
     rows["service_survey_rooms"] = service_rollup_survey_rooms()
+    lap("survey_rooms")
     service_state_write(clock=clock)
+    lap("backlog")
     db.execute(f"DROP TABLE {T_CALENDAR}")
-    statistics_refresh(T_FACT, T_DAYGROUP, T_SURVEYDAY, T_SURVEYROOM)
+    statistics_refresh(T_FACT, T_DAYGROUP, T_WEEKGROUP, T_MONTHGROUP, T_SURVEYDAY, T_SURVEYROOM)
+    lap("analyze")
     return rows
 
 
@@ -537,8 +738,9 @@ def service_update(
 
     Rewrites the facts of the changed rooms and of every room of the customers in `customers`
     (FCR depends on a customer's other rooms), and the statuses that were pending (METRICS.md
-    §L: only those change with time), then the day groups of only the days where a fact row
-    differs; survey days whole when an answer changed (they are small). When the targets,
+    §L: only those change with time), then the groups of only the months where a fact row
+    differs (with their days and weeks); survey days whole when an answer changed (they are
+    small). When the targets,
     business hours or holidays changed since the last rebuild, everything is rebuilt.
     """
     now = now or timezone.now()
@@ -583,23 +785,28 @@ def service_update(
     service_pending_refresh(clock=clock, days_into=T_DAYS_WORK)
     width = _duration_width()
     widths = db.rows(f"SELECT DISTINCT width FROM {T_DAYGROUP}", {})
-    days = f"SELECT day FROM {T_DAYS_WORK}"
-    touched = db.rows(
-        f"SELECT (SELECT COUNT(*) FROM {T_DAYS_WORK}), "
-        f"(SELECT COUNT(DISTINCT day) FROM {T_DAYGROUP})",
-        {},
-    )[0]
-    if (widths and [w for (w,) in widths] != [width]) or touched[
-        0
-    ] > rollup.WHOLE_PASS_SHARE * touched[1]:
-        # A duration crossed 2**31 s (repack every day), or edits reached back over most days:
-        # one pass over every fact then beats picking the days out of it (7 s against 17 s
-        # at 1M people).
-        db.execute(f"DELETE FROM {T_DAYGROUP}")
-        days = ""
+    months = sorted(
+        {month_of(int(day)) for (day,) in db.rows(f"SELECT day FROM {T_DAYS_WORK}", {})}
+    )
+    stored_months = db.scalar(f"SELECT COUNT(DISTINCT month) FROM {T_MONTHGROUP}", {})
+    if (widths and [w for (w,) in widths] != [width]) or len(
+        months
+    ) > rollup.WHOLE_PASS_SHARE * stored_months:
+        # A duration crossed 2**31 s (repack every day), or edits reached back over most
+        # months: one pass over every fact then beats picking the months out of it.
+        for table in (T_DAYGROUP, T_WEEKGROUP, T_MONTHGROUP):
+            db.execute(f"DELETE FROM {table}")
+        rows["service_groups"] = service_rollup_groups(width=width)
     else:
-        db.execute(f"DELETE FROM {T_DAYGROUP} WHERE day IN ({days})")
-    rows["service_day_groups"] = service_rollup_day_groups(days=days, width=width)
+        # The months of the days touched are rewritten whole, with the days and weeks of one
+        # pass over them widened to whole weeks: a month's runs are sorted over all its days.
+        for first, last in week_ranges(months):
+            db.execute(f"DELETE FROM {T_DAYGROUP} WHERE day BETWEEN {first} AND {last}")
+            db.execute(f"DELETE FROM {T_WEEKGROUP} WHERE week BETWEEN {first} AND {last}")
+        if months:
+            listed = ", ".join(map(str, months))
+            db.execute(f"DELETE FROM {T_MONTHGROUP} WHERE month IN ({listed})")
+        rows["service_groups"] = service_rollup_groups(months=months, width=width)
     if surveys_changed:
         db.execute(f"DELETE FROM {T_SURVEYDAY}")
         rows["service_surveys"] = service_rollup_surveys()
@@ -710,57 +917,186 @@ ROOM_COUNTS = ("rooms", "resolved", "rated", "csat_sum", "csat_high", "fcr")
 ALL_COUNTS = ROOM_COUNTS + STATUS_COUNTS
 
 
-class _Rooms:
-    """One group's rooms in P: the additive counts and the packed durations of its day rows."""
+# A group's durations, in the order of its runs: (column of the run rows, its index column).
+DURATIONS: tuple[tuple[str, str], ...] = (
+    ("first_response", "first_response_index"),
+    ("resolution", "resolution_index"),
+    ("first_response_business", "first_response_business_index"),
+)
+FIRST, RESOLUTION, BUSINESS = range(len(DURATIONS))
+GROUP_TABLES = tuple(table for table, _key, _span_of in SPANS)
 
-    __slots__ = ("counts", "first_response", "resolution", "first_business")
+
+@dataclass(frozen=True)
+class _Run:
+    """One stored sorted run: which table and row, which duration, its width, length and
+    index (insights.engine.ranks)."""
+
+    table: int  # index into GROUP_TABLES
+    row: int
+    duration: int  # index into DURATIONS
+    width: int
+    step: int
+    length: int
+    index: np.ndarray
+
+
+class _Rooms:
+    """One group's rooms in a set of spans: the additive counts and the runs of durations."""
+
+    __slots__ = ("counts", "runs")
 
     def __init__(self) -> None:
-        # ROOM_COUNTS then STATUS_COUNTS
-        self.counts = [0] * len(ALL_COUNTS)
-        self.first_response: dict[int, list[bytes]] = {}  # by width
-        self.resolution: dict[int, list[bytes]] = {}
-        self.first_business: dict[int, list[bytes]] = {}
+        self.counts = [0] * len(ALL_COUNTS)  # ROOM_COUNTS then STATUS_COUNTS
+        self.runs: tuple[list[_Run], ...] = tuple([] for _ in DURATIONS)
 
-    def add(
-        self, counts: Sequence[int], width: int, first: bytes, resolution: bytes, business: bytes
-    ) -> None:
+    def add(self, counts: Sequence[int], runs: Sequence[_Run]) -> None:
         for index, number in enumerate(counts):
             self.counts[index] += number
-        self.first_response.setdefault(width, []).append(first)
-        self.resolution.setdefault(width, []).append(resolution)
-        self.first_business.setdefault(width, []).append(business)
+        for run in runs:
+            self.runs[run.duration].append(run)
 
 
-def _nearest_ranks(packed: dict[int, list[bytes]]) -> tuple[int, int]:
-    """The nearest-rank 0.5 and 0.9 percentiles of all durations in `packed`; (0, 0) for none.
+class _Selections:
+    """Every k-th value a payload needs, read together: one query for the index blocks of all
+    of them (insights.engine.ranks), so a period costs two round trips whatever its length."""
 
-    One array per group (the day rows' bytes joined, then native integers); np.partition puts
-    the k-th smallest value at index k exactly (integers, no interpolation).
-    """
-    arrays = [
-        # Native 32-bit integers when they fit: half the memory for np.partition to move.
-        np.frombuffer(b"".join(blobs), dtype=f">i{width}").astype(np.dtype(f"=i{width}"))
-        for width, blobs in packed.items()
-    ]
-    values = np.concatenate(arrays) if arrays else np.empty(0, dtype=np.int32)
-    n = len(values)
-    if not n:
-        return 0, 0
-    median, p90 = nearest_rank(n, 1, 2) - 1, nearest_rank(n, 9, 10) - 1
-    ordered = np.partition(values, (median, p90))
-    return int(ordered[median]), int(ordered[p90])
+    def __init__(self) -> None:
+        self.picks: list[tuple[ranks.Pick, list[_Run]]] = []
+
+    def percentiles(
+        self, runs: list[_Run], quantiles: Sequence[tuple[int, int]] = ((1, 2), (9, 10))
+    ) -> list[int]:
+        """Placeholders for the nearest-rank values of `runs` at each quantile (numerator,
+        denominator; METRICS.md S): an index into the picks, or -1 for no durations (0)."""
+        n = sum(run.length for run in runs)
+        if not n:
+            return [-1] * len(quantiles)
+        blocks = ranks.Runs(
+            [run.index for run in runs], [run.length for run in runs], [run.step for run in runs]
+        )
+        placeholders = []
+        for numerator, denominator in quantiles:
+            self.picks.append((blocks.pick(nearest_rank(n, numerator, denominator)), runs))
+            placeholders.append(len(self.picks) - 1)
+        return placeholders
+
+    def values(self) -> list[int]:
+        """The k-th value of each pick, in order; the placeholder -1 (last) is 0."""
+        columns: dict[str, list[int]] = {name: [] for name in ("t", "id", "c", "o", "l")}
+        for pick, runs in self.picks:
+            for piece in pick.slices:
+                run = runs[piece.run]
+                columns["t"].append(run.table)
+                columns["id"].append(run.row)
+                columns["c"].append(run.duration)
+                columns["o"].append(piece.first * run.width + 1)
+                columns["l"].append((piece.stop - piece.first) * run.width)
+        read: list[bytes] = [b""] * len(columns["t"])
+        if read:
+            for number, blob in _slices_read(columns):
+                read[number] = bytes(blob)
+        answers, done = [], 0
+        for pick, runs in self.picks:
+            mine = read[done : done + len(pick.slices)]
+            done += len(pick.slices)
+            widths = [runs[piece.run].width for piece in pick.slices]
+            if len(set(widths)) == 1:  # one rebuild's runs: decoded in one piece
+                pieces = [np.frombuffer(b"".join(mine), dtype=f">i{widths[0]}")]
+            else:
+                pieces = [np.frombuffer(blob, dtype=f">i{width}")
+                          for blob, width in zip(mine, widths, strict=True)]  # fmt: skip
+            answers.append(ranks.picked_value(pick, [piece.astype(np.int64) for piece in pieces]))
+        return [*answers, 0]
 
 
-def _room_row(label: Any, rooms: _Rooms, *, first_response: bool = True) -> list:
+def _slices_read(columns: dict[str, list[int]]) -> list[tuple[int, bytes]]:
+    """(number, bytes) of each slice, numbered in order: columns t (GROUP_TABLES index), id
+    (row), c (DURATIONS index), o (first byte, 1-based), l (bytes)."""
+    case = " ".join(f"WHEN {i} THEN g.{name}" for i, (name, _) in enumerate(DURATIONS))
+    names = ("n", "t", "id", "c", "o", "l")
+    numbered = {"n": list(range(len(columns["t"]))), **columns}
+    params: dict[str, Any] = {}
+    if connection.vendor == "postgresql":
+        # Arrays as parameters: a VALUES list of thousands of rows took longer to plan.
+        arrays = ", ".join(f"%({name})b::{'bigint' if name == 'id' else 'int'}[]" for name in names)
+        keys = f"WITH k AS (SELECT * FROM unnest({arrays}) AS u({', '.join(names)}))"
+        params = numbered
+    else:
+        # Integers only (formatted here), so the list is safe to write into the SQL.
+        rows = zip(*(numbered[name] for name in names), strict=True)
+        values = ", ".join(f"({', '.join(str(int(v)) for v in row)})" for row in rows)
+        keys = f"WITH k({', '.join(names)}) AS (VALUES {values})"
+    # substr of a stored run reads only the pages of its slice on PostgreSQL (the runs are
+    # stored uncompressed, migration 0024).
+    sql = keys + " UNION ALL ".join(
+        f" SELECT k.n, substr(CASE k.c {case} END, k.o, k.l) FROM k "
+        f"JOIN {table} g ON g.id = k.id WHERE k.t = {number}"
+        for number, table in enumerate(GROUP_TABLES)
+    )
+    return [(int(n), blob) for n, blob in _binary_rows(sql, params)]
+
+
+def _cover(start: int, end: int) -> list[tuple[int, int]]:
+    """The fewest stored spans that make up the days start..end: (SPANS index, key) of its
+    whole months, then of the whole ISO weeks of what is left, then of the days left. A span
+    costs a few index blocks per percentile (insights.engine.ranks), whatever its size."""
+    first = month_of(start) + (month_days(month_of(start))[0] != start)
+    last = month_of(end) - (month_days(month_of(end))[1] != end)
+    spans = [(MONTH, month) for month in range(first, last + 1)]
+    edges = (
+        [(start, end)]
+        if first > last
+        else [(start, month_days(first)[0] - 1), (month_days(last)[1] + 1, end)]
+    )
+    for low, high in edges:
+        monday = week_of(low) + (7 if week_of(low) < low else 0)  # the first whole week's
+        sunday = week_of(high + 1) - 1  # the last whole week's
+        if monday + 6 > sunday:
+            spans += [(DAY, day) for day in range(low, high + 1)]
+            continue
+        spans += [(WEEK, week) for week in range(monday, sunday, 7)]
+        spans += [(DAY, day) for day in (*range(low, monday), *range(sunday + 1, high + 1))]
+    return spans
+
+
+GROUP_COLUMNS = (
+    "id, dim, label, rooms, resolved, rated, csat_sum, csat_high, fcr, "
+    f"{', '.join(STATUS_COUNTS)}, width, step, "
+    + ", ".join(f"length({name}), {index}" for name, index in DURATIONS)
+)
+
+
+def _group_rows(every: set[tuple[int, int]], whole: set[tuple[int, int]]) -> list[tuple]:
+    """The group rows of the spans in `every` (each group) and of those in `whole` (every
+    room's only): counts and indexes, not the runs. Keys are integers written into the SQL."""
+    parts = []
+    for kind, (table, key, _span_of) in enumerate(SPANS):
+        mine = sorted(k for s, k in every if s == kind)
+        only_all = sorted(k for s, k in whole - every if s == kind)
+        if not mine and not only_all:
+            continue
+        condition = " OR ".join(
+            [f"{key} IN ({', '.join(map(str, mine))})"] * bool(mine)
+            + [f"(dim = 'all' AND {key} IN ({', '.join(map(str, only_all))}))"] * bool(only_all)
+        )
+        parts.append(f"SELECT {kind}, {key}, {GROUP_COLUMNS} FROM {table} WHERE {condition}")
+    return _binary_rows(" UNION ALL ".join(parts), {}) if parts else []
+
+
+def _room_row(label: Any, rooms: _Rooms, selections: _Selections, *, business: bool) -> list:
     """[label, rooms, resolved, rated, csat_sum, csat_4_5, fcr, fr50, fr90, res50, res90,
-    *STATUS_COUNTS, business fr50, business fr90]."""
-    first = _nearest_ranks(rooms.first_response) if first_response else (0, 0)
-    business = _nearest_ranks(rooms.first_business) if first_response else (0, 0)
+    *STATUS_COUNTS, business fr50, business fr90] with placeholders for the percentiles."""
     room_counts = rooms.counts[: len(ROOM_COUNTS)]
     status_counts = rooms.counts[len(ROOM_COUNTS) :]
-    return [label, *room_counts, *first, *_nearest_ranks(rooms.resolution), *status_counts,
-            *business]  # fmt: skip
+    first = selections.percentiles(rooms.runs[FIRST])
+    resolution = selections.percentiles(rooms.runs[RESOLUTION])
+    in_business = selections.percentiles(rooms.runs[BUSINESS]) if business else [-1, -1]
+    return [label, *room_counts, *first, *resolution, *status_counts, *in_business]
+
+
+# Where the placeholders of a room row are (see _room_row).
+PERCENTILE_COLUMNS = (7, 8, 9, 10, -2, -1)
 
 
 def _binary_rows(sql: str, params: dict[str, Any]) -> list[tuple]:
@@ -793,32 +1129,54 @@ def _clocks_used() -> bool:
 def _service_payload(period: Period, granularity: str) -> dict[str, Any]:
     start, end = period.start.toordinal(), period.end.toordinal()
     parts = buckets(period, granularity)
-    part_ends = [part.end.toordinal() for part in parts]
-    total, by_bucket = _Rooms(), [_Rooms() for _ in parts]
+    cover = set(_cover(start, end))
+    # Each trend bucket from its own spans: its median resolution needs every room's runs of
+    # exactly its days.
+    bucket_of = {
+        span: number
+        for number, part in enumerate(parts)
+        for span in _cover(part.start.toordinal(), part.end.toordinal())
+    }
+    total = _Rooms()
     groups: dict[str, dict[str, _Rooms]] = {"channel": {}, "agent": {}}
-    # One row per day and channel and per day and agent (servicedaygroup_grain): every room is
-    # in exactly one channel row and one agent row, so totals and trend buckets sum channels.
-    rows = _binary_rows(
-        f"""
-        SELECT dim, label, day, rooms, resolved, rated, csat_sum, csat_high, fcr,
-               {", ".join(STATUS_COUNTS)}, width, first_response, resolution,
-               first_response_business
-        FROM {T_DAYGROUP} WHERE day BETWEEN %(start)s AND %(end)s
-        """,
-        {"start": start, "end": end},
-    )
-    for dim, label, day, *counts, width, first_blob, resolution_blob, business_blob in rows:
-        first, resolution = bytes(first_blob), bytes(resolution_blob)
-        business = bytes(business_blob)
-        numbers = [int(v) for v in counts]
-        groups[dim].setdefault(label, _Rooms()).add(numbers, width, first, resolution, business)
-        if dim == "channel":
-            total.add(numbers, width, first, resolution, business)
-            by_bucket[bisect_left(part_ends, day)].add(numbers, width, first, resolution, business)
-    trend = []
+    by_bucket = [_Rooms() for _ in parts]
+    for kind, key, row, dim, label, *rest in _group_rows(cover, set(bucket_of)):
+        counts = [int(v) for v in rest[: len(ALL_COUNTS)]]
+        width, step = int(rest[len(ALL_COUNTS)]), int(rest[len(ALL_COUNTS) + 1])
+        indexed = rest[len(ALL_COUNTS) + 2 :]
+        runs = [
+            _Run(table=int(kind), row=int(row), duration=number, width=width, step=step,
+                 length=int(indexed[2 * number]) // width,
+                 index=np.frombuffer(bytes(indexed[2 * number + 1]), dtype=f">i{width}"))
+            for number in range(len(DURATIONS))
+        ]  # fmt: skip
+        span = (int(kind), int(key))
+        if dim == "all":
+            if span in cover:
+                total.add(counts, runs)
+            if span in bucket_of:
+                by_bucket[bucket_of[span]].add(counts, [runs[RESOLUTION]])
+        elif span in cover:
+            groups[dim].setdefault(label, _Rooms()).add(counts, runs)
+    selections = _Selections()
+    trend: list[list[Any]] = []
     for part, rooms in zip(parts, by_bucket, strict=True):
-        row = _room_row(None, rooms, first_response=False)
-        trend.append([part.start.isoformat(), part.end.isoformat(), row[1], row[9]])
+        (median,) = selections.percentiles(rooms.runs[RESOLUTION], ((1, 2),))
+        trend.append([part.start.isoformat(), part.end.isoformat(), rooms.counts[0], median])
+    # Sorted by label: the stored payload must not depend on the order rows come in.
+    rows = {
+        "total": _room_row("", total, selections, business=True),
+        "channels": [_room_row(label, groups["channel"][label], selections, business=False)
+                     for label in sorted(groups["channel"])],
+        "agents": [_room_row(label, groups["agent"][label], selections, business=False)
+                   for label in sorted(groups["agent"])],
+    }  # fmt: skip
+    values = selections.values()
+    for row in [rows["total"], *rows["channels"], *rows["agents"]]:
+        for column in PERCENTILE_COLUMNS:
+            row[column] = values[row[column]]
+    for bucket in trend:
+        bucket[3] = values[int(bucket[3])]
     bounds = {"start": start, "end": end}
     surveys = db.rows(
         f"SELECT kind, {SURVEY_SUMS} FROM {T_SURVEYDAY} "
@@ -826,24 +1184,19 @@ def _service_payload(period: Period, granularity: str) -> dict[str, Any]:
         bounds,
     )
     label_surveys: dict[str, dict[str, dict[str, list[int]]]] = {"channel": {}, "agent": {}}
-    for dim, label, kind, *values in db.rows(
+    for dim, label, kind, *sums in db.rows(
         f"SELECT dim, label, kind, {SURVEY_SUMS} FROM {T_SURVEYROOM} "
         "WHERE day BETWEEN %(start)s AND %(end)s GROUP BY dim, label, kind",
         bounds,
     ):
-        label_surveys[dim].setdefault(label, {})[kind] = [int(v) for v in values]
+        label_surveys[dim].setdefault(label, {})[kind] = [int(v) for v in sums]
     state = ServiceState.objects.values_list(
         "now_us", "open_rooms", "under_1h", "from_1h_24h", "from_1d_7d", "over_7d"
     ).first()
     return {
-        "total": _room_row("", total),
-        # Sorted by label: the stored payload must not depend on the order rows come in.
-        "channels": [
-            _room_row(label, groups["channel"][label]) for label in sorted(groups["channel"])
-        ],
-        "agents": [_room_row(label, groups["agent"][label]) for label in sorted(groups["agent"])],
+        **rows,
         "trend": trend,
-        "surveys": {kind: [int(v) for v in values] for kind, *values in surveys},
+        "surveys": {kind: [int(v) for v in sums] for kind, *sums in surveys},
         "label_surveys": label_surveys,
         "state": list(state) if state else None,
         "business_clock": _clocks_used(),

@@ -40,8 +40,10 @@ from insights.models import (
     RepeatCell,
     RetentionCell,
     ServiceDayGroup,
+    ServiceMonthGroup,
     ServiceRoomFact,
     ServiceState,
+    ServiceWeekGroup,
     SurveyDay,
     SurveyRoomDay,
 )
@@ -72,6 +74,8 @@ ROLLUP_TABLES = (
     RetentionCell,
     ServiceRoomFact,
     ServiceDayGroup,
+    ServiceWeekGroup,
+    ServiceMonthGroup,
     SurveyDay,
     SurveyRoomDay,
     CustomerValue,
@@ -92,10 +96,10 @@ def _value(value: object, width: int | None) -> object:
     if isinstance(value, memoryview):
         value = bytes(value)
     if isinstance(value, bytes):
-        # Packed durations are an unordered bag (insights.service): compare them sorted.
+        # Packed durations and their indexes, sorted ascending (insights.service): decoded, so
+        # a difference reads as numbers.
         code = ">i" if width == 4 else ">q"
-        return tuple(sorted(struct.unpack(f">{len(value) // struct.calcsize(code)}{code[1]}",
-                                          value)))  # fmt: skip
+        return struct.unpack(f">{len(value) // struct.calcsize(code)}{code[1]}", value)
     if isinstance(value, float):
         return round(value, 6)
     if isinstance(value, Decimal):

@@ -10,7 +10,8 @@ import pytest
 from django.test import override_settings
 
 from chats.models import ChatRoom, Holiday, ServiceTarget, SurveyResponse
-from insights.periods import Period, local_date
+from insights import service
+from insights.periods import Period, buckets, local_date
 from insights.service import business_calendar, service_figures
 from tests.factories import (
     ChatContactFactory,
@@ -177,12 +178,19 @@ ROW_FIELDS = (
 )  # fmt: skip
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(
+    ("seed", "step"),
+    # The rebuild's index step (insights.service.INDEX_STEP) as shipped, and so small that each
+    # percentile is read from a few blocks of many runs (insights.engine.ranks).
+    [(1, None), (2, None), (3, None), (4, 1), (5, 2), (6, 3)],
+)
 @override_settings(INSIGHTS_BUSINESS_HOURS=HOURS)
-def test_service_figures_equal_a_direct_computation(seed):
+def test_service_figures_equal_a_direct_computation(seed, step, monkeypatch):
     # given
     rng = random.Random(seed)
     _build(rng)
+    if step:
+        monkeypatch.setattr(service, "INDEX_STEP", step)
     rebuild(now=NOW)
     all_rooms = list(ChatRoom.objects.select_related("chat_contact"))
     surveys = list(SurveyResponse.objects.select_related("chat_room__chat_contact"))
@@ -191,12 +199,15 @@ def test_service_figures_equal_a_direct_computation(seed):
                           "first_response_pending", "resolution_met", "resolution_breached",
                           "resolution_pending", "open_rooms"), 0)  # fmt: skip
 
-    for _ in range(6):
-        start = date(2026, 1, 1) + timedelta(days=rng.randrange(0, 40))
-        period = Period(start, start + timedelta(days=rng.randrange(0, 20)))
+    for _ in range(8):
+        # Short periods, and long ones over whole months (read from the month runs) and their
+        # edge days, with every trend granularity.
+        start = date(2026, 1, 1) + timedelta(days=rng.randrange(-40, 40))
+        period = Period(start, start + timedelta(days=rng.choice([0, 3, 19, 45, 80])))
+        granularity = rng.choice(["auto", "day", "week", "month"])
 
         # when
-        figures = service_figures(period=period)
+        figures = service_figures(period=period, granularity=granularity)
 
         # then
         assert figures.now == NOW
@@ -207,6 +218,12 @@ def test_service_figures_equal_a_direct_computation(seed):
         expected["median_first_response_business_s"] = _percentile(business, 0.5)
         expected["p90_first_response_business_s"] = _percentile(business, 0.9)
         assert {name: getattr(figures, name) for name in expected} == expected
+        trend = []
+        for part in buckets(period, granularity):
+            mine = [r for r in rooms if part.contains(local_date(r.created_at))]
+            resolution = [(r.resolved_at - r.created_at) // SECOND for r in mine if r.resolved_at]
+            trend.append((part.start, part.end, len(mine), _percentile(resolution, 0.5)))
+        assert [(b.start, b.end, b.rooms, b.median_resolution_s) for b in figures.trend] == trend
         answered = [s for s in surveys if period.contains(local_date(s.created_at))]
         for attribute, label_of in (
             ("by_channel", lambda r: r.chat_contact.channel),
