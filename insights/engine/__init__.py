@@ -6,6 +6,8 @@
 * `numbers`: exact ratios and money from integers (ROUND_HALF_UP to 0.01).
 * `distinct`: distinct customers over any day range from the gap-encoded cells.
 * `warm`: the rebuild's warm-up, driven by the figure registry (insights.figures).
+* `ranks`: exact k-th smallest values over sorted, indexed runs, reading a few blocks of each
+  (the service percentiles).
 
 The SQLite functions the SQL calls are registered per connection by insights.sqlite_functions
 (a `connection_created` receiver). Section modules (queries, lifecycle, service, ...) use the

@@ -21,6 +21,9 @@ the last entry of the index is the run's largest value). Over all blocks of all 
   hi only values above it (skipped); the rest are read. With `below` the count of values below
   lo (the counted blocks and the read values below lo), the k-th value overall is the
   (k - below)-th smallest read value in [lo, hi]: every value in [lo, hi] is in a read block.
+* Two shortcuts for ties, which durations in whole seconds have many of: when lo = hi that is
+  the k-th value (nothing is read), and a block whose start equals its end holds that value
+  only, so it is counted as (value, count) instead of read.
 
 A read block straddles lo or hi in at most one block per run, so a selection reads about
 2 x runs x step values plus those between lo and hi, whatever the runs' sizes.
@@ -52,6 +55,8 @@ class Pick:
     hi: int
     below: int  # values below lo in the blocks not read
     slices: tuple[Slice, ...]
+    # Blocks of one value in [lo, hi] (start == end): (value, how many), counted, not read.
+    constant: tuple[tuple[int, int], ...] = ()
 
 
 class Runs:
@@ -101,35 +106,64 @@ class Runs:
             raise ValueError(f"rank {rank} outside 1..{self.total}")
         lo = self.starts[self.by_start[np.searchsorted(self.start_counts, rank)]]
         hi = self.ends[self.by_end[np.searchsorted(self.end_counts, rank)]]
-        read = np.flatnonzero((self.starts <= hi) & (self.ends >= lo))
+        if lo == hi:  # the k-th value is both >= lo and <= hi: nothing to read
+            return Pick(rank=rank, lo=int(lo), hi=int(hi), below=0, slices=())
+        near = (self.starts <= hi) & (self.ends >= lo)
+        # A block whose start and end are equal holds that value only: durations in whole
+        # seconds tie a lot (a business time of 0 for every room answered outside business
+        # hours), and reading such blocks read millions of values for one percentile.
+        same = self.starts == self.ends
+        read = np.flatnonzero(near & ~same)
+        kept = near & same
+        constant = tuple(
+            (int(value), int(count))
+            for value, count in zip(self.starts[kept].tolist(), self.counts[kept].tolist(),
+                                    strict=True)
+        )  # fmt: skip
         below = int(self.counts[self.ends < lo].sum())
-        # The read blocks of a run are consecutive (its starts and ends both ascend): one
-        # slice per run, from its first read block to its last.
-        runs = self.runs[read]
-        firsts = np.flatnonzero(np.diff(runs, prepend=-1))
+        # One slice per stretch of consecutive read blocks of a run.
+        runs, blocks = self.runs[read], self.blocks[read]
+        firsts = np.flatnonzero(
+            (np.diff(runs, prepend=-1) != 0) | (np.diff(blocks, prepend=-2) != 1)
+        )
         lasts = np.append(firsts[1:], len(runs)) - 1
         run = runs[firsts]
         step = self.steps[run]
-        first = self.blocks[read[firsts]] * step
-        stop = np.minimum((self.blocks[read[lasts]] + 1) * step, self.lengths[run])
+        first = blocks[firsts] * step
+        stop = np.minimum((blocks[lasts] + 1) * step, self.lengths[run])
         slices = tuple(
             Slice(int(r), int(a), int(b))
             for r, a, b in zip(self.kept[run].tolist(), first.tolist(), stop.tolist(), strict=True)
         )
-        return Pick(rank=rank, lo=int(lo), hi=int(hi), below=below, slices=slices)
+        return Pick(
+            rank=rank, lo=int(lo), hi=int(hi), below=below, slices=slices, constant=constant
+        )
 
 
 def picked_value(pick: Pick, values: Sequence[np.ndarray]) -> int:
     """The k-th smallest value of the runs, from the values read for each of pick.slices."""
+    if pick.lo == pick.hi:
+        return pick.lo
     read = np.concatenate(values) if values else np.empty(0, dtype=np.int64)
     if len(read) != sum(s.stop - s.first for s in pick.slices):
         raise ValueError("the values read do not match the slices")
     below = pick.below + int(np.count_nonzero(read < pick.lo))
-    window = read[(read >= pick.lo) & (read <= pick.hi)]
-    position = pick.rank - below - 1
-    if not 0 <= position < len(window):
+    window = np.sort(read[(read >= pick.lo) & (read <= pick.hi)])
+    # The window's values, each once with how many times it is there (read, or counted in a
+    # block of one value), ascending: the k-th is where the running count passes k - below.
+    each = np.concatenate([window, np.array([v for v, _ in pick.constant], dtype=np.int64)])
+    times = np.concatenate(
+        [
+            np.ones(len(window), dtype=np.int64),
+            np.array([n for _, n in pick.constant], dtype=np.int64),
+        ]
+    )
+    order = np.argsort(each, kind="stable")
+    running = np.cumsum(times[order])
+    position = pick.rank - below
+    if not 1 <= position <= (int(running[-1]) if len(running) else 0):
         raise ValueError("the k-th value is not among the values read")
-    return int(np.partition(window, position)[position])
+    return int(each[order[np.searchsorted(running, position)]])
 
 
 def run_index(ordered: np.ndarray, step: int) -> np.ndarray:

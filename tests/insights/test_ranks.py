@@ -76,3 +76,23 @@ def test_a_rank_outside_the_values_is_refused():
     runs = Runs([np.array([4, 4])], [2], [5])
     with pytest.raises(ValueError):
         runs.pick(3)
+
+
+def test_ties_are_counted_not_read():
+    # given: 30 runs where most values tie (a business time of 0 for rooms answered outside
+    # business hours), and a few distinct values above them
+    rng = np.random.default_rng(3)
+    runs = [
+        np.sort(np.concatenate([np.zeros(6_000, dtype=np.int64), rng.integers(1, 9, 3_000),
+                                rng.integers(10, 10**5, 1_000)]))
+        for _ in range(30)
+    ]  # fmt: skip
+    union = np.sort(np.concatenate(runs))
+
+    for rank in (150_000, 200_000, 270_000, 285_000):
+        # when
+        value, read = _kth_through_indexes(runs, 64, rank)
+
+        # then: exact, reading a few blocks per run, not the tied values
+        assert value == union[rank - 1]
+        assert read <= 30 * 64 * 4
