@@ -1321,9 +1321,9 @@ def service_figures(*, period: Period, granularity: str = "auto") -> ServiceFigu
 
 
 # Presets up to this many days are warmed by the rebuild; longer ones are computed on their
-# first request. A read costs about 0.5 s for a year of 3.7M rooms at 1M people, so every
-# preset (the longest is a leap year) is warmed; settings.INSIGHTS_SERVICE_WARM_MAX_DAYS
-# lowers it where rooms are far more numerous.
+# first request. A year of 3.7M rooms at 1M people took about 0.5 s before the sorted runs
+# (0.2 s after, BENCHMARKS.md round eight); every preset (the longest is a leap year) is
+# warmed; settings.INSIGHTS_SERVICE_WARM_MAX_DAYS lowers it where rooms are far more numerous.
 WARM_MAX_DAYS = 366
 
 
