@@ -1028,7 +1028,7 @@ def _slices_read(columns: dict[str, list[int]]) -> list[tuple[int, bytes]]:
         values = ", ".join(f"({', '.join(str(int(v)) for v in row)})" for row in rows)
         keys = f"WITH k({', '.join(names)}) AS (VALUES {values})"
     # substr of a stored run reads only the pages of its slice on PostgreSQL (the runs are
-    # stored uncompressed, migration 0024).
+    # stored uncompressed, migration 0025).
     sql = keys + " UNION ALL ".join(
         f" SELECT k.n, substr(CASE k.c {case} END, k.o, k.l) FROM k "
         f"JOIN {table} g ON g.id = k.id WHERE k.t = {number}"

@@ -30,7 +30,7 @@ def service_rollups_rebuild_whole(apps, schema_editor) -> None:
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('insights', '0023_dealfact_pipeline_covering'),
+        ('insights', '0024_customer_value_inputs'),
     ]
 
     operations = [
