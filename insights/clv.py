@@ -204,41 +204,59 @@ def _purchase_start(x: Floats, t_x: Floats, T: Floats, w: Floats) -> Floats:
 class _BgNbdObjective:
     """−(mean log-likelihood) and its gradient in log-parameters, for L-BFGS-B.
 
-    x, t_x and T take few distinct values (days), so every special function and logarithm is
-    evaluated once per distinct value and gathered: a million customers' 400,000 distinct
-    triples cost a few vector gathers per evaluation, not 400,000 digammas. `model` MBGNBD
-    shifts b + x to b + x + 1 and keeps the drop-out branch for x = 0.
+    x, t_x and T take few distinct values (days). Per customer the likelihood is a mix of
+    a3 = −(r+x) ln(α+T), a term of (x, T) alone, and a4 = ln a − ln(b+x+s−1) − (r+x) ln(α+t_x),
+    a term of (x, t_x) alone; so both are computed once per distinct (x, T) and (x, t_x)
+    pair (a few thousand) and gathered, and the gradient's sums over customers are sums over
+    those pairs of the weights each branch carries (two bincounts). Per distinct triple an
+    evaluation costs two gathers, a softplus and a logistic: at 1M customers' 86,000 triples
+    about a third of gathering every term. `model` MBGNBD shifts b + x to b + x + 1 and keeps
+    the drop-out branch for x = 0.
     """
 
     def __init__(self, x: Floats, t_x: Floats, T: Floats, w: Floats, model: str = BGNBD) -> None:
         self.s = _shift(model)
         self.total = float(w.sum())
         self.w = w / self.total
-        self.ux, self.ix = np.unique(x, return_inverse=True)
-        self.ut, self.it = np.unique(t_x, return_inverse=True)
-        self.uT, self.iT = np.unique(T, return_inverse=True)
-        self.x, self.t_x, self.T = x, t_x, T
-        self.repeat = (x > 0) | (self.s > 0)  # rows with the "dropped out after t_x" branch
+        self.ux, ix = np.unique(x, return_inverse=True)
+        ut, it = np.unique(t_x, return_inverse=True)
+        uT, iT = np.unique(T, return_inverse=True)
+        ix, it, iT = ix.reshape(-1), it.reshape(-1), iT.reshape(-1)
         # per distinct x, the summed weights (the terms that depend on x alone)
-        self.wx = np.bincount(self.ix, weights=self.w, minlength=self.ux.size)
+        self.wx = np.bincount(ix, weights=self.w, minlength=self.ux.size)
+        # the distinct (x, T) pairs (k) and (x, t_x) pairs (j), and each triple's
+        keys_T, self.k = np.unique(ix * uT.size + iT, return_inverse=True)
+        keys_t, self.j = np.unique(ix * ut.size + it, return_inverse=True)
+        self.k, self.j = self.k.reshape(-1), self.j.reshape(-1)
+        self.x_k, self.T_k = self.ux[keys_T // uT.size], uT[keys_T % uT.size]
+        self.x_j, self.t_j = self.ux[keys_t // ut.size], ut[keys_t % ut.size]
+        self.w_k = np.bincount(self.k, weights=self.w, minlength=keys_T.size)
+        # the "dropped out after t_x" branch: every (x, t_x) under MBG/NBD, x > 0 under BG/NBD
+        self.repeat_j = (self.x_j > 0) | (self.s > 0)
+        self.x1_j = np.where(self.repeat_j, self.x_j, 1.0) + self.s  # b + x1 − 1 = b + x + s − 1
 
     def _terms(self, log_params: Floats) -> tuple:
         r, alpha, a, b = np.exp(log_params)
-        ux, x, s = self.ux, self.x, self.s
-        ln_aT = np.log(alpha + self.uT)[self.iT]
-        ln_at = np.log(alpha + self.ut)[self.it]
-        ux1 = np.where((ux > 0) | (s > 0), ux, 1.0) + s  # b + ux1 − 1 = b + x + s − 1
-        a3 = -(r + x) * ln_aT
-        a4 = np.where(
-            self.repeat, np.log(a) - np.log(b + ux1 - 1.0)[self.ix] - (r + x) * ln_at, -np.inf
-        )
-        mix = np.logaddexp(a3, a4)
+        ux, s = self.ux, self.s
+        ln_aT = np.log(alpha + self.T_k)
+        ln_at = np.log(alpha + self.t_j)
+        a3 = -(r + self.x_k) * ln_aT
+        with np.errstate(divide="ignore"):
+            a4 = np.where(
+                self.repeat_j,
+                np.log(a) - np.log(b + self.x1_j - 1.0) - (r + self.x_j) * ln_at,
+                -np.inf,
+            )
+        # logaddexp(a3, a4) = a3 + softplus(a4 − a3), per triple
+        delta = a4[self.j] - a3[self.k]
         per_x = (
             special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
             + special.betaln(a, b + ux + s) - special.betaln(a, b)
         )  # fmt: skip
-        value = float(np.dot(self.wx, per_x) + np.dot(self.w, mix))
-        return r, alpha, a, b, ln_aT, ln_at, ux1, a4, mix, value
+        value = float(
+            np.dot(self.wx, per_x) + np.dot(self.w_k, a3) + np.dot(self.w, np.logaddexp(0.0, delta))
+        )
+        return r, alpha, a, b, ln_aT, ln_at, delta, value
 
     def value(self, log_params: Floats) -> float:
         """The objective alone (Nelder-Mead needs no gradient: about half the work)."""
@@ -246,19 +264,24 @@ class _BgNbdObjective:
         return -value if np.isfinite(value) else 1e300
 
     def __call__(self, log_params: Floats) -> tuple[float, Floats]:
-        r, alpha, a, b, ln_aT, ln_at, ux1, a4, mix, value = self._terms(log_params)
-        ux, x, w, s = self.ux, self.x, self.w, self.s
-        w4 = np.exp(a4 - mix)  # share of the "dropped out after t_x" branch (0 when absent)
-        w3 = 1.0 - w4
+        r, alpha, a, b, ln_aT, ln_at, delta, value = self._terms(log_params)
+        ux, s = self.ux, self.s
+        # each triple's weight on the "dropped out after t_x" branch (0 when absent), summed
+        # per (x, t_x) pair; the rest of its weight lies on the alive branch, per (x, T) pair
+        ww4 = self.w * special.expit(delta)
+        w4_j = np.bincount(self.j, weights=ww4, minlength=self.x_j.size)
+        w3_k = self.w_k - np.bincount(self.k, weights=ww4, minlength=self.x_k.size)
         psi_ab = special.digamma(a + b)
         psi_abx = special.digamma(a + b + ux + s)
         d_r = np.dot(self.wx, special.digamma(r + ux) - special.digamma(r) + np.log(alpha))
-        d_r -= np.dot(w, w3 * ln_aT + w4 * ln_at)
-        rx = r + x
-        d_alpha = r / alpha - np.dot(w, rx * (w3 / (alpha + self.T) + w4 / (alpha + self.t_x)))
-        d_a = np.dot(self.wx, psi_ab - psi_abx) + np.dot(w, w4) / a
+        d_r -= np.dot(w3_k, ln_aT) + np.dot(w4_j, ln_at)
+        d_alpha = r / alpha - (
+            np.dot(w3_k, (r + self.x_k) / (alpha + self.T_k))
+            + np.dot(w4_j, (r + self.x_j) / (alpha + self.t_j))
+        )
+        d_a = np.dot(self.wx, psi_ab - psi_abx) + w4_j.sum() / a
         d_b = np.dot(self.wx, special.digamma(b + ux + s) - psi_abx - special.digamma(b) + psi_ab)
-        d_b -= np.dot(w, w4 / (b + ux1 - 1.0)[self.ix])
+        d_b -= np.dot(w4_j, 1.0 / (b + self.x1_j - 1.0))
         grad = -np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
         if not (np.isfinite(value) and np.all(np.isfinite(grad))):
             return 1e300, np.zeros(4)
