@@ -369,6 +369,9 @@ INSIGHTS_REBUILD_PARTS = env.int("INSIGHTS_REBUILD_PARTS", default=1)
 # A fanned-out run whose parts have not all finished after this many seconds is dead: the next
 # rebuild marks it failed and drops its staged rows (a worker died mid-way, or none is up).
 INSIGHTS_REBUILD_PARTS_TIMEOUT_S = env.int("INSIGHTS_REBUILD_PARTS_TIMEOUT_S", default=3600)
+# PostgreSQL work_mem for the rebuild's own transactions (SET LOCAL; "" keeps the server's):
+# the stock 4 MB spills its sorts and hash joins to disk. Per sort or hash node, per process.
+INSIGHTS_REBUILD_WORK_MEM = env("INSIGHTS_REBUILD_WORK_MEM", default="256MB")
 # Whether a committed rebuild computes the preset figures ahead of the first reader
 # (insights.rebuild.figures_cache_warm). Off, the first reader of each figure computes it.
 INSIGHTS_CACHE_WARM = env.bool("INSIGHTS_CACHE_WARM", default=True)

@@ -26,6 +26,7 @@ from customers.identity import ResolvedScope, snapshot_rebuild
 from customers.models import Contact, Customer, CustomerAlias
 
 from . import families, fanout, incremental, rollup
+from .engine.db import rebuild_memory_set
 from .engine.warm import figures_warm
 from .locks import locked_transaction
 from .models import FigureCache, RebuildRun
@@ -106,6 +107,7 @@ def insights_rebuild(
                 return run
             # Holding the lock: any other run still "running" was killed (SIGKILL) mid-way.
             dead_runs_fail(but=run.pk)
+            rebuild_memory_set()
             started = time.monotonic()
             changes = incremental.changes_take(limit=incremental.changes_limit())
             why_full = _full_reason(full=full, changes=changes)
@@ -277,6 +279,7 @@ def rebuild_part(
     with transaction.atomic():
         if not RebuildRun.objects.filter(pk=run_id, status=RebuildRun.Status.RUNNING).exists():
             return {"index": index, "skipped": 1}  # aborted (another part failed) or dead
+        rebuild_memory_set()
         fanout.part_open(run_id, index, tables)
         context = families.RunContext(clock=rebuild_now, progress=progress)
         rows = families.families_part(families.FAMILIES, fanout.Shard(index, count), context)
@@ -303,6 +306,7 @@ def rebuild_parts_finish(
             if run.status != RebuildRun.Status.RUNNING:
                 fanout.stage_drop(run_id)
                 return run
+            rebuild_memory_set()
             count = int(run.rows[FANOUT_KEY])
             if any(result.get("skipped") for result in results) or len(results) != count:
                 raise RuntimeError(f"{count} parts, of which {len(results)} returned rows")

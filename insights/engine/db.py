@@ -64,6 +64,21 @@ def execute(sql: str, params: dict[str, Any] | None = None) -> int:
         return max(cursor.rowcount, 0)
 
 
+def rebuild_memory_set() -> None:
+    """PostgreSQL: give this transaction the rebuild's memory for sorts and hashes.
+
+    The stock server's 4 MB work_mem makes the rebuild's sorts and hash joins spill to disk
+    (1.05 GB of temporary files per full rebuild at 150,000 people, 42-350 MB with 256 MB;
+    docs/BENCHMARKS.md round eight). SET LOCAL: the setting ends with the rebuild's
+    transaction, and a web request never sees it. INSIGHTS_REBUILD_WORK_MEM "" keeps the
+    server's value."""
+    work_mem = settings.INSIGHTS_REBUILD_WORK_MEM
+    if connection.vendor != "postgresql" or not work_mem:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [work_mem])
+
+
 def span(period: Period) -> tuple[int, int]:
     """A period's first and last day as ordinals, the form every rollup stores days in."""
     return period.start.toordinal(), period.end.toordinal()
