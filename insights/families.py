@@ -27,17 +27,18 @@ Fan-out over workers (issue 34): full() is a sum of independent parts.
   the part's staged tables (`part_tables`, which shadow the live ones, insights.fanout), and
   parts_merge(union, run) replaces the live rows with the parts' in the run's last step.
 * Built: the core rollups (deal facts, gap cells, daily sums, repeat cells, won days,
-  customer stats, owner sums) in customer shards, for a full rebuild. Per-customer tables get
-  their final rows in the part; sums over customers get the shard's share, added up by the
-  merge (the gap encoding is computed within each customer, so a shard's cells are exact on
-  their own and shards add up); running sums and all-time totals are computed on the whole.
-* Not split yet (they run whole in the last step, in the same commit): lifecycle, service,
-  customer value and health, and every family of an incremental rebuild. The way for them is
-  the same: per customer shard for the per-customer tables (ServiceRoomFact, LapseChain,
-  RetentionCell, CustomerHealth), per month for the day-grain ones (ServiceDayGroup,
-  SurveyDay) and the week- and month-grain ServiceWeekGroup and ServiceMonthGroup, whole on
-  the coordinator for what needs every customer at once (the customer value fit, from
-  per-shard sufficient statistics).
+  customer stats, owner sums) and the lifecycle ones (lapse chains, retention cells) in
+  customer shards, for a full rebuild. Per-customer tables get their final rows in the part;
+  sums over customers get the shard's share, added up by the merge (the gap encoding is
+  computed within each customer, so a shard's cells are exact on their own and shards add
+  up); running sums and all-time totals are computed on the whole.
+* Not split yet (they run whole in the last step, in the same commit): service, customer
+  value and health, and every family of an incremental rebuild. The way for them is the
+  same: per customer shard for the per-customer tables (ServiceRoomFact, CustomerHealth),
+  per month for the day-grain ones (ServiceDayGroup, SurveyDay) and the week- and
+  month-grain ServiceWeekGroup and ServiceMonthGroup, whole on the coordinator for what
+  needs every customer at once (the customer value fit, from per-shard sufficient
+  statistics).
 * insights.rebuild runs the parts as a Celery chord (or in-process in order without a broker)
   and finish switches the readers under the rebuild lock in one commit: the rows of the
   families that run whole, the merged parts, the run's record, the staged tables dropped.
@@ -196,7 +197,7 @@ class CoreRollups:
         return rollup.rollup_parts_merge(union)
 
 
-class LifecycleRollups(WholeFamily):
+class LifecycleRollups:
     """insights.lifecycle: lapse chains and retention cells, from the core's won days."""
 
     name = "lifecycle"
@@ -216,6 +217,21 @@ class LifecycleRollups(WholeFamily):
 
     def add_back(self, scope: ChangeScope, run: RunContext) -> dict[str, int]:
         return incremental.lifecycle_add_back(scope)
+
+    part_tables = tables
+
+    def parts(self, scope: ChangeScope | None, count: int) -> list[Shard]:
+        """Customer shards of a full rebuild, after the core's in the same part (it reads
+        the part's won days)."""
+        return CoreRollups().parts(scope, count)
+
+    def part(self, shard: Shard, run: RunContext) -> dict[str, int]:
+        rows, timings = lifecycle.lifecycle_rollup_rebuild(customers=shard.customers)
+        run.timings.update(timings)
+        return rows
+
+    def parts_merge(self, union: StagedUnion, run: RunContext) -> dict[str, int]:
+        return lifecycle.lifecycle_parts_merge(union)
 
 
 class ServiceRollups(WholeFamily):

@@ -277,10 +277,11 @@ def retention_counts(
     return counts
 
 
-def rollup_retention_cells() -> int:
+def rollup_retention_cells(*, customers: str = "") -> int:
+    """RetentionCell, of every customer or of some (a subquery of ids: a fan-out part)."""
     db.execute(f"DELETE FROM {T_RETENTION}")
     cells = [(event, cohort, offset, n) for (event, cohort, offset), n in
-             sorted(retention_counts().items()) if n]  # fmt: skip
+             sorted(retention_counts(customers=customers).items()) if n]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.executemany(
             f"INSERT INTO {T_RETENTION} (event, cohort, months_after, customers) "
@@ -300,16 +301,47 @@ LIFECYCLE_PHASES: tuple[tuple[str, Callable[[], int]], ...] = (
 )
 
 
-def lifecycle_rollup_rebuild() -> tuple[dict[str, int], dict[str, float]]:
-    """Rebuild the lifecycle rollups after insights.rollup's (inside the rebuild transaction)."""
+def lifecycle_rollup_rebuild(*, customers: str = "") -> tuple[dict[str, int], dict[str, float]]:
+    """Rebuild the lifecycle rollups after insights.rollup's (inside the rebuild transaction).
+
+    `customers`: one shard's customers (a fan-out part, insights.fanout): the chains and cells
+    of those customers only, counted from the part's own won days (its staged CustomerWonDay
+    holds only theirs); lifecycle_parts_merge adds the shards up."""
     rows: dict[str, int] = {}
     timings: dict[str, float] = {}
-    for name, phase in LIFECYCLE_PHASES:
+    phases = LIFECYCLE_PHASES
+    if customers:
+        phases = (
+            ("lapse_chains", rollup_lapse_chains),
+            ("retention_cells", lambda: rollup_retention_cells(customers=customers)),
+        )
+    for name, phase in phases:
         started = time.monotonic()
         rows[name] = phase()
         statistics_refresh(*LIFECYCLE_PHASE_TABLES[name])
         timings[name] = round(time.monotonic() - started, 3)
     return rows, timings
+
+
+def lifecycle_parts_merge(union: Callable[[str, Sequence[str]], str]) -> dict[str, int]:
+    """Replace the lifecycle rollups with the sum of the parts' (a fanned-out run's last step):
+    every customer's chains and cells are in one part, so the counts per key add up."""
+    chain_key = ", ".join(CHAIN_COLUMNS[:-1])
+    db.execute(f"DELETE FROM {T_CHAIN}")
+    chains = db.execute(
+        f"INSERT INTO {T_CHAIN} ({', '.join(CHAIN_COLUMNS)}) "
+        f"SELECT {chain_key}, SUM(customers) FROM ({union(T_CHAIN, CHAIN_COLUMNS)}) u "
+        f"GROUP BY {chain_key}"
+    )
+    cell = ("event", "cohort", "months_after", "customers")
+    db.execute(f"DELETE FROM {T_RETENTION}")
+    cells = db.execute(
+        f"INSERT INTO {T_RETENTION} ({', '.join(cell)}) "
+        f"SELECT event, cohort, months_after, SUM(customers) FROM ({union(T_RETENTION, cell)}) u "
+        "GROUP BY event, cohort, months_after"
+    )
+    statistics_refresh(T_CHAIN, T_RETENTION)
+    return {"lapse_chains": chains, "retention_cells": cells}
 
 
 # --- Reads -----------------------------------------------------------------------------------
