@@ -126,6 +126,9 @@ def test_an_unreachable_broker_fails_within_2_seconds_with_a_clear_message(clien
     # given: a real broker URL nobody listens on
     saved = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
     celery_app.conf.update(broker_url="redis://127.0.0.1:9/0", task_always_eager=False)
+    # A producer pool an earlier test opened holds the old broker's connection: start afresh.
+    celery_app.pool.force_close_all()
+    celery_app._pool = None
     try:
         # when
         started = time.monotonic()
@@ -134,6 +137,8 @@ def test_an_unreachable_broker_fails_within_2_seconds_with_a_clear_message(clien
         response = client.post(reverse("admin:insights_rebuildrun_rebuild_now"), follow=True)
     finally:
         celery_app.conf.update(**saved)
+        celery_app.pool.force_close_all()
+        celery_app._pool = None
 
     # then
     assert answer.outcome == Outcome.UNREACHABLE
