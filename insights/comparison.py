@@ -77,13 +77,14 @@ def headline_comparison(
     The one place the comparison is made: the API, the dashboard and the XLSX all call it.
     `current` holds the figures of options["period"] (a dataclass or a dict); those of the
     period it is compared with (comparison_period: P′, P″ or none) come from `compute`
-    (default: the section's compute in the figure registry) called with the same options.
+    (default: the section's compare_compute in the figure registry, else its compute) called
+    with the same options.
     """
     from .figures import compared_figures, section
 
     entry = section(section_key)
     fields = [f.field for f in compared_figures(section_key)]
-    run = compute or entry.run
+    run = compute or entry.compare_run
     other = comparison_period(options["period"], periods.local_today())
     if other is None:  # P starts after today: every figure of the comparison is null
         return {"previous": dict.fromkeys(fields), "change_pct": dict.fromkeys(fields)}

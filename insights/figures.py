@@ -72,6 +72,11 @@ class Section:
     warm: tuple[Mapping[str, Any], ...] = ({},)
     # "module.function" (period) -> bool keeping the presets it is warmed for (default: all).
     warm_if: str = ""
+    # "module.function" computing only the compared headline figures, for what a period is
+    # compared with (P′ / P″): the comparison reads nothing else, and a section whose whole
+    # payload is costly (service: channels, agents, trend) need not compute it twice. Its
+    # answer must be a dataclass of its own (the figure cache keys by it). Default: compute.
+    compare_compute: str = ""
 
     @property
     def params(self) -> Mapping[str, Spec]:
@@ -82,9 +87,11 @@ class Section:
     def run(self, **options: Any) -> Any:
         """The section's figures for options["period"]; options it does not take are left out
         (a page passes all of its choices: granularity, lost_after, event, ...)."""
-        function = import_string(self.compute)
-        accepted = inspect.signature(function).parameters
-        return function(**{name: value for name, value in options.items() if name in accepted})
+        return _call(self.compute, options)
+
+    def compare_run(self, **options: Any) -> Any:
+        """The compared headline figures for options["period"] (compare_compute, else run)."""
+        return _call(self.compare_compute or self.compute, options)
 
     def warmed_for(self, period: Any) -> bool:
         """Whether the rebuild warms this section's figures for the preset `period`."""
@@ -99,6 +106,12 @@ class Section:
             return result[key] if isinstance(result, Mapping) else getattr(result, key)
 
         return {f.key: value(f.field) for f in headline_figures(self.key)}
+
+
+def _call(path: str, options: Mapping[str, Any]) -> Any:
+    function = import_string(path)
+    accepted = inspect.signature(function).parameters
+    return function(**{name: value for name, value in options.items() if name in accepted})
 
 
 @dataclass(frozen=True)
@@ -206,6 +219,7 @@ SECTIONS: list[Section] = [
         "Chat rooms, response and resolution times, CSAT, FCR, NPS and CES.",
         compute="insights.service.service_figures",
         compares=True,
+        compare_compute="insights.service.service_headline",
         warm_if="insights.service.service_warms",
     ),
     Section(

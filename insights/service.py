@@ -907,6 +907,40 @@ class ServiceFigures:
     now: datetime | None = None  # the rebuild's now the §L figures are as of
 
 
+# What the comparison reads of P′ / P″ (service_headline): a dataclass of its own, so its
+# cached payload (insights.engine.cache keys by the answer's shape) is never read as a
+# ServiceFigures payload of a request whose P is that period.
+@dataclass(frozen=True)
+class ServiceHeadline:
+    """The compared headline figures of ServiceFigures (HEADLINE_FIELDS), alone."""
+
+    rooms: int
+    resolved_rooms: int
+    resolution_pct: Decimal
+    median_first_response_s: int
+    p90_first_response_s: int
+    median_resolution_s: int
+    p90_resolution_s: int
+    rated_rooms: int
+    csat_avg: Decimal
+    csat_pct: Decimal
+    fcr_pct: Decimal
+    nps_responses: int
+    nps: Decimal
+    ces_responses: int
+    ces_avg: Decimal
+    first_response_met: int
+    first_response_breached: int
+    first_response_pending: int
+    first_response_met_pct: Decimal
+    resolution_met: int
+    resolution_breached: int
+    resolution_pending: int
+    resolution_met_pct: Decimal
+    median_first_response_business_s: int
+    p90_first_response_business_s: int
+
+
 def nearest_rank(n: int, numerator: int, denominator: int) -> int:
     """The 1-based position ceil(q x n) for q = numerator / denominator, in integers."""
     return (numerator * n + denominator - 1) // denominator
@@ -1126,6 +1160,50 @@ def _clocks_used() -> bool:
     return ServiceTarget.objects.filter(clock=ServiceTarget.Clock.BUSINESS).exists()
 
 
+def _groups(rows: list[tuple]) -> Iterator[tuple[tuple[int, int], str, str, list[int], list[_Run]]]:
+    """(span, dim, label, counts, runs) of each group row _group_rows read."""
+    for kind, key, row, dim, label, *rest in rows:
+        counts = [int(v) for v in rest[: len(ALL_COUNTS)]]
+        width, step = int(rest[len(ALL_COUNTS)]), int(rest[len(ALL_COUNTS) + 1])
+        indexed = rest[len(ALL_COUNTS) + 2 :]
+        runs = [
+            _Run(table=int(kind), row=int(row), duration=number, width=width, step=step,
+                 length=int(indexed[2 * number]) // width,
+                 index=np.frombuffer(bytes(indexed[2 * number + 1]), dtype=f">i{width}"))
+            for number in range(len(DURATIONS))
+        ]  # fmt: skip
+        yield (int(kind), int(key)), dim, label, counts, runs
+
+
+def _fill(row: list, values: list[int]) -> None:
+    """Replace a room row's percentile placeholders (_room_row) by their values, in place."""
+    for column in PERCENTILE_COLUMNS:
+        row[column] = values[row[column]]
+
+
+def _survey_sums(start: int, end: int) -> dict[str, list[int]]:
+    """{kind: [responses, promoters, detractors, score sum]} of the answers of days start..end."""
+    rows = db.rows(
+        f"SELECT kind, {SURVEY_SUMS} FROM {T_SURVEYDAY} "
+        "WHERE day BETWEEN %(start)s AND %(end)s GROUP BY kind",
+        {"start": start, "end": end},
+    )
+    return {kind: [int(v) for v in sums] for kind, *sums in rows}
+
+
+def _headline_payload(period: Period) -> dict[str, Any]:
+    """What the comparison reads of a period (service_headline): the every-room (`all`) group
+    rows of its spans only, no channel, agent or trend, no answers per label, no backlog."""
+    start, end = period.start.toordinal(), period.end.toordinal()
+    total = _Rooms()
+    for _span, _dim, _label, counts, runs in _groups(_group_rows(set(), set(_cover(start, end)))):
+        total.add(counts, runs)
+    selections = _Selections()
+    row = _room_row("", total, selections, business=True)
+    _fill(row, selections.values())
+    return {"total": row, "surveys": _survey_sums(start, end)}
+
+
 def _service_payload(period: Period, granularity: str) -> dict[str, Any]:
     start, end = period.start.toordinal(), period.end.toordinal()
     parts = buckets(period, granularity)
@@ -1140,17 +1218,7 @@ def _service_payload(period: Period, granularity: str) -> dict[str, Any]:
     total = _Rooms()
     groups: dict[str, dict[str, _Rooms]] = {"channel": {}, "agent": {}}
     by_bucket = [_Rooms() for _ in parts]
-    for kind, key, row, dim, label, *rest in _group_rows(cover, set(bucket_of)):
-        counts = [int(v) for v in rest[: len(ALL_COUNTS)]]
-        width, step = int(rest[len(ALL_COUNTS)]), int(rest[len(ALL_COUNTS) + 1])
-        indexed = rest[len(ALL_COUNTS) + 2 :]
-        runs = [
-            _Run(table=int(kind), row=int(row), duration=number, width=width, step=step,
-                 length=int(indexed[2 * number]) // width,
-                 index=np.frombuffer(bytes(indexed[2 * number + 1]), dtype=f">i{width}"))
-            for number in range(len(DURATIONS))
-        ]  # fmt: skip
-        span = (int(kind), int(key))
+    for span, dim, label, counts, runs in _groups(_group_rows(cover, set(bucket_of))):
         if dim == "all":
             if span in cover:
                 total.add(counts, runs)
@@ -1173,16 +1241,10 @@ def _service_payload(period: Period, granularity: str) -> dict[str, Any]:
     }  # fmt: skip
     values = selections.values()
     for row in [rows["total"], *rows["channels"], *rows["agents"]]:
-        for column in PERCENTILE_COLUMNS:
-            row[column] = values[row[column]]
+        _fill(row, values)
     for bucket in trend:
         bucket[3] = values[int(bucket[3])]
     bounds = {"start": start, "end": end}
-    surveys = db.rows(
-        f"SELECT kind, {SURVEY_SUMS} FROM {T_SURVEYDAY} "
-        "WHERE day BETWEEN %(start)s AND %(end)s GROUP BY kind",
-        bounds,
-    )
     label_surveys: dict[str, dict[str, dict[str, list[int]]]] = {"channel": {}, "agent": {}}
     for dim, label, kind, *sums in db.rows(
         f"SELECT dim, label, kind, {SURVEY_SUMS} FROM {T_SURVEYROOM} "
@@ -1196,7 +1258,7 @@ def _service_payload(period: Period, granularity: str) -> dict[str, Any]:
     return {
         **rows,
         "trend": trend,
-        "surveys": {kind: [int(v) for v in sums] for kind, *sums in surveys},
+        "surveys": _survey_sums(start, end),
         "label_surveys": label_surveys,
         "state": list(state) if state else None,
         "business_clock": _clocks_used(),
@@ -1266,6 +1328,28 @@ def _sorted(
     ]
 
 
+def _every_room_figures(data: dict[str, Any]) -> dict[str, Any]:
+    """The figures of every room of P from a payload's total row and survey sums: the full
+    payload's (_service_payload) and the headline-only one's (_headline_payload) alike, so
+    what the comparison reads of P′ cannot differ from what P′'s own page shows."""
+    total = _row(data["total"])
+    nps_n, promoters, detractors, _nps_sum = data["surveys"].get("nps", [0, 0, 0, 0])
+    ces_n, _x, _y, ces_sum = data["surveys"].get("ces", [0, 0, 0, 0])
+    level = TARGET_FIELDS + ("first_response_cal_met_pct", "resolution_cal_met_pct")
+    return {
+        **{name: getattr(total, name) for name in ROOM_FIELDS + level},
+        "median_first_response_business_s": data["total"][-2],
+        "p90_first_response_business_s": data["total"][-1],
+        "nps_responses": nps_n,
+        "nps": numbers.ratio(promoters - detractors, nps_n, scale=100),
+        "nps_promoters": promoters,
+        "nps_passives": nps_n - promoters - detractors,
+        "nps_detractors": detractors,
+        "ces_responses": ces_n,
+        "ces_avg": numbers.ratio(ces_sum, ces_n),
+    }
+
+
 def _figures(period: Period, granularity: str) -> ServiceFigures:
     data = cache.cached(
         "service",
@@ -1274,33 +1358,15 @@ def _figures(period: Period, granularity: str) -> ServiceFigures:
         shape=ServiceFigures,
     )
     business = bool(data.get("business_clock"))
-    total = _row(data["total"], business=business)
-    nps_n, promoters, detractors, _nps_sum = data["surveys"].get("nps", [0, 0, 0, 0])
-    ces_n, _x, _y, ces_sum = data["surveys"].get("ces", [0, 0, 0, 0])
-    room_figures = {name: getattr(total, name) for name in ROOM_FIELDS}
-    level = {
-        name: getattr(total, name)
-        for name in TARGET_FIELDS + ("first_response_cal_met_pct", "resolution_cal_met_pct")
-    }
     state = data.get("state") or [None, 0, 0, 0, 0, 0]
     now_us, open_rooms, *ages = state
     return ServiceFigures(
-        **room_figures,
-        **level,
-        median_first_response_business_s=data["total"][-2],
-        p90_first_response_business_s=data["total"][-1],
+        **_every_room_figures(data),
         open_rooms=open_rooms,
         backlog_age=dict(zip(BACKLOG_BUCKETS, ages, strict=True)),
         business_clock=business,
         now=None if now_us is None else datetime(1970, 1, 1, tzinfo=UTC)
         + timedelta(microseconds=now_us),
-        nps_responses=nps_n,
-        nps=numbers.ratio(promoters - detractors, nps_n, scale=100),
-        nps_promoters=promoters,
-        nps_passives=nps_n - promoters - detractors,
-        nps_detractors=detractors,
-        ces_responses=ces_n,
-        ces_avg=numbers.ratio(ces_sum, ces_n),
         by_channel=_sorted(data["channels"], data["label_surveys"]["channel"], business),
         by_agent=_sorted(data["agents"], data["label_surveys"]["agent"], business),
         trend=[ServiceBucket(date.fromisoformat(s), date.fromisoformat(e), n, med)
@@ -1318,6 +1384,22 @@ def service_figures(*, period: Period, granularity: str = "auto") -> ServiceFigu
     # Validates before touching the cache; "auto" and what it resolves to (the API asks
     # with the resolved one) must share one cache entry, or the rebuild warms the wrong one.
     return _figures(period, resolve_granularity(period, granularity))
+
+
+def service_headline(*, period: Period) -> ServiceHeadline:
+    """The compared headline figures of the local-date period P alone: what the comparison
+    (insights.comparison, the registry's compare_compute) reads of P′ or P″. Equal to those
+    of service_figures for the same period, at about half a full payload's reads: the every-
+    room groups of its spans only (no channel, agent, trend, answers per label or backlog),
+    and one entry per period whatever the granularity."""
+    data = cache.cached(
+        "service_headline",
+        (period.start, period.end),
+        lambda: _headline_payload(period),
+        shape=ServiceHeadline,
+    )
+    values = _every_room_figures(data)
+    return ServiceHeadline(**{name: values[name] for name in HEADLINE_FIELDS})
 
 
 # Presets up to this many days are warmed by the rebuild; longer ones are computed on their

@@ -70,10 +70,14 @@ class InsightsApi(APIView):
         options = dict(params.validated_data)
         granularity = options.get("granularity") if self.is_trend else None
         data = self.figures(**options)
-        if registry.section(self.section).compares:
+        entry = registry.section(self.section)
+        if entry.compares:
+            # The view's own figures() for P′ (a segment or owner filter applies to both),
+            # unless the section computes its compared figures alone (compare_compute).
+            compute = None if entry.compare_compute else self.figures
             data.update(
                 headline_comparison(
-                    section_key=self.section, options=options, current=data, compute=self.figures
+                    section_key=self.section, options=options, current=data, compute=compute
                 )
             )
         payload = {

@@ -297,7 +297,6 @@ def service_section(
         section_key="service",
         options={"period": period, "granularity": granularity},
         current=figures,
-        compute=service_figures,
     )
     charts["service"] = {
         "labels": [bucket.start.isoformat() for bucket in figures.trend],

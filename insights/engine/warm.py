@@ -18,16 +18,23 @@ from ..periods import Period
 from . import cache
 
 
-def section_warm_periods(section: Section, periods: Sequence[Period]) -> list[Period]:
-    """The periods the rebuild warms `section` for: those of `periods` its `warm_if` keeps,
-    then (when it compares) what each of them is compared with."""
+def section_warm_periods(
+    section: Section, periods: Sequence[Period]
+) -> tuple[list[Period], list[Period]]:
+    """The periods the rebuild warms `section` for: those of `periods` its `warm_if` keeps
+    (its whole figures), and (when it compares) what each of them is compared with (its
+    compared figures, compare_run)."""
     chosen = [period for period in periods if section.warmed_for(period)]
+    others: list[Period] = []
     if section.compares:
         today = period_rules.local_today()
-        others = [comparison_period(period, today) for period in chosen]
-        chosen += [other for other in others if other is not None]
-    unique = {(period.start, period.end): period for period in chosen}
-    return list(unique.values())
+        compared = [comparison_period(period, today) for period in chosen]
+        others = [other for other in compared if other is not None]
+
+    def unique(some: list[Period]) -> list[Period]:
+        return list({(period.start, period.end): period for period in some}.values())
+
+    return unique(chosen), unique(others)
 
 
 def figures_warm(*, run_id: int, periods: Sequence[Period]) -> int:
@@ -35,7 +42,10 @@ def figures_warm(*, run_id: int, periods: Sequence[Period]) -> int:
     the cache rows written. Called by insights.rebuild after the run's commit."""
     with cache.warming(run_id) as collected:
         for section in SECTIONS:
-            for period in section_warm_periods(section, periods):
-                for options in section.warm:
+            chosen, compared = section_warm_periods(section, periods)
+            for options in section.warm:
+                for period in chosen:
                     section.run(period=period, **options)
+                for period in compared:
+                    section.compare_run(period=period, **options)
     return len(collected)

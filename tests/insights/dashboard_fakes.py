@@ -15,10 +15,12 @@ from insights.dashboards import owners as owners_dashboard
 from insights.dashboards import service as service_dashboard
 from insights.owners import OwnerRow, SalesByOwner, TeamRow
 from insights.service import (
+    HEADLINE_FIELDS,
     ROOM_FIELDS,
     TARGET_FIELDS,
     ServiceBucket,
     ServiceFigures,
+    ServiceHeadline,
     ServiceRow,
 )
 
@@ -162,8 +164,17 @@ class FakeQueries:
     def computed_at(self):
         return COMPUTED_AT
 
+    def service_headline(self, *, period):
+        """What the comparison reads of P′: the fake full figures' compared headline."""
+        self._record("service_headline", period=period)
+        figures = self._service(period)
+        return ServiceHeadline(**{name: getattr(figures, name) for name in HEADLINE_FIELDS})
+
     def service_figures(self, *, period, granularity="auto"):
         self._record("service_figures", period=period, granularity=granularity)
+        return self._service(period)
+
+    def _service(self, period):
         row = ServiceRow("WhatsApp", 40, 30, Decimal("75.00"), 125, 900, 7500, 86400, 20,
                          Decimal("4.25"), Decimal("85.00"), Decimal("60.00"))  # fmt: skip
         headline = {name: getattr(row, name) for name in ROOM_FIELDS + TARGET_FIELDS}
@@ -202,6 +213,7 @@ class FakeQueries:
             monkeypatch.setattr(lc, name, getattr(self, name))
         monkeypatch.setattr(service_dashboard, "service_figures", self.service_figures)
         monkeypatch.setattr(service, "service_figures", self.service_figures)
+        monkeypatch.setattr(service, "service_headline", self.service_headline)
         monkeypatch.setattr(owners_dashboard, "sales_by_owner", self.sales_by_owner)
         return self
 

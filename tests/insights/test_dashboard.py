@@ -123,16 +123,18 @@ def test_default_period_is_last_30_days_and_every_query_gets_it(client, fake, vi
         "buyer_lifecycle",
         "cohort_retention",
         "service_figures",
+        "service_headline",
         "sales_by_owner",
     }
     previous = {call[0] for call in fake.calls if call[1]["period"].start == date(2026, 1, 9)}
     # every section that compares with P′ (the figure registry's `compares`), service included
+    # with its compared headline figures alone (the registry's compare_compute)
     assert previous == {
         "growth_overview",
         "sales_lifecycle",
         "revenue_kpis",
         "buyer_lifecycle",
-        "service_figures",
+        "service_headline",
     }
 
 
