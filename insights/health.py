@@ -165,18 +165,29 @@ def _p_alive(a: int, rows: np.ndarray) -> tuple[np.ndarray, bool]:
 
 def health_scores(*, as_of: date, weights: dict[str, float] | None = None) -> Scores:
     """Every calibrated customer's components and health as of A (METRICS.md Q)."""
-    weights = weights_in_force() if weights is None else weights
     a = as_of.toordinal()
-    rows = customer_value.customer_rows(a)
-    ids = rows[:, 0]
-    alive, fitted = _p_alive(a, rows) if len(rows) else (np.zeros(0), False)
     service_rows = np.array(
         db.rows(_SERVICE_SQL, {"as_of": a, "low": a - SERVICE_DAYS + 1}), dtype=np.float64
     ).reshape(-1, 3)
-    rated, high = _by_id(ids, service_rows, 1), _by_id(ids, service_rows, 2)
     voice_rows = np.array(
         db.rows(_VOICE_SQL, {"as_of": a, "low": a - VOICE_DAYS}), dtype=np.float64
     ).reshape(-1, 2)
+    return _scores(a, customer_value.customer_rows(a), service_rows, voice_rows, weights)
+
+
+def _scores(
+    a: int,
+    rows: np.ndarray,
+    service_rows: np.ndarray,
+    voice_rows: np.ndarray,
+    weights: dict[str, float] | None,
+) -> Scores:
+    """The scores as of day `a` from its per-customer rows (customer_value.customer_rows),
+    its (customer, rated, rated 4-5) rows and its (customer, latest NPS) rows."""
+    weights = weights_in_force() if weights is None else weights
+    ids = rows[:, 0]
+    alive, fitted = _p_alive(a, rows) if len(rows) else (np.zeros(0), False)
+    rated, high = _by_id(ids, service_rows, 1), _by_id(ids, service_rows, 2)
     components = {
         "purchase": 100.0 * alive,
         "recency": recency_score(a - rows[:, 3]),
@@ -190,6 +201,81 @@ def health_scores(*, as_of: date, weights: dict[str, float] | None = None) -> Sc
         revenue_cents=rows[:, 4],
         fitted=fitted,
     )
+
+
+# --- A and A0 = A − 90 in one pass ----------------------------------------------------------
+# The figure needs the scores as of A and as of its backtest day A0, and who bought in
+# (A0, A]. Both dates share their reads: the won days up to A give every per-customer row as
+# of A and (by CASE) as of A0, and the days after A0; the rooms of [A0 − 179, A] both service
+# windows; the NPS days of (A0 − 365, A] both latest answers. One pass each instead of two
+# (and no separate read of the buyers): the reads were most of the time at 1M people.
+
+# Per customer with a buying day on or before A: customer_value.customer_rows as of A
+# (customer, x, first, last, revenue, repeat revenue), then as of A0 (days, last day,
+# revenue, repeat revenue; 0 days and last -1 when the first buying day is after A0) and the
+# buying days in (A0, A]. rn > 1 marks the repeat days as in customer_value (the first day is
+# the same as of both dates whenever the customer has a day on or before A0).
+_BOTH_ROWS_SQL = f"""
+    SELECT customer_id, COUNT(*) - 1, MIN(day), MAX(day),
+           CAST(SUM(revenue_cents) AS BIGINT),
+           CAST(SUM(CASE WHEN rn > 1 THEN revenue_cents ELSE 0 END) AS BIGINT),
+           SUM(CASE WHEN day <= %(then)s THEN 1 ELSE 0 END),
+           COALESCE(MAX(CASE WHEN day <= %(then)s THEN day END), -1),
+           CAST(SUM(CASE WHEN day <= %(then)s THEN revenue_cents ELSE 0 END) AS BIGINT),
+           CAST(SUM(CASE WHEN day <= %(then)s AND rn > 1 THEN revenue_cents ELSE 0 END)
+                AS BIGINT),
+           SUM(CASE WHEN day > %(then)s THEN 1 ELSE 0 END)
+    FROM (
+        SELECT customer_id, day, revenue_cents,
+               ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY day) AS rn
+        FROM {T_WONDAY} WHERE day <= %(as_of)s
+    ) w
+    GROUP BY customer_id ORDER BY customer_id
+"""
+_BOTH_SERVICE_SQL = f"""
+    SELECT customer_id,
+           SUM(CASE WHEN day >= %(low)s THEN 1 ELSE 0 END),
+           SUM(CASE WHEN day >= %(low)s AND csat >= 4 THEN 1 ELSE 0 END),
+           SUM(CASE WHEN day <= %(then)s THEN 1 ELSE 0 END),
+           SUM(CASE WHEN day <= %(then)s AND csat >= 4 THEN 1 ELSE 0 END)
+    FROM {T_ROOMS}
+    WHERE customer_id IS NOT NULL AND csat IS NOT NULL AND day BETWEEN %(low0)s AND %(as_of)s
+    GROUP BY customer_id
+"""
+# Each customer's latest NPS day in (A − 365, A] and in (A0 − 365, A0], then its score (NULL,
+# read as NaN, where there is none: the same as no row).
+_BOTH_VOICE_SQL = f"""
+    SELECT latest.customer_id, now_.score, then_.score FROM (
+        SELECT customer_id,
+               MAX(CASE WHEN day > %(low)s THEN day END) AS day_now,
+               MAX(CASE WHEN day <= %(then)s THEN day END) AS day_then
+        FROM {T_NPS} WHERE day > %(low0)s AND day <= %(as_of)s GROUP BY customer_id
+    ) latest
+    LEFT JOIN {T_NPS} now_ ON now_.customer_id = latest.customer_id AND now_.day = latest.day_now
+    LEFT JOIN {T_NPS} then_
+      ON then_.customer_id = latest.customer_id AND then_.day = latest.day_then
+"""
+
+
+def scores_now_and_then(
+    *, as_of: date, weights: dict[str, float] | None = None
+) -> tuple[Scores, Scores, np.ndarray]:
+    """health_scores as of A and as of A0 = A − BACKTEST_DAYS, and per customer scored as of
+    A0 whether they bought in (A0, A]: the same figures, with every read shared."""
+    a = as_of.toordinal()
+    a0 = a - BACKTEST_DAYS
+    both = customer_value.rows_array(_BOTH_ROWS_SQL, {"as_of": a, "then": a0}, 11)
+    then_rows = both[both[:, 6] > 0]
+    rows_then = np.column_stack(
+        (then_rows[:, 0], then_rows[:, 6] - 1, then_rows[:, 2], *then_rows[:, 7:10].T)
+    ).reshape(-1, 6)
+    params = {"as_of": a, "then": a0, "low": a - SERVICE_DAYS + 1, "low0": a0 - SERVICE_DAYS + 1}
+    service = np.array(db.rows(_BOTH_SERVICE_SQL, params), dtype=np.float64).reshape(-1, 5)
+    params = {"as_of": a, "then": a0, "low": a - VOICE_DAYS, "low0": a0 - VOICE_DAYS}
+    voice = np.array(db.rows(_BOTH_VOICE_SQL, params), dtype=np.float64).reshape(-1, 3)
+    now = _scores(a, both[:, :6], service[:, :3], voice[:, :2], weights)
+    then = _scores(a0, rows_then, service[:, [0, 3, 4]], voice[:, [0, 2]], weights)
+    return now, then, then_rows[:, 10] > 0
 
 
 # --- Figures ----------------------------------------------------------------------------------
@@ -217,24 +303,12 @@ def _by_band(scores: Scores) -> list[dict[str, Any]]:
     ]
 
 
-_BOUGHT_SQL = f"""
-    SELECT DISTINCT customer_id FROM {T_WONDAY} WHERE day > %(low)s AND day <= %(as_of)s
-"""
-
-
-def _backtest(as_of: date, weights: dict[str, float]) -> dict[str, Any] | None:
-    """The scores as of A0 = A − 90 (model fitted then) and, per band, the share who bought in
-    (A0, A]; None when nobody has a buying day on or before A0."""
-    start = as_of - timedelta(days=BACKTEST_DAYS)
-    then = health_scores(as_of=start, weights=weights)
+def _backtest(start: date, then: Scores, again: np.ndarray) -> dict[str, Any] | None:
+    """Per band of the scores as of A0 = A − 90 (model fitted then), the share who bought in
+    (A0, A] (`again`, per customer of `then`); None when nobody has a buying day on or before
+    A0."""
     if not len(then.ids):
         return None
-    bought = np.array(
-        sorted(v for (v,) in db.rows(_BOUGHT_SQL, {"low": start.toordinal(),
-                                                         "as_of": as_of.toordinal()})),
-        dtype=np.int64,
-    )  # fmt: skip
-    again = np.isin(then.ids, bought)
     band = bands(then.health)
     rows = []
     for i, name in enumerate(BANDS):
@@ -253,7 +327,7 @@ def _backtest(as_of: date, weights: dict[str, float]) -> dict[str, Any] | None:
 def health_payload(*, as_of: date, weights: dict[str, float] | None = None) -> dict[str, Any]:
     """The JSON payload of insights/health/ for as-of date A (money as decimal strings)."""
     weights = weights_in_force() if weights is None else weights
-    scores = health_scores(as_of=as_of, weights=weights)
+    scores, then, again = scores_now_and_then(as_of=as_of, weights=weights)
     scored = scores.health[~np.isnan(scores.health)]
     average = (
         (Decimal(int(scored.sum())) / Decimal(len(scored))).quantize(CENT, ROUND_HALF_UP)
@@ -265,7 +339,7 @@ def health_payload(*, as_of: date, weights: dict[str, float] | None = None) -> d
         "customers": int(len(scored)),
         "avg_health": str(average),
         "by_band": _by_band(scores),
-        "backtest": _backtest(as_of, weights),
+        "backtest": _backtest(as_of - timedelta(days=BACKTEST_DAYS), then, again),
         "model_fitted": scores.fitted,
     }
 

@@ -414,3 +414,61 @@ def test_the_360_page_shows_the_score_and_its_components(client, db):
     assert ">67<" in section  # service 66.67, shown whole
     assert ">50<" in section  # recency
     assert "—" in section  # no voice: the NPS of exactly 365 days ago is out
+
+
+def _same(left: health.Scores, right: health.Scores) -> None:
+    for field in ("ids", "purchase", "recency", "service", "voice", "health", "revenue_cents"):
+        assert np.array_equal(getattr(left, field), getattr(right, field), equal_nan=True), field
+    assert left.fitted == right.fitted
+
+
+@pytest.mark.parametrize("seed", [4])
+def test_both_dates_in_one_pass_equal_each_date_read_alone(seed):
+    # given random customers with buying days, rated rooms and NPS answers over two years
+    from insights.models import CustomerWonDay
+
+    rng = random.Random(seed)
+    people = People()
+    for _ in range(40):
+        contact, chat = people.person()
+        for _ in range(rng.choice([0, 1, 2, 3, 5])):
+            people.buy(contact, rng.randrange(0, 700), rng.choice(["100.00", "250.50", "75.25"]))
+        for _ in range(rng.randrange(0, 5)):
+            people.room(chat, rng.randrange(0, 700), rng.choice([None, 1, 2, 3, 4, 5]))
+        for _ in range(rng.randrange(0, 4)):
+            SurveyResponseFactory(
+                contact=contact, chat_contact=None, kind="nps", score=rng.randrange(0, 11),
+                created_at=_at(rng.randrange(0, 800), rng.randrange(0, 24)),
+            )  # fmt: skip
+    insights_rebuild(trigger="test")
+    # as-of dates on every edge: a buying day at A, at A0 and just after it; a room or an NPS
+    # answer just inside and just outside each of the four windows
+    from datetime import date
+
+    from insights.models import CustomerNpsDay, ServiceRoomFact
+
+    def some(model):
+        days = sorted(set(model.objects.values_list("day", flat=True)))
+        return rng.sample(days, min(3, len(days)))
+
+    ordinals = {local_today().toordinal(), local_today().toordinal() - 640}
+    for d in some(CustomerWonDay):
+        ordinals |= {d, d + 89, d + 90}
+    for d in some(ServiceRoomFact):
+        ordinals |= {d + 89, d + 90, d + 179, d + 180, d + 269, d + 270}
+    for d in some(CustomerNpsDay):
+        ordinals |= {d + 89, d + 90, d + 364, d + 365, d + 454, d + 455}
+    for a in sorted(date.fromordinal(o) for o in ordinals):
+        a0 = a - timedelta(days=health.BACKTEST_DAYS)
+        # when both dates are read in one pass
+        now, then, again = health.scores_now_and_then(as_of=a, weights=WEIGHTS)
+        # then each equals its date read alone, and `again` marks who bought in (A0, A]
+        _same(now, health.health_scores(as_of=a, weights=WEIGHTS))
+        _same(then, health.health_scores(as_of=a0, weights=WEIGHTS))
+        bought = set(
+            CustomerWonDay.objects.filter(
+                day__gt=a0.toordinal(), day__lte=a.toordinal()
+            ).values_list("customer_id", flat=True)
+        )
+        assert then.ids[again].tolist() == sorted(bought & set(then.ids.tolist()))
+        assert len(again) == len(then.ids)
