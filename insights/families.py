@@ -54,8 +54,9 @@ from functools import cached_property
 from typing import Protocol
 
 import numpy as np
+from django.utils import timezone
 
-from . import customer_value, health, incremental, lifecycle, rollup, service
+from . import customer_value, forecast, health, incremental, lifecycle, rollup, service
 from .fanout import Shard
 from .incremental import ChangeScope
 from .models import (
@@ -65,7 +66,9 @@ from .models import (
     CustomerValueFit,
     CustomerValueSpend,
     CustomerValueTriple,
+    ForecastBacktest,
     LapseChain,
+    OpenPipelineDay,
     RetentionCell,
     ServiceDayGroup,
     ServiceMonthGroup,
@@ -312,6 +315,31 @@ class HealthRollups(WholeFamily):
         return self.full(run)
 
 
+class ForecastRollups(WholeFamily):
+    """insights.forecast: the open pipeline per expected close day, stage and owner, and the
+    backtest of the run's day. A sum over the open deals and one model fit, so rewritten whole
+    on every run that changed anything."""
+
+    name = "forecast"
+    tables = _tables(OpenPipelineDay, ForecastBacktest)
+    follows_changes = False
+
+    def changed_unlogged(self) -> bool:
+        return False  # every input it reads is logged (a new day: readers compute their own)
+
+    def full(self, run: RunContext) -> dict[str, int]:
+        return {
+            "open_pipeline_days": forecast.open_pipeline_rebuild(),
+            "forecast_backtest": forecast.backtest_rebuild(timezone.localdate(run.now)),
+        }
+
+    def take_off(self, scope: ChangeScope) -> None:
+        """Nothing: rewritten whole."""
+
+    def add_back(self, scope: ChangeScope, run: RunContext) -> dict[str, int]:
+        return self.full(run)
+
+
 # In the order they run: each reads only the tables of the families before it.
 FAMILIES: tuple[RollupFamily, ...] = (
     CoreRollups(),
@@ -319,6 +347,7 @@ FAMILIES: tuple[RollupFamily, ...] = (
     ServiceRollups(),
     CustomerValueRollups(),
     HealthRollups(),
+    ForecastRollups(),
 )
 
 

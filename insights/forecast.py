@@ -2,12 +2,12 @@
 
 Design note
 -----------
-* The pipeline reads DealFact, the rebuild's one row per deal (insights.rollup): its status,
-  value in cents (the same value every other figure sums), stage, win probability (its own,
-  else the stage's default) and local expected close day. The partial index
-  dealfact_open_pipeline holds the open deals by expected close day, so a period's pipeline,
-  the overdue and the undated deals are index range reads. The stage catalogue gives each
-  stage's name and pipeline order.
+* The pipeline reads OpenPipelineDay, which the rebuild sums from DealFact (its one row per
+  deal: status, value in cents, the same value every other figure sums, stage, win
+  probability, its own else the stage's default, and local expected close day): the open
+  deals per expected close day, stage and owner. A period's pipeline, the overdue and the
+  undated deals are a range of a few rows a day, not a read of every open deal. The stage
+  catalogue gives each stage's name and pipeline order.
 * Weighted values are summed exactly in integer cents × percent and rounded once, at the end.
 * The expected repeat buying days and revenue in F = [max(start, today + 1), end] use the
   customer value model fitted as of today (insights.customer_value; the rebuild's own fit is
@@ -19,7 +19,9 @@ Design note
   it). Deals with no history by then are left out. It streams only the deals open at A0 with
   an expected close date in the next 90 days; each A0 value is converted at A0's rate in
   Python, exactly.
-* Answers are cached in FigureCache per (period, today) and the backtest per today.
+* Answers are cached in FigureCache per (period, today) and the backtest per today. The
+  rebuild computes the backtest of its own day (ForecastBacktest), so readers of that day
+  never fit the model as of today − 90 nor read the deal history.
 """
 
 from __future__ import annotations
@@ -41,10 +43,11 @@ from . import clv, customer_value
 from . import metric_keys as keys
 from .current_run import latest_succeeded_run
 from .engine import cache, db, numbers
-from .models import CustomerWonDay, DailySum, DealFact
+from .models import CustomerWonDay, DailySum, DealFact, ForecastBacktest, OpenPipelineDay
 from .periods import Period, local_today
 
 T_FACT = DealFact._meta.db_table
+T_PIPELINE = OpenPipelineDay._meta.db_table
 T_DAILY = DailySum._meta.db_table
 T_STAGE = PipelineStage._meta.db_table
 T_HISTORY = DealChange._meta.db_table
@@ -113,16 +116,29 @@ def _sum(expression: str) -> str:
 PIPELINE_KEYS = ("stage_id", "owner_id")
 
 
+def open_pipeline_rebuild() -> int:
+    """OpenPipelineDay from DealFact, whole (a rebuild step, after the deal facts)."""
+    db.execute(f"DELETE FROM {T_PIPELINE}")
+    return db.execute(f"""
+        INSERT INTO {T_PIPELINE} (day, stage_id, owner_id, deals, value_cents, weighted)
+        SELECT expected_close_day, stage_id, owner_id, COUNT(*), {_sum("amount_cents")},
+               {_sum("amount_cents * win_probability")}
+        FROM {T_FACT}
+        WHERE status = 'open'
+        GROUP BY expected_close_day, stage_id, owner_id
+    """)
+
+
 def open_pipeline_rows(*, start: int, end: int, by: str) -> list[tuple[int, int, int, int]]:
     """(key, open deals, cents, cents × percent) of the open deals (METRICS.md §P) whose
     expected close day (a proleptic ordinal) is in [start, end], per `by`: "stage_id" (the
-    forecast) or "owner_id" (sales by owner, 0: none). Index dealfact_open_pipeline."""
+    forecast) or "owner_id" (sales by owner, 0: none). From OpenPipelineDay."""
     if by not in PIPELINE_KEYS:
         raise ValueError(f"the pipeline is split by one of {PIPELINE_KEYS}, not {by!r}")
     sql = f"""
-        SELECT {by}, COUNT(*), {_sum("amount_cents")}, {_sum("amount_cents * win_probability")}
-        FROM {T_FACT}
-        WHERE status = 'open' AND expected_close_day >= %(start)s AND expected_close_day <= %(end)s
+        SELECT {by}, SUM(deals), {_sum("value_cents")}, {_sum("weighted")}
+        FROM {T_PIPELINE}
+        WHERE day >= %(start)s AND day <= %(end)s
         GROUP BY {by} ORDER BY {by}
     """
     return [
@@ -134,11 +150,11 @@ def open_pipeline_rows(*, start: int, end: int, by: str) -> list[tuple[int, int,
 def _pipeline(*, start: int, end: int, today: int) -> dict[str, Any]:
     """Open deals by stage with an expected close day in [start, end], overdue and undated."""
     sql = f"""
-        SELECT 1, 0, COUNT(*), {_sum("amount_cents")}, 0 FROM {T_FACT}
-        WHERE status = 'open' AND expected_close_day < %(today)s
+        SELECT 1, 0, COALESCE(SUM(deals), 0), {_sum("value_cents")}, 0 FROM {T_PIPELINE}
+        WHERE day < %(today)s
         UNION ALL
-        SELECT 2, 0, COUNT(*), {_sum("amount_cents")}, 0 FROM {T_FACT}
-        WHERE status = 'open' AND expected_close_day IS NULL
+        SELECT 2, 0, COALESCE(SUM(deals), 0), {_sum("value_cents")}, 0 FROM {T_PIPELINE}
+        WHERE day IS NULL
     """
     rows: list[tuple[int, int, int, int, int]] = [
         (0, *row) for row in open_pipeline_rows(start=start, end=end, by="stage_id")
@@ -202,26 +218,35 @@ def _weighted(cents_times_pct: int) -> Decimal:
 _model_memo: dict[tuple[int, str, int], tuple[Any, Any, Any]] = {}
 
 
-def _model(as_of: int) -> tuple[Any, Any, Any]:
-    """(triples, pairs, fits or the ModelError) of the default model fitted as of `as_of`."""
+def _model_fit(as_of: int) -> tuple[Any, Any, Any]:
+    triples, pairs = customer_value.model_inputs(as_of)
+    try:
+        fits: Any = customer_value.fits_for(as_of, triples, pairs, customer_value.DEFAULT_MODEL)
+    except clv.ModelError as error:
+        fits = error
+    return triples, pairs, fits
+
+
+def _model(as_of: int, *, memo: bool = True) -> tuple[Any, Any, Any]:
+    """(triples, pairs, fits or the ModelError) of the default model fitted as of `as_of`.
+
+    memo=False inside a rebuild: its rows are not the last succeeded run's, which the memo's
+    key names."""
+    if not memo:
+        return _model_fit(as_of)
     # The run's id and finish time: ids can come again (a rolled-back run), times do not.
     key = (cache.run_id(), str(latest_succeeded_run()[1]), as_of)
     if key not in _model_memo:
-        triples, pairs = customer_value.model_inputs(as_of)
-        try:
-            fits: Any = customer_value.fits_for(as_of, triples, pairs, customer_value.DEFAULT_MODEL)
-        except clv.ModelError as error:
-            fits = error
         if len(_model_memo) >= 2:
             _model_memo.clear()
-        _model_memo[key] = (triples, pairs, fits)
+        _model_memo[key] = _model_fit(as_of)
     return _model_memo[key]
 
 
-def _expected_repeat(*, as_of: int, horizons: tuple[int, int]) -> dict[str, Any]:
+def _expected_repeat(*, as_of: int, horizons: tuple[int, int], memo: bool = True) -> dict[str, Any]:
     """With the model fitted as of day `as_of`: expected buying days and their value in
     (as_of + h0, as_of + h1] over every calibrated customer (h0 = 0: from the day after)."""
-    triples, _pairs, fits = _model(as_of)
+    triples, _pairs, fits = _model(as_of, memo=memo)
     try:
         if isinstance(fits, clv.ModelError):
             raise fits
@@ -384,12 +409,12 @@ def _repeat_revenue_actual(*, a0: int, last: int) -> int:
     return db.scalar(sql, {"a0": a0, "last": last})
 
 
-def _backtest_payload(today: date) -> dict[str, Any]:
+def _backtest_payload(today: date, *, memo: bool = True) -> dict[str, Any]:
     a0 = today - timedelta(days=BACKTEST_DAYS)
     a = a0.toordinal()
     pipeline = _backtest_pipeline(a0=a0, today=today)
     won, lost = _win_rate(first=a - HISTORY_DAYS, last=a - 1)
-    repeat = _expected_repeat(as_of=a, horizons=(0, BACKTEST_DAYS))
+    repeat = _expected_repeat(as_of=a, horizons=(0, BACKTEST_DAYS), memo=memo)
     return {
         "as_of": a0.isoformat(),
         "weighted": pipeline["weighted"],
@@ -403,11 +428,24 @@ def _backtest_payload(today: date) -> dict[str, Any]:
     }
 
 
+def backtest_rebuild(today: date) -> int:
+    """ForecastBacktest for the rebuild's day, whole (a rebuild step, after customer value,
+    whose kept inputs as of today − 90 it reads)."""
+    ForecastBacktest.objects.all().delete()
+    ForecastBacktest.objects.create(day=today, payload=_backtest_payload(today, memo=False))
+    return 1
+
+
+def _backtest_kept_or_computed(today: date) -> dict[str, Any]:
+    kept = ForecastBacktest.objects.filter(day=today).values_list("payload", flat=True).first()
+    return kept if kept is not None else _backtest_payload(today)
+
+
 def backtest(*, today: date | None = None) -> Backtest:
     """The forecast as made BACKTEST_DAYS ago beside what happened (METRICS.md §P)."""
     today = today or local_today()
     data = cache.cached(
-        "forecast_backtest", (today,), lambda: _backtest_payload(today), shape=Backtest
+        "forecast_backtest", (today,), lambda: _backtest_kept_or_computed(today), shape=Backtest
     )
     rate = _rate_pct(*data["won_lost"])
     return Backtest(

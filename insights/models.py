@@ -315,6 +315,41 @@ class CustomerValueFit(models.Model):
         return f"customer value fit as of {self.as_of_day}: {self.fitted}"
 
 
+class OpenPipelineDay(models.Model):
+    """The open deals (METRICS.md §P) summed per expected close day, stage and owner: what a
+    period's pipeline, the overdue and the undated deals read (insights.forecast), a few rows
+    a day instead of every open deal. Rewritten whole from DealFact by every rebuild."""
+
+    day = models.IntegerField(null=True)  # expected close day, proleptic ordinal; null: undated
+    stage_id = models.BigIntegerField(null=True)
+    owner_id = models.BigIntegerField()  # 0: none, as in DealFact
+    deals = models.IntegerField()
+    value_cents = models.BigIntegerField()  # in the base currency
+    weighted = models.BigIntegerField()  # Σ cents × win probability (percent), exact
+
+    class Meta:
+        verbose_name = _("open pipeline day")
+        indexes = [models.Index(fields=["day", "stage_id"], name="openpipelineday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} stage {self.stage_id} owner {self.owner_id}: {self.deals}"
+
+
+class ForecastBacktest(models.Model):
+    """The forecast's backtest (METRICS.md §P) as of the rebuild's day, computed in the rebuild
+    so that no reader pays the model fit as of today − 90 and the past pipeline from the deal
+    history; a reader on another day computes its own (insights.forecast.backtest)."""
+
+    day = models.DateField(unique=True)  # the rebuild's local today
+    payload = models.JSONField()
+
+    class Meta:
+        verbose_name = _("forecast backtest")
+
+    def __str__(self) -> str:
+        return f"backtest of {self.day}"
+
+
 class CustomerValueTriple(models.Model):
     """The purchase model's inputs as of a day the rebuild fits or backtests (METRICS.md V):
     each distinct (x, t_x, T) of the calibrated customers with their count, repeat revenue and

@@ -307,3 +307,60 @@ def _aware(value) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def test_the_rebuild_keeps_the_backtest_of_its_day_and_a_reader_of_that_day_computes_nothing(
+    stages,
+):
+    # given: a deal open at A0 with an expected close in the 90 days after it, won since
+    from unittest.mock import patch
+
+    from insights.models import FigureCache, ForecastBacktest
+
+    won = DealFactory(stage=stages["won"], amount=Decimal("1000.00"), created_at=at(-120),
+                      closed_at=at(-30), contact=customer(str(day(-400))))  # fmt: skip
+    history(won, {"at": at(-120), **state("Proposal", "1000.00", at(-50))},
+            {"at": at(-30), **state("Won", "1000.00", at(-50))})  # fmt: skip
+    rebuild()
+    FigureCache.objects.all().delete()
+
+    # when: the figure cache is empty, as between a rebuild's commit and its warm-up
+    kept = ForecastBacktest.objects.get()
+    with patch("insights.forecast._backtest_payload", side_effect=AssertionError("computed")):
+        result = forecast.backtest()
+
+    # then: the kept payload is the computation's, read without computing
+    assert kept.day == local_today()
+    assert kept.payload == forecast._backtest_payload(local_today())
+    assert result.weighted_value == Decimal("500.00") and result.actual_won_value == Decimal(
+        "1000.00"
+    )
+    # A reader of another day has no kept backtest: it computes (and caches) its own.
+    other_day = local_today() + timedelta(days=1)
+    assert forecast.backtest(today=other_day).as_of == other_day - timedelta(days=90)
+
+
+def test_the_pipeline_rollup_sums_the_open_deals_per_day_stage_and_owner(stages):
+    # given: open deals on two days and undated, and a won deal (not in the pipeline)
+    from insights.models import OpenPipelineDay
+
+    open_deal(stages["proposal"], "100.00", at(3))
+    open_deal(stages["proposal"], "50.00", at(3), probability=10)
+    open_deal(stages["qualify"], "7.00", at(4))
+    open_deal(stages["proposal"], "9.00", None)
+    DealFactory(stage=stages["won"], amount=Decimal("1.00"), closed_at=at(-1))
+
+    # when
+    rebuild()
+
+    # then: cents and cents × percent, exact
+    rows = set(
+        OpenPipelineDay.objects.values_list("day", "stage_id", "deals", "value_cents", "weighted")
+    )
+    d3, d4 = day(3).toordinal(), day(4).toordinal()
+    proposal, qualify = stages["proposal"].pk, stages["qualify"].pk
+    assert rows == {
+        (d3, proposal, 2, 15000, 10000 * 50 + 5000 * 10),
+        (d4, qualify, 1, 700, 0),
+        (None, proposal, 1, 900, 900 * 50),
+    }

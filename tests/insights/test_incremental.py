@@ -33,8 +33,10 @@ from insights.models import (
     DailySum,
     DealFact,
     FigureCache,
+    ForecastBacktest,
     GapCell,
     LapseChain,
+    OpenPipelineDay,
     OwnerDaySum,
     RebuildRun,
     RepeatCell,
@@ -85,6 +87,8 @@ ROLLUP_TABLES = (
     CustomerHealth,
     CustomerNpsDay,
     OwnerDaySum,
+    OpenPipelineDay,
+    ForecastBacktest,
 )
 
 
