@@ -3,7 +3,7 @@
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from unittest.mock import patch
 
@@ -333,3 +333,19 @@ def test_the_api_reads_the_figures_the_rebuild_warmed(endpoint, preset, payload)
         response = client.get(f"/api/v1/insights/{endpoint}/", {"preset": preset})
     # then
     assert response.status_code == 200, response.content[:300]
+
+
+def test_a_runs_duration_is_the_time_to_its_commit_not_its_now():
+    # given: the run's now (the instant its figures are as of, METRICS.md §L) is read early;
+    # here it is a fixed past instant, so finished_at says nothing of how long it ran
+    _some_data()
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    # when
+    with patch("insights.rebuild.rebuild_now", return_value=now):
+        run = rebuild()
+
+    # then
+    assert run.finished_at == now
+    assert 0 <= run.duration_seconds == run.timings["to_commit"]
+    assert run.duration_seconds < 600
