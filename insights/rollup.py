@@ -526,21 +526,30 @@ PHASES: tuple[tuple[str, Callable[[], int]], ...] = (
 
 def rollup_rebuild(*, progress: Progress | None = None) -> tuple[dict[str, int], dict[str, float]]:
     """Delete and rebuild every rollup; call inside a transaction. Returns (rows, timings)."""
-    rows: dict[str, int] = {}
-    timings: dict[str, float] = {}
     started = time.monotonic()
     rollup_clear()
-    timings["clear"] = round(time.monotonic() - started, 3)
-    for index, (name, phase) in enumerate(PHASES):
+    cleared = round(time.monotonic() - started, 3)
+    rows, timings = _phases_run(PHASES, progress)
+    if progress:
+        progress("rollups", len(PHASES), len(PHASES))
+    return rows, {"clear": cleared, **timings}
+
+
+def _phases_run(
+    phases: Sequence[tuple[str, Callable[[], int]]], progress: Progress | None
+) -> tuple[dict[str, int], dict[str, float]]:
+    """Run the phases in order, each with its tables' statistics refreshed after it: (rows,
+    seconds) by phase. The one-transaction rebuild and each fanned-out part alike."""
+    rows: dict[str, int] = {}
+    timings: dict[str, float] = {}
+    for index, (name, phase) in enumerate(phases):
         if progress:
-            progress(name, index, len(PHASES))
+            progress(name, index, len(phases))
         started = time.monotonic()
         rows[name] = phase()
         statistics_refresh(*PHASE_TABLES.get(name, ()))
         timings[name] = round(time.monotonic() - started, 3)
         logger.debug("insights rollup %s: %s rows in %.2fs", name, rows[name], timings[name])
-    if progress:
-        progress("rollups", len(PHASES), len(PHASES))
     return rows, timings
 
 
@@ -588,16 +597,7 @@ def rollup_part(
         ("customer_stats", lambda: rollup_customer_stats(customers=customers)),
         ("owner_sums", rollup_owner_sums),
     )
-    rows: dict[str, int] = {}
-    timings: dict[str, float] = {}
-    for index, (name, phase) in enumerate(phases):
-        if progress:
-            progress(name, index, len(phases))
-        started = time.monotonic()
-        rows[name] = phase()
-        statistics_refresh(*PHASE_TABLES.get(name, ()))
-        timings[name] = round(time.monotonic() - started, 3)
-    return rows, timings
+    return _phases_run(phases, progress)
 
 
 def model_columns(model: Any) -> list[str]:
