@@ -110,10 +110,10 @@ class DealFact(models.Model):
     class Meta:
         verbose_name = _("deal fact")
         indexes = [
-            # The open pipeline by expected close day (insights.forecast), overdue and undated.
-            # The pipeline (forecast, sales by owner): index-only on PostgreSQL, so a period's
-            # open deals, the overdue and the undated ones are read without a heap visit each
-            # (305 → 44 ms for 90 days at 1M people; SQLite ignores INCLUDE).
+            # The open deals with what OpenPipelineDay sums of them (insights.forecast): the
+            # rebuild's one pass over them is index-only on PostgreSQL (SQLite ignores
+            # INCLUDE). Readers of the pipeline read OpenPipelineDay since round eight; before,
+            # they read this index (305 → 44 ms for 90 days at 1M people).
             models.Index(
                 fields=["expected_close_day", "stage_id"],
                 include=["amount_cents", "win_probability", "owner_id"],
