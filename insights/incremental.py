@@ -116,6 +116,15 @@ DEALS = f"SELECT id FROM {T_DEALS}"
 MAX_CHANGES_SHARE = 0.1
 
 
+# Past this share of all customers changed (and at least MIN_CUSTOMERS_FOR_WHOLE_PASS), the
+# families' whole passes are faster than taking each changed customer's parts off and adding
+# them back. Measured at 1M people (docs/BENCHMARKS.md, "Round nine: following the changed
+# customers"): following 1% / 10% / 26% of the customers took 60 / 134 / 214 s, the whole pass
+# after the same 26% 260 s; the line through the three crosses it near 35%.
+MAX_CUSTOMERS_SHARE = 0.4
+MIN_CUSTOMERS_FOR_WHOLE_PASS = 10_000
+
+
 @dataclass
 class Changes:
     """The records changed since the last rebuild, by kind (ChangedRecord)."""
@@ -211,6 +220,31 @@ def needs_full(changes: Changes) -> str:
         if existing < len(companies):
             return "a company was deleted"
     return ""
+
+
+def too_many_customers(changed: int) -> str:
+    """Why `changed` customers (scope A after identity) are better recomputed in one whole
+    pass ('' when following them one by one is faster)."""
+    if changed <= MIN_CUSTOMERS_FOR_WHOLE_PASS:
+        return ""
+    total = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The planner's estimate: enough for a threshold, and no count of a million rows.
+            cursor.execute(
+                "SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = %s::regclass",
+                [Customer._meta.db_table],
+            )
+            total = int(cursor.fetchone()[0])
+        if total == 0:  # SQLite, or a table never analysed
+            cursor.execute(f"SELECT COUNT(*) FROM {Customer._meta.db_table}")
+            total = int(cursor.fetchone()[0])
+    if changed <= MAX_CUSTOMERS_SHARE * total:
+        return ""
+    return (
+        f"{changed:,} customers changed, more than {MAX_CUSTOMERS_SHARE:.0%} of {total:,}: "
+        "one whole pass is faster than following them"
+    )
 
 
 def _customers_deleted_outside_a_rebuild() -> bool:

@@ -141,11 +141,17 @@ def insights_rebuild(
                 return _unchanged(run, timings)
 
             rows: dict[str, int] = {}
+            if scope is not None:
+                rows["changed_customers"] = scope.customers_after(resolved.new_ids)
+                why_full = incremental.too_many_customers(rows["changed_customers"])
+                if why_full:
+                    # The parts taken off during identity went to the scope's work tables
+                    # only; every family's full pass rewrites its tables whole.
+                    scope.close()
+                    scope = None
             if scope is None:
                 # The rollups join the snapshot and the records' new customer links.
                 rollup.statistics_refresh(*SNAPSHOT_TABLES)
-            else:
-                rows["changed_customers"] = scope.customers_after(resolved.new_ids)
             if why_full:
                 logger.info("insights rebuild %s recomputes everything: %s", run.pk, why_full)
             shards = families.families_parts(rollup_families, scope, fanout.parts_count())

@@ -558,6 +558,40 @@ def test_an_erased_customer_recomputes_everything():
     )
 
 
+def test_past_a_share_of_the_customers_a_run_recomputes_everything(monkeypatch):
+    # Lowered so a small world crosses it: any changed customer is too many.
+    monkeypatch.setattr(incremental, "MIN_CUSTOMERS_FOR_WHOLE_PASS", 0)
+    monkeypatch.setattr(incremental, "MAX_CUSTOMERS_SHARE", 0.0)
+    world = World(random.Random(21))
+    insights_rebuild(trigger="test", full=True)
+    world.edit()
+    # when
+    run = insights_rebuild(trigger="test")
+    # then: the families' whole passes ran after identity's incremental pass, and wrote what a
+    # full rebuild writes
+    assert run.status == RebuildRun.Status.SUCCEEDED, run.error
+    assert run.rows["incremental"] == 0
+    assert run.rows["changed_customers"] > 0
+    after_switch = everything()
+    insights_rebuild(trigger="test", full=True)
+    assert everything() == after_switch
+
+
+def test_the_whole_pass_is_chosen_past_the_share_and_the_floor_only(monkeypatch):
+    for n in range(10):
+        ContactFactory(email=f"orang{n}@contoh.id")
+    insights_rebuild(trigger="test", full=True)
+    assert Customer.objects.count() == 10
+    monkeypatch.setattr(incremental, "MAX_CUSTOMERS_SHARE", 0.5)
+    monkeypatch.setattr(incremental, "MIN_CUSTOMERS_FOR_WHOLE_PASS", 0)
+    assert incremental.too_many_customers(5) == ""  # exactly the share: followed
+    assert incremental.too_many_customers(6) == (
+        "6 customers changed, more than 50% of 10: one whole pass is faster than following them"
+    )
+    monkeypatch.setattr(incremental, "MIN_CUSTOMERS_FOR_WHOLE_PASS", 6)
+    assert incremental.too_many_customers(6) == ""  # a small run is always followed
+
+
 def test_too_many_changes_are_counted_not_listed():
     won = StageFactory(name="Won", outcome="won", default_win_probability=100)
     ChangedRecord.objects.all().delete()
