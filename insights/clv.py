@@ -81,6 +81,22 @@ class ModelError(ValueError):
         self.reason = reason
 
 
+def _dot(left: np.ndarray, right: np.ndarray) -> float:
+    """Σ left · right in one thread. np.dot hands vectors over 10,000 long to OpenBLAS's
+    threads: inside an objective evaluated hundreds of times between other numpy work, waking
+    them made an evaluation 4-8 times slower on two shared cores (17 ms instead of 1.5 at 1M
+    customers, docs/BENCHMARKS.md round nine), and the sum's rounding depended on the
+    machine's core count. einsum's own loop sums in a fixed order whatever the machine."""
+    return float(np.einsum("i,i->", left, right))
+
+
+def _softplus(values: Floats) -> Floats:
+    """ln(1 + e^v) = max(v, 0) + ln(1 + e^−|v|), which cannot overflow. np.logaddexp(0, v)
+    computes the same through a scalar loop: three times as long, and most of an objective
+    evaluation at 1M customers (docs/BENCHMARKS.md round nine)."""
+    return np.maximum(values, 0.0) + np.log1p(np.exp(-np.abs(values)))
+
+
 def _arrays(*values: ArrayLike) -> list[Floats]:
     return [np.asarray(value, dtype=np.float64) for value in values]
 
@@ -196,7 +212,7 @@ def _purchase_start(x: Floats, t_x: Floats, T: Floats, w: Floats) -> Floats:
     A fixed α (10) is 10 days or 10 weeks depending on the unit; started from a rate of the
     right order, the optimiser does not first have to crawl along α over several decades.
     """
-    rate = float(np.dot(w, x)) / max(float(np.dot(w, T)), 1e-9)
+    rate = float(_dot(w, x)) / max(float(_dot(w, T)), 1e-9)
     alpha = float(np.clip(1.0 / max(rate, 1e-9), 1e-3, 1e5))
     return np.log([1.0, alpha, 1.0, 1.0])
 
@@ -253,9 +269,7 @@ class _BgNbdObjective:
             special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
             + special.betaln(a, b + ux + s) - special.betaln(a, b)
         )  # fmt: skip
-        value = float(
-            np.dot(self.wx, per_x) + np.dot(self.w_k, a3) + np.dot(self.w, np.logaddexp(0.0, delta))
-        )
+        value = float(_dot(self.wx, per_x) + _dot(self.w_k, a3) + _dot(self.w, _softplus(delta)))
         return r, alpha, a, b, ln_aT, ln_at, delta, value
 
     def value(self, log_params: Floats) -> float:
@@ -273,15 +287,15 @@ class _BgNbdObjective:
         w3_k = self.w_k - np.bincount(self.k, weights=ww4, minlength=self.x_k.size)
         psi_ab = special.digamma(a + b)
         psi_abx = special.digamma(a + b + ux + s)
-        d_r = np.dot(self.wx, special.digamma(r + ux) - special.digamma(r) + np.log(alpha))
-        d_r -= np.dot(w3_k, ln_aT) + np.dot(w4_j, ln_at)
+        d_r = _dot(self.wx, special.digamma(r + ux) - special.digamma(r) + np.log(alpha))
+        d_r -= _dot(w3_k, ln_aT) + _dot(w4_j, ln_at)
         d_alpha = r / alpha - (
-            np.dot(w3_k, (r + self.x_k) / (alpha + self.T_k))
-            + np.dot(w4_j, (r + self.x_j) / (alpha + self.t_j))
+            _dot(w3_k, (r + self.x_k) / (alpha + self.T_k))
+            + _dot(w4_j, (r + self.x_j) / (alpha + self.t_j))
         )
-        d_a = np.dot(self.wx, psi_ab - psi_abx) + w4_j.sum() / a
-        d_b = np.dot(self.wx, special.digamma(b + ux + s) - psi_abx - special.digamma(b) + psi_ab)
-        d_b -= np.dot(w4_j, 1.0 / (b + self.x1_j - 1.0))
+        d_a = _dot(self.wx, psi_ab - psi_abx) + w4_j.sum() / a
+        d_b = _dot(self.wx, special.digamma(b + ux + s) - psi_abx - special.digamma(b) + psi_ab)
+        d_b -= _dot(w4_j, 1.0 / (b + self.x1_j - 1.0))
         grad = -np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
         if not (np.isfinite(value) and np.all(np.isfinite(grad))):
             return 1e300, np.zeros(4)
@@ -543,7 +557,7 @@ def gamma_gamma_fit(
         )
     total = float(w.sum())
     w = w / total
-    scale = float(np.dot(w, m))
+    scale = float(_dot(w, m))
     m = m / scale
     ln_m, ln_x = np.log(m), np.log(x)
 
@@ -551,11 +565,11 @@ def gamma_gamma_fit(
         p, q, gamma = np.exp(log_params)
         px = p * x
         ln_gmx = np.log(gamma + m * x)
-        value = float(np.dot(w, gamma_gamma_log_likelihood(p, q, gamma, x, m)))
+        value = float(_dot(w, gamma_gamma_log_likelihood(p, q, gamma, x, m)))
         psi_pxq = special.digamma(px + q)
-        d_p = np.dot(w, x * (psi_pxq - special.digamma(px) + ln_m + ln_x - ln_gmx))
-        d_q = np.dot(w, psi_pxq - special.digamma(q) + np.log(gamma) - ln_gmx)
-        d_gamma = np.dot(w, q / gamma - (px + q) / (gamma + m * x))
+        d_p = _dot(w, x * (psi_pxq - special.digamma(px) + ln_m + ln_x - ln_gmx))
+        d_q = _dot(w, psi_pxq - special.digamma(q) + np.log(gamma) - ln_gmx)
+        d_gamma = _dot(w, q / gamma - (px + q) / (gamma + m * x))
         grad = -np.array([d_p * p, d_q * q, d_gamma * gamma])
         if not (np.isfinite(value) and np.all(np.isfinite(grad))):
             return 1e300, np.zeros(3)

@@ -318,3 +318,16 @@ def test_gamma_gamma_fit_does_not_depend_on_the_currency_unit():
     assert rupiah.log_likelihood == pytest.approx(
         dollars.log_likelihood - 400 * np.log(15000.0), rel=1e-9
     )
+
+
+def test_softplus_and_dot_are_logaddexp_and_dot_to_rounding():
+    # given values across the range an objective meets: 0, ±tiny, ±huge, −∞ (a BG/NBD x = 0)
+    rng = np.random.default_rng(11)
+    v = np.concatenate([rng.normal(0.0, 30.0, 5000), [0.0, 1e-300, -1e-300, 800.0, -800.0]])
+    # then: ln(1 + e^v) to an ulp or two, and no overflow at 800
+    assert np.allclose(clv._softplus(v), np.logaddexp(0.0, v), rtol=4e-16, atol=0.0)
+    assert clv._softplus(np.array([-np.inf]))[0] == 0.0
+    assert clv._softplus(np.array([800.0]))[0] == 800.0
+    # and the one-thread sum of products is np.dot's (20,000 terms: past OpenBLAS's threads)
+    left, right = rng.random(20000), rng.normal(size=20000)
+    assert clv._dot(left, right) == pytest.approx(float(np.dot(left, right)), rel=1e-12)
