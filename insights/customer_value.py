@@ -496,12 +496,8 @@ def _cents(values: np.ndarray) -> list[str]:
 
 
 def rows_array(sql: str, params: dict[str, Any], columns: int) -> np.ndarray:
-    """All rows as one float array, fetched in chunks (no million-tuple list in memory)."""
-    arrays = [
-        np.array(rows, dtype=np.float64).reshape(-1, columns)
-        for rows in db.chunks(sql, params, 100_000)
-    ]
-    return np.concatenate(arrays) if arrays else np.empty((0, columns))
+    """All rows as one float array (engine.db.float_rows: no million-tuple list in memory)."""
+    return db.float_rows(sql, params, columns)
 
 
 def fitted_today() -> bool:

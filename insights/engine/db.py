@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import connection
 
@@ -46,6 +47,38 @@ def chunks(sql: str, params: dict[str, Any], size: int) -> Iterator[list[tuple]]
         cursor.execute(sql, _zoned(sql, params))
         while batch := cursor.fetchmany(size):
             yield batch
+
+
+def float_rows(sql: str, params: dict[str, Any], columns: int) -> np.ndarray:
+    """Every row of a read of `columns` numeric columns as one float64 array (rows × columns,
+    in the read's order, NULL as NaN): what np.array(rows, dtype=float64) makes of the rows.
+
+    PostgreSQL packs each row into one bytea of big-endian float8s, which numpy reads in
+    place: a million-row read as Python tuples spent most of its client time making a tuple
+    and an int per value (docs/BENCHMARKS.md, round nine). SQLite: the rows themselves. Both
+    fetched in chunks (no million-tuple list in memory)."""
+    if read_connection().vendor != "postgresql":
+        arrays = [
+            np.array(batch, dtype=np.float64).reshape(-1, columns)
+            for batch in chunks(sql, params, FLOAT_ROWS_CHUNK)
+        ]
+        return np.concatenate(arrays) if arrays else np.empty((0, columns))
+    names = ", ".join(f"c{i}" for i in range(columns))
+    # NULL as 'NaN' (what numpy makes of None): one NULL field would make the row's bytes NULL.
+    packed = " || ".join(
+        f"float8send(COALESCE(CAST(c{i} AS DOUBLE PRECISION), 'NaN'))" for i in range(columns)
+    )
+    rows_sql = f"SELECT {packed} FROM ({sql}) AS q ({names})"
+    arrays = [
+        np.frombuffer(b"".join(row[0] for row in batch), dtype=">f8")
+        for batch in chunks(rows_sql, params, FLOAT_ROWS_CHUNK)
+    ]
+    if not arrays:
+        return np.empty((0, columns))
+    return np.concatenate(arrays).astype(np.float64).reshape(-1, columns)
+
+
+FLOAT_ROWS_CHUNK = 100_000
 
 
 def scalar(sql: str, params: dict[str, Any]) -> int:
