@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -251,14 +251,23 @@ def _fitted(value: float | None) -> float:
     return value
 
 
-def _stored_fit() -> tuple[int | None, str, Fits | None, clv.ModelError | None]:
-    """(as-of day, model, fits or None, why not) of the rebuild's own fit (CustomerValueFit)."""
+class StoredFit(NamedTuple):
+    """The rebuild's own fit (CustomerValueFit): its as-of day, model, fits or why not."""
+
+    as_of_day: int | None
+    model: str
+    fits: Fits | None
+    error: clv.ModelError | None
+
+
+def stored_fit() -> StoredFit:
+    """The rebuild's own fit as stored (one read): fits_for's `stored`."""
     row = CustomerValueFit.objects.first()
     if row is None:
-        return None, "", None, None
+        return StoredFit(None, "", None, None)
     if not row.fitted:
         error = clv.ModelError(row.message or "not fitted", reason=row.reason or "no_convergence")
-        return row.as_of_day, row.model, None, error
+        return StoredFit(row.as_of_day, row.model, None, error)
     r, alpha, a, b, p, q, gamma = (
         _fitted(value) for value in (row.r, row.alpha, row.a, row.b, row.p, row.q, row.gamma)
     )
@@ -266,19 +275,26 @@ def _stored_fit() -> tuple[int | None, str, Fits | None, clv.ModelError | None]:
         purchase=clv.BgNbdFit(r=r, alpha=alpha, a=a, b=b, log_likelihood=0.0, model=row.model),
         gamma_gamma=clv.GammaGammaFit(p=p, q=q, gamma=gamma, log_likelihood=0.0),
     )
-    return row.as_of_day, row.model, fits, None
+    return StoredFit(row.as_of_day, row.model, fits, None)
 
 
-def fits_for(as_of: int, triples: Triples, pairs: Pairs, model: str = DEFAULT_MODEL) -> Fits:
+def fits_for(
+    as_of: int,
+    triples: Triples,
+    pairs: Pairs,
+    model: str = DEFAULT_MODEL,
+    stored: StoredFit | None = None,
+) -> Fits:
     """The fit for as-of day `as_of`. The rebuild's own as-of date and model reuse the
     parameters it stored (log-likelihoods recomputed from the same inputs); any other date is
-    fitted, starting from those parameters."""
-    stored_day, stored_model, stored, error = _stored_fit()
+    fitted, starting from those parameters. `stored`: stored_fit() read beforehand, so that
+    the fit itself reads no database (and can run in another thread)."""
+    stored_day, stored_model, fits, error = stored_fit() if stored is None else stored
     if stored_day == as_of and stored_model == model:
-        if stored is None:
+        if fits is None:
             raise error or clv.ModelError("not fitted")
-        return _with_likelihood(stored, triples, pairs)
-    return _fits(triples, pairs, start=stored, model=model)
+        return _with_likelihood(fits, triples, pairs)
+    return _fits(triples, pairs, start=fits, model=model)
 
 
 def fit_as_of(*, as_of: date, model: str = DEFAULT_MODEL) -> Fits:

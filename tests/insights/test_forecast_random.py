@@ -117,7 +117,7 @@ def _direct(period: Period) -> dict:
 def _expected_days(first: int, last: int) -> float:
     """Σ over calibrated customers of E[buying days in (today + first − 1, today + last]]."""
     a = local_today().toordinal()
-    _day, _model, fits, _error = customer_value._stored_fit()
+    _day, _model, fits, _error = customer_value.stored_fit()
     assert fits is not None
     rows = customer_value.rows_array(customer_value._PER_CUSTOMER_SQL, {"as_of": a}, 5)
     x, t_x, T = rows[:, 1], rows[:, 2] - rows[:, 3], a - rows[:, 3]
