@@ -84,9 +84,10 @@ class ModelError(ValueError):
 def _dot(left: np.ndarray, right: np.ndarray) -> float:
     """Σ left · right in one thread. np.dot hands vectors over 10,000 long to OpenBLAS's
     threads: inside an objective evaluated hundreds of times between other numpy work, waking
-    them made an evaluation 4-8 times slower on two shared cores (17 ms instead of 1.5 at 1M
-    customers, docs/BENCHMARKS.md round nine), and the sum's rounding depended on the
-    machine's core count. einsum's own loop sums in a fixed order whatever the machine."""
+    them made an evaluation 4-8 times slower on two shared cores (5.5-7.5 ms instead of 0.9-1.5
+    at 1M customers, load 2, docs/BENCHMARKS.md round nine; worse the busier the cores), and
+    the sum's rounding depended on the machine's core count. einsum's own loop sums in one
+    thread, in a fixed order whatever the machine."""
     return float(np.einsum("i,i->", left, right))
 
 
@@ -212,7 +213,7 @@ def _purchase_start(x: Floats, t_x: Floats, T: Floats, w: Floats) -> Floats:
     A fixed α (10) is 10 days or 10 weeks depending on the unit; started from a rate of the
     right order, the optimiser does not first have to crawl along α over several decades.
     """
-    rate = float(_dot(w, x)) / max(float(_dot(w, T)), 1e-9)
+    rate = _dot(w, x) / max(_dot(w, T), 1e-9)
     alpha = float(np.clip(1.0 / max(rate, 1e-9), 1e-3, 1e5))
     return np.log([1.0, alpha, 1.0, 1.0])
 
@@ -269,7 +270,7 @@ class _BgNbdObjective:
             special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
             + special.betaln(a, b + ux + s) - special.betaln(a, b)
         )  # fmt: skip
-        value = float(_dot(self.wx, per_x) + _dot(self.w_k, a3) + _dot(self.w, _softplus(delta)))
+        value = _dot(self.wx, per_x) + _dot(self.w_k, a3) + _dot(self.w, _softplus(delta))
         return r, alpha, a, b, ln_aT, ln_at, delta, value
 
     def value(self, log_params: Floats) -> float:
@@ -557,7 +558,7 @@ def gamma_gamma_fit(
         )
     total = float(w.sum())
     w = w / total
-    scale = float(_dot(w, m))
+    scale = _dot(w, m)
     m = m / scale
     ln_m, ln_x = np.log(m), np.log(x)
 
@@ -565,7 +566,7 @@ def gamma_gamma_fit(
         p, q, gamma = np.exp(log_params)
         px = p * x
         ln_gmx = np.log(gamma + m * x)
-        value = float(_dot(w, gamma_gamma_log_likelihood(p, q, gamma, x, m)))
+        value = _dot(w, gamma_gamma_log_likelihood(p, q, gamma, x, m))
         psi_pxq = special.digamma(px + q)
         d_p = _dot(w, x * (psi_pxq - special.digamma(px) + ln_m + ln_x - ln_gmx))
         d_q = _dot(w, psi_pxq - special.digamma(q) + np.log(gamma) - ln_gmx)
