@@ -79,6 +79,21 @@ def test_country_falls_back_to_the_region_of_the_first_phone_key_then_other():
     assert (customer_of(alone).country, customer_of(alone).city) == ("Other", "Other")
 
 
+def test_the_region_is_read_off_calling_codes_of_every_length():
+    # given: a two-digit (+62), a three-digit (+971) and a shared (+44: GB, GG, IM, JE) code
+    indonesia = ContactFactory(email="e@x.id", phone="+62 812 3456 7890")
+    emirates = ContactFactory(email="f@x.id", phone="+971 50 123 4567")
+    britain = ChatContactFactory(email="g@x.id", phone="+44 20 7946 0958")
+
+    # when
+    snapshot_rebuild()
+
+    # then
+    assert customer_of(indonesia).country == "ID"
+    assert customer_of(emirates).country == "AE"
+    assert customer_of(britain).country == "GB"
+
+
 def test_a_phone_key_without_a_region_is_skipped_for_the_next_one():
     # given: +800 is a non-geographic calling code; the second record is in Malaysia
     first = ContactFactory(email="d@x.id", phone="+800 1234 5678", created_at=at(0))
