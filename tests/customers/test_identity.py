@@ -328,7 +328,7 @@ def test_attribute_edits_reach_the_customer_on_an_incremental_run():
     assert (counts["full"], counts["updated"]) == (0, 1)
 
 
-def test_mass_write_sets_indexes_aside_and_restores_them(monkeypatch):
+def test_mass_write_sets_indexes_and_keys_aside_and_restores_them(monkeypatch):
     # given: thresholds low enough that a tiny first run counts as a mass write
     from django.db import connection
 
@@ -341,10 +341,12 @@ def test_mass_write_sets_indexes_aside_and_restores_them(monkeypatch):
     chat("b", email="a@x.id")
 
     def indexes() -> list[tuple[str, str]]:
+        tables = "('customers_contact', 'chats_chatcontact', 'customers_customer')"
         with connection.cursor() as cur:
             cur.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
-                "('customers_contact', 'chats_chatcontact', 'customers_customer') ORDER BY 1"
+                f"SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN {tables} "
+                "UNION ALL SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                f"WHERE contype = 'f' AND conrelid::regclass::text IN {tables} ORDER BY 1"
             )
             return cur.fetchall()
 
