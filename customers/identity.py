@@ -49,6 +49,8 @@ from django.utils import timezone
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from common.bulk_write import deferred_checks_run, foreign_keys_of
+
 from .keys import phone_key_region, single_region_codes
 from .models import (
     Customer,
@@ -770,32 +772,19 @@ def _indexes_set_aside(cur, *, table: str, rows: int) -> Iterator[None]:
     # Its foreign keys too: a write to most rows queues one check per row and changed key, run
     # at the commit (15.4 s for the 2M record links of a first run at 1M records each); added
     # back, a key checks every reference in one query (as imports.fast's bulk load does).
-    cur.execute(
-        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-        "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
-        [table],
-    )
-    keys = cur.fetchall()
-    _deferred_checks_run(cur)  # ALTER TABLE refuses a table with queued checks
+    keys = foreign_keys_of(cur, table)
+    deferred_checks_run(cur)  # ALTER TABLE refuses a table with queued checks
     for name, _ in keys:
         cur.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
     for name, _ in indexes:
         cur.execute(f'DROP INDEX "{name}"')
     yield
-    # CREATE INDEX refuses a table with queued foreign-key checks too.
-    _deferred_checks_run(cur)
+    deferred_checks_run(cur)  # CREATE INDEX refuses a table with queued checks too
     cur.execute("SET LOCAL maintenance_work_mem = '256MB'")  # sorts for the rebuilds below
     for _, definition in indexes:
         cur.execute(definition)
     for name, definition in keys:
         cur.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
-
-
-def _deferred_checks_run(cur) -> None:
-    """Run the foreign-key checks queued so far (they would run at the commit anyway), then
-    defer again, as Django declares its constraints."""
-    cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    cur.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _mark_resolved(cur, *, scoped: bool) -> None:

@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from accounts.admin_scoping import may_add, may_change
 from chats.models import ChatContact, ChatRoom
+from common.bulk_write import deferred_checks_run, foreign_keys_of
 from customers.keys import phone_key
 from customers.models import Company, Contact
 from deals.models import Deal, DealChange, DealItem, LostReason, PipelineStage, Product
@@ -246,7 +247,7 @@ def _rebuilt_after(tables: list[str]) -> Iterator[list[str]]:
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(f"SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'")
-            _fire_deferred_checks(cursor)
+            deferred_checks_run(cursor)
             cursor.execute(
                 f"LOCK TABLE {', '.join(quote(t) for t in tables)} IN ACCESS EXCLUSIVE MODE"
             )
@@ -262,12 +263,7 @@ def _rebuilt_after(tables: list[str]) -> Iterator[list[str]]:
                 for name, definition in cursor.fetchall():
                     cursor.execute(f"DROP INDEX {quote(name)}")
                     indexes.append(definition)
-                cursor.execute(
-                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                    "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
-                    [table],
-                )
-                for name, definition in cursor.fetchall():
+                for name, definition in foreign_keys_of(cursor, table):
                     cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
                     keys.append((table, name, definition))
     except DatabaseError:
@@ -284,19 +280,11 @@ def _rebuilt_after(tables: list[str]) -> Iterator[list[str]]:
     if connection.needs_rollback:
         return
     with connection.cursor() as cursor:
-        _fire_deferred_checks(cursor)
+        deferred_checks_run(cursor)
         for definition in indexes:
             cursor.execute(definition)
         for table, name, definition in keys:
             cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
-
-
-def _fire_deferred_checks(cursor: Any) -> None:
-    """Run the foreign-key checks the transaction has deferred so far (PostgreSQL refuses to
-    ALTER a table with pending trigger events), then defer again: every foreign key of the
-    schema is DEFERRABLE INITIALLY DEFERRED (Django's), so this is the state it was in."""
-    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 class _nothing:
