@@ -19,7 +19,7 @@ import argparse
 import json
 import os
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import django
@@ -75,12 +75,7 @@ def families_run(*, scored: bool) -> dict[str, Any]:
     try:
         with transaction.atomic():
             began = time.monotonic()
-            if scored:
-                with _fit_then_published(timings):
-                    timings["customers_scored"] = customer_value.customer_value_rebuild(
-                        timings=timings
-                    )
-            else:
+            with _fit_then_published(timings) if scored else nullcontext():
                 timings["customers_scored"] = customer_value.customer_value_rebuild(timings=timings)
             timings["customer_value_s"] = round(time.monotonic() - began, 3)
             began = time.monotonic()

@@ -12,9 +12,6 @@ from django.urls import get_resolver
 
 def process_warm() -> None:
     """Load the URL conf and every view module it names (the whole resolver tree)."""
-    resolver = get_resolver()
-    # Touching the reverse dictionary walks every pattern, including the included URL confs,
+    # Building the reverse dictionary walks every pattern, into every included URL conf,
     # which is what imports their views.
-    resolver.reverse_dict  # noqa: B018
-    for language_resolver in resolver.url_patterns:
-        getattr(language_resolver, "url_patterns", None)
+    get_resolver().reverse_dict  # noqa: B018
