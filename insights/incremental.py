@@ -187,19 +187,23 @@ def currency_code_sql(column: str) -> str:
 
 def changes_limit() -> int:
     """How many logged changes an incremental rebuild follows one by one."""
+    total = _rows_about(T_FACT) + _rows_about(T_ROOMFACT)
+    return max(10_000, int(total * MAX_CHANGES_SHARE))
+
+
+def _rows_about(table: str) -> int:
+    """A table's rows for a threshold: PostgreSQL's planner estimate (no scan of millions of
+    rows), counted where there is none (SQLite, or a table never analysed)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # The planner's estimate: enough for a threshold, and no scan of millions of rows.
             cursor.execute(
-                "SELECT COALESCE(SUM(GREATEST(reltuples, 0)), 0) FROM pg_class "
-                "WHERE oid IN (%s::regclass, %s::regclass)",
-                [T_FACT, T_ROOMFACT],
+                "SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [table]
             )
-        else:
-            cursor.execute(f"SELECT (SELECT COUNT(*) FROM {T_FACT}) + "
-                           f"(SELECT COUNT(*) FROM {T_ROOMFACT})")  # fmt: skip
-        total = int(cursor.fetchone()[0])
-    return max(10_000, int(total * MAX_CHANGES_SHARE))
+            estimate = int(cursor.fetchone()[0])
+            if estimate:
+                return estimate
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")
+        return int(cursor.fetchone()[0])
 
 
 def needs_full(changes: Changes) -> str:
@@ -227,18 +231,7 @@ def too_many_customers(changed: int) -> str:
     pass ('' when following them one by one is faster)."""
     if changed <= MIN_CUSTOMERS_FOR_WHOLE_PASS:
         return ""
-    total = 0
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The planner's estimate: enough for a threshold, and no count of a million rows.
-            cursor.execute(
-                "SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = %s::regclass",
-                [Customer._meta.db_table],
-            )
-            total = int(cursor.fetchone()[0])
-        if total == 0:  # SQLite, or a table never analysed
-            cursor.execute(f"SELECT COUNT(*) FROM {Customer._meta.db_table}")
-            total = int(cursor.fetchone()[0])
+    total = _rows_about(Customer._meta.db_table)
     if changed <= MAX_CUSTOMERS_SHARE * total:
         return ""
     return (
